@@ -1,0 +1,1 @@
+"""Adapters that perform the runtime's effects: ``console`` (offline demo) and ``livekit``."""

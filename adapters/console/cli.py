@@ -1,0 +1,70 @@
+"""The ``taskchart`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .interview import interview_chart
+from .runner import ConsoleRunner
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Statechart flows for voice agents.")
+
+
+@app.callback()
+def _root() -> None:
+    """Statechart flows for voice agents."""
+
+
+@app.command()
+def demo(
+    script: Annotated[
+        Path | None,
+        typer.Option("--script", "-s", help="Read user lines from FILE instead of the terminal."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Hide transitions; show only the dialogue.")
+    ] = False,
+) -> None:
+    """Run the interview flow offline: no LLM, no server, no API key.
+
+    Type as the candidate ("I'm Ada Lovelace, a mathematician", "ada at
+    example dot com", "yes", "go back, my name is wrong"); or pipe lines in.
+    """
+    runner = ConsoleRunner(interview_chart(), show_transitions=not quiet)
+    if script is not None:
+        try:
+            lines = script.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            typer.echo(f"cannot read script {script}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from exc
+        ok = runner.run(lines)
+    elif sys.stdin.isatty():
+        typer.echo("Interview demo. Type as the candidate; 'quit' ends.\n")
+        ok = runner.run(_prompted_lines())
+    else:
+        ok = runner.run(sys.stdin)
+    raise typer.Exit(0 if ok else 1)
+
+
+def _prompted_lines() -> "typing.Iterator[str]":
+    while True:
+        try:
+            yield input("  you › ")
+        except EOFError:
+            return
+
+
+import typing  # noqa: E402
+
+
+def main() -> None:
+    """Entry point of the ``taskchart`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The interview flow of the LiveKit TaskGroup documentation, as declarative charts.
+
+Three tasks in order: ``intro_task`` (name and introduction), ``email_task``
+(read back and confirmed) and ``commute_task`` (can commute, and how).
+
+>>> chart = interview_chart()
+>>> [t.id for t in chart.tasks]
+['intro_task', 'email_task', 'commute_task']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from taskchart.statecharts import (
+    Chart,
+    Confirmation,
+    Field,
+    TaskSpec,
+    Tool,
+    compile_chart,
+    declarative_task,
+)
+from taskchart.statecharts.spoken import normalize_spoken_email
+from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, UPDATE
+
+__all__ = ["IntroResults", "CommuteResults", "EmailResult", "interview_tasks", "interview_chart"]
+
+
+@dataclass
+class IntroResults:
+    name: str
+    intro: str
+
+
+@dataclass
+class EmailResult:
+    email_address: str
+
+
+@dataclass
+class CommuteResults:
+    can_commute: bool
+    commute_method: str
+
+
+def interview_tasks() -> tuple[TaskSpec, ...]:
+    """The three task specs, in order (new objects on every call)."""
+    intro = declarative_task(
+        "intro_task",
+        IntroResults,
+        fields=[
+            Field("name", description="the candidate's name"),
+            Field("intro", description="notes from the candidate's introduction"),
+        ],
+        confirmation=Confirmation.NEVER,
+        subject="name and introduction",
+        description="Collects name and introduction",
+        instructions="Welcome the candidate and collect their name and introduction.",
+        tools=[
+            Tool(
+                "record_intro",
+                UPDATE,
+                "Record the candidate's name and introduction",
+                {"name": "name", "intro_notes": "intro"},
+            ),
+        ],
+    )
+    email = declarative_task(
+        "email_task",
+        EmailResult,
+        fields=[
+            Field("email_address", normalize=normalize_spoken_email, pii=True),
+        ],
+        confirmation=Confirmation.ALWAYS,
+        subject="email address",
+        description="Collects the candidate's email address",
+        instructions="Ask for the candidate's email address.",
+        tools=[
+            Tool(
+                "update_email_address",
+                UPDATE,
+                "Record the email address the user gave",
+                {"email": "email_address"},
+                ("email",),
+            ),
+            Tool("confirm_email_address", CONFIRM, "The user confirmed the email read back"),
+            Tool("correct_email_address", CORRECT, "The user said the read-back email is wrong"),
+            Tool(
+                "decline_email_capture",
+                DECLINE,
+                "The user will not give an email address",
+                {"reason": "reason"},
+            ),
+        ],
+    )
+    commute = declarative_task(
+        "commute_task",
+        CommuteResults,
+        fields=[
+            Field("can_commute", bool, description="whether the candidate can commute"),
+            Field("commute_method", description="how the candidate would commute"),
+        ],
+        confirmation=Confirmation.NEVER,
+        subject="commute flexibility",
+        description="Asks about commute flexibility",
+        instructions="Ask about the candidate's ability to commute to the office, and how.",
+        tools=[
+            Tool(
+                "record_commute_flexibility",
+                UPDATE,
+                "Record commute flexibility and transportation method",
+                {"can_commute": "can_commute", "commute_method": "commute_method"},
+            ),
+        ],
+    )
+    return (intro, email, commute)
+
+
+_TASKS = interview_tasks()
+
+
+def interview_chart() -> Chart:
+    """The compiled interview chart (built once, then cached)."""
+    return compile_chart(_TASKS, name="InterviewFlow")

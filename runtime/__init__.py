@@ -1,0 +1,69 @@
+"""The sans-I/O runtime: interpreter, events, effects, snapshots, logs.
+
+Nothing in this package imports LiveKit.
+"""
+
+from .clock import Clock, LoopClock, SimulatedClock
+from .effects import (
+    CancelTimer,
+    Complete,
+    Effect,
+    Fail,
+    Instruct,
+    Regressed,
+    Say,
+    SetTools,
+    StartTimer,
+    TaskCompleted,
+    TaskFailed,
+    TaskStarted,
+)
+from .events import (
+    DtmfReceived,
+    Event,
+    SessionClosed,
+    TimerFired,
+    ToolCalled,
+    UserSpoke,
+    event_from_json,
+)
+from .flow import AsyncFlow, FlowClosed
+from .interpreter import DEFAULT_REGRESS_TOOL, Interpreter
+from .outcome import Accepted, Outcome, Rejected, Step
+from .snapshots import SnapshotError, restore, snapshot
+
+__all__ = [
+    "DEFAULT_REGRESS_TOOL",
+    "Accepted",
+    "AsyncFlow",
+    "Clock",
+    "FlowClosed",
+    "LoopClock",
+    "SimulatedClock",
+    "SnapshotError",
+    "restore",
+    "snapshot",
+    "CancelTimer",
+    "Complete",
+    "DtmfReceived",
+    "Effect",
+    "Event",
+    "Fail",
+    "Instruct",
+    "Interpreter",
+    "Outcome",
+    "Regressed",
+    "Rejected",
+    "Say",
+    "SessionClosed",
+    "SetTools",
+    "StartTimer",
+    "Step",
+    "TaskCompleted",
+    "TaskFailed",
+    "TaskStarted",
+    "TimerFired",
+    "ToolCalled",
+    "UserSpoke",
+    "event_from_json",
+]

@@ -1,0 +1,523 @@
+"""The sans-I/O interpreter: events in, effects out.
+
+Rules of this file: :meth:`Interpreter.handle` is synchronous and atomic.
+It either takes the event through the chart and returns :class:`Accepted`
+with the effects to perform, or returns :class:`Rejected` and leaves the
+configuration, history and data exactly as they were. It never performs I/O
+and never raises for bad input.
+
+Theory of operation: a tool call is resolved against the active task's
+tool table into a chart event plus cleaned keyword arguments (field values
+pass their validators first). The candidate rows of the transition table are
+checked here, so a refused event never reaches python-statemachine and the
+refusal can say which guard failed. An accepted event is sent to the
+machine; the model's signals become effects, and the tool list is re-offered
+when it changed.
+
+>>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
+>>> chart = compile_chart(declarative_task("name", fields=[Field("name")],
+...                                        confirmation=Confirmation.NEVER))
+>>> flow = Interpreter(chart)
+>>> [type(e).__name__ for e in flow.start()]
+['TaskStarted', 'Instruct', 'SetTools']
+>>> flow.handle(ToolCalled("update_name", {"name": "Ada"})).ok
+True
+>>> flow.result
+{'name': 'Ada'}
+>>> flow.handle(ToolCalled("update_name", {"name": "Bob"})).code
+'finished'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from statemachine import StateChart
+
+from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
+from taskchart.statecharts import SessionClosed as SessionClosedError
+from taskchart.statecharts.chart import REGRESS
+from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
+from taskchart.statecharts.task import CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
+
+from .effects import (
+    CancelTimer,
+    Complete,
+    Effect,
+    Fail,
+    Instruct,
+    Regressed,
+    SetTools,
+    StartTimer,
+    TaskCompleted,
+    TaskFailed,
+    TaskStarted,
+)
+from .events import DtmfReceived, Event, SessionClosed, TimerFired, ToolCalled, UserSpoke
+from .logs import get_logger, redact_mapping
+from .outcome import Accepted, Outcome, Rejected, Step
+
+__all__ = ["Interpreter", "DEFAULT_REGRESS_TOOL"]
+
+#: The regression tool's name, the same as LiveKit's TaskGroup.
+DEFAULT_REGRESS_TOOL = "out_of_scope"
+
+_GUARD_HINTS = {
+    "value_unchanged_since_readback": (
+        "Read the {label} back to the user and wait for their answer before confirming; "
+        "a confirmation must answer the value the user last heard."
+    ),
+    "regression_targets_visited": "You can only go back to a task the user has already done.",
+}
+
+
+class Interpreter:
+    """Run one flow of a compiled :class:`Chart`.
+
+    ``modality`` is the input modality until a :class:`UserSpoke` says
+    otherwise; in ``"audio"`` the ``AUDIO_ONLY`` confirmation policy asks for
+    a read-back. ``record=True`` keeps every event and outcome in
+    :attr:`journal` (raw values, for replay and coverage).
+    """
+
+    def __init__(
+        self,
+        chart: Chart,
+        *,
+        modality: str = "text",
+        regress_tool: str = DEFAULT_REGRESS_TOOL,
+        logger: Any = None,
+        record: bool = False,
+        _machine: StateChart | None = None,
+    ) -> None:
+        self.chart = chart
+        self.regress_tool = regress_tool
+        self.log = logger if logger is not None else get_logger("taskchart.runtime")
+        self.journal: list[dict[str, Any]] | None = [] if record else None
+        self.timers: dict[str, float] = {}
+        self._offered: tuple[str, ...] | None = None
+        if _machine is None:
+            model = chart.new_model()
+            model.modality = modality
+            self.machine = chart.new_machine(model)
+        else:
+            self.machine = _machine
+        self.model: FlowModel = self.machine.model
+        self._pii = {
+            t.id: frozenset(f.name for f in t.fields if f.pii) for t in chart.tasks
+        }
+
+    # -- reading the flow ----------------------------------------------------------
+    @property
+    def configuration(self) -> tuple[str, ...]:
+        """Active state ids, ancestors first."""
+        return tuple(self.machine.configuration_values)
+
+    @property
+    def active_task(self) -> str | None:
+        return self.chart.active_task(self.machine.configuration_values)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.machine.is_terminated)
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """Results so far, keyed by task id, in task order."""
+        return {t: self.model.results[t] for t in self.model.order if t in self.model.results}
+
+    @property
+    def result(self) -> Any:
+        """The flow's result once it completed successfully, else ``None``."""
+        if not self.done or self.model.failed_task is not None:
+            return None
+        if self.chart.group:
+            return TaskGroupResult(self.results)
+        return self.model.results.get(self.model.order[0])
+
+    @property
+    def error(self) -> TaskFailure | None:
+        failed = self.model.failed_task
+        return self.model.results.get(failed) if failed else None
+
+    def values(self, task_id: str | None = None) -> dict[str, Any]:
+        """Field values collected so far by ``task_id`` (default: the active task)."""
+        tid = task_id or self.active_task
+        return dict(self.model.values.get(tid, {})) if tid else {}
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """Tool names offered to the model in the current configuration."""
+        task = self.active_task
+        if task is None:
+            return ()
+        events = self.chart.events_from(self.machine.configuration_values)
+        spec = self.chart.task_map[task]
+        names = [t.name for t in spec.tools if t.event is None or t.event in events]
+        if REGRESS in events and any(v != task for v in self.model.visited):
+            names.append(self.regress_tool)
+        return tuple(names)
+
+    def regression_targets(self) -> tuple[str, ...]:
+        """Task ids the caller may go back to now (visited, not the active one)."""
+        task = self.active_task
+        return tuple(v for v in self.model.visited if v != task)
+
+    # -- driving the flow ----------------------------------------------------------
+    def start(self) -> tuple[Effect, ...]:
+        """Effects of entering the initial configuration (call once, first)."""
+        effects = self._drain()
+        self._offer(effects)
+        return tuple(effects)
+
+    def handle(self, event: Event) -> Outcome:
+        """Process one event to completion."""
+        t0 = time.perf_counter()
+        outcome = self._handle(event)
+        if self.journal is not None:
+            self.journal.append(
+                {
+                    "event": event.to_json(),
+                    "ok": outcome.ok,
+                    "code": None if outcome.ok else outcome.code,  # type: ignore[union-attr]
+                    "step": _step_json(outcome.step) if isinstance(outcome, Accepted) else None,
+                    "ms": round((time.perf_counter() - t0) * 1000, 3),
+                }
+            )
+        return outcome
+
+    def handle_batch(self, events: Sequence[Event]) -> list[Outcome]:
+        """Process the tool calls of one model turn: confirmations go last.
+
+        A confirmation in the same turn as a change answers a value the user
+        never heard; processing it after the change lets its guard refuse it.
+        Outcomes are returned in the order of ``events``.
+        """
+        order = sorted(range(len(events)), key=lambda i: self._is_confirm(events[i]))
+        outcomes: dict[int, Outcome] = {}
+        for i in order:
+            outcomes[i] = self.handle(events[i])
+        return [outcomes[i] for i in range(len(events))]
+
+    # -- internals -----------------------------------------------------------------
+    def _is_confirm(self, event: Event) -> bool:
+        if not isinstance(event, ToolCalled):
+            return False
+        task = self.active_task
+        tool = self.chart.task_map[task].tool(event.name) if task else None
+        return tool is not None and tool.event == CONFIRM
+
+    def _handle(self, event: Event) -> Outcome:
+        if isinstance(event, UserSpoke):
+            return self._user_spoke(event)
+        if self.machine.is_terminated:
+            return Rejected("finished", "This flow has already finished; nothing more to do.")
+        if isinstance(event, ToolCalled):
+            resolved = self._resolve_tool(event)
+            if isinstance(resolved, Rejected):
+                return self._rejected(event, resolved)
+            name, kwargs = resolved
+            if name is None:
+                return Accepted()
+            return self._send(event, name, kwargs)
+        if isinstance(event, TimerFired):
+            if event.timer_id not in self.timers:
+                return self._rejected(
+                    event, Rejected("unexpected", f"timer {event.timer_id!r} is not running", "")
+                )
+            return self._send(event, TIMEOUT, {})
+        if isinstance(event, DtmfReceived):
+            if "dtmf" not in self.chart.events_from(self.machine.configuration_values):
+                return self._rejected(
+                    event,
+                    Rejected("unexpected", "No keypad input is expected now; the tone was ignored."),
+                )
+            return self._send(event, "dtmf", {"digit": event.digit})
+        if isinstance(event, SessionClosed):
+            task = self.active_task
+            assert task is not None
+            return self._send(event, FAIL, {"error": SessionClosedError(task, event.reason)})
+        return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
+
+    def _user_spoke(self, event: UserSpoke) -> Outcome:
+        if event.modality not in ("text", "audio"):
+            return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
+        self.model.user_turn += 1
+        self.model.modality = event.modality
+        effects: list[Effect] = [StartTimer(tid, s) for tid, s in self.timers.items()]
+        return Accepted(tuple(effects))
+
+    def _resolve_tool(self, event: ToolCalled) -> tuple[str | None, dict[str, Any]] | Rejected:
+        task = self.active_task
+        assert task is not None
+        spec = self.chart.task_map[task]
+        args = event.arguments
+        if args is None:
+            args = {}
+        if not isinstance(args, Mapping):
+            return Rejected(
+                "invalid_argument", f"{event.name}: arguments must be a JSON object", event.name
+            )
+        if event.name == self.regress_tool:
+            return self._resolve_regress(event.name, task, args)
+        tool = spec.tool(event.name)
+        if tool is None:
+            return self._unknown_tool(event.name)
+        if tool.event is None:
+            return None, {}
+        events = self.chart.events_from(self.machine.configuration_values)
+        if tool.event not in events:
+            return Rejected("not_enabled", self._not_enabled(spec, tool.event, event.name), event.name)
+        extra = set(args) - set(tool.arguments)
+        if extra:
+            return Rejected(
+                "invalid_argument",
+                f"{event.name} got unexpected argument(s) {sorted(extra)}; "
+                f"it takes {sorted(tool.arguments) or 'no arguments'}",
+                event.name,
+            )
+        missing = [a for a in tool.required if args.get(a) in (None, "")]
+        if missing:
+            return Rejected(
+                "invalid_argument", f"{event.name} needs {', '.join(missing)}", event.name
+            )
+        if tool.event == UPDATE:
+            fields = spec.field_map
+            values: dict[str, Any] = {}
+            errors: list[str] = []
+            for arg, value in args.items():
+                if value is None:
+                    continue
+                fname = tool.arguments[arg]
+                try:
+                    values[fname] = fields[fname].clean(value)
+                except FieldError as exc:
+                    errors.append(str(exc))
+            if errors:
+                return Rejected("invalid_argument", "; ".join(errors), event.name)
+            if not values:
+                return Rejected(
+                    "invalid_argument",
+                    f"{event.name} needs at least one of {', '.join(tool.arguments)}",
+                    event.name,
+                )
+            return UPDATE, {"values": values}
+        if tool.event == DECLINE:
+            reason = args.get("reason", "")
+            return DECLINE, {"reason": str(reason)[:500]}
+        return tool.event, {}
+
+    def _resolve_regress(
+        self, name: str, task: str, args: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any]] | Rejected:
+        targets = self.regression_targets()
+        if not targets:
+            return Rejected("not_enabled", "There is no earlier task to go back to yet.", name)
+        ids = args.get("task_ids")
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            return Rejected(
+                "invalid_argument",
+                f"{name} needs task_ids: a non-empty list of task ids from {list(targets)}",
+                name,
+            )
+        for tid in ids:
+            if tid == task:
+                return Rejected(
+                    "invalid_argument",
+                    f"{tid!r} is the current task; keep collecting it instead of going back.",
+                    name,
+                )
+            if tid not in targets:
+                known = "unknown task id" if tid not in self.chart.task_map else "not visited yet"
+                return Rejected(
+                    "invalid_argument",
+                    f"{tid!r}: {known}; tasks you can go back to: {list(targets)}",
+                    name,
+                )
+        return REGRESS, {"task_ids": tuple(dict.fromkeys(ids))}
+
+    def _unknown_tool(self, name: str) -> Rejected:
+        owner = next((t.id for t in self.chart.tasks if t.tool(name) is not None), None)
+        offered = ", ".join(self.tools) or "none"
+        if owner is not None:
+            msg = f"{name} belongs to the {owner} task, which is not active. Tools now: {offered}."
+            return Rejected("not_enabled", msg, name)
+        return Rejected("unknown_tool", f"There is no tool named {name!r}. Tools now: {offered}.", name)
+
+    def _not_enabled(self, spec: TaskSpec, event: str, tool: str) -> str:
+        state = self.configuration[-1].split("__", 1)[-1]
+        offered = ", ".join(self.tools)
+        if event == CONFIRM and state == "collecting":
+            return (
+                f"There is no {spec.label} to confirm yet: record it first. Tools now: {offered}."
+            )
+        return f"{tool} is not available while {state} the {spec.label}. Tools now: {offered}."
+
+    def _send(self, event: Event, name: str, kwargs: dict[str, Any]) -> Outcome:
+        config = self.machine.configuration_values
+        rows = self.chart.candidate_rows(config, name)
+        if not rows:
+            return self._rejected(
+                event, Rejected("not_enabled", f"{name} is not possible now", name)
+            )
+        checked: dict[str, bool] = {}
+        for row in rows:
+            ok, results = self.chart.check_guards(row, self.model, kwargs)
+            for guard, passed in results:
+                checked.setdefault(guard, passed)
+            if ok:
+                break
+        else:
+            failed = next(g for g, passed in checked.items() if not passed)
+            task = self.active_task
+            label = self.chart.task_map[task].label if task else "value"
+            hint = _GUARD_HINTS.get(failed, f"{name} is not possible now ({failed} is false).")
+            return self._rejected(
+                event, Rejected("guard_failed", hint.format(label=label), name), checked.items()
+            )
+        source = tuple(config)
+        saved = self.model.checkpoint()
+        history = dict(self.machine.history_values)
+        state = self.model.state
+        try:
+            self.machine.send(name, **kwargs)
+        except Exception as exc:  # a validator, a result type or a callback raised
+            self.model.rollback(saved)
+            self.model.state = state
+            self.machine.history_values = history
+            return self._rejected(
+                event, Rejected("error", f"{name} failed: {exc}", name), checked.items()
+            )
+        effects = self._drain()
+        self._offer(effects)
+        step = Step(name, source, tuple(self.machine.configuration_values), tuple(checked.items()))
+        self.log.info(
+            "transition",
+            trigger=name,
+            source=source,
+            target=step.target,
+            guards=checked,
+            args=self._redacted(kwargs),
+        )
+        return Accepted(tuple(effects), self._message(name, kwargs, effects), step)
+
+    def _redacted(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        values = kwargs.get("values")
+        if values is None:
+            return redact_mapping(kwargs)
+        task = self.active_task
+        pii = self._pii.get(task or "", frozenset())
+        return {"values": redact_mapping(values, pii)}
+
+    def _rejected(
+        self, event: Event, rejected: Rejected, guards: Iterable[tuple[str, bool]] = ()
+    ) -> Rejected:
+        self.log.info(
+            "rejected",
+            trigger=type(event).__name__,
+            name=rejected.event,
+            code=rejected.code,
+            reason=rejected.message,
+            configuration=self.configuration,
+            guards=dict(guards),
+        )
+        return rejected
+
+    def _drain(self) -> list[Effect]:
+        signals = self.model.signals
+        if not signals:
+            return []
+        effects: list[Effect] = []
+        for signal in signals:
+            effects.extend(self._effects_of(signal))
+        signals.clear()
+        return effects
+
+    def _effects_of(self, signal: Signal) -> list[Effect]:
+        kind = signal[0]
+        model = self.model
+        if kind == "enter_task":
+            _, tid, resumed = signal
+            spec = self.chart.task_map[tid]
+            text = spec.instructions or f"Ask the user for their {spec.label}."
+            if resumed:
+                text = f"Resume collecting the {spec.label} where you left off. {text}"
+            return [TaskStarted(tid, resumed), Instruct(text, tid)]
+        if kind == "readback":
+            tid = signal[1]
+            spec = self.chart.task_map[tid]
+            shown = ", ".join(f"{k}: {v}" for k, v in model.values[tid].items())
+            return [
+                Instruct(
+                    f"Read the {spec.label} back to the user ({shown}) and ask them to confirm.",
+                    tid,
+                )
+            ]
+        if kind == "reprompt":
+            spec = self.chart.task_map[signal[1]]
+            return [Instruct(f"The user said nothing. Ask again for their {spec.label}.", signal[1])]
+        if kind == "task_done":
+            _, tid, outcome = signal
+            result = model.results[tid]
+            if outcome == "complete":
+                return [TaskCompleted(tid, result)]
+            return [TaskFailed(tid, result)]
+        if kind == "regress":
+            return [Regressed(signal[1], signal[2])]
+        if kind == "flow_done":
+            if signal[1] == "done":
+                return [Complete(self.result)]
+            return [Fail(self.error or TaskFailure("", "the flow failed"))]
+        if kind == "start_timer":
+            self.timers[signal[1]] = signal[2]
+            return [StartTimer(signal[1], signal[2])]
+        if kind == "cancel_timer":
+            if self.timers.pop(signal[1], None) is None:
+                return []
+            return [CancelTimer(signal[1])]
+        raise AssertionError(f"unknown signal {signal!r}")  # pragma: no cover
+
+    def _offer(self, effects: list[Effect]) -> None:
+        tools = self.tools
+        if tools != self._offered:
+            self._offered = tools
+            effects.append(SetTools(tools))
+
+    def _message(self, name: str, kwargs: Mapping[str, Any], effects: Sequence[Effect]) -> str:
+        parts: list[str] = []
+        for effect in effects:
+            if isinstance(effect, TaskCompleted):
+                parts.append(f"The {self.chart.task_map[effect.task_id].label} is complete.")
+            elif isinstance(effect, TaskFailed):
+                parts.append(f"Task {effect.task_id} ended: {effect.error}.")
+            elif isinstance(effect, Instruct):
+                parts.append(effect.instructions)
+        if not parts and name == "update":
+            task = self.active_task
+            if task is not None:
+                spec = self.chart.task_map[task]
+                have = self.model.values[task]
+                missing = [f for f in spec.required_fields if f not in have]
+                recorded = ", ".join(kwargs["values"])
+                if missing:
+                    parts.append(f"Recorded {recorded}. Still needed: {', '.join(missing)}.")
+                else:
+                    parts.append(f"Recorded {recorded}.")
+        return " ".join(parts)
+
+
+def _step_json(step: Step | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {
+        "event": step.event,
+        "source": list(step.source),
+        "target": list(step.target),
+        "guards": dict(step.guards),
+    }
+
+

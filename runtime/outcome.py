@@ -1,0 +1,52 @@
+"""What the runtime answers for each event: accepted with effects, or rejected.
+
+A rejection changes nothing; its ``message`` is written for the model (it
+becomes the tool's error output).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .effects import Effect
+
+__all__ = ["Accepted", "Rejected", "Outcome", "Step"]
+
+
+@attrs.frozen
+class Step:
+    """One transition taken: the event, configurations before and after, guards checked."""
+
+    event: str
+    source: tuple[str, ...]
+    target: tuple[str, ...]
+    guards: tuple[tuple[str, bool], ...] = ()
+
+
+@attrs.frozen
+class Accepted:
+    """The event was processed. ``message`` is the tool output for the model."""
+
+    effects: tuple[Effect, ...] = ()
+    message: str = ""
+    step: Step | None = None
+
+    ok = True
+
+
+@attrs.frozen
+class Rejected:
+    """The event was refused and nothing changed.
+
+    ``code`` is one of ``unknown_tool``, ``not_enabled``, ``invalid_argument``,
+    ``guard_failed``, ``finished``, ``unexpected`` or ``error``.
+    """
+
+    code: str
+    message: str
+    event: str = ""
+
+    ok = False
+
+
+Outcome = Accepted | Rejected

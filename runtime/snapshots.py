@@ -1,0 +1,217 @@
+"""Snapshots: a running flow as plain JSON, and back.
+
+A snapshot holds the active configuration, the history of every task, the
+collected data, the regression bookkeeping and the pending timers. Restoring
+validates all of it against the chart first: a corrupted or foreign snapshot
+raises :class:`SnapshotError` and creates nothing.
+
+>>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
+>>> from taskchart.runtime import Interpreter, ToolCalled
+>>> chart = compile_chart([declarative_task("intro", fields=[Field("name"), Field("intro")])])
+>>> flow = Interpreter(chart); _ = flow.start()
+>>> _ = flow.handle(ToolCalled("update_intro", {"name": "Ada"}))
+>>> again = restore(chart, snapshot(flow))
+>>> again.values("intro"), again.configuration == flow.configuration
+({'name': 'Ada'}, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from statemachine.orderedset import OrderedSet
+
+from taskchart.statecharts import Chart, FieldError, TaskFailure
+from taskchart.statecharts.model import FAILURE_TYPES
+
+from .interpreter import Interpreter
+
+__all__ = ["SnapshotError", "snapshot", "restore", "FORMAT"]
+
+FORMAT = "taskchart.snapshot/1"
+
+
+class SnapshotError(ValueError):
+    """A snapshot that does not fit the chart (corrupted, foreign or outdated)."""
+
+
+def snapshot(flow: Interpreter) -> dict[str, Any]:
+    """The flow's state as a JSON-compatible dict (see :func:`restore`)."""
+    model = flow.model
+    results: dict[str, Any] = {}
+    for tid, value in model.results.items():
+        spec = flow.chart.task_map[tid]
+        if isinstance(value, TaskFailure):
+            results[tid] = {"error": value.to_json()}
+        elif spec.kind == "declarative":
+            results[tid] = {"from_values": True}
+        else:
+            results[tid] = {"value": _plain(value, tid)}
+    return {
+        "format": FORMAT,
+        "chart": flow.chart.name,
+        "tasks": list(model.order),
+        "configuration": list(flow.configuration),
+        "history": {
+            hid: [s.id for s in states] for hid, states in flow.machine.history_values.items()
+        },
+        "values": {t: dict(v) for t, v in model.values.items() if v},
+        "results": results,
+        "visited": list(model.visited),
+        "interrupted": list(model.interrupted),
+        "queue": list(model.queue),
+        "user_turn": model.user_turn,
+        "readback_turn": dict(model.readback_turn),
+        "reprompts": dict(model.reprompts),
+        "modality": model.modality,
+        "closed": model.closed,
+        "failed_task": model.failed_task,
+        "timers": dict(flow.timers),
+    }
+
+
+def _plain(value: Any, tid: str) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif attrs.has(type(value)):
+        value = attrs.asdict(value)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise SnapshotError(f"the result of task {tid!r} is not JSON-serialisable: {exc}") from exc
+    return value
+
+
+def _expect(cond: bool, message: str) -> None:
+    if not cond:
+        raise SnapshotError(message)
+
+
+def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
+    """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
+    _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
+    _expect(data.get("format") == FORMAT, f"not a {FORMAT} snapshot: format={data.get('format')!r}")
+    _expect(
+        data.get("tasks") == [t.id for t in chart.tasks],
+        f"snapshot of tasks {data.get('tasks')!r} does not fit this chart's tasks "
+        f"{[t.id for t in chart.tasks]!r}",
+    )
+    config = data.get("configuration")
+    _check_configuration(chart, config)
+    model = chart.new_model()
+    order = model.order
+    history = _typed(data, "history", dict)
+    for hid, ids in history.items():
+        _expect(
+            hid.endswith("__h") and hid[:-3] in chart.task_map,
+            f"unknown history state {hid!r}",
+        )
+        _expect(
+            isinstance(ids, list) and all(isinstance(i, str) and i in chart.state_ids for i in ids),
+            f"history {hid!r} names unknown states: {ids!r}",
+        )
+    values = _typed(data, "values", dict)
+    for tid, fields in values.items():
+        _expect(tid in chart.task_map and isinstance(fields, dict), f"values for unknown task {tid!r}")
+        spec_fields = chart.task_map[tid].field_map
+        for name, value in fields.items():
+            _expect(name in spec_fields, f"task {tid!r} has no field {name!r}")
+            try:
+                model.values[tid][name] = spec_fields[name].clean(value)
+            except FieldError as exc:
+                raise SnapshotError(f"stored value of {tid}.{name} is invalid: {exc}") from exc
+    for key in ("visited", "interrupted", "queue"):
+        ids = _typed(data, key, list)
+        _expect(all(i in chart.task_map for i in ids), f"{key} names unknown tasks: {ids!r}")
+        setattr(model, key, list(ids))
+    for tid, entry in _typed(data, "results", dict).items():
+        _expect(tid in chart.task_map and isinstance(entry, dict), f"result for unknown task {tid!r}")
+        model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
+    model.user_turn = _int(data.get("user_turn"), "user_turn")
+    for key in ("readback_turn", "reprompts"):
+        counts = _typed(data, key, dict)
+        _expect(
+            all(k in chart.task_map for k in counts),
+            f"{key} names unknown tasks: {sorted(counts)!r}",
+        )
+        setattr(model, key, {k: _int(v, key) for k, v in counts.items()})
+    modality = data.get("modality")
+    _expect(modality in ("text", "audio"), f"bad modality {modality!r}")
+    model.modality = modality
+    model.closed = bool(data.get("closed", False))
+    failed = data.get("failed_task")
+    _expect(failed is None or failed in order, f"unknown failed_task {failed!r}")
+    model.failed_task = failed
+    timers = _typed(data, "timers", dict)
+    _expect(
+        all(isinstance(v, int | float) and v > 0 for v in timers.values()),
+        "timers must map ids to positive seconds",
+    )
+    model.state = OrderedSet(config) if len(config) > 1 else config[0]
+    machine = chart.machine_class(model=model)
+    machine.history_values = {
+        hid: [getattr(machine, sid) for sid in ids] for hid, ids in history.items()
+    }
+    flow = Interpreter(chart, _machine=machine, **options)
+    flow.timers = dict(timers)
+    flow._offered = flow.tools
+    return flow
+
+
+def _typed(data: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = data.get(key, kind())
+    _expect(isinstance(value, kind), f"{key} must be a {kind.__name__}")
+    return value
+
+
+def _int(value: Any, key: str) -> int:
+    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, f"bad {key}")
+    return int(value)
+
+
+def _check_configuration(chart: Chart, config: Any) -> None:
+    _expect(
+        isinstance(config, list) and config and all(isinstance(s, str) for s in config),
+        "configuration must be a non-empty list of state ids",
+    )
+    unknown = [s for s in config if s not in chart.state_ids]
+    _expect(not unknown, f"configuration names unknown states {unknown!r}")
+    kinds = {s.id: s for s in chart.states}
+    if len(config) == 1:
+        only = kinds[config[0]]
+        _expect(
+            only.task is None and only.kind == "final",
+            f"configuration {config!r} is not a valid resting configuration",
+        )
+        return
+    _expect(len(config) == 2, f"configuration {config!r} must be a task and one of its states")
+    task, leaf = config
+    _expect(
+        kinds[task].kind == "compound" and kinds[leaf].task == task and leaf != task,
+        f"configuration {config!r} must be a task followed by one of its own states",
+    )
+
+
+def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[str, Any]) -> Any:
+    spec = chart.task_map[tid]
+    if "error" in entry:
+        err = entry["error"]
+        _expect(isinstance(err, dict), f"bad error for {tid!r}")
+        cls = FAILURE_TYPES.get(err.get("type", ""))
+        _expect(cls is not None, f"unknown error type {err.get('type')!r}")
+        assert cls is not None
+        return cls(tid, str(err.get("message", "")))
+    if entry.get("from_values"):
+        _expect(spec.kind == "declarative", f"task {tid!r} cannot rebuild its result from values")
+        missing = [f for f in spec.required_fields if f not in values]
+        _expect(not missing, f"result of {tid!r} lacks fields {missing}")
+        try:
+            return spec.build_result(values)
+        except Exception as exc:
+            raise SnapshotError(f"cannot rebuild the result of {tid!r}: {exc}") from exc
+    _expect("value" in entry, f"result entry of {tid!r} has no value")
+    return entry["value"]

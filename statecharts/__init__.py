@@ -1,0 +1,29 @@
+"""Pure chart models: task specs, fields and the compiled transition table.
+
+Nothing in this package performs I/O or imports LiveKit.
+"""
+
+from .chart import Chart, StateDef, TransitionDef, compile_chart
+from .fields import Field, FieldError
+from .model import Declined, FlowModel, NoInput, SessionClosed, TaskFailure, TaskGroupResult
+from .task import Confirmation, TaskSpec, Tool, declarative_task, implicit_task
+
+__all__ = [
+    "Chart",
+    "Confirmation",
+    "Declined",
+    "Field",
+    "FieldError",
+    "FlowModel",
+    "NoInput",
+    "SessionClosed",
+    "StateDef",
+    "TaskFailure",
+    "TaskGroupResult",
+    "TaskSpec",
+    "Tool",
+    "TransitionDef",
+    "compile_chart",
+    "declarative_task",
+    "implicit_task",
+]

@@ -1,0 +1,480 @@
+"""Compile task specs into a python-statemachine chart, and keep its table.
+
+Rules of this file: the transition table (:attr:`Chart.transitions`) is the
+single source of truth; the python-statemachine class, the tool lists, the
+diagrams and the static checks are all derived from it. State ids are
+prefixed with the task id (``email__collecting``) because python-statemachine
+ids are global to a chart.
+
+Theory of operation: every flow, a single task included, is a sequence of
+task compounds plus a transient ``dispatch`` state and two finals,
+``flow_done`` and ``flow_failed``. A task compound holds the task's own
+states and a deep history state, so a task interrupted by a regression
+resumes exactly where it was. ``dispatch`` is initial: on entry it plans the
+next task, and eventless transitions enter that task fresh or through its
+history.
+
+>>> from taskchart.statecharts import Field, declarative_task, compile_chart
+>>> chart = compile_chart([declarative_task("name", fields=[Field("name")])])
+>>> sorted({t.event for t in chart.transitions if t.event})[:3]
+['confirm', 'correct', 'decline']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+import attrs
+from statemachine import StateChart
+from statemachine.io import create_machine_class_from_definition
+
+from .model import FlowModel, TaskFailure
+from .task import (
+    COMPLETE,
+    CONFIRM,
+    CORRECT,
+    DECLINE,
+    FAIL,
+    TIMEOUT,
+    UPDATE,
+    TaskSpec,
+)
+
+__all__ = [
+    "Chart",
+    "TransitionDef",
+    "StateDef",
+    "compile_chart",
+    "REGRESS",
+    "DISPATCH",
+    "FLOW_DONE",
+    "FLOW_FAILED",
+]
+
+REGRESS = "regress"
+DISPATCH = "dispatch"
+FLOW_DONE = "flow_done"
+FLOW_FAILED = "flow_failed"
+
+#: Task-level states, in drawing order.
+COLLECTING, CONFIRMING, ACTIVE = "collecting", "confirming", "active"
+COMPLETE_STATE, DECLINED_STATE, FAILED_STATE = "complete", "declined", "failed"
+
+
+@attrs.frozen
+class StateDef:
+    """One state of the table: id, owning task (or None), kind."""
+
+    id: str
+    task: str | None
+    kind: str  # "compound" | "atomic" | "final" | "transient" | "history"
+    initial: bool = False
+
+
+@attrs.frozen
+class TransitionDef:
+    """One row of the transition table.
+
+    ``event`` is None for eventless transitions. ``guards`` and ``actions``
+    are names of :class:`FlowModel` methods, called with the task id.
+    ``internal`` rows stay in ``source`` (``target == source``) and run their
+    actions without exiting or entering any state.
+    """
+
+    source: str
+    target: str
+    event: str | None
+    guards: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    internal: bool = False
+    task: str | None = None
+
+    @property
+    def label(self) -> str:
+        guard = f" [{' & '.join(self.guards)}]" if self.guards else ""
+        return f"{self.event or ''}{guard}"
+
+
+def _sid(task_id: str, state: str) -> str:
+    return f"{task_id}__{state}"
+
+
+def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[TransitionDef]]:
+    t = spec.id
+    row: Callable[..., TransitionDef] = lambda s, d, e, g=(), a=(), i=False: TransitionDef(  # noqa: E731
+        _sid(t, s) if s != t else t, d if d in (DISPATCH,) else _sid(t, d), e, g, a, i, t
+    )
+    states = [StateDef(t, t, "compound"), StateDef(_sid(t, "h"), t, "history")]
+    rows: list[TransitionDef] = []
+    if spec.kind == "implicit":
+        states += [
+            StateDef(_sid(t, ACTIVE), t, "atomic", True),
+            StateDef(_sid(t, COMPLETE_STATE), t, "final"),
+            StateDef(_sid(t, FAILED_STATE), t, "final"),
+        ]
+        rows += [
+            row(ACTIVE, COMPLETE_STATE, COMPLETE, (), ("complete_task",)),
+            row(ACTIVE, FAILED_STATE, FAIL, (), ("fail_task",)),
+        ]
+        open_states = [ACTIVE]
+    else:
+        states += [
+            StateDef(_sid(t, COLLECTING), t, "atomic", True),
+            StateDef(_sid(t, CONFIRMING), t, "atomic"),
+            StateDef(_sid(t, COMPLETE_STATE), t, "final"),
+            StateDef(_sid(t, DECLINED_STATE), t, "final"),
+            StateDef(_sid(t, FAILED_STATE), t, "final"),
+        ]
+        collected = "all_fields_collected"
+        rows += [
+            row(COLLECTING, CONFIRMING, UPDATE, (collected, "needs_confirmation"), ("store",)),
+            row(COLLECTING, COMPLETE_STATE, UPDATE, (collected,), ("store", "complete_task")),
+            row(COLLECTING, COLLECTING, UPDATE, (), ("store",), True),
+            row(CONFIRMING, CONFIRMING, UPDATE, (), ("store",)),
+            row(
+                CONFIRMING,
+                COMPLETE_STATE,
+                CONFIRM,
+                ("value_unchanged_since_readback",),
+                ("complete_task",),
+            ),
+            row(CONFIRMING, COLLECTING, CORRECT),
+        ]
+        open_states = [COLLECTING, CONFIRMING]
+        for s in open_states:
+            rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
+        for s in open_states:
+            rows.append(row(s, FAILED_STATE, FAIL, (), ("fail_task",)))
+    if spec.no_input_timeout is not None:
+        for s in open_states:
+            rows.append(row(s, s, TIMEOUT, ("reprompts_left",), ("count_reprompt",), True))
+            rows.append(row(s, FAILED_STATE, TIMEOUT, (), ("no_input",)))
+    rows.append(TransitionDef(t, DISPATCH, f"done.state.{t}", task=t))
+    if not first:
+        rows.append(
+            TransitionDef(
+                t, DISPATCH, REGRESS, ("regression_targets_visited",), ("begin_regression",), task=t
+            )
+        )
+    return states, rows
+
+
+def _dispatch_rows(order: Sequence[str]) -> list[TransitionDef]:
+    rows = [TransitionDef(DISPATCH, FLOW_FAILED, None, ("flow_failed",))]
+    for t in order:
+        rows.append(TransitionDef(DISPATCH, t, None, (f"next_is_{t}",), task=t))
+        rows.append(TransitionDef(DISPATCH, _sid(t, "h"), None, (f"resume_{t}",), task=t))
+    rows.append(TransitionDef(DISPATCH, FLOW_DONE, None))
+    return rows
+
+
+# -- turning table rows into python-statemachine callables -----------------------
+# Each callable declares exactly the keyword names python-statemachine should
+# inject (``model`` plus event keywords), and carries the table's name.
+
+
+def _named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _guard(name: str, task: str | None) -> Callable[..., Any]:
+    if name.startswith("next_is_"):
+        tid = name[len("next_is_") :]
+        return _named(lambda model: model.is_next(tid, "fresh"), name)
+    if name.startswith("resume_"):
+        tid = name[len("resume_") :]
+        return _named(lambda model: model.is_next(tid, "resume"), name)
+    if name == "flow_failed":
+        return _named(lambda model: model.flow_failed(), name)
+    if name == "all_fields_collected":
+        return _named(lambda model, values=None: model.all_fields_collected(task, values), name)
+    if name == "regression_targets_visited":
+        return _named(
+            lambda model, task_ids=(): model.regression_targets_visited(task, task_ids), name
+        )
+    method = getattr(FlowModel, name)
+    return _named(lambda model: method(model, task), name)
+
+
+def _action(name: str, task: str) -> Callable[..., Any]:
+    if name == "store":
+        return _named(lambda model, values=None: model.store(task, values), name)
+    if name == "complete_task":
+        return _named(lambda model, result=None: model.complete_task(task, result), name)
+    if name == "decline_task":
+        return _named(
+            lambda model, reason="": model.fail_task(task, reason=reason, kind="declined"), name
+        )
+    if name == "fail_task":
+        return _named(
+            lambda model, error=None: model.fail_task(
+                task, error if isinstance(error, TaskFailure) else None, str(error or "")
+            ),
+            name,
+        )
+    if name == "no_input":
+        return _named(lambda model: model.fail_task(task, kind="no_input"), name)
+    if name == "begin_regression":
+        return _named(lambda model, task_ids=(): model.begin_regression(task, task_ids), name)
+    method = getattr(FlowModel, name)
+    return _named(lambda model: method(model, task), name)
+
+
+def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]]]:
+    t = spec.id
+    hooks: dict[str, dict[str, list[Callable[..., Any]]]] = {
+        t: {"enter": [_named(lambda model: model.enter_task(t), "enter_task")]},
+    }
+    if spec.kind == "declarative":
+        hooks[_sid(t, CONFIRMING)] = {
+            "enter": [_named(lambda model: model.readback(t), "readback")]
+        }
+    if spec.no_input_timeout is not None:
+        timer = f"{t}.no_input"
+        seconds = spec.no_input_timeout
+        for s in (COLLECTING, CONFIRMING) if spec.kind == "declarative" else (ACTIVE,):
+            entry = hooks.setdefault(_sid(t, s), {})
+            entry.setdefault("enter", []).append(
+                _named(lambda model: model.signals.append(("start_timer", timer, seconds)), "start_timer")
+            )
+            entry.setdefault("exit", []).append(
+                _named(lambda model: model.signals.append(("cancel_timer", timer)), "cancel_timer")
+            )
+    return hooks
+
+
+GuardFn = Callable[..., bool]
+
+
+def _definition(
+    states: Sequence[StateDef],
+    rows: Sequence[TransitionDef],
+    tasks: Sequence[TaskSpec],
+    row_guards: Sequence[tuple[tuple[str, GuardFn], ...]],
+) -> dict[str, Any]:
+    defs: dict[str, dict[str, Any]] = {}
+    by_task: dict[str | None, dict[str, Any]] = {}
+    hooks: dict[str, dict[str, list[Callable[..., Any]]]] = {
+        DISPATCH: {"enter": [_named(lambda model: model.plan_next(), "plan_next")]},
+        FLOW_DONE: {"enter": [_named(lambda model: model.finish("done"), "finish")]},
+        FLOW_FAILED: {"enter": [_named(lambda model: model.finish("failed"), "finish")]},
+    }
+    for spec in tasks:
+        hooks.update(_state_hooks(spec))
+    for s in states:
+        if s.kind == "history":
+            continue
+        d: dict[str, Any] = {}
+        if s.initial:
+            d["initial"] = True
+        if s.kind == "final":
+            d["final"] = True
+        for key, fns in hooks.get(s.id, {}).items():
+            d[key] = list(fns)
+        if s.kind == "compound":
+            d["states"] = {}
+            first_child = _sid(s.id, ACTIVE if tasks_by_id(tasks)[s.id].kind == "implicit" else COLLECTING)
+            d["history"] = {_sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}}
+            by_task[s.id] = d
+        if s.task is not None and s.kind != "compound":
+            by_task[s.task]["states"][s.id] = d
+        else:
+            defs[s.id] = d
+        d.setdefault("on", {})
+    index = {sid: d for sid, d in _walk(defs)}
+    for r, guards in zip(rows, row_guards, strict=True):
+        spec: dict[str, Any] = {"target": r.target}
+        if guards:
+            conds = [fn for _, fn in guards]
+            spec["cond"] = conds if len(conds) > 1 else conds[0]
+        if r.actions:
+            assert r.task is not None
+            acts = [_action(a, r.task) for a in r.actions]
+            spec["on"] = acts if len(acts) > 1 else acts[0]
+        if r.internal:  # targetless: run the actions, exit and enter nothing
+            spec["target"] = None
+        src = index[r.source]
+        if r.event is None:
+            src.setdefault("transitions", []).append(spec)
+        else:
+            src["on"].setdefault(r.event, []).append(spec)
+    return defs
+
+
+def _call_guard(fn: GuardFn, model: FlowModel, kwargs: Mapping[str, Any]) -> bool:
+    params = _PARAMS.get(fn)
+    if params is None:
+        params = _PARAMS[fn] = tuple(
+            n for n in fn.__code__.co_varnames[: fn.__code__.co_argcount] if n != "model"
+        )
+    return fn(model, **{n: kwargs[n] for n in params if n in kwargs})
+
+
+_PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
+
+
+def tasks_by_id(tasks: Sequence[TaskSpec]) -> dict[str, TaskSpec]:
+    return {t.id: t for t in tasks}
+
+
+def _walk(defs: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    for sid, d in defs.items():
+        yield sid, d
+        yield from _walk(d.get("states", {}))
+
+
+_CLASS_FLAGS = {
+    "allow_event_without_transition": False,
+    "catch_errors_as_events": False,
+    "enable_self_transition_entries": False,
+    "atomic_configuration_update": True,
+}
+
+
+@attrs.frozen(eq=False)
+class Chart:
+    """A compiled flow: the transition table, its python-statemachine class and tool tables.
+
+    Build it once per flow definition (class building is the expensive step)
+    and create any number of running flows from it.
+    """
+
+    name: str
+    tasks: tuple[TaskSpec, ...]
+    states: tuple[StateDef, ...]
+    transitions: tuple[TransitionDef, ...]
+    machine_class: type[StateChart]
+    return_exceptions: bool = False
+    group: bool = True
+    row_guards: tuple[tuple[tuple[str, GuardFn], ...], ...] = attrs.field(default=(), repr=False)
+    _events_cache: dict[frozenset[str], tuple[str, ...]] = attrs.field(factory=dict, repr=False)
+    _rows_cache: dict[tuple[frozenset[str], str], tuple[int, ...]] = attrs.field(
+        factory=dict, repr=False
+    )
+
+    @cached_property
+    def task_map(self) -> dict[str, TaskSpec]:
+        return tasks_by_id(self.tasks)
+
+    @cached_property
+    def state_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.states if s.kind != "history")
+
+    def new_model(self) -> FlowModel:
+        return FlowModel(self.tasks, return_exceptions=self.return_exceptions)
+
+    def new_machine(self, model: FlowModel | None = None) -> StateChart:
+        """A running machine in its initial configuration (the first task entered)."""
+        return self.machine_class(model=model or self.new_model())
+
+    def active_task(self, configuration: Iterable[str]) -> str | None:
+        for sid in configuration:
+            if sid in self.task_map:
+                return sid
+        return None
+
+    def events_from(self, configuration: Iterable[str]) -> tuple[str, ...]:
+        """The events some transition accepts in ``configuration`` (guards ignored)."""
+        key = frozenset(configuration)
+        cached = self._events_cache.get(key)
+        if cached is None:
+            seen: dict[str, None] = {}
+            for r in self.transitions:
+                if r.source in key and r.event and not r.event.startswith("done."):
+                    seen[r.event] = None
+            cached = self._events_cache[key] = tuple(seen)
+        return cached
+
+    def candidate_rows(self, configuration: Iterable[str], event: str) -> tuple[int, ...]:
+        """Indexes of the rows for ``event`` from ``configuration``, innermost source first."""
+        config = frozenset(configuration)
+        key = (config, event)
+        cached = self._rows_cache.get(key)
+        if cached is None:
+            depth = {s.id: (2 if s.task and s.kind != "compound" else 1) for s in self.states}
+            rows = [
+                i for i, r in enumerate(self.transitions) if r.source in config and r.event == event
+            ]
+            rows.sort(key=lambda i: -depth.get(self.transitions[i].source, 0))
+            cached = self._rows_cache[key] = tuple(rows)
+        return cached
+
+    def check_guards(
+        self, row: int, model: FlowModel, kwargs: Mapping[str, Any]
+    ) -> tuple[bool, tuple[tuple[str, bool], ...]]:
+        """Evaluate a row's guards in order, stopping at the first false one."""
+        results: list[tuple[str, bool]] = []
+        for name, fn in self.row_guards[row]:
+            ok = bool(_call_guard(fn, model, kwargs))
+            results.append((name, ok))
+            if not ok:
+                return False, tuple(results)
+        return True, tuple(results)
+
+
+_BUILD_LOCK = threading.Lock()
+_CACHE: dict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = {}
+
+
+def compile_chart(
+    tasks: Sequence[TaskSpec] | TaskSpec,
+    *,
+    name: str = "",
+    return_exceptions: bool = False,
+    group: bool | None = None,
+) -> Chart:
+    """Compile a task, or tasks in order, into a :class:`Chart` (cached per spec objects).
+
+    A single :class:`TaskSpec` makes a task chart whose result is the task's
+    result; a sequence makes a group whose result is a ``TaskGroupResult``
+    (override with ``group``).
+    """
+    if group is None:
+        group = not isinstance(tasks, TaskSpec)
+    tasks = (tasks,) if isinstance(tasks, TaskSpec) else tuple(tasks)
+    if not tasks:
+        raise ValueError("a chart needs at least one task")
+    ids = [t.id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate task ids: {ids}")
+    for spec in tasks:
+        unknown = set(spec.depends_on) - set(ids[: ids.index(spec.id)])
+        if unknown:
+            raise ValueError(
+                f"task {spec.id!r} depends on {sorted(unknown)}, which are not earlier tasks"
+            )
+    key = (*map(id, tasks), int(return_exceptions), int(group), name)
+    with _BUILD_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            return hit[1]
+        states: list[StateDef] = [StateDef(DISPATCH, None, "transient", True)]
+        rows: list[TransitionDef] = []
+        for i, spec in enumerate(tasks):
+            s, r = _task_table(spec, first=i == 0)
+            states += s
+            rows += r
+        rows += _dispatch_rows(ids)
+        states += [StateDef(FLOW_DONE, None, "final"), StateDef(FLOW_FAILED, None, "final")]
+        row_guards = [tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows]
+        definition = _definition(states, rows, tasks, row_guards)
+        digest = hashlib.sha1("|".join(ids).encode()).hexdigest()[:10]
+        class_name = name or f"Flow_{digest}"
+        cls = create_machine_class_from_definition(class_name, states=definition, **_CLASS_FLAGS)
+        chart = Chart(
+            class_name,
+            tasks,
+            tuple(states),
+            tuple(rows),
+            cls,
+            return_exceptions=return_exceptions,
+            group=group,
+            row_guards=tuple(row_guards),
+        )
+        _CACHE[key] = (tasks, chart)
+        return chart

@@ -1,0 +1,121 @@
+"""Typed fields of a declarative task: what the model must collect.
+
+A field turns a raw tool argument (whatever JSON the model sent) into a clean,
+typed value, or raises :class:`FieldError` with a message the model can act
+on. Nothing here performs I/O.
+
+>>> f = Field("can_commute", bool, description="whether the candidate can commute")
+>>> f.clean("yes")
+True
+>>> Field("age", int).clean("forty")
+Traceback (most recent call last):
+...
+taskchart.statecharts.fields.FieldError: age must be a whole number, got 'forty'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+__all__ = ["Field", "FieldError", "MAX_TEXT_LENGTH"]
+
+#: Longest text value a field accepts; longer input is rejected, not truncated.
+MAX_TEXT_LENGTH = 2000
+
+_TRUE = frozenset({"true", "yes", "y", "1", "yeah", "yep", "sure"})
+_FALSE = frozenset({"false", "no", "n", "0", "nope", "nah"})
+_TYPE_WORDS: dict[type, str] = {
+    str: "text",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+}
+
+
+class FieldError(ValueError):
+    """A value a field cannot accept; ``str(err)`` is meant for the model."""
+
+
+def _preview(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@attrs.frozen
+class Field:
+    """One value a task collects.
+
+    ``normalize`` receives the type-checked value and returns the value to
+    store, or raises ``ValueError`` with a reason the model can relay.
+    ``pii`` marks the value for redaction in logs, snapshots shown to people
+    and diagrams.
+    """
+
+    name: str
+    type: type = str
+    description: str = ""
+    required: bool = True
+    normalize: Callable[[Any], Any] | None = None
+    pii: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"field name {self.name!r} must be a Python identifier")
+        if self.type not in _TYPE_WORDS:
+            raise TypeError(f"field {self.name!r}: unsupported type {self.type!r}")
+
+    @property
+    def json_type(self) -> str:
+        """The JSON-schema type name of this field."""
+        return {str: "string", bool: "boolean", int: "integer", float: "number"}[self.type]
+
+    def clean(self, raw: object) -> Any:
+        """Return the typed, normalised value or raise :class:`FieldError`."""
+        value = self._coerce(raw)
+        if self.normalize is not None:
+            try:
+                value = self.normalize(value)
+            except FieldError:
+                raise
+            except (ValueError, TypeError) as exc:
+                raise FieldError(f"{self.name}: {exc}") from exc
+        return value
+
+    def _coerce(self, raw: object) -> Any:
+        expected = _TYPE_WORDS[self.type]
+        if self.type is str:
+            if not isinstance(raw, str):
+                raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            text = raw.strip()
+            if not text:
+                raise FieldError(f"{self.name} must not be empty")
+            if len(text) > MAX_TEXT_LENGTH:
+                raise FieldError(f"{self.name} is too long ({len(text)} characters)")
+            return text
+        if self.type is bool:
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+                return raw.strip().lower() in _TRUE
+            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+        if isinstance(raw, bool):
+            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+        if self.type is int:
+            if isinstance(raw, int):
+                return raw
+            if isinstance(raw, float) and raw.is_integer():
+                return int(raw)
+            if isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+                return int(raw.strip())
+            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+        if isinstance(raw, int | float):
+            return float(raw)
+        if isinstance(raw, str):
+            try:
+                return float(raw.strip())
+            except ValueError:
+                pass
+        raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")

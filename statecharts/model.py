@@ -1,0 +1,256 @@
+"""The data a chart acts on, and the callbacks its transitions call.
+
+Rules of this file: the model holds plain data only (values, results,
+counters), every mutation happens in a callback named in the transition
+table, and nothing here performs I/O. The model reports what happened as
+*signals* (plain tuples) in ``signals``; the runtime turns them into effects.
+
+Theory of operation: a flow is a sequence of tasks. ``dispatch`` is a
+transient state entered whenever a task ends or the caller regresses; its
+``plan_next`` callback picks the next task and whether it starts fresh or
+resumes from its history. Regression marks the targets for a fresh re-run,
+invalidates the results of tasks that depend on them, and remembers the
+interrupted task so it resumes where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .task import TaskSpec
+
+__all__ = [
+    "FlowModel",
+    "TaskFailure",
+    "Declined",
+    "SessionClosed",
+    "NoInput",
+    "Signal",
+    "TaskGroupResult",
+]
+
+Signal = tuple[Any, ...]
+
+
+class TaskFailure(Exception):
+    """Why a task ended without a result."""
+
+    def __init__(self, task_id: str, message: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and isinstance(other, TaskFailure)
+            and (other.task_id, other.message) == (self.task_id, self.message)
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.task_id, self.message))
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
+
+
+class Declined(TaskFailure):
+    """The user declined to give what the task asks for."""
+
+
+class SessionClosed(TaskFailure):
+    """The session closed before the task finished."""
+
+
+class NoInput(TaskFailure):
+    """The user said nothing through every re-prompt."""
+
+
+FAILURE_TYPES: dict[str, type[TaskFailure]] = {
+    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput)
+}
+
+
+class FlowModel:
+    """Mutable data of one running flow (python-statemachine's ``model``)."""
+
+    def __init__(self, tasks: Sequence[TaskSpec], *, return_exceptions: bool = False) -> None:
+        self.state: Any = None
+        self.tasks: dict[str, TaskSpec] = {t.id: t for t in tasks}
+        self.order: tuple[str, ...] = tuple(t.id for t in tasks)
+        self.return_exceptions = return_exceptions
+        self.values: dict[str, dict[str, Any]] = {t: {} for t in self.order}
+        self.results: dict[str, Any] = {}
+        self.visited: list[str] = []
+        self.interrupted: list[str] = []
+        self.queue: list[str] = []
+        self.plan: tuple[str, str] | None = None
+        self.user_turn = 0
+        self.readback_turn: dict[str, int] = {}
+        self.reprompts: dict[str, int] = {}
+        self.modality = "text"
+        self.closed = False
+        self.failed_task: str | None = None
+        self.signals: list[Signal] = []
+
+    # -- copies, for rollback and snapshots ------------------------------------
+    def checkpoint(self) -> tuple[Any, ...]:
+        return (
+            {k: dict(v) for k, v in self.values.items()},
+            dict(self.results),
+            list(self.visited),
+            list(self.interrupted),
+            list(self.queue),
+            self.plan,
+            dict(self.readback_turn),
+            dict(self.reprompts),
+            self.closed,
+            self.failed_task,
+        )
+
+    def rollback(self, saved: tuple[Any, ...]) -> None:
+        (
+            self.values,
+            self.results,
+            self.visited,
+            self.interrupted,
+            self.queue,
+            self.plan,
+            self.readback_turn,
+            self.reprompts,
+            self.closed,
+            self.failed_task,
+        ) = saved
+        self.signals.clear()
+
+    # -- guards ------------------------------------------------------------------
+    def all_fields_collected(self, task_id: str, values: Mapping[str, Any] | None) -> bool:
+        have = self.values[task_id]
+        incoming = values or {}
+        return all(
+            name in have or name in incoming for name in self.tasks[task_id].required_fields
+        )
+
+    def needs_confirmation(self, task_id: str) -> bool:
+        return self.tasks[task_id].confirmation.required(self.modality)
+
+    def value_unchanged_since_readback(self, task_id: str) -> bool:
+        """The user has spoken since the value was last read back.
+
+        Every change re-enters ``confirming`` and so reads the value back
+        again: a confirmation always answers the value the user last heard.
+        """
+        return self.readback_turn.get(task_id, self.user_turn) < self.user_turn
+
+    def reprompts_left(self, task_id: str) -> bool:
+        return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
+
+    def regression_targets_visited(self, task_id: str, task_ids: Sequence[str] = ()) -> bool:
+        return bool(task_ids) and all(
+            t in self.visited and t != task_id for t in task_ids
+        )
+
+    # -- actions -----------------------------------------------------------------
+    def store(self, task_id: str, values: Mapping[str, Any] | None) -> None:
+        if values:
+            self.values[task_id].update(values)
+
+    def count_reprompt(self, task_id: str) -> None:
+        self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
+        self.signals.append(("reprompt", task_id))
+
+    def enter_task(self, task_id: str) -> None:
+        resumed = self.plan is not None and self.plan == (task_id, "resume")
+        if not resumed:
+            self.values[task_id] = {}
+            self.readback_turn.pop(task_id, None)
+            self.reprompts.pop(task_id, None)
+        if task_id in self.interrupted:
+            self.interrupted.remove(task_id)
+        if task_id not in self.visited:
+            self.visited.append(task_id)
+        self.results.pop(task_id, None)
+        self.plan = None
+        self.signals.append(("enter_task", task_id, resumed))
+
+    def readback(self, task_id: str) -> None:
+        self.readback_turn[task_id] = self.user_turn
+        self.signals.append(("readback", task_id))
+
+    def complete_task(self, task_id: str, result: Any = None) -> None:
+        spec = self.tasks[task_id]
+        if spec.kind == "declarative":
+            result = spec.build_result(self.values[task_id])
+        self.results[task_id] = result
+        self.signals.append(("task_done", task_id, "complete"))
+
+    def fail_task(
+        self, task_id: str, error: TaskFailure | None = None, reason: str = "", kind: str = "failed"
+    ) -> None:
+        if error is None:
+            cls = {"declined": Declined, "no_input": NoInput}.get(kind, TaskFailure)
+            default = {
+                "declined": "the user declined",
+                "no_input": "the user did not answer",
+            }.get(kind, "the task failed")
+            error = cls(task_id, reason or default)
+        if isinstance(error, SessionClosed):
+            self.closed = True
+        self.results[task_id] = error
+        if self.closed or not self.return_exceptions:
+            self.failed_task = task_id
+        self.signals.append(("task_done", task_id, kind))
+
+    def begin_regression(self, task_id: str, task_ids: Sequence[str] = ()) -> None:
+        targets = [t for t in dict.fromkeys(task_ids) if t in self.tasks]
+        dirty = set(targets)
+        for tid in self.order:  # dependants, transitively, in order
+            if any(dep in dirty for dep in self.tasks[tid].depends_on):
+                dirty.add(tid)
+        for tid in dirty:
+            self.results.pop(tid, None)
+        if task_id not in dirty and task_id not in self.interrupted:
+            self.interrupted.append(task_id)
+        self.queue = targets
+        self.signals.append(("regress", task_id, tuple(targets)))
+
+    def plan_next(self) -> None:
+        self.plan = self._next_step()
+
+    def _next_step(self) -> tuple[str, str] | None:
+        if self.failed_task is not None:
+            return None
+        if self.queue:
+            return (self.queue.pop(0), "fresh")
+        for tid in self.order:
+            if tid in self.results:
+                continue
+            return (tid, "resume" if tid in self.interrupted else "fresh")
+        return None
+
+    def is_next(self, task_id: str, mode: str) -> bool:
+        return self.plan == (task_id, mode)
+
+    def flow_failed(self) -> bool:
+        return self.failed_task is not None
+
+    def finish(self, outcome: str) -> None:
+        self.signals.append(("flow_done", outcome))
+
+
+class TaskGroupResult:
+    """The result of a group: ``task_results`` keyed by task id, in add() order."""
+
+    __slots__ = ("task_results",)
+
+    def __init__(self, task_results: dict[str, Any]) -> None:
+        self.task_results = task_results
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskGroupResult) and other.task_results == self.task_results
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TaskGroupResult(task_results={self.task_results!r})"

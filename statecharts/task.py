@@ -1,0 +1,253 @@
+"""Task specifications: what a task collects, how it confirms, which tools it offers.
+
+A :class:`TaskSpec` is pure data. :func:`declarative_task` describes a task
+that collects typed fields and builds its result when every required field is
+present (and confirmed, when the policy asks for it). :func:`implicit_task`
+describes a hand-written task whose code decides when it is done: its chart is
+``active -> complete | failed``.
+
+>>> from dataclasses import dataclass
+>>> @dataclass
+... class Intro:
+...     name: str
+...     intro: str
+>>> spec = declarative_task(
+...     "intro", Intro,
+...     fields=[Field("name"), Field("intro", description="introduction notes")],
+...     confirmation=Confirmation.NEVER,
+... )
+>>> [t.name for t in spec.tools]
+['update_intro', 'decline_intro']
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from .fields import Field
+
+__all__ = [
+    "Confirmation",
+    "Tool",
+    "TaskSpec",
+    "declarative_task",
+    "implicit_task",
+    "UPDATE",
+    "CONFIRM",
+    "CORRECT",
+    "DECLINE",
+    "FAIL",
+    "TIMEOUT",
+    "COMPLETE",
+]
+
+# Chart event names shared by every task. Tools map onto them.
+UPDATE = "update"
+CONFIRM = "confirm"
+CORRECT = "correct"
+DECLINE = "decline"
+FAIL = "fail"
+TIMEOUT = "timeout"
+COMPLETE = "complete"
+
+
+class Confirmation(enum.Enum):
+    """When a collected value must be read back and confirmed."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    AUDIO_ONLY = "audio_only"
+
+    def required(self, modality: str) -> bool:
+        """Whether confirmation is needed for input of ``modality``."""
+        if self is Confirmation.ALWAYS:
+            return True
+        if self is Confirmation.NEVER:
+            return False
+        return modality == "audio"
+
+
+@attrs.frozen(eq=False)
+class Tool:
+    """A tool offered to the model that sends one chart event.
+
+    ``arguments`` maps tool argument names to field names (for ``update``)
+    or to event keyword names (``reason`` for ``decline``).
+    """
+
+    name: str
+    event: str | None
+    description: str = ""
+    arguments: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    required: tuple[str, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"tool name {self.name!r} must be an identifier")
+
+
+@attrs.frozen(eq=False)
+class TaskSpec:
+    """Everything the chart builder and runtime need to know about one task."""
+
+    id: str
+    kind: str  # "declarative" | "implicit"
+    fields: tuple[Field, ...] = ()
+    result: Callable[..., Any] | None = None
+    confirmation: Confirmation = Confirmation.AUDIO_ONLY
+    instructions: str = ""
+    description: str = ""
+    tools: tuple[Tool, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    no_input_timeout: float | None = None
+    max_reprompts: int = 2
+    subject: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.id.isidentifier() or "__" in self.id:
+            raise ValueError(
+                f"task id {self.id!r} must be an identifier without '__' (it prefixes state ids)"
+            )
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"task {self.id!r} has duplicate field names: {names}")
+        tool_names = [t.name for t in self.tools]
+        if len(set(tool_names)) != len(tool_names):
+            raise ValueError(f"task {self.id!r} has duplicate tool names: {tool_names}")
+        known = set(names)
+        for tool in self.tools:
+            if tool.event == UPDATE:
+                unknown = set(tool.arguments.values()) - known
+                if unknown:
+                    raise ValueError(
+                        f"tool {tool.name!r} of task {self.id!r} sets unknown fields {sorted(unknown)}"
+                    )
+        if self.no_input_timeout is not None and self.no_input_timeout <= 0:
+            raise ValueError("no_input_timeout must be positive")
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    @property
+    def label(self) -> str:
+        """Human words for what the task collects ("email address")."""
+        return self.subject or self.id.replace("_", " ")
+
+    def tool(self, name: str) -> Tool | None:
+        for tool in self.tools:
+            if tool.name == name:
+                return tool
+        return None
+
+    def build_result(self, values: Mapping[str, Any]) -> Any:
+        """Build the typed result from collected values."""
+        if self.result is None:
+            return dict(values)
+        return self.result(**{f.name: values.get(f.name) for f in self.fields})
+
+
+def _default_tools(task_id: str, fields: Iterable[Field], label: str) -> tuple[Tool, ...]:
+    fields = tuple(fields)
+    return (  # update, confirm, correct, decline
+        Tool(
+            f"update_{task_id}",
+            UPDATE,
+            f"Record the {label} the user gave. Call again with only the fields that changed.",
+            {f.name: f.name for f in fields},
+        ),
+        Tool(
+            f"confirm_{task_id}",
+            CONFIRM,
+            f"Call after the user confirmed the {label} you read back to them.",
+        ),
+        Tool(
+            f"correct_{task_id}",
+            CORRECT,
+            f"Call when the user says the {label} you read back is wrong but has not "
+            "given the right one yet.",
+        ),
+        Tool(
+            f"decline_{task_id}",
+            DECLINE,
+            f"Call when the user will not or cannot give the {label}.",
+            {"reason": "reason"},
+            ("reason",),
+        ),
+    )
+
+
+def declarative_task(
+    id: str,
+    result: Callable[..., Any] | None = None,
+    *,
+    fields: Iterable[Field],
+    confirmation: Confirmation = Confirmation.AUDIO_ONLY,
+    instructions: str = "",
+    description: str = "",
+    tools: Iterable[Tool] | None = None,
+    depends_on: Iterable[str] = (),
+    no_input_timeout: float | None = None,
+    max_reprompts: int = 2,
+    subject: str = "",
+) -> TaskSpec:
+    """Describe a task that collects ``fields`` and returns ``result(**values)``.
+
+    Without ``tools``, the task offers ``update_<id>`` (every field),
+    ``confirm_<id>``, ``correct_<id>`` and ``decline_<id>``; the confirmation
+    tools are dropped when ``confirmation`` is ``NEVER``.
+    """
+    fields = tuple(fields)
+    label = subject or id.replace("_", " ")
+    if tools is None:
+        chosen = _default_tools(id, fields, label)
+        if confirmation is Confirmation.NEVER:
+            chosen = tuple(t for t in chosen if t.event not in (CONFIRM, CORRECT))
+    else:
+        chosen = tuple(tools)
+    return TaskSpec(
+        id=id,
+        kind="declarative",
+        fields=fields,
+        result=result,
+        confirmation=confirmation,
+        instructions=instructions,
+        description=description,
+        tools=chosen,
+        depends_on=tuple(depends_on),
+        no_input_timeout=no_input_timeout,
+        max_reprompts=max_reprompts,
+        subject=subject,
+    )
+
+
+def implicit_task(
+    id: str,
+    *,
+    tools: Iterable[str] = (),
+    instructions: str = "",
+    description: str = "",
+    depends_on: Iterable[str] = (),
+) -> TaskSpec:
+    """Describe a hand-written task: its own code calls ``complete(result)``.
+
+    ``tools`` are the names of the task's own tools; they do not move the
+    chart, so they are offered for as long as the task is active.
+    """
+    return TaskSpec(
+        id=id,
+        kind="implicit",
+        instructions=instructions,
+        description=description,
+        tools=tuple(Tool(name, None) for name in tools),
+        depends_on=tuple(depends_on),
+        confirmation=Confirmation.NEVER,
+    )

@@ -1,0 +1,383 @@
+"""Tests for the spoken-value normalisers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taskchart.statecharts.spoken import (
+    MAX_EMAIL_INPUT_LENGTH,
+    normalize_spoken_email,
+    parse_yes_no,
+    spoken_digits,
+    strip_filler,
+)
+
+HOSTILE_NON_STR: list[object] = [None, 42, 4.2, b"john@example.com", ["yes"], {"a": 1}]
+
+
+# --- normalize_spoken_email -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        ("john dot doe at gmail dot com", "john.doe@gmail.com"),
+        ("John.Doe@Gmail.com", "John.Doe@gmail.com"),
+        ("j o h n at example dot org", "john@example.org"),
+        ("jane underscore smith at example dot co dot uk", "jane_smith@example.co.uk"),
+        ("john twenty three at example dot com", "john23@example.com"),
+        ("mary dash ann at example dot com", "mary-ann@example.com"),
+        ("mary hyphen ann at example dot com", "mary-ann@example.com"),
+        ("bob plus news at example dot com", "bob+news@example.com"),
+        ("bob period smith at example period com", "bob.smith@example.com"),
+        ("bob point smith at example point com", "bob.smith@example.com"),
+        ("bob at sign example dot com", "bob@example.com"),
+        ("bob at the rate example dot com", "bob@example.com"),
+        ("bob under score smith at example dot com", "bob_smith@example.com"),
+        ("my email is john at example dot com", "john@example.com"),
+        ("My e-mail address is john at example dot com", "john@example.com"),
+        ("email address is john at example dot com", "john@example.com"),
+        ("Email: john@example.com", "john@example.com"),
+        ("it's john at example dot com", "john@example.com"),
+        ("It\u2019s john at example dot com", "john@example.com"),
+        ("that is john at example dot com", "john@example.com"),
+        ("Um, my email is john at example dot com.", "john@example.com"),
+        ("john@example.com!", "john@example.com"),
+        ("john at example dot com?", "john@example.com"),
+        ("<john@example.com>", "john@example.com"),
+        ("mailto:john@example.com", "john@example.com"),
+        ("<mailto:john@example.com>", "john@example.com"),
+        ("email address is <mailto:bob@example.com>", "bob@example.com"),
+        ("Jane Doe <jane@example.com>", "jane@example.com"),
+        ("J-O-H-N at example dot com", "JOHN@example.com"),
+        ("j, o, h, n at example dot org.", "john@example.org"),
+        ("first dot last at example dot com", "first.last@example.com"),
+        ("  john@example.com  ", "john@example.com"),
+        ("JOHN DOT DOE AT EXAMPLE DOT COM", "JOHN.DOE@example.com"),
+    ],
+)
+def test_normalize_spoken_email(spoken: str, expected: str) -> None:
+    assert normalize_spoken_email(spoken) == expected
+
+
+def test_email_internationalised_address_is_kept() -> None:
+    assert normalize_spoken_email("jöhn@exämple.com") == "jöhn@exämple.com"
+    assert normalize_spoken_email("JÖHN@EXÄMPLE.COM") == "JÖHN@exämple.com"
+
+
+def test_email_invalid_message_is_actionable() -> None:
+    with pytest.raises(ValueError) as info:
+        normalize_spoken_email("john at gmail")
+    assert str(info.value) == (
+        "'john at gmail' is not a valid email address: The part after the @-sign is not "
+        "valid. It should have a period. Ask the user to spell it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("spoken", "reason"),
+    [
+        ("'; DROP TABLE users; --", "An email address must have an @-sign."),
+        ("my email is", "An email address must have an @-sign."),
+        ("john at at example dot com", "The part after the @-sign contains invalid characters"),
+        ("john doe", "An email address must have an @-sign."),
+    ],
+)
+def test_email_rejects_non_addresses(spoken: str, reason: str) -> None:
+    with pytest.raises(ValueError, match="Ask the user to spell it") as info:
+        normalize_spoken_email(spoken)
+    assert str(info.value).startswith(f"'{spoken}' is not a valid email address: {reason}")
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_email_rejects_empty(blank: str) -> None:
+    with pytest.raises(ValueError, match=r"^No email address was given"):
+        normalize_spoken_email(blank)
+
+
+def test_email_length_limit() -> None:
+    local = "a" * 64
+    at_limit = f"{local}@" + "b" * (MAX_EMAIL_INPUT_LENGTH - 70) + ".com"
+    assert len(at_limit) == MAX_EMAIL_INPUT_LENGTH - 1
+    with pytest.raises(ValueError, match="not a valid email address"):
+        normalize_spoken_email(at_limit)  # label too long, but it is read
+    with pytest.raises(ValueError, match=r"too long \(321 characters, at most 320\)"):
+        normalize_spoken_email("a" * 321)
+
+
+def test_email_huge_input_is_rejected_quickly() -> None:
+    huge = "john dot " * 1200
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=r"too long \(10800 characters"):
+        normalize_spoken_email(huge)
+    assert time.perf_counter() - started < 0.05
+
+
+@pytest.mark.parametrize("value", HOSTILE_NON_STR)
+def test_email_rejects_non_str(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^Expected an email address as text, got "):
+        normalize_spoken_email(value)  # type: ignore[arg-type]
+
+
+def test_email_error_names_type() -> None:
+    with pytest.raises(ValueError) as info:
+        normalize_spoken_email(None)  # type: ignore[arg-type]
+    assert str(info.value) == "Expected an email address as text, got NoneType."
+
+
+# --- parse_yes_no -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "yes",
+        "Yes.",
+        "YEAH!",
+        "yep",
+        "yup",
+        "sure",
+        "correct",
+        "that's right",
+        "That\u2019s right",
+        "right",
+        "ok",
+        "okay",
+        "alright",
+        "affirmative",
+        "I can",
+        "of course",
+        "absolutely",
+        "uh-huh",
+        "yes please, go ahead",
+    ],
+)
+def test_yes(answer: str) -> None:
+    assert parse_yes_no(answer) is True
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "no",
+        "No!",
+        "nope",
+        "nah",
+        "not really",
+        "I can't",
+        "I can\u2019t",
+        "I cannot",
+        "I can not",
+        "wrong",
+        "incorrect",
+        "no that's not right",
+        "yes, no, wait, that's wrong",
+        "absolutely not",
+        "that isn't correct",
+        "I don't think so",
+        "never",
+    ],
+)
+def test_no(answer: str) -> None:
+    assert parse_yes_no(answer) is False
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "",
+        "   ",
+        "hmm",
+        "maybe",
+        "I'm not sure",
+        "I don't know",
+        "yesterday",
+        "nobody called",
+        "knowing",
+        "'; DROP TABLE users; --",
+        "x" * 10_000,
+    ],
+)
+def test_unclear(answer: str) -> None:
+    assert parse_yes_no(answer) is None
+
+
+def test_yes_no_long_input_still_matches() -> None:
+    assert parse_yes_no("x " * 5_000 + "yes") is True
+    assert parse_yes_no("yes " * 5_000 + "no") is False
+
+
+@pytest.mark.parametrize("value", HOSTILE_NON_STR)
+def test_yes_no_rejects_non_str(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^Expected a yes or no answer as text, got "):
+        parse_yes_no(value)  # type: ignore[arg-type]
+
+
+# --- spoken_digits ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        ("four one five, five five five", "415555"),
+        ("4 1 5", "415"),
+        ("415-555-1234", "4155551234"),
+        ("(415) 555 1234", "4155551234"),
+        ("four oh five", "405"),
+        ("four o five", "405"),
+        ("oh four five", "045"),
+        ("four oh oh five", "4005"),
+        ("double five", "55"),
+        ("triple seven", "777"),
+        ("double oh seven", "007"),
+        ("four double five triple seven", "455777"),
+        ("zero zero seven", "007"),
+        ("one two three four five six seven eight nine zero", "1234567890"),
+        ("star", "*"),
+        ("asterisk one", "*1"),
+        ("pound", "#"),
+        ("hash", "#"),
+        ("one, two, three, pound", "123#"),
+        ("1234#", "1234#"),
+        ("*69", "*69"),
+        ("twenty three", "23"),
+        ("twenty-three", "23"),
+        ("forty two star", "42*"),
+        ("eleven", "11"),
+        ("nineteen eighty four", "1984"),
+        ("nine hundred and eleven", "911"),
+        ("two hundred twenty three", "223"),
+        ("two hundred and five", "205"),
+        ("one eight hundred five five five one two one two", "18005551212"),
+        ("five thousand two hundred", "5200"),
+        ("ten thousand", "10000"),
+        ("My number is 4 one 5", "415"),
+        ("oh, I think it's four five", "45"),
+        ("\uff11\uff12\uff13", "123"),
+    ],
+)
+def test_spoken_digits(spoken: str, expected: str) -> None:
+    assert spoken_digits(spoken) == expected
+
+
+@pytest.mark.parametrize(
+    "spoken",
+    ["", "   ", "oh", "o", "hello", "double", "hundred", "'; DROP TABLE users; --", "x" * 10_000],
+)
+def test_spoken_digits_without_digits_raises(spoken: str) -> None:
+    with pytest.raises(ValueError, match=r"^No digits found in '.*'\. Ask the user"):
+        spoken_digits(spoken)
+
+
+def test_spoken_digits_message_is_truncated() -> None:
+    with pytest.raises(ValueError) as info:
+        spoken_digits("x" * 10_000)
+    assert str(info.value) == (
+        "No digits found in '" + "x" * 77 + "...'. Ask the user to say the digits again, "
+        "one at a time."
+    )
+
+
+def test_spoken_digits_long_input() -> None:
+    started = time.perf_counter()
+    assert spoken_digits("five " * 2_000) == "5" * 2_000
+    assert spoken_digits("oh " * 3_000 + "one") == "0" * 3_000 + "1"
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize("value", HOSTILE_NON_STR)
+def test_spoken_digits_rejects_non_str(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^Expected digits as text, got "):
+        spoken_digits(value)  # type: ignore[arg-type]
+
+
+# --- strip_filler -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spoken", "expected"),
+    [
+        ("um, yes", "yes"),
+        ("Uh... okay so my name is Ann.", "my name is Ann"),
+        ("  Erm, well, so, like, hi!  ", "hi"),
+        ("ummm uhhh yes.", "yes"),
+        ("okay, so what now?", "what now"),
+        ("okay", "okay"),
+        ("so", ""),
+        ("Sofia", "Sofia"),
+        ("like five", "five"),
+        ("well-known", "well-known"),
+        ("uh-huh", "uh-huh"),
+        ("my name is Ann", "my name is Ann"),
+        ("1234#", "1234#"),
+        ('"quoted"', "quoted"),
+        ("", ""),
+    ],
+)
+def test_strip_filler(spoken: str, expected: str) -> None:
+    assert strip_filler(spoken) == expected
+
+
+def test_strip_filler_long_input() -> None:
+    assert strip_filler("so " * 5_000 + "yes") == "yes"
+
+
+@pytest.mark.parametrize("value", HOSTILE_NON_STR)
+def test_strip_filler_rejects_non_str(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^Expected an utterance as text, got "):
+        strip_filler(value)  # type: ignore[arg-type]
+
+
+# --- properties -------------------------------------------------------------------
+
+SPOKEN_WORDS = st.sampled_from(
+    ["at", "dot", "oh", "o", "double", "triple", "hundred", "and", "thousand", "twenty"]
+    + ["one", "five", "nine", "eleven", "star", "pound", "dash", "plus", "underscore"]
+    + ["yes", "no", "not", "sure", "can't", "my email is", "um", ",", "@", ".", "<", ">"]
+)
+SPOKEN_TEXT = st.one_of(
+    st.text(max_size=400),
+    st.lists(SPOKEN_WORDS, max_size=40).map(" ".join),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPOKEN_TEXT)
+def test_email_returns_str_or_value_error(text: str) -> None:
+    try:
+        result = normalize_spoken_email(text)
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(result, str)
+        assert "@" in result
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPOKEN_TEXT)
+def test_digits_returns_str_or_value_error(text: str) -> None:
+    try:
+        result = spoken_digits(text)
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        assert result
+        assert set(result) <= set("0123456789*#")
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPOKEN_TEXT)
+def test_yes_no_never_raises(text: str) -> None:
+    assert parse_yes_no(text) in (True, False, None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPOKEN_TEXT)
+def test_strip_filler_returns_str(text: str) -> None:
+    result = strip_filler(text)
+    assert isinstance(result, str)
+    assert len(result) <= len(text)
