@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "TimerHandle", "SimulatedClock", "LoopClock"]
+__all__ = ["Clock", "LoopClock", "SimulatedClock", "TimerHandle"]
 
 
 class TimerHandle(Protocol):
@@ -55,7 +55,9 @@ class SimulatedClock:
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle:
         handle = _SimHandle()
-        heapq.heappush(self._queue, (self._now + max(0.0, delay), next(self._seq), handle, callback))
+        heapq.heappush(
+            self._queue, (self._now + max(0.0, delay), next(self._seq), handle, callback)
+        )
         return handle
 
     def advance(self, seconds: float) -> None:

@@ -11,18 +11,18 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "CancelTimer",
+    "Complete",
     "Effect",
-    "Say",
+    "Fail",
     "Instruct",
+    "Regressed",
+    "Say",
     "SetTools",
-    "TaskStarted",
+    "StartTimer",
     "TaskCompleted",
     "TaskFailed",
-    "Regressed",
-    "Complete",
-    "Fail",
-    "StartTimer",
-    "CancelTimer",
+    "TaskStarted",
 ]
 
 

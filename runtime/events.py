@@ -15,12 +15,12 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "DtmfReceived",
     "Event",
+    "SessionClosed",
+    "TimerFired",
     "ToolCalled",
     "UserSpoke",
-    "DtmfReceived",
-    "TimerFired",
-    "SessionClosed",
     "event_from_json",
 ]
 

@@ -35,7 +35,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from statemachine import StateChart
-
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import REGRESS
@@ -59,7 +58,7 @@ from .events import DtmfReceived, Event, SessionClosed, TimerFired, ToolCalled, 
 from .logs import get_logger, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
 
-__all__ = ["Interpreter", "DEFAULT_REGRESS_TOOL"]
+__all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter"]
 
 #: The regression tool's name, the same as LiveKit's TaskGroup.
 DEFAULT_REGRESS_TOOL = "out_of_scope"
@@ -90,7 +89,7 @@ class Interpreter:
         regress_tool: str = DEFAULT_REGRESS_TOOL,
         logger: Any = None,
         record: bool = False,
-        _machine: StateChart | None = None,
+        _machine: StateChart[Any] | None = None,
     ) -> None:
         self.chart = chart
         self.regress_tool = regress_tool
@@ -105,9 +104,7 @@ class Interpreter:
         else:
             self.machine = _machine
         self.model: FlowModel = self.machine.model
-        self._pii = {
-            t.id: frozenset(f.name for f in t.fields if f.pii) for t in chart.tasks
-        }
+        self._pii = {t.id: frozenset(f.name for f in t.fields if f.pii) for t in chart.tasks}
 
     # -- reading the flow ----------------------------------------------------------
     @property
@@ -232,7 +229,9 @@ class Interpreter:
             if "dtmf" not in self.chart.events_from(self.machine.configuration_values):
                 return self._rejected(
                     event,
-                    Rejected("unexpected", "No keypad input is expected now; the tone was ignored."),
+                    Rejected(
+                        "unexpected", "No keypad input is expected now; the tone was ignored."
+                    ),
                 )
             return self._send(event, "dtmf", {"digit": event.digit})
         if isinstance(event, SessionClosed):
@@ -269,7 +268,9 @@ class Interpreter:
             return None, {}
         events = self.chart.events_from(self.machine.configuration_values)
         if tool.event not in events:
-            return Rejected("not_enabled", self._not_enabled(spec, tool.event, event.name), event.name)
+            return Rejected(
+                "not_enabled", self._not_enabled(spec, tool.event, event.name), event.name
+            )
         extra = set(args) - set(tool.arguments)
         if extra:
             return Rejected(
@@ -346,7 +347,9 @@ class Interpreter:
         if owner is not None:
             msg = f"{name} belongs to the {owner} task, which is not active. Tools now: {offered}."
             return Rejected("not_enabled", msg, name)
-        return Rejected("unknown_tool", f"There is no tool named {name!r}. Tools now: {offered}.", name)
+        return Rejected(
+            "unknown_tool", f"There is no tool named {name!r}. Tools now: {offered}.", name
+        )
 
     def _not_enabled(self, spec: TaskSpec, event: str, tool: str) -> str:
         state = self.configuration[-1].split("__", 1)[-1]
@@ -459,7 +462,9 @@ class Interpreter:
             ]
         if kind == "reprompt":
             spec = self.chart.task_map[signal[1]]
-            return [Instruct(f"The user said nothing. Ask again for their {spec.label}.", signal[1])]
+            return [
+                Instruct(f"The user said nothing. Ask again for their {spec.label}.", signal[1])
+            ]
         if kind == "task_done":
             _, tid, outcome = signal
             result = model.results[tid]
@@ -519,5 +524,3 @@ def _step_json(step: Step | None) -> dict[str, Any] | None:
         "target": list(step.target),
         "guards": dict(step.guards),
     }
-
-

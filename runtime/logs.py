@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["redact_text", "redact_value", "redact_mapping", "redact_processor", "get_logger"]
+__all__ = ["get_logger", "redact_mapping", "redact_processor", "redact_text", "redact_value"]
 
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")

@@ -10,7 +10,7 @@ import attrs
 
 from .effects import Effect
 
-__all__ = ["Accepted", "Rejected", "Outcome", "Step"]
+__all__ = ["Accepted", "Outcome", "Rejected", "Step"]
 
 
 @attrs.frozen

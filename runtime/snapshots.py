@@ -24,13 +24,12 @@ from typing import Any
 
 import attrs
 from statemachine.orderedset import OrderedSet
-
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.model import FAILURE_TYPES
 
 from .interpreter import Interpreter
 
-__all__ = ["SnapshotError", "snapshot", "restore", "FORMAT"]
+__all__ = ["FORMAT", "SnapshotError", "restore", "snapshot"]
 
 FORMAT = "taskchart.snapshot/1"
 
@@ -116,7 +115,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
     values = _typed(data, "values", dict)
     for tid, fields in values.items():
-        _expect(tid in chart.task_map and isinstance(fields, dict), f"values for unknown task {tid!r}")
+        _expect(
+            tid in chart.task_map and isinstance(fields, dict), f"values for unknown task {tid!r}"
+        )
         spec_fields = chart.task_map[tid].field_map
         for name, value in fields.items():
             _expect(name in spec_fields, f"task {tid!r} has no field {name!r}")
@@ -129,7 +130,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         _expect(all(i in chart.task_map for i in ids), f"{key} names unknown tasks: {ids!r}")
         setattr(model, key, list(ids))
     for tid, entry in _typed(data, "results", dict).items():
-        _expect(tid in chart.task_map and isinstance(entry, dict), f"result for unknown task {tid!r}")
+        _expect(
+            tid in chart.task_map and isinstance(entry, dict), f"result for unknown task {tid!r}"
+        )
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
     model.user_turn = _int(data.get("user_turn"), "user_turn")
     for key in ("readback_turn", "reprompts"):
@@ -175,7 +178,7 @@ def _int(value: Any, key: str) -> int:
 
 def _check_configuration(chart: Chart, config: Any) -> None:
     _expect(
-        isinstance(config, list) and config and all(isinstance(s, str) for s in config),
+        isinstance(config, list) and bool(config) and all(isinstance(s, str) for s in config),
         "configuration must be a non-empty list of state ids",
     )
     unknown = [s for s in config if s not in chart.state_ids]

@@ -45,14 +45,14 @@ from .task import (
 )
 
 __all__ = [
-    "Chart",
-    "TransitionDef",
-    "StateDef",
-    "compile_chart",
-    "REGRESS",
     "DISPATCH",
     "FLOW_DONE",
     "FLOW_FAILED",
+    "REGRESS",
+    "Chart",
+    "StateDef",
+    "TransitionDef",
+    "compile_chart",
 ]
 
 REGRESS = "regress"
@@ -240,7 +240,10 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
         for s in (COLLECTING, CONFIRMING) if spec.kind == "declarative" else (ACTIVE,):
             entry = hooks.setdefault(_sid(t, s), {})
             entry.setdefault("enter", []).append(
-                _named(lambda model: model.signals.append(("start_timer", timer, seconds)), "start_timer")
+                _named(
+                    lambda model: model.signals.append(("start_timer", timer, seconds)),
+                    "start_timer",
+                )
             )
             entry.setdefault("exit", []).append(
                 _named(lambda model: model.signals.append(("cancel_timer", timer)), "cancel_timer")
@@ -278,8 +281,12 @@ def _definition(
             d[key] = list(fns)
         if s.kind == "compound":
             d["states"] = {}
-            first_child = _sid(s.id, ACTIVE if tasks_by_id(tasks)[s.id].kind == "implicit" else COLLECTING)
-            d["history"] = {_sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}}
+            first_child = _sid(
+                s.id, ACTIVE if tasks_by_id(tasks)[s.id].kind == "implicit" else COLLECTING
+            )
+            d["history"] = {
+                _sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}
+            }
             by_task[s.id] = d
         if s.task is not None and s.kind != "compound":
             by_task[s.task]["states"][s.id] = d
@@ -288,21 +295,21 @@ def _definition(
         d.setdefault("on", {})
     index = {sid: d for sid, d in _walk(defs)}
     for r, guards in zip(rows, row_guards, strict=True):
-        spec: dict[str, Any] = {"target": r.target}
+        row: dict[str, Any] = {"target": r.target}
         if guards:
             conds = [fn for _, fn in guards]
-            spec["cond"] = conds if len(conds) > 1 else conds[0]
+            row["cond"] = conds if len(conds) > 1 else conds[0]
         if r.actions:
             assert r.task is not None
             acts = [_action(a, r.task) for a in r.actions]
-            spec["on"] = acts if len(acts) > 1 else acts[0]
+            row["on"] = acts if len(acts) > 1 else acts[0]
         if r.internal:  # targetless: run the actions, exit and enter nothing
-            spec["target"] = None
+            row["target"] = None
         src = index[r.source]
         if r.event is None:
-            src.setdefault("transitions", []).append(spec)
+            src.setdefault("transitions", []).append(row)
         else:
-            src["on"].setdefault(r.event, []).append(spec)
+            src["on"].setdefault(r.event, []).append(row)
     return defs
 
 
@@ -348,7 +355,7 @@ class Chart:
     tasks: tuple[TaskSpec, ...]
     states: tuple[StateDef, ...]
     transitions: tuple[TransitionDef, ...]
-    machine_class: type[StateChart]
+    machine_class: type[StateChart[Any]]
     return_exceptions: bool = False
     group: bool = True
     row_guards: tuple[tuple[tuple[str, GuardFn], ...], ...] = attrs.field(default=(), repr=False)
@@ -368,7 +375,7 @@ class Chart:
     def new_model(self) -> FlowModel:
         return FlowModel(self.tasks, return_exceptions=self.return_exceptions)
 
-    def new_machine(self, model: FlowModel | None = None) -> StateChart:
+    def new_machine(self, model: FlowModel | None = None) -> StateChart[Any]:
         """A running machine in its initial configuration (the first task entered)."""
         return self.machine_class(model=model or self.new_model())
 
@@ -448,7 +455,7 @@ def compile_chart(
             raise ValueError(
                 f"task {spec.id!r} depends on {sorted(unknown)}, which are not earlier tasks"
             )
-    key = (*map(id, tasks), int(return_exceptions), int(group), name)
+    key: tuple[int | str, ...] = (*map(id, tasks), int(return_exceptions), int(group), name)
     with _BUILD_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Field", "FieldError", "MAX_TEXT_LENGTH"]
+__all__ = ["MAX_TEXT_LENGTH", "Field", "FieldError"]
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
 MAX_TEXT_LENGTH = 2000

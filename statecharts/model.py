@@ -21,12 +21,12 @@ from typing import Any
 from .task import TaskSpec
 
 __all__ = [
-    "FlowModel",
-    "TaskFailure",
     "Declined",
-    "SessionClosed",
+    "FlowModel",
     "NoInput",
+    "SessionClosed",
     "Signal",
+    "TaskFailure",
     "TaskGroupResult",
 ]
 
@@ -128,9 +128,7 @@ class FlowModel:
     def all_fields_collected(self, task_id: str, values: Mapping[str, Any] | None) -> bool:
         have = self.values[task_id]
         incoming = values or {}
-        return all(
-            name in have or name in incoming for name in self.tasks[task_id].required_fields
-        )
+        return all(name in have or name in incoming for name in self.tasks[task_id].required_fields)
 
     def needs_confirmation(self, task_id: str) -> bool:
         return self.tasks[task_id].confirmation.required(self.modality)
@@ -147,9 +145,7 @@ class FlowModel:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
     def regression_targets_visited(self, task_id: str, task_ids: Sequence[str] = ()) -> bool:
-        return bool(task_ids) and all(
-            t in self.visited and t != task_id for t in task_ids
-        )
+        return bool(task_ids) and all(t in self.visited and t != task_id for t in task_ids)
 
     # -- actions -----------------------------------------------------------------
     def store(self, task_id: str, values: Mapping[str, Any] | None) -> None:
@@ -159,6 +155,9 @@ class FlowModel:
     def count_reprompt(self, task_id: str) -> None:
         self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
         self.signals.append(("reprompt", task_id))
+        seconds = self.tasks[task_id].no_input_timeout
+        if seconds is not None:
+            self.signals.append(("start_timer", f"{task_id}.no_input", seconds))
 
     def enter_task(self, task_id: str) -> None:
         resumed = self.plan is not None and self.plan == (task_id, "resume")

@@ -31,18 +31,18 @@ import attrs
 from .fields import Field
 
 __all__ = [
-    "Confirmation",
-    "Tool",
-    "TaskSpec",
-    "declarative_task",
-    "implicit_task",
-    "UPDATE",
+    "COMPLETE",
     "CONFIRM",
     "CORRECT",
     "DECLINE",
     "FAIL",
     "TIMEOUT",
-    "COMPLETE",
+    "UPDATE",
+    "Confirmation",
+    "TaskSpec",
+    "Tool",
+    "declarative_task",
+    "implicit_task",
 ]
 
 # Chart event names shared by every task. Tools map onto them.
@@ -71,6 +71,10 @@ class Confirmation(enum.Enum):
         return modality == "audio"
 
 
+def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(mapping)
+
+
 @attrs.frozen(eq=False)
 class Tool:
     """A tool offered to the model that sends one chart event.
@@ -82,7 +86,7 @@ class Tool:
     name: str
     event: str | None
     description: str = ""
-    arguments: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    arguments: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
     required: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
@@ -124,7 +128,8 @@ class TaskSpec:
                 unknown = set(tool.arguments.values()) - known
                 if unknown:
                     raise ValueError(
-                        f"tool {tool.name!r} of task {self.id!r} sets unknown fields {sorted(unknown)}"
+                        f"tool {tool.name!r} of task {self.id!r} sets unknown fields "
+                        f"{sorted(unknown)}"
                     )
         if self.no_input_timeout is not None and self.no_input_timeout <= 0:
             raise ValueError("no_input_timeout must be positive")

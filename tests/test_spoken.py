@@ -7,7 +7,6 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from taskchart.statecharts.spoken import (
     MAX_EMAIL_INPUT_LENGTH,
     normalize_spoken_email,
@@ -36,7 +35,9 @@ HOSTILE_NON_STR: list[object] = [None, 42, 4.2, b"john@example.com", ["yes"], {"
         ("bob period smith at example period com", "bob.smith@example.com"),
         ("bob point smith at example point com", "bob.smith@example.com"),
         ("bob at sign example dot com", "bob@example.com"),
+        ("bob at symbol example dot com", "bob@example.com"),
         ("bob at the rate example dot com", "bob@example.com"),
+        ("bob full stop smith at example dot com", "bob.smith@example.com"),
         ("bob under score smith at example dot com", "bob_smith@example.com"),
         ("my email is john at example dot com", "john@example.com"),
         ("My e-mail address is john at example dot com", "john@example.com"),
@@ -335,9 +336,11 @@ def test_strip_filler_rejects_non_str(value: object) -> None:
 # --- properties -------------------------------------------------------------------
 
 SPOKEN_WORDS = st.sampled_from(
-    ["at", "dot", "oh", "o", "double", "triple", "hundred", "and", "thousand", "twenty"]
-    + ["one", "five", "nine", "eleven", "star", "pound", "dash", "plus", "underscore"]
-    + ["yes", "no", "not", "sure", "can't", "my email is", "um", ",", "@", ".", "<", ">"]
+    [
+        *("at", "dot", "oh", "o", "double", "triple", "hundred", "and", "thousand", "twenty"),
+        *("one", "five", "nine", "eleven", "star", "pound", "dash", "plus", "underscore"),
+        *("yes", "no", "not", "sure", "can't", "my email is", "um", ",", "@", ".", "<", ">"),
+    ]
 )
 SPOKEN_TEXT = st.one_of(
     st.text(max_size=400),

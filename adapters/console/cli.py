@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,9 @@ import typer
 from .interview import interview_chart
 from .runner import ConsoleRunner
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Statechart flows for voice agents.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Statechart flows for voice agents."
+)
 
 
 @app.callback()
@@ -50,15 +53,12 @@ def demo(
     raise typer.Exit(0 if ok else 1)
 
 
-def _prompted_lines() -> "typing.Iterator[str]":
+def _prompted_lines() -> Iterator[str]:
     while True:
         try:
-            yield input("  you › ")
+            yield input("  you > ")
         except EOFError:
             return
-
-
-import typing  # noqa: E402
 
 
 def main() -> None:

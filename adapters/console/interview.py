@@ -24,7 +24,7 @@ from taskchart.statecharts import (
 from taskchart.statecharts.spoken import normalize_spoken_email
 from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, UPDATE
 
-__all__ = ["IntroResults", "CommuteResults", "EmailResult", "interview_tasks", "interview_chart"]
+__all__ = ["CommuteResults", "EmailResult", "IntroResults", "interview_chart", "interview_tasks"]
 
 
 @dataclass

@@ -9,8 +9,9 @@ tests run with no LLM, no server and no API key.
 >>> from taskchart.adapters.console.interview import interview_chart
 >>> from taskchart.runtime import Interpreter
 >>> flow = Interpreter(interview_chart()); _ = flow.start()
->>> RuleBasedModel().respond("Hi, I'm Ada Lovelace, a mathematician who loves engines", flow)
-[ToolCalled(name='record_intro', arguments={'name': 'Ada Lovelace', 'intro_notes': 'a mathematician who loves engines'}, call_id=None)]
+>>> [call] = RuleBasedModel().respond("Hi, I'm Ada Lovelace, a mathematician", flow)
+>>> call.name, call.arguments
+('record_intro', {'name': 'Ada Lovelace', 'intro_notes': 'a mathematician'})
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _NAME = re.compile(
     r"(?P<name>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})"
 )
 _BARE_NAME = re.compile(r"^(?P<name>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})\.?$")
-_EMAIL_HINT = re.compile(r"@|\bat\b.*\bdot\b", re.I)
+_EMAIL_HINT = re.compile(r"@|\bat\s+\w|\be-?mail\b", re.I)
 _EMAIL_LEAD = re.compile(
     r"^.*?\b(?:email(?: address)? is|e-mail is|it's|it is|is|use|try)\s+", re.I | re.S
 )
@@ -44,7 +45,9 @@ _TRANSPORT = (
     "subway", "metro", "train", "bus", "tram", "car", "drive", "driving", "bike", "bicycle",
     "cycle", "cycling", "walk", "walking", "scooter", "motorbike", "ferry", "carpool", "taxi",
 )  # fmt: skip
-_TRANSPORT_RE = re.compile(r"\b(?:by |take the |ride (?:the |my )?)?(" + "|".join(_TRANSPORT) + r")\b", re.I)
+_TRANSPORT_RE = re.compile(
+    r"\b(?:by |take the |ride (?:the |my )?)?(" + "|".join(_TRANSPORT) + r")\b", re.I
+)
 
 
 def _field_kind(f: Field) -> str:
@@ -145,7 +148,7 @@ class RuleBasedModel:
             if f.name in have or arg in found:
                 continue
             candidate = rest if rest is not text or not found else ""
-            if len(candidate.split()) >= 3:
+            if len(candidate.split()) >= 2:
                 found[arg] = candidate
         if not found:
             return None

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 import attrs
-
 from taskchart.runtime import (
     Accepted,
     Complete,
@@ -55,8 +54,17 @@ def _plain(value: Any) -> Any:
 
 
 def results_json(flow: Interpreter) -> str:
-    """The flow's results (task id -> result) as indented JSON."""
-    return json.dumps({tid: _plain(r) for tid, r in flow.results.items()}, indent=2)
+    """The flow's results (task id -> result) as indented JSON.
+
+    A task that ended without a result shows its error and what it had
+    collected, so nothing the user said is lost.
+    """
+    out: dict[str, Any] = {}
+    for tid, result in flow.results.items():
+        out[tid] = _plain(result)
+        if isinstance(result, TaskFailure) and flow.values(tid):
+            out[tid]["collected"] = flow.values(tid)
+    return json.dumps(out, indent=2)
 
 
 class ConsoleRunner:
@@ -77,7 +85,7 @@ class ConsoleRunner:
         self._last_instruction = ""
 
     def say(self, who: str, text: str) -> None:
-        print(f"{who:>6} › {text}", file=self.out)
+        print(f"{who:>6} > {text}", file=self.out)
 
     def start(self) -> None:
         self._show_effects(self.flow.start())
@@ -125,7 +133,11 @@ class ConsoleRunner:
         if task in self.flow.chart.task_map:
             spec = self.flow.chart.task_map[task]
             tool = spec.tool(call.name)
-            pii = {a for a, f in (tool.arguments.items() if tool else ()) if spec.field_map.get(f) and spec.field_map[f].pii}
+            pii = {
+                a
+                for a, f in (tool.arguments.items() if tool else ())
+                if spec.field_map.get(f) and spec.field_map[f].pii
+            }
         args = ", ".join(f"{k}={v!r}" for k, v in redact_mapping(call.arguments, pii).items())
         if not isinstance(outcome, Accepted):
             if self.show_transitions:

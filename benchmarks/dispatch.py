@@ -1,0 +1,472 @@
+"""Per-event dispatch cost: taskchart's Interpreter vs raw python-statemachine vs a dict FSM.
+
+Run ``python benchmarks/dispatch.py`` (about 30-60 s) or ``--quick`` (a few
+seconds). Every variant drives the same email-task cycle, once per fresh
+instance:
+
+1. ``update`` with an address     (collecting -> confirming, read-back)
+2. ``update`` with another one    (confirming -> confirming, read-back again)
+3. the user speaks                (``user_turn += 1``; no transition)
+4. ``confirm``                    (confirming -> complete -> dispatch -> flow_done)
+
+Variants (run interleaved, round by round, in a rotating order):
+
+* ``A``     ``Interpreter.handle(ToolCalled(...))``; the field has the spoken-email
+            normaliser (email-validator), so argument validation is inside the timing.
+* ``A0``    the same without a normaliser (the field is a plain ``str``):
+            apples to apples with ``B``, which is sent already-clean values.
+* ``A-log`` ``A`` with the runtime's default logging (structlog NOT configured:
+            records go through stdlib logging, which drops INFO). The other ``A``
+            variants run with ``structlog.configure(wrapper_class=
+            make_filtering_bound_logger(WARNING))``, which is configured at start.
+* ``B``     raw ``machine.send(event, **kwargs)`` on the same compiled class
+            (``chart.new_machine()``); ``model.user_turn += 1`` for step 3.
+* ``C``     a hand-written FSM: a dict ``{(state, event): target}`` with the same
+            guards and actions written inline.
+
+Only the events are timed per event; construction (``Interpreter(chart)`` plus
+``start()``, ``chart.new_machine()``, ``DictFSM()``) is timed separately. The
+harness overhead (two ``perf_counter_ns`` calls and a ``functools.partial``
+call) is measured and subtracted. The garbage collector is disabled while a
+round is timed and run between rounds (``--keep-gc`` leaves it on).
+Nothing here asserts absolute times: the numbers depend on the machine.
+
+``--profile`` adds cProfile listings (events only, no construction) of
+``A`` and ``B``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import gc
+import io
+import logging
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from taskchart.runtime.events import ToolCalled, UserSpoke
+from taskchart.runtime.interpreter import Interpreter
+from taskchart.runtime.logs import get_logger
+from taskchart.statecharts import Chart, Confirmation, Field, compile_chart, declarative_task
+from taskchart.statecharts.spoken import normalize_spoken_email
+
+# The default-logging logger must be built before structlog is configured:
+# it is exactly what ``get_logger`` returns in an application that never
+# configured structlog (a lazy proxy over the stdlib logger, whose effective
+# level is WARNING, so INFO records are dropped by ``filter_by_level``).
+assert not structlog.is_configured(), "structlog was configured before the benchmark started"
+DEFAULT_LOGGER = get_logger("taskchart.runtime")
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+PC = time.perf_counter_ns
+EVENT_NAMES = ("update#1", "update#2", "user_spoke", "confirm")
+
+SPOKEN_1 = "jane underscore smith at example dot com"
+SPOKEN_2 = "john dot smith at example dot co dot uk"
+CLEAN_1 = "jane_smith@example.com"
+CLEAN_2 = "john.smith@example.co.uk"
+
+
+# -- charts ------------------------------------------------------------------------
+def email_chart(normalize: Callable[[Any], Any] | None) -> Chart:
+    spec = declarative_task(
+        "email",
+        fields=[Field("email_address", normalize=normalize)],
+        confirmation=Confirmation.ALWAYS,
+    )
+    return compile_chart(spec)
+
+
+CHART_NORM = email_chart(normalize_spoken_email)
+CHART_PLAIN = email_chart(None)
+
+assert normalize_spoken_email(SPOKEN_1) == CLEAN_1
+assert normalize_spoken_email(SPOKEN_2) == CLEAN_2
+
+# Events are built once: the same event objects every cycle.
+A_EVENTS_NORM = (
+    ToolCalled("update_email", {"email_address": SPOKEN_1}),
+    ToolCalled("update_email", {"email_address": SPOKEN_2}),
+    UserSpoke("yes, that's right"),
+    ToolCalled("confirm_email", {}),
+)
+A_EVENTS_PLAIN = (
+    ToolCalled("update_email", {"email_address": CLEAN_1}),
+    ToolCalled("update_email", {"email_address": CLEAN_2}),
+    UserSpoke("yes, that's right"),
+    ToolCalled("confirm_email", {}),
+)
+
+
+# -- C: the hand-written dict FSM ----------------------------------------------------
+REQUIRED = ("email_address",)
+TABLE: dict[tuple[str, str], str] = {
+    ("collecting", "update"): "confirming",  # guarded below; may stay in collecting
+    ("confirming", "update"): "confirming",
+    ("confirming", "confirm"): "complete",  # guarded below
+    ("confirming", "correct"): "collecting",
+    ("collecting", "decline"): "declined",
+    ("confirming", "decline"): "declined",
+}
+
+
+class DictFSM:
+    """The email task as a dict FSM; the same guards and actions as the chart."""
+
+    __slots__ = ("state", "values", "user_turn", "readback_turn", "result", "signals")
+
+    def __init__(self) -> None:
+        self.state = "collecting"
+        self.values: dict[str, Any] = {}
+        self.user_turn = 0
+        self.readback_turn: int | None = None
+        self.result: Any = None
+        self.signals: list[tuple[Any, ...]] = [("enter_task", "email", False)]
+
+    def send(self, event: str, values: dict[str, Any] | None = None) -> str:
+        state = self.state
+        target = TABLE.get((state, event))
+        if target is None:
+            raise ValueError(f"{event} is not possible in {state}")
+        if event == "update":
+            if state == "collecting":
+                have = self.values
+                incoming = values or {}
+                if not all(f in have or f in incoming for f in REQUIRED):
+                    target = "collecting"  # internal: store only
+                # needs_confirmation: ALWAYS -> confirming
+            if values:
+                self.values.update(values)
+            if target == "confirming":  # (re-)entering confirming reads back
+                self.readback_turn = self.user_turn
+                self.signals.append(("readback", "email"))
+        elif event == "confirm":
+            rb = self.readback_turn
+            if not ((self.user_turn if rb is None else rb) < self.user_turn):
+                raise ValueError("guard value_unchanged_since_readback failed")
+            self.result = dict(self.values)
+            self.signals.append(("task_done", "email", "complete"))
+            self.signals.append(("flow_done", "done"))
+        self.state = target
+        return target
+
+    def user_spoke(self) -> None:
+        self.user_turn += 1
+
+
+# -- variants ------------------------------------------------------------------------
+# A variant is (make, bind, check): make() builds a fresh instance (timed as
+# construction); bind(obj) returns four zero-argument callables, one per event
+# (built untimed); check(obj, results) verifies the cycle ended as expected.
+
+
+def _runtime_variant(chart: Chart, events: tuple[Any, ...], logger: Any = None) -> tuple:
+    if logger is None:
+
+        def make() -> Interpreter:
+            flow = Interpreter(chart)
+            flow.start()
+            return flow
+
+    else:
+
+        def make() -> Interpreter:
+            flow = Interpreter(chart, logger=logger)
+            flow.start()
+            return flow
+
+    def bind(flow: Interpreter) -> list[Callable[[], Any]]:
+        return [functools.partial(flow.handle, e) for e in events]
+
+    def check(flow: Interpreter, results: list[Any]) -> None:
+        bad = [r for r in results if not r.ok]
+        if bad or not flow.done or flow.result != {"email_address": CLEAN_2}:
+            raise AssertionError(f"runtime cycle went wrong: {bad} {flow.configuration}")
+
+    return make, bind, check
+
+
+def _bump(model: Any) -> None:
+    model.user_turn += 1
+
+
+def _raw_variant(chart: Chart) -> tuple:
+    v1 = {"email_address": CLEAN_1}
+    v2 = {"email_address": CLEAN_2}
+
+    def make() -> Any:
+        return chart.new_machine()
+
+    def bind(m: Any) -> list[Callable[[], Any]]:
+        send = m.send
+        return [
+            functools.partial(send, "update", values=v1),
+            functools.partial(send, "update", values=v2),
+            functools.partial(_bump, m.model),
+            functools.partial(send, "confirm"),
+        ]
+
+    def check(m: Any, results: list[Any]) -> None:
+        if not m.is_terminated or m.model.results.get("email") != {"email_address": CLEAN_2}:
+            raise AssertionError(f"raw cycle went wrong: {list(m.configuration_values)}")
+
+    return make, bind, check
+
+
+def _dict_variant() -> tuple:
+    v1 = {"email_address": CLEAN_1}
+    v2 = {"email_address": CLEAN_2}
+
+    def bind(f: DictFSM) -> list[Callable[[], Any]]:
+        send = f.send
+        return [
+            functools.partial(send, "update", v1),
+            functools.partial(send, "update", v2),
+            f.user_spoke,
+            functools.partial(send, "confirm"),
+        ]
+
+    def check(f: DictFSM, results: list[Any]) -> None:
+        if f.state != "complete" or f.result != {"email_address": CLEAN_2}:
+            raise AssertionError(f"dict cycle went wrong: {f.state}")
+
+    return DictFSM, bind, check
+
+
+VARIANTS: dict[str, tuple[str, tuple]] = {
+    "A": ("runtime, spoken-email normaliser", _runtime_variant(CHART_NORM, A_EVENTS_NORM)),
+    "A0": ("runtime, no normaliser", _runtime_variant(CHART_PLAIN, A_EVENTS_PLAIN)),
+    "A-log": (
+        "runtime, normaliser, default logging",
+        _runtime_variant(CHART_NORM, A_EVENTS_NORM, DEFAULT_LOGGER),
+    ),
+    "B": ("raw python-statemachine send()", _raw_variant(CHART_PLAIN)),
+    "C": ("hand-written dict FSM", _dict_variant()),
+}
+
+
+# -- measuring -----------------------------------------------------------------------
+def _noop() -> None:
+    return None
+
+
+def harness_overhead(n: int = 20000) -> int:
+    """Median ns of the timing harness itself (two clock reads and a partial call)."""
+    step = functools.partial(_noop)
+    samples = []
+    for _ in range(n):
+        t0 = PC()
+        step()
+        t1 = PC()
+        samples.append(t1 - t0)
+    return int(statistics.median(samples))
+
+
+def run_round(
+    variant: tuple, cycles: int, construct: list[int], events: list[list[int]], overhead: int
+) -> None:
+    make, bind, check = variant
+    ev0, ev1, ev2, ev3 = events
+    for _ in range(cycles):
+        t0 = PC()
+        obj = make()
+        t1 = PC()
+        construct.append(t1 - t0 - overhead)
+        s0, s1, s2, s3 = bind(obj)
+        t0 = PC()
+        r0 = s0()
+        t1 = PC()
+        ev0.append(t1 - t0 - overhead)
+        t0 = PC()
+        r1 = s1()
+        t1 = PC()
+        ev1.append(t1 - t0 - overhead)
+        t0 = PC()
+        r2 = s2()
+        t1 = PC()
+        ev2.append(t1 - t0 - overhead)
+        t0 = PC()
+        r3 = s3()
+        t1 = PC()
+        ev3.append(t1 - t0 - overhead)
+        check(obj, [r0, r1, r2, r3])
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def summarise(construct: list[int], events: list[list[int]]) -> dict[str, float]:
+    us = 1e-3
+    pooled = sorted(x * us for ev in events for x in ev)
+    per_cycle = sorted(sum(c) * us / 4 for c in zip(*events, strict=True))
+    cons = sorted(x * us for x in construct)
+    out = {
+        "construct_med": pct(cons, 0.5),
+        "construct_p95": pct(cons, 0.95),
+        "event_med": pct(pooled, 0.5),
+        "event_p95": pct(pooled, 0.95),
+        "cycle_mean_med": pct(per_cycle, 0.5),
+        "n": len(per_cycle),
+    }
+    for name, ev in zip(EVENT_NAMES, events, strict=True):
+        s = sorted(x * us for x in ev)
+        out[name] = pct(s, 0.5)
+        out[name + "_p95"] = pct(s, 0.95)
+    return out
+
+
+def profile_variant(key: str, cycles: int, sort: str, top: int) -> str:
+    make, bind, check = VARIANTS[key][1]
+    prof = cProfile.Profile()
+    for _ in range(cycles):
+        obj = make()
+        steps = bind(obj)
+        prof.enable()
+        results = [s() for s in steps]
+        prof.disable()
+        check(obj, results)
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf)
+    stats.sort_stats(sort).print_stats(top)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 60, quick 12)")
+    p.add_argument("--cycles", type=int, default=None, help="cycles per variant per round (default 40, quick 20)")
+    p.add_argument("--quick", action="store_true", help="a short run (under 10 s)")
+    p.add_argument("--keep-gc", action="store_true", help="leave the garbage collector on while timing")
+    p.add_argument("--profile", action="store_true", help="also print cProfile listings of A and B")
+    p.add_argument("--profile-cycles", type=int, default=2000)
+    p.add_argument("--top", type=int, default=25, help="lines per profile listing")
+    args = p.parse_args(argv)
+    rounds = args.rounds or (12 if args.quick else 60)
+    cycles = args.cycles or (20 if args.quick else 40)
+
+    keys = list(VARIANTS)
+    started = time.perf_counter()
+    overhead = harness_overhead()
+    construct: dict[str, list[int]] = {k: [] for k in keys}
+    events: dict[str, list[list[int]]] = {k: [[], [], [], []] for k in keys}
+    bounds: dict[str, list[int]] = {k: [0] for k in keys}
+
+    # Warm up every variant (caches, specialisation) untimed.
+    scratch_c: list[int] = []
+    for k in keys:
+        run_round(VARIANTS[k][1], max(20, cycles // 5), scratch_c, [[], [], [], []], overhead)
+
+    gc_was = gc.isenabled()
+    for r in range(rounds):
+        order = keys[r % len(keys) :] + keys[: r % len(keys)]  # rotate: ABCDE, BCDEA, ...
+        for k in order:
+            gc.collect()
+            if not args.keep_gc:
+                gc.disable()
+            try:
+                run_round(VARIANTS[k][1], cycles, construct[k], events[k], overhead)
+            finally:
+                if gc_was:
+                    gc.enable()
+            bounds[k].append(len(construct[k]))
+    elapsed = time.perf_counter() - started
+
+    res = {k: summarise(construct[k], events[k]) for k in keys}
+    print(
+        f"python {sys.version.split()[0]}, {rounds} rounds x {cycles} cycles x 4 events per variant "
+        f"(interleaved), harness overhead {overhead} ns subtracted, gc "
+        f"{'on' if args.keep_gc else 'off'} while timing, {elapsed:.1f} s"
+    )
+    print()
+    head = (
+        f"{'variant':<7} {'what':<38} {'construct':>10} {'event med':>10} {'event p95':>10} "
+        f"{'mean/event':>11}"
+    )
+    print(head)
+    print("-" * len(head))
+    for k in keys:
+        s = res[k]
+        print(
+            f"{k:<7} {VARIANTS[k][0]:<38} {s['construct_med']:>10.2f} {s['event_med']:>10.2f} "
+            f"{s['event_p95']:>10.2f} {s['cycle_mean_med']:>11.2f}"
+        )
+    print(
+        "  (µs; construct = Interpreter()+start() / new_machine() / DictFSM(), median;"
+        " event med/p95 pooled over the 4 events;\n"
+        "   mean/event = median over cycles of (sum of the 4 event times)/4)"
+    )
+    print()
+    head2 = f"{'variant':<7} " + " ".join(f"{n:>17}" for n in EVENT_NAMES)
+    print(head2 + "   (per event: median / p95, µs)")
+    print("-" * len(head2))
+    for k in keys:
+        s = res[k]
+        cells = " ".join(f"{s[n]:>8.2f} /{s[n + '_p95']:>7.2f}" for n in EVENT_NAMES)
+        print(f"{k:<7} {cells}")
+    print()
+
+    def ratio(a: str, b: str, field: str) -> float:
+        return res[a][field] / res[b][field]
+
+    # Paired by round: variants of one round ran seconds apart, so the ratio of
+    # their round medians cancels most of the drift of a shared, noisy machine.
+    round_med: dict[str, list[float]] = {}
+    for k in keys:
+        per_cycle = [sum(c) / 4 for c in zip(*events[k], strict=True)]
+        b = bounds[k]
+        round_med[k] = [statistics.median(per_cycle[b[i] : b[i + 1]]) for i in range(rounds)]
+
+    def paired(a: str, b: str) -> tuple[float, float, float]:
+        rs = sorted(x / y for x, y in zip(round_med[a], round_med[b], strict=True))
+        return pct(rs, 0.5), pct(rs, 0.25), pct(rs, 0.75)
+
+    pairs = [("A", "B"), ("A0", "B"), ("A-log", "B"), ("A", "C"), ("A0", "C"), ("B", "C"),
+             ("A-log", "A"), ("A", "A0")]
+    print(
+        f"{'ratio':<10} {'event med':>10} {'event p95':>10} {'mean/event':>11} "
+        f"{'paired mean/event [IQR]':>26} {'construct':>10}"
+    )
+    for a, b in pairs:
+        med, lo, hi = paired(a, b)
+        print(
+            f"{a + '/' + b:<10} {ratio(a, b, 'event_med'):>10.2f} {ratio(a, b, 'event_p95'):>10.2f} "
+            f"{ratio(a, b, 'cycle_mean_med'):>11.2f} {med:>12.2f} [{lo:>5.2f} - {hi:>5.2f}] "
+            f"{ratio(a, b, 'construct_med'):>10.2f}"
+        )
+    print(
+        "  (paired = median over rounds of the ratio of the two variants' round medians of"
+        " mean/event; IQR across rounds)"
+    )
+    print()
+    norm_cost = res["A"]["cycle_mean_med"] - res["A0"]["cycle_mean_med"]
+    log_cost = res["A-log"]["cycle_mean_med"] - res["A"]["cycle_mean_med"]
+    over_raw = res["A0"]["cycle_mean_med"] - res["B"]["cycle_mean_med"]
+    print(
+        f"per event (mean/event): normaliser {norm_cost:+.2f} µs, default logging vs filtered "
+        f"structlog {log_cost:+.2f} µs, runtime overhead over raw send (A0-B) {over_raw:+.2f} µs"
+    )
+
+    if args.profile:
+        for key in ("A", "A0", "B"):
+            for sort in ("tottime", "cumulative"):
+                print(f"\n=== cProfile {key}: {VARIANTS[key][0]}, events only, "
+                      f"{args.profile_cycles} cycles, sorted by {sort} ===")
+                print(profile_variant(key, args.profile_cycles, sort, args.top))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

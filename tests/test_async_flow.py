@@ -1,0 +1,108 @@
+"""The asyncio front: one event at a time, safe cancellation, timers on a simulated clock."""
+
+from __future__ import annotations
+
+import asyncio
+
+from taskchart.runtime import (
+    AsyncFlow,
+    Fail,
+    Instruct,
+    Interpreter,
+    SimulatedClock,
+    StartTimer,
+    TimerFired,
+    ToolCalled,
+    UserSpoke,
+)
+from taskchart.statecharts import Confirmation, Field, NoInput, compile_chart, declarative_task
+
+
+def name_chart(timeout: float | None = None):  # type: ignore[no-untyped-def]
+    spec = declarative_task(
+        "name",
+        fields=[Field("first"), Field("last")],
+        confirmation=Confirmation.NEVER,
+        no_input_timeout=timeout,
+        max_reprompts=2,
+    )
+    return compile_chart(spec)
+
+
+async def test_concurrent_sends_are_processed_one_at_a_time_in_order() -> None:
+    async with AsyncFlow(Interpreter(name_chart())) as flow:
+        outcomes = await asyncio.gather(
+            flow.send(ToolCalled("update_name", {"first": "Ada"})),
+            flow.send(ToolCalled("update_name", {"last": "Lovelace"})),
+            flow.send(ToolCalled("update_name", {"last": "Byron"})),
+        )
+        assert [o.ok for o in outcomes] == [True, True, False]
+        assert outcomes[2].code == "finished"  # type: ignore[union-attr]
+        assert flow.interpreter.result == {"first": "Ada", "last": "Lovelace"}
+
+
+async def test_cancelling_a_sender_does_not_corrupt_the_chart() -> None:
+    async with AsyncFlow(Interpreter(name_chart())) as flow:
+        task = asyncio.ensure_future(flow.send(ToolCalled("update_name", {"first": "Ada"})))
+        await asyncio.sleep(0)
+        task.cancel()
+        outcome = await flow.send(ToolCalled("update_name", {"last": "Lovelace"}))
+        assert outcome.ok
+        assert flow.interpreter.configuration == ("flow_done",)
+        assert flow.interpreter.result == {"first": "Ada", "last": "Lovelace"}
+
+
+async def test_no_input_timer_reprompts_then_fails_on_a_simulated_clock() -> None:
+    clock = SimulatedClock()
+    seen: list[object] = []
+    flow = AsyncFlow(Interpreter(name_chart(timeout=5.0)), clock=clock, on_effect=seen.append)
+
+    def reprompts() -> int:
+        return sum(isinstance(e, Instruct) and "said nothing" in e.instructions for e in seen)
+
+    async def advance(seconds: float) -> None:
+        clock.advance(seconds)
+        for _ in range(3):  # let the worker take the TimerFired event
+            await asyncio.sleep(0)
+
+    effects = flow.start()
+    assert StartTimer("name.no_input", 5.0) in effects
+    await advance(4.9)
+    assert reprompts() == 0
+    await advance(0.1)
+    assert reprompts() == 1
+    await flow.send(UserSpoke("um", "text"))  # speaking restarts the timer
+    await advance(4.0)
+    assert reprompts() == 1
+    await advance(1.0)
+    assert reprompts() == 2
+    assert flow.interpreter.configuration == ("name", "name__collecting")
+    await advance(5.0)  # no re-prompt left: the task fails
+    interp = flow.interpreter
+    assert interp.configuration == ("flow_failed",)
+    assert isinstance(interp.error, NoInput)
+    assert any(isinstance(e, Fail) for e in seen)
+    assert clock.pending == 0  # no timer left running
+    await flow.aclose()
+
+
+async def test_a_stale_timer_is_rejected_and_changes_nothing() -> None:
+    interp = Interpreter(name_chart(timeout=5.0))
+    interp.start()
+    interp.handle(ToolCalled("update_name", {"first": "Ada"}))
+    before = interp.configuration, interp.values()
+    outcome = interp.handle(TimerFired("other.timer"))
+    assert not outcome.ok and outcome.code == "unexpected"  # type: ignore[union-attr]
+    assert (interp.configuration, interp.values()) == before
+
+
+async def test_closed_flow_refuses_new_events() -> None:
+    flow = AsyncFlow(Interpreter(name_chart()))
+    flow.start()
+    await flow.aclose()
+    try:
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+    except RuntimeError as exc:
+        assert "closed" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a closed flow accepted an event")

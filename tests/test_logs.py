@@ -1,0 +1,79 @@
+"""Every transition is logged through structlog, with personal data redacted."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from taskchart.runtime import Interpreter, ToolCalled
+from taskchart.runtime.logs import get_logger, redact_text, redact_value
+from taskchart.statecharts import compile_chart
+
+from .conftest import make_email_task
+
+
+def test_transitions_are_logged_with_event_source_target_and_guards() -> None:
+    with capture_logs() as logs:
+        flow = Interpreter(compile_chart(make_email_task()), modality="audio")
+        flow.start()
+        flow.handle(ToolCalled("update_email", {"email_address": "ada.l@example.com"}))
+        flow.handle(ToolCalled("confirm_email", {}))
+    transition, rejected = logs
+    assert transition["event"] == "transition"
+    assert transition["trigger"] == "update"
+    assert transition["source"] == ("email", "email__collecting")
+    assert transition["target"] == ("email", "email__confirming")
+    assert transition["guards"] == {"all_fields_collected": True, "needs_confirmation": True}
+    assert transition["args"] == {"values": {"email_address": "[redacted]"}}
+    assert rejected["event"] == "rejected"
+    assert rejected["code"] == "guard_failed"
+    assert rejected["guards"] == {"value_unchanged_since_readback": False}
+    assert "ada.l@example.com" not in repr(logs)
+
+
+def test_unconfigured_structlog_goes_to_stdlib_logging_as_redacted_json(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    structlog.reset_defaults()
+    assert not structlog.is_configured()
+    flow = Interpreter(compile_chart(make_email_task()))
+    flow.start()
+    with caplog.at_level(logging.INFO, logger="taskchart.runtime"):
+        flow.handle(ToolCalled("update_email", {"email_address": "bob@example.com"}))
+        flow.handle(ToolCalled("nope", {"card": "4111 1111 1111 1111"}))
+    text = caplog.text
+    assert '"trigger": "update"' in text
+    assert "bob@example.com" not in text
+    assert "4111" not in text
+
+
+def test_logger_prints_nothing_below_warning_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    structlog.reset_defaults()
+    get_logger("taskchart.runtime").info("transition", value="x")
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("write to ada@example.com please", "write to [email] please"),
+        ("card 4111-1111-1111-1111 exp 12/29", "card [card] exp 12/29"),
+        ("my pin is 1234", "my pin is [digits]"),
+        ("call 415 555 0199", "call [digits]"),
+        ("room 42 at 9", "room 42 at 9"),
+        ("no personal data", "no personal data"),
+    ],
+)
+def test_redact_text(text: str, redacted: str) -> None:
+    assert redact_text(text) == redacted
+
+
+def test_redact_value_walks_nested_data() -> None:
+    assert redact_value({"a": ["x@y.co", {"b": "5555"}], "n": 3}) == {
+        "a": ["[email]", {"b": "[digits]"}],
+        "n": 3,
+    }

@@ -1,0 +1,228 @@
+"""A single declarative task: collecting -> confirming -> complete | declined | failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from taskchart.runtime import (
+    Accepted,
+    Complete,
+    Fail,
+    Instruct,
+    Interpreter,
+    Rejected,
+    SetTools,
+    TaskCompleted,
+    ToolCalled,
+    UserSpoke,
+)
+from taskchart.statecharts import (
+    Confirmation,
+    Declined,
+    Field,
+    FieldError,
+    Tool,
+    compile_chart,
+    declarative_task,
+)
+from taskchart.statecharts.task import UPDATE
+
+from .conftest import EmailResult, make_email_task
+
+
+def test_text_modality_completes_on_update_without_confirmation() -> None:
+    flow = Interpreter(compile_chart(make_email_task()))
+    flow.start()
+    outcome = flow.handle(ToolCalled("update_email", {"email_address": "Ada@Example.COM"}))
+    assert isinstance(outcome, Accepted)
+    assert flow.configuration == ("flow_done",)
+    assert flow.result == EmailResult("Ada@example.com")
+    assert Complete(EmailResult("Ada@example.com")) in outcome.effects
+
+
+def test_audio_modality_reads_back_and_needs_a_user_answer() -> None:
+    flow = Interpreter(compile_chart(make_email_task()), modality="audio")
+    flow.start()
+    flow.handle(UserSpoke("my email is ada at example dot com", "audio"))
+    outcome = flow.handle(ToolCalled("update_email", {"email_address": "ada at example dot com"}))
+    assert flow.configuration == ("email", "email__confirming")
+    assert isinstance(outcome, Accepted)
+    assert "ada@example.com" in outcome.message
+    assert SetTools(("update_email", "confirm_email", "correct_email", "decline_email")) in (
+        outcome.effects
+    )
+    early = flow.handle(ToolCalled("confirm_email", {}))
+    assert isinstance(early, Rejected) and early.code == "guard_failed"
+    assert flow.configuration == ("email", "email__confirming")
+    flow.handle(UserSpoke("yes", "audio"))
+    done = flow.handle(ToolCalled("confirm_email", {}))
+    assert done.ok and flow.result == EmailResult("ada@example.com")
+
+
+def test_confirm_in_same_turn_as_change_never_completes_with_the_stale_value() -> None:
+    flow = Interpreter(compile_chart(make_email_task()), modality="audio")
+    flow.start()
+    flow.handle(ToolCalled("update_email", {"email_address": "old@example.com"}))
+    flow.handle(UserSpoke("no, it is new at example dot com", "audio"))
+    confirm, update = flow.handle_batch(
+        [ToolCalled("confirm_email", {}), ToolCalled("update_email", {"email_address": "new@example.com"})]
+    )
+    assert isinstance(confirm, Rejected) and confirm.code == "guard_failed"
+    assert update.ok
+    assert flow.values("email") == {"email_address": "new@example.com"}
+    assert not flow.done
+    flow.handle(UserSpoke("yes", "audio"))
+    assert flow.handle(ToolCalled("confirm_email", {})).ok
+    assert flow.result == EmailResult("new@example.com")
+
+
+@pytest.mark.parametrize(
+    ("policy", "modality", "confirms"),
+    [
+        (Confirmation.NEVER, "audio", False),
+        (Confirmation.ALWAYS, "text", True),
+        (Confirmation.AUDIO_ONLY, "text", False),
+        (Confirmation.AUDIO_ONLY, "audio", True),
+    ],
+)
+def test_confirmation_policy(policy: Confirmation, modality: str, confirms: bool) -> None:
+    flow = Interpreter(compile_chart(make_email_task(policy)), modality=modality)
+    flow.start()
+    flow.handle(ToolCalled("update_email", {"email_address": "a@example.com"}))
+    expected = ("email", "email__confirming") if confirms else ("flow_done",)
+    assert flow.configuration == expected
+
+
+def test_correct_returns_to_collecting_and_keeps_tools_honest() -> None:
+    flow = Interpreter(compile_chart(make_email_task(Confirmation.ALWAYS)))
+    flow.start()
+    assert flow.tools == ("update_email", "decline_email")
+    flow.handle(ToolCalled("update_email", {"email_address": "a@example.com"}))
+    assert "confirm_email" in flow.tools
+    assert flow.handle(ToolCalled("correct_email", {})).ok
+    assert flow.configuration == ("email", "email__collecting")
+    assert "confirm_email" not in flow.tools
+
+
+def test_decline_fails_the_flow_with_a_typed_error() -> None:
+    flow = Interpreter(compile_chart(make_email_task()))
+    flow.start()
+    outcome = flow.handle(ToolCalled("decline_email", {"reason": "no email"}))
+    assert isinstance(outcome, Accepted)
+    assert flow.configuration == ("flow_failed",)
+    assert flow.error == Declined("email", "no email")
+    assert isinstance(outcome.effects[-2], Fail) or any(isinstance(e, Fail) for e in outcome.effects)
+    assert flow.result is None
+
+
+@dataclass
+class Behavioral:
+    strengths: str
+    weaknesses: str
+    work_style: str
+
+
+def behavioral_task():  # type: ignore[no-untyped-def]
+    """The seed's unordered BehavioralTask, with no _check_completion code."""
+    return declarative_task(
+        "behavioral",
+        Behavioral,
+        fields=[Field("strengths"), Field("weaknesses"), Field("work_style")],
+        confirmation=Confirmation.NEVER,
+        tools=[
+            Tool("record_strengths", UPDATE, "", {"strengths_summary": "strengths"}),
+            Tool("record_weaknesses", UPDATE, "", {"weaknesses_summary": "weaknesses"}),
+            Tool("record_work_style", UPDATE, "", {"work_style": "work_style"}),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("record_strengths", "record_weaknesses", "record_work_style"),
+        ("record_work_style", "record_strengths", "record_weaknesses"),
+        ("record_weaknesses", "record_work_style", "record_strengths"),
+    ],
+)
+def test_unordered_collection_completes_after_the_last_field_in_any_order(
+    order: tuple[str, ...],
+) -> None:
+    args = {
+        "record_strengths": {"strengths_summary": "curious"},
+        "record_weaknesses": {"weaknesses_summary": "impatient"},
+        "record_work_style": {"work_style": "pairs often"},
+    }
+    flow = Interpreter(compile_chart(behavioral_task()))
+    flow.start()
+    first = flow.handle(ToolCalled(order[0], args[order[0]]))
+    assert isinstance(first, Accepted) and "Still needed" in first.message
+    flow.handle(ToolCalled(order[1], args[order[1]]))
+    assert not flow.done
+    last = flow.handle(ToolCalled(order[2], args[order[2]]))
+    assert isinstance(last, Accepted)
+    assert flow.result == Behavioral("curious", "impatient", "pairs often")
+    assert [e for e in last.effects if isinstance(e, TaskCompleted)] == [
+        TaskCompleted("behavioral", Behavioral("curious", "impatient", "pairs often"))
+    ]
+
+
+def test_start_instructs_the_model_and_offers_the_tools() -> None:
+    spec = declarative_task(
+        "name", fields=[Field("name")], instructions="Ask for the caller's name."
+    )
+    effects = Interpreter(compile_chart(spec)).start()
+    assert Instruct("Ask for the caller's name.", "name") in effects
+    assert SetTools(("update_name", "decline_name")) in effects  # nothing to confirm yet
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        (Field("n", int), "42", 42),
+        (Field("n", int), 7.0, 7),
+        (Field("b", bool), "yes", True),
+        (Field("b", bool), False, False),
+        (Field("x", float), "2.5", 2.5),
+        (Field("s"), "  padded  ", "padded"),
+    ],
+)
+def test_field_coercion(field: Field, raw: object, value: object) -> None:
+    assert field.clean(raw) == value
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "message"),
+    [
+        (Field("n", int), True, "n must be a whole number"),
+        (Field("n", int), "forty", "n must be a whole number"),
+        (Field("b", bool), "maybe", "b must be true or false"),
+        (Field("s"), "", "s must not be empty"),
+        (Field("s"), "x" * 5000, "too long"),
+        (Field("s"), ["a"], "s must be text"),
+    ],
+)
+def test_field_rejections(field: Field, raw: object, message: str) -> None:
+    with pytest.raises(FieldError, match=message):
+        field.clean(raw)
+
+
+def test_invalid_specs_are_refused_at_definition_time() -> None:
+    with pytest.raises(ValueError, match="must be an identifier"):
+        declarative_task("bad id", fields=[Field("x")])
+    with pytest.raises(ValueError, match="duplicate field"):
+        declarative_task("t", fields=[Field("x"), Field("x")])
+    with pytest.raises(ValueError, match="unknown fields"):
+        declarative_task("t", fields=[Field("x")], tools=[Tool("set_y", UPDATE, "", {"y": "y"})])
+    with pytest.raises(ValueError, match="not earlier tasks"):
+        compile_chart([declarative_task("a", fields=[Field("x")], depends_on=["b"])])
+    with pytest.raises(ValueError, match="duplicate task ids"):
+        compile_chart([declarative_task("a", fields=[Field("x")])] * 2)
+
+
+def test_compiled_charts_are_cached_per_spec() -> None:
+    spec = make_email_task()
+    assert compile_chart(spec) is compile_chart(spec)
+    assert compile_chart(spec).machine_class is not compile_chart(make_email_task()).machine_class
