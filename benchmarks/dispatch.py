@@ -51,7 +51,6 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-
 from taskchart.runtime.events import ToolCalled, UserSpoke
 from taskchart.runtime.interpreter import Interpreter
 from taskchart.runtime.logs import get_logger
@@ -121,7 +120,7 @@ TABLE: dict[tuple[str, str], str] = {
 class DictFSM:
     """The email task as a dict FSM; the same guards and actions as the chart."""
 
-    __slots__ = ("state", "values", "user_turn", "readback_turn", "result", "signals")
+    __slots__ = ("readback_turn", "result", "signals", "state", "user_turn", "values")
 
     def __init__(self) -> None:
         self.state = "collecting"
@@ -346,10 +345,19 @@ def profile_variant(key: str, cycles: int, sort: str, top: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 60, quick 12)")
-    p.add_argument("--cycles", type=int, default=None, help="cycles per variant per round (default 40, quick 20)")
+    p.add_argument(
+        "--rounds", type=int, default=None, help="interleaved rounds (default 60, quick 12)"
+    )
+    p.add_argument(
+        "--cycles",
+        type=int,
+        default=None,
+        help="cycles per variant per round (default 40, quick 20)",
+    )
     p.add_argument("--quick", action="store_true", help="a short run (under 10 s)")
-    p.add_argument("--keep-gc", action="store_true", help="leave the garbage collector on while timing")
+    p.add_argument(
+        "--keep-gc", action="store_true", help="leave the garbage collector on while timing"
+    )
     p.add_argument("--profile", action="store_true", help="also print cProfile listings of A and B")
     p.add_argument("--profile-cycles", type=int, default=2000)
     p.add_argument("--top", type=int, default=25, help="lines per profile listing")
@@ -433,8 +441,16 @@ def main(argv: list[str] | None = None) -> int:
         rs = sorted(x / y for x, y in zip(round_med[a], round_med[b], strict=True))
         return pct(rs, 0.5), pct(rs, 0.25), pct(rs, 0.75)
 
-    pairs = [("A", "B"), ("A0", "B"), ("A-log", "B"), ("A", "C"), ("A0", "C"), ("B", "C"),
-             ("A-log", "A"), ("A", "A0")]
+    pairs = [
+        ("A", "B"),
+        ("A0", "B"),
+        ("A-log", "B"),
+        ("A", "C"),
+        ("A0", "C"),
+        ("B", "C"),
+        ("A-log", "A"),
+        ("A", "A0"),
+    ]
     print(
         f"{'ratio':<10} {'event med':>10} {'event p95':>10} {'mean/event':>11} "
         f"{'paired mean/event [IQR]':>26} {'construct':>10}"
@@ -462,8 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         for key in ("A", "A0", "B"):
             for sort in ("tottime", "cumulative"):
-                print(f"\n=== cProfile {key}: {VARIANTS[key][0]}, events only, "
-                      f"{args.profile_cycles} cycles, sorted by {sort} ===")
+                print(
+                    f"\n=== cProfile {key}: {VARIANTS[key][0]}, events only, "
+                    f"{args.profile_cycles} cycles, sorted by {sort} ==="
+                )
                 print(profile_variant(key, args.profile_cycles, sort, args.top))
     return 0
 

@@ -7,7 +7,6 @@ import logging
 import pytest
 import structlog
 from structlog.testing import capture_logs
-
 from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.logs import get_logger, redact_text, redact_value
 from taskchart.statecharts import compile_chart

@@ -86,3 +86,14 @@ def test_a_built_wheel_holds_and_imports_every_subpackage(tmp_path: Path) -> Non
     )
     assert proc.returncode == 0, proc.stderr
     assert '"commute_method": "train"' in proc.stdout
+
+
+def test_readme_python_example_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert blocks, "README has no python example"
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    flow = namespace["flow"]
+    assert flow.result.email_address == "ada@example.com"  # type: ignore[attr-defined]

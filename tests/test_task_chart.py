@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
 from taskchart.runtime import (
     Accepted,
     Complete,
@@ -67,7 +66,10 @@ def test_confirm_in_same_turn_as_change_never_completes_with_the_stale_value() -
     flow.handle(ToolCalled("update_email", {"email_address": "old@example.com"}))
     flow.handle(UserSpoke("no, it is new at example dot com", "audio"))
     confirm, update = flow.handle_batch(
-        [ToolCalled("confirm_email", {}), ToolCalled("update_email", {"email_address": "new@example.com"})]
+        [
+            ToolCalled("confirm_email", {}),
+            ToolCalled("update_email", {"email_address": "new@example.com"}),
+        ]
     )
     assert isinstance(confirm, Rejected) and confirm.code == "guard_failed"
     assert update.ok
@@ -113,7 +115,9 @@ def test_decline_fails_the_flow_with_a_typed_error() -> None:
     assert isinstance(outcome, Accepted)
     assert flow.configuration == ("flow_failed",)
     assert flow.error == Declined("email", "no email")
-    assert isinstance(outcome.effects[-2], Fail) or any(isinstance(e, Fail) for e in outcome.effects)
+    assert isinstance(outcome.effects[-2], Fail) or any(
+        isinstance(e, Fail) for e in outcome.effects
+    )
     assert flow.result is None
 
 
