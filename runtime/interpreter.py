@@ -37,7 +37,7 @@ from typing import Any
 from statemachine import StateChart
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
-from taskchart.statecharts.chart import REGRESS
+from taskchart.statecharts.chart import REGRESS, ConfigView
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
 from taskchart.statecharts.task import CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
 
@@ -55,7 +55,7 @@ from .effects import (
     TaskStarted,
 )
 from .events import DtmfReceived, Event, SessionClosed, TimerFired, ToolCalled, UserSpoke
-from .logs import get_logger, redact_mapping
+from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter"]
@@ -147,15 +147,12 @@ class Interpreter:
     @property
     def tools(self) -> tuple[str, ...]:
         """Tool names offered to the model in the current configuration."""
-        task = self.active_task
-        if task is None:
-            return ()
-        events = self.chart.events_from(self.machine.configuration_values)
-        spec = self.chart.task_map[task]
-        names = [t.name for t in spec.tools if t.event is None or t.event in events]
-        if REGRESS in events and any(v != task for v in self.model.visited):
-            names.append(self.regress_tool)
-        return tuple(names)
+        return self._tools_in(self.chart.view(self.machine.configuration_values))
+
+    def _tools_in(self, view: ConfigView) -> tuple[str, ...]:
+        if view.can_regress and any(v != view.task for v in self.model.visited):
+            return (*view.tools, self.regress_tool)
+        return view.tools
 
     def regression_targets(self) -> tuple[str, ...]:
         """Task ids the caller may go back to now (visited, not the active one)."""
@@ -171,6 +168,8 @@ class Interpreter:
 
     def handle(self, event: Event) -> Outcome:
         """Process one event to completion."""
+        if self.journal is None:
+            return self._handle(event)
         t0 = time.perf_counter()
         outcome = self._handle(event)
         if self.journal is not None:
@@ -212,13 +211,15 @@ class Interpreter:
         if self.machine.is_terminated:
             return Rejected("finished", "This flow has already finished; nothing more to do.")
         if isinstance(event, ToolCalled):
-            resolved = self._resolve_tool(event)
+            config = frozenset(self.machine.configuration_values)
+            view = self.chart.view(config)
+            resolved = self._resolve_tool(event, view)
             if isinstance(resolved, Rejected):
                 return self._rejected(event, resolved)
             name, kwargs = resolved
             if name is None:
                 return Accepted()
-            return self._send(event, name, kwargs)
+            return self._send(event, name, kwargs, config, view)
         if isinstance(event, TimerFired):
             if event.timer_id not in self.timers:
                 return self._rejected(
@@ -248,8 +249,10 @@ class Interpreter:
         effects: list[Effect] = [StartTimer(tid, s) for tid, s in self.timers.items()]
         return Accepted(tuple(effects))
 
-    def _resolve_tool(self, event: ToolCalled) -> tuple[str | None, dict[str, Any]] | Rejected:
-        task = self.active_task
+    def _resolve_tool(
+        self, event: ToolCalled, view: ConfigView
+    ) -> tuple[str | None, dict[str, Any]] | Rejected:
+        task = view.task
         assert task is not None
         spec = self.chart.task_map[task]
         args = event.arguments
@@ -266,8 +269,7 @@ class Interpreter:
             return self._unknown_tool(event.name)
         if tool.event is None:
             return None, {}
-        events = self.chart.events_from(self.machine.configuration_values)
-        if tool.event not in events:
+        if tool.event not in view.event_set:
             return Rejected(
                 "not_enabled", self._not_enabled(spec, tool.event, event.name), event.name
             )
@@ -306,8 +308,8 @@ class Interpreter:
                 )
             return UPDATE, {"values": values}
         if tool.event == DECLINE:
-            reason = args.get("reason", "")
-            return DECLINE, {"reason": str(reason)[:500]}
+            reason = args.get("reason")
+            return DECLINE, {"reason": "" if reason is None else str(reason)[:500]}
         return tool.event, {}
 
     def _resolve_regress(
@@ -360,8 +362,17 @@ class Interpreter:
             )
         return f"{tool} is not available while {state} the {spec.label}. Tools now: {offered}."
 
-    def _send(self, event: Event, name: str, kwargs: dict[str, Any]) -> Outcome:
-        config = self.machine.configuration_values
+    def _send(
+        self,
+        event: Event,
+        name: str,
+        kwargs: dict[str, Any],
+        config: frozenset[str] | None = None,
+        view: ConfigView | None = None,
+    ) -> Outcome:
+        if config is None or view is None:
+            config = frozenset(self.machine.configuration_values)
+            view = self.chart.view(config)
         rows = self.chart.candidate_rows(config, name)
         if not rows:
             return self._rejected(
@@ -376,13 +387,13 @@ class Interpreter:
                 break
         else:
             failed = next(g for g, passed in checked.items() if not passed)
-            task = self.active_task
+            task = view.task
             label = self.chart.task_map[task].label if task else "value"
             hint = _GUARD_HINTS.get(failed, f"{name} is not possible now ({failed} is false).")
             return self._rejected(
                 event, Rejected("guard_failed", hint.format(label=label), name), checked.items()
             )
-        source = tuple(config)
+        source = tuple(self.machine.configuration_values)
         saved = self.model.checkpoint()
         history = dict(self.machine.history_values)
         state = self.model.state
@@ -398,27 +409,29 @@ class Interpreter:
         effects = self._drain()
         self._offer(effects)
         step = Step(name, source, tuple(self.machine.configuration_values), tuple(checked.items()))
-        self.log.info(
-            "transition",
-            trigger=name,
-            source=source,
-            target=step.target,
-            guards=checked,
-            args=self._redacted(kwargs),
-        )
-        return Accepted(tuple(effects), self._message(name, kwargs, effects), step)
+        if info_enabled(self.log):
+            self.log.info(
+                "transition",
+                trigger=name,
+                source=source,
+                target=step.target,
+                guards=checked,
+                args=self._redacted(kwargs, view.task),
+            )
+        return Accepted(tuple(effects), self._message(name, kwargs, effects, view.task), step)
 
-    def _redacted(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def _redacted(self, kwargs: Mapping[str, Any], task: str | None) -> dict[str, Any]:
         values = kwargs.get("values")
         if values is None:
             return redact_mapping(kwargs)
-        task = self.active_task
         pii = self._pii.get(task or "", frozenset())
         return {"values": redact_mapping(values, pii)}
 
     def _rejected(
         self, event: Event, rejected: Rejected, guards: Iterable[tuple[str, bool]] = ()
     ) -> Rejected:
+        if not info_enabled(self.log):
+            return rejected
         self.log.info(
             "rejected",
             trigger=type(event).__name__,
@@ -492,7 +505,9 @@ class Interpreter:
             self._offered = tools
             effects.append(SetTools(tools))
 
-    def _message(self, name: str, kwargs: Mapping[str, Any], effects: Sequence[Effect]) -> str:
+    def _message(
+        self, name: str, kwargs: Mapping[str, Any], effects: Sequence[Effect], task: str | None
+    ) -> str:
         parts: list[str] = []
         for effect in effects:
             if isinstance(effect, TaskCompleted):
@@ -501,17 +516,15 @@ class Interpreter:
                 parts.append(f"Task {effect.task_id} ended: {effect.error}.")
             elif isinstance(effect, Instruct):
                 parts.append(effect.instructions)
-        if not parts and name == "update":
-            task = self.active_task
-            if task is not None:
-                spec = self.chart.task_map[task]
-                have = self.model.values[task]
-                missing = [f for f in spec.required_fields if f not in have]
-                recorded = ", ".join(kwargs["values"])
-                if missing:
-                    parts.append(f"Recorded {recorded}. Still needed: {', '.join(missing)}.")
-                else:
-                    parts.append(f"Recorded {recorded}.")
+        if not parts and name == "update" and task is not None:
+            spec = self.chart.task_map[task]
+            have = self.model.values[task]
+            missing = [f for f in spec.required_fields if f not in have]
+            recorded = ", ".join(kwargs["values"])
+            if missing:
+                parts.append(f"Recorded {recorded}. Still needed: {', '.join(missing)}.")
+            else:
+                parts.append(f"Recorded {recorded}.")
         return " ".join(parts)
 
 

@@ -17,7 +17,14 @@ from typing import Any
 
 import structlog
 
-__all__ = ["get_logger", "redact_mapping", "redact_processor", "redact_text", "redact_value"]
+__all__ = [
+    "get_logger",
+    "info_enabled",
+    "redact_mapping",
+    "redact_processor",
+    "redact_text",
+    "redact_value",
+]
 
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -71,7 +78,7 @@ def get_logger(name: str = "taskchart") -> Any:
     so a library that nobody configured prints nothing below WARNING.
     """
     if structlog.is_configured():
-        return structlog.get_logger(name)
+        return structlog.get_logger(name).bind()
     return structlog.wrap_logger(
         logging.getLogger(name),
         processors=[
@@ -81,4 +88,15 @@ def get_logger(name: str = "taskchart") -> Any:
             structlog.processors.JSONRenderer(default=repr),
         ],
         wrapper_class=structlog.stdlib.BoundLogger,
-    )
+    ).bind()
+
+
+def info_enabled(logger: Any) -> bool:
+    """Whether ``logger`` would emit at INFO (so log arguments are worth building)."""
+    check = getattr(logger, "is_enabled_for", None) or getattr(logger, "isEnabledFor", None)
+    if check is None:
+        return True
+    try:
+        return bool(check(logging.INFO))
+    except Exception:  # an unusual logger: assume it wants the record
+        return True

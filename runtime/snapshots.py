@@ -104,14 +104,16 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     model = chart.new_model()
     order = model.order
     history = _typed(data, "history", dict)
+    owner = {s.id: s.task for s in chart.states}
     for hid, ids in history.items():
         _expect(
             hid.endswith("__h") and hid[:-3] in chart.task_map,
             f"unknown history state {hid!r}",
         )
         _expect(
-            isinstance(ids, list) and all(isinstance(i, str) and i in chart.state_ids for i in ids),
-            f"history {hid!r} names unknown states: {ids!r}",
+            isinstance(ids, list)
+            and all(isinstance(i, str) and owner.get(i) == hid[:-3] for i in ids),
+            f"history {hid!r} must name states of task {hid[:-3]!r}, got {ids!r}",
         )
     values = _typed(data, "values", dict)
     for tid, fields in values.items():
@@ -127,7 +129,10 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
                 raise SnapshotError(f"stored value of {tid}.{name} is invalid: {exc}") from exc
     for key in ("visited", "interrupted", "queue"):
         ids = _typed(data, key, list)
-        _expect(all(i in chart.task_map for i in ids), f"{key} names unknown tasks: {ids!r}")
+        _expect(
+            all(isinstance(i, str) and i in chart.task_map for i in ids),
+            f"{key} names unknown tasks: {ids!r}",
+        )
         setattr(model, key, list(ids))
     for tid, entry in _typed(data, "results", dict).items():
         _expect(
@@ -197,6 +202,10 @@ def _check_configuration(chart: Chart, config: Any) -> None:
         kinds[task].kind == "compound" and kinds[leaf].task == task and leaf != task,
         f"configuration {config!r} must be a task followed by one of its own states",
     )
+    _expect(
+        kinds[leaf].kind == "atomic",
+        f"configuration {config!r} rests in a final state, which a flow never does",
+    )
 
 
 def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[str, Any]) -> Any:
@@ -204,7 +213,8 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
     if "error" in entry:
         err = entry["error"]
         _expect(isinstance(err, dict), f"bad error for {tid!r}")
-        cls = FAILURE_TYPES.get(err.get("type", ""))
+        kind = err.get("type")
+        cls = FAILURE_TYPES.get(kind) if isinstance(kind, str) else None
         _expect(cls is not None, f"unknown error type {err.get('type')!r}")
         assert cls is not None
         return cls(tid, str(err.get("message", "")))

@@ -343,6 +343,17 @@ _CLASS_FLAGS = {
 }
 
 
+@attrs.frozen
+class ConfigView:
+    """What one configuration allows, computed once per chart and configuration."""
+
+    task: str | None
+    events: tuple[str, ...]
+    event_set: frozenset[str]
+    tools: tuple[str, ...]  # the active task's tools whose events are enabled
+    can_regress: bool
+
+
 @attrs.frozen(eq=False)
 class Chart:
     """A compiled flow: the transition table, its python-statemachine class and tool tables.
@@ -359,7 +370,7 @@ class Chart:
     return_exceptions: bool = False
     group: bool = True
     row_guards: tuple[tuple[tuple[str, GuardFn], ...], ...] = attrs.field(default=(), repr=False)
-    _events_cache: dict[frozenset[str], tuple[str, ...]] = attrs.field(factory=dict, repr=False)
+    _views: dict[frozenset[str], ConfigView] = attrs.field(factory=dict, repr=False)
     _rows_cache: dict[tuple[frozenset[str], str], tuple[int, ...]] = attrs.field(
         factory=dict, repr=False
     )
@@ -379,27 +390,37 @@ class Chart:
         """A running machine in its initial configuration (the first task entered)."""
         return self.machine_class(model=model or self.new_model())
 
+    def view(self, configuration: Iterable[str]) -> ConfigView:
+        """What a configuration allows: active task, events, tools (cached)."""
+        key = frozenset(configuration)
+        cached = self._views.get(key)
+        if cached is None:
+            cached = self._views[key] = self._make_view(key)
+        return cached
+
+    def _make_view(self, key: frozenset[str]) -> ConfigView:
+        task = next((sid for sid in key if sid in self.task_map), None)
+        seen: dict[str, None] = {}
+        for r in self.transitions:
+            if r.source in key and r.event and not r.event.startswith("done."):
+                seen[r.event] = None
+        events = tuple(seen)
+        tools: tuple[str, ...] = ()
+        if task is not None:
+            spec = self.task_map[task]
+            tools = tuple(t.name for t in spec.tools if t.event is None or t.event in seen)
+        return ConfigView(task, events, frozenset(events), tools, REGRESS in seen)
+
     def active_task(self, configuration: Iterable[str]) -> str | None:
-        for sid in configuration:
-            if sid in self.task_map:
-                return sid
-        return None
+        return self.view(configuration).task
 
     def events_from(self, configuration: Iterable[str]) -> tuple[str, ...]:
         """The events some transition accepts in ``configuration`` (guards ignored)."""
-        key = frozenset(configuration)
-        cached = self._events_cache.get(key)
-        if cached is None:
-            seen: dict[str, None] = {}
-            for r in self.transitions:
-                if r.source in key and r.event and not r.event.startswith("done."):
-                    seen[r.event] = None
-            cached = self._events_cache[key] = tuple(seen)
-        return cached
+        return self.view(configuration).events
 
     def candidate_rows(self, configuration: Iterable[str], event: str) -> tuple[int, ...]:
         """Indexes of the rows for ``event`` from ``configuration``, innermost source first."""
-        config = frozenset(configuration)
+        config = configuration if isinstance(configuration, frozenset) else frozenset(configuration)
         key = (config, event)
         cached = self._rows_cache.get(key)
         if cached is None:

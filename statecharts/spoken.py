@@ -84,6 +84,10 @@ _EMAIL_PHRASES: dict[tuple[str, ...], str] = {
     ("under", "score"): "_",
     ("full", "stop"): ".",
 }
+_PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _phrase, _symbol in _EMAIL_PHRASES.items():
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _symbol))
+_PLAIN_EMAIL = re.compile(r"[^\s<>:@,]+@[^\s<>:@,]+")
 _EMAIL_WORDS: dict[str, str] = {
     "at": "@",
     "dot": ".",
@@ -104,11 +108,12 @@ def _spoken_email_candidate(text: str) -> str:
         text = text[match.end() :].strip(_EDGE_PUNCTUATION)
     text = alpha2digit(text.replace(",", " ").strip(_EDGE_PUNCTUATION), "en")
     tokens = str(text).split()
+    lowered = [t.lower() for t in tokens]
     parts: list[str] = []
     i = 0
     while i < len(tokens):
-        for phrase, symbol in _EMAIL_PHRASES.items():
-            if tuple(t.lower() for t in tokens[i : i + len(phrase)]) == phrase:
+        for phrase, symbol in _PHRASES_BY_FIRST.get(lowered[i], ()):
+            if tuple(lowered[i : i + len(phrase)]) == phrase:
                 parts.append(symbol)
                 i += len(phrase)
                 break
@@ -116,7 +121,7 @@ def _spoken_email_candidate(text: str) -> str:
             token = tokens[i]
             if _SPELLED_WITH_HYPHENS.fullmatch(token):
                 token = token.replace("-", "")
-            parts.append(_EMAIL_WORDS.get(token.lower(), token))
+            parts.append(_EMAIL_WORDS.get(lowered[i], token))
             i += 1
     return "".join(parts)
 
@@ -141,7 +146,11 @@ def normalize_spoken_email(text: str) -> str:
         )
     if not text.strip():
         raise ValueError("No email address was given (the text is empty). Ask the user for it.")
-    candidate = _spoken_email_candidate(text.translate(_APOSTROPHES))
+    plain = text.strip().rstrip(_EDGE_PUNCTUATION)
+    if _PLAIN_EMAIL.fullmatch(plain):  # already written out: nothing spoken to convert
+        candidate = plain
+    else:
+        candidate = _spoken_email_candidate(text.translate(_APOSTROPHES))
     try:
         return validate_email(candidate, check_deliverability=False).normalized
     except EmailNotValidError as exc:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
 from typing import Any
 
 import attrs
@@ -134,13 +135,17 @@ class TaskSpec:
         if self.no_input_timeout is not None and self.no_input_timeout <= 0:
             raise ValueError("no_input_timeout must be positive")
 
-    @property
+    @cached_property
     def field_map(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
-    @property
+    @cached_property
     def required_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
+
+    @cached_property
+    def _tools_by_name(self) -> dict[str, Tool]:
+        return {t.name: t for t in self.tools}
 
     @property
     def label(self) -> str:
@@ -148,10 +153,7 @@ class TaskSpec:
         return self.subject or self.id.replace("_", " ")
 
     def tool(self, name: str) -> Tool | None:
-        for tool in self.tools:
-            if tool.name == name:
-                return tool
-        return None
+        return self._tools_by_name.get(name)
 
     def build_result(self, values: Mapping[str, Any]) -> Any:
         """Build the typed result from collected values."""

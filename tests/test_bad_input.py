@@ -1,0 +1,718 @@
+"""Bad input, one case at a time: the exact refusal, and nothing changed.
+
+Every refused event must come back as ``Rejected`` with a specific code and a
+message the model can act on, and must leave the flow exactly as it was.
+Corrupted or foreign snapshots must raise ``SnapshotError``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from taskchart.adapters.console.interview import (
+    CommuteResults,
+    EmailResult,
+    IntroResults,
+    interview_chart,
+)
+from taskchart.runtime import (
+    Accepted,
+    DtmfReceived,
+    Event,
+    Fail,
+    Interpreter,
+    Rejected,
+    SessionClosed,
+    SnapshotError,
+    TaskFailed,
+    TimerFired,
+    ToolCalled,
+    UserSpoke,
+    restore,
+    snapshot,
+)
+from taskchart.statecharts import (
+    Confirmation,
+    Declined,
+    Field,
+    TaskGroupResult,
+    compile_chart,
+    declarative_task,
+)
+from taskchart.statecharts import SessionClosed as SessionClosedError
+
+CHART = interview_chart()
+TASKS = ("intro_task", "email_task", "commute_task")
+INTRO = {"name": "Ada Lovelace", "intro_notes": "a mathematician"}
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def state(flow: Interpreter) -> dict[str, Any]:
+    """Everything a refused event must leave untouched."""
+    return {
+        "configuration": flow.configuration,
+        "values": {t: flow.values(t) for t in TASKS},
+        "results": dict(flow.results),
+        "history": {h: [s.id for s in v] for h, v in flow.machine.history_values.items()},
+        "timers": dict(flow.timers),
+        "user_turn": flow.model.user_turn,
+        "modality": flow.model.modality,
+        "tools": flow.tools,
+        "done": flow.done,
+    }
+
+
+def refused(flow: Interpreter, event: Event, code: str, *fragments: str) -> Rejected:
+    before = state(flow)
+    outcome = flow.handle(event)
+    assert isinstance(outcome, Rejected), outcome
+    assert outcome.code == code, outcome
+    for fragment in fragments:
+        assert fragment in outcome.message, (fragment, outcome.message)
+    assert state(flow) == before, "a refused event changed the flow"
+    return outcome
+
+
+def accepted(flow: Interpreter, event: Event) -> Accepted:
+    outcome = flow.handle(event)
+    assert isinstance(outcome, Accepted), outcome
+    return outcome
+
+
+def at_intro(modality: str = "text") -> Interpreter:
+    flow = Interpreter(CHART, modality=modality)
+    flow.start()
+    assert flow.configuration == ("intro_task", "intro_task__collecting")
+    return flow
+
+
+def at_email(modality: str = "text") -> Interpreter:
+    flow = at_intro(modality)
+    accepted(flow, ToolCalled("record_intro", INTRO))
+    assert flow.configuration == ("email_task", "email_task__collecting")
+    return flow
+
+
+def at_email_confirming(modality: str = "text", email: str = "ada@example.com") -> Interpreter:
+    flow = at_email(modality)
+    accepted(flow, ToolCalled("update_email_address", {"email": email}))
+    assert flow.configuration == ("email_task", "email_task__confirming")
+    return flow
+
+
+def at_commute(modality: str = "text") -> Interpreter:
+    flow = at_email_confirming(modality)
+    accepted(flow, UserSpoke("yes, that's right", modality))
+    accepted(flow, ToolCalled("confirm_email_address", {}))
+    assert flow.configuration == ("commute_task", "commute_task__collecting")
+    return flow
+
+
+def finished() -> Interpreter:
+    flow = at_commute()
+    accepted(
+        flow,
+        ToolCalled("record_commute_flexibility", {"can_commute": "yes", "commute_method": "train"}),
+    )
+    assert flow.configuration == ("flow_done",)
+    assert flow.result == TaskGroupResult(
+        {
+            "intro_task": IntroResults("Ada Lovelace", "a mathematician"),
+            "email_task": EmailResult("ada@example.com"),
+            "commute_task": CommuteResults(True, "train"),
+        }
+    )
+    return flow
+
+
+# -- unknown and disabled tools -------------------------------------------------------
+
+
+def test_unknown_tool_name() -> None:
+    flow = at_intro()
+    refused(
+        flow,
+        ToolCalled("unknown_tool", {"name": "Ada"}),
+        "unknown_tool",
+        "no tool named 'unknown_tool'",
+        "Tools now: record_intro",
+    )
+
+
+def test_tool_of_a_task_that_is_not_active() -> None:
+    flow = at_intro()
+    refused(
+        flow,
+        ToolCalled("update_email_address", {"email": "ada@example.com"}),
+        "not_enabled",
+        "update_email_address belongs to the email_task task, which is not active",
+        "Tools now: record_intro",
+    )
+
+
+def test_tool_of_an_earlier_task_is_not_enabled() -> None:
+    flow = at_commute()
+    refused(
+        flow, ToolCalled("record_intro", INTRO), "not_enabled", "belongs to the intro_task task"
+    )
+
+
+def test_confirm_before_any_value() -> None:
+    flow = at_email()
+    refused(
+        flow,
+        ToolCalled("confirm_email_address", {}),
+        "not_enabled",
+        "There is no email address to confirm yet",
+        "record it first",
+    )
+
+
+def test_correct_before_any_value() -> None:
+    flow = at_email()
+    refused(
+        flow,
+        ToolCalled("correct_email_address", {}),
+        "not_enabled",
+        "correct_email_address is not available while collecting the email address",
+    )
+
+
+# -- bad arguments --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ({"name": 42}, "name must be text, got 42"),
+        ({"name": ["Ada"]}, "name must be text, got ['Ada']"),
+        ({"name": True}, "name must be text, got True"),
+        ({"name": {"first": "Ada"}}, "name must be text"),
+        ({"intro_notes": 3.5}, "must be text, got 3.5"),
+    ],
+)
+def test_wrong_type_for_a_text_field(arguments: dict[str, Any], fragment: str) -> None:
+    refused(at_intro(), ToolCalled("record_intro", arguments), "invalid_argument", fragment)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("maybe", "can_commute must be true or false, got 'maybe'"),
+        (2, "can_commute must be true or false, got 2"),
+        ([True], "can_commute must be true or false"),
+    ],
+)
+def test_wrong_type_for_a_bool_field(value: Any, fragment: str) -> None:
+    flow = at_commute()
+    refused(
+        flow,
+        ToolCalled("record_commute_flexibility", {"can_commute": value, "commute_method": "train"}),
+        "invalid_argument",
+        fragment,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("   ", "name must not be empty"),
+        ("x" * 10_000, "name is too long (10000 characters)"),
+    ],
+)
+def test_empty_or_huge_text(value: str, fragment: str) -> None:
+    refused(at_intro(), ToolCalled("record_intro", {"name": value}), "invalid_argument", fragment)
+
+
+def test_one_bad_value_refuses_the_whole_update() -> None:
+    flow = at_intro()
+    refused(
+        flow,
+        ToolCalled("record_intro", {"name": "Ada", "intro_notes": 7}),
+        "invalid_argument",
+        "intro must be text, got 7",
+    )
+    assert flow.values("intro_task") == {}
+
+
+@pytest.mark.parametrize(
+    ("email", "fragment"),
+    [
+        ("john at gmail", "'john at gmail' is not a valid email address"),
+        ("not an email", "is not a valid email address"),
+        ("a" * 400 + "@example.com", "too long"),
+        (42, "email_address must be text, got 42"),
+    ],
+)
+def test_value_failing_its_validator(email: Any, fragment: str) -> None:
+    flow = at_email()
+    refused(
+        flow, ToolCalled("update_email_address", {"email": email}), "invalid_argument", fragment
+    )
+
+
+def test_invalid_correction_keeps_the_value_read_back() -> None:
+    flow = at_email_confirming()
+    refused(
+        flow,
+        ToolCalled("update_email_address", {"email": "john at gmail"}),
+        "invalid_argument",
+        "not a valid email address",
+    )
+    assert flow.values("email_task") == {"email_address": "ada@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "fragment"),
+    [
+        (
+            "record_intro",
+            {"name": "Ada", "age": 36},
+            "record_intro got unexpected argument(s) ['age']",
+        ),
+        ("record_intro", {"intro": "hi"}, "unexpected argument(s) ['intro']"),
+        ("record_intro", {"Name": "Ada"}, "it takes ['intro_notes', 'name']"),
+    ],
+)
+def test_unexpected_argument_names(tool: str, arguments: dict[str, Any], fragment: str) -> None:
+    refused(at_intro(), ToolCalled(tool, arguments), "invalid_argument", fragment)
+
+
+def test_unexpected_argument_for_out_of_scope() -> None:
+    """out_of_scope takes only task_ids, like every other tool it refuses the rest."""
+    flow = at_commute()
+    refused(
+        flow,
+        ToolCalled("out_of_scope", {"task_ids": ["email_task"], "reason": "typo"}),
+        "invalid_argument",
+        "unexpected argument(s) ['reason']",
+    )
+
+
+def test_unexpected_argument_for_a_tool_without_arguments() -> None:
+    flow = at_email_confirming()
+    accepted(flow, UserSpoke("yes"))
+    refused(
+        flow,
+        ToolCalled("confirm_email_address", {"confirmed": True}),
+        "invalid_argument",
+        "confirm_email_address got unexpected argument(s) ['confirmed']; it takes no arguments",
+    )
+
+
+@pytest.mark.parametrize("arguments", ["Ada Lovelace", ["Ada"], 5, 1.5, True])
+def test_arguments_not_a_dict(arguments: Any) -> None:
+    refused(
+        at_intro(),
+        ToolCalled("record_intro", arguments),
+        "invalid_argument",
+        "record_intro: arguments must be a JSON object",
+    )
+
+
+@pytest.mark.parametrize("arguments", [{}, None, {"name": None, "intro_notes": None}])
+def test_empty_update(arguments: Any) -> None:
+    refused(
+        at_intro(),
+        ToolCalled("record_intro", arguments),
+        "invalid_argument",
+        "record_intro needs at least one of name, intro_notes",
+    )
+
+
+@pytest.mark.parametrize("arguments", [{}, {"email": None}, {"email": ""}])
+def test_update_without_its_required_argument(arguments: dict[str, Any]) -> None:
+    refused(
+        at_email(),
+        ToolCalled("update_email_address", arguments),
+        "invalid_argument",
+        "update_email_address needs email",
+    )
+
+
+@pytest.mark.parametrize("arguments", [{"reason": None}, {}])
+def test_decline_without_a_reason_uses_the_default_reason(arguments: dict[str, Any]) -> None:
+    """A JSON null reason is no reason; it must not become the text 'None'."""
+    flow = at_email()
+    outcome = accepted(flow, ToolCalled("decline_email_capture", arguments))
+    assert flow.configuration == ("flow_failed",)
+    assert flow.error == Declined("email_task", "the user declined")
+    assert "None" not in outcome.message
+
+
+# -- after the end ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ToolCalled("record_commute_flexibility", {"can_commute": False}),
+        ToolCalled("record_intro", INTRO),
+        ToolCalled("confirm_email_address", {}),
+        ToolCalled("out_of_scope", {"task_ids": ["intro_task"]}),
+        ToolCalled("unknown_tool", {}),
+        SessionClosed(),
+        TimerFired("intro_task.no_input"),
+        DtmfReceived("1"),
+    ],
+)
+def test_events_after_completion(event: Event) -> None:
+    flow = finished()
+    result = flow.result
+    refused(flow, event, "finished", "already finished")
+    assert flow.result == result
+
+
+# -- stale and early confirmations ----------------------------------------------------
+
+
+def test_stale_confirm_in_the_same_batch_as_an_update() -> None:
+    flow = at_email_confirming("audio", "ada@example.com")
+    accepted(flow, UserSpoke("no, it's grace at example dot org", "audio"))
+    confirm, update = flow.handle_batch(
+        [
+            ToolCalled("confirm_email_address", {}),
+            ToolCalled("update_email_address", {"email": "grace at example dot org"}),
+        ]
+    )
+    assert isinstance(confirm, Rejected) and confirm.code == "guard_failed"
+    assert "Read the email address back to the user" in confirm.message
+    assert "wait for their answer" in confirm.message
+    assert isinstance(update, Accepted)
+    assert flow.values("email_task") == {"email_address": "grace@example.org"}
+    assert flow.configuration == ("email_task", "email_task__confirming")
+    assert "email_task" not in flow.results
+    # once the user heard the new value, confirming completes with it
+    accepted(flow, UserSpoke("yes", "audio"))
+    accepted(flow, ToolCalled("confirm_email_address", {}))
+    assert flow.results["email_task"] == EmailResult("grace@example.org")
+
+
+def test_stale_confirm_in_the_first_batch_of_a_value() -> None:
+    flow = at_email("audio")
+    accepted(flow, UserSpoke("it's ada at example dot com", "audio"))
+    update, confirm = flow.handle_batch(
+        [
+            ToolCalled("update_email_address", {"email": "ada at example dot com"}),
+            ToolCalled("confirm_email_address", {}),
+        ]
+    )
+    assert isinstance(update, Accepted)
+    assert isinstance(confirm, Rejected) and confirm.code == "guard_failed"
+    assert flow.configuration == ("email_task", "email_task__confirming")
+    assert flow.values("email_task") == {"email_address": "ada@example.com"}
+
+
+@dataclass
+class Phone:
+    number: str
+
+
+def test_stale_confirm_on_an_audio_only_task() -> None:
+    chart = compile_chart(
+        declarative_task(
+            "phone", Phone, fields=[Field("number")], confirmation=Confirmation.AUDIO_ONLY
+        )
+    )
+    flow = Interpreter(chart, modality="audio")
+    flow.start()
+    accepted(flow, UserSpoke("five five five", "audio"))
+    confirm, update = flow.handle_batch(
+        [ToolCalled("confirm_phone", {}), ToolCalled("update_phone", {"number": "555"})]
+    )
+    assert isinstance(confirm, Rejected) and confirm.code == "guard_failed"
+    assert isinstance(update, Accepted)
+    assert flow.configuration == ("phone", "phone__confirming")
+    assert flow.result is None
+
+
+def test_confirm_without_a_user_turn_after_read_back() -> None:
+    flow = at_email_confirming("audio")
+    refused(
+        flow,
+        ToolCalled("confirm_email_address", {}),
+        "guard_failed",
+        "wait for their answer before confirming",
+    )
+
+
+def test_confirm_after_a_change_the_user_has_not_heard() -> None:
+    flow = at_email_confirming("audio")
+    accepted(flow, UserSpoke("no, grace at example dot org", "audio"))
+    accepted(flow, ToolCalled("update_email_address", {"email": "grace at example dot org"}))
+    refused(
+        flow, ToolCalled("confirm_email_address", {}), "guard_failed", "Read the email address back"
+    )
+    assert flow.values("email_task") == {"email_address": "grace@example.org"}
+
+
+# -- going back: out_of_scope ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task_ids", "fragment"),
+    [
+        (
+            ["nope"],
+            "'nope': unknown task id; tasks you can go back to: ['intro_task', 'email_task']",
+        ),
+        (["intro_task", "nope"], "'nope': unknown task id"),
+        ("nope", "'nope': unknown task id"),
+    ],
+)
+def test_out_of_scope_with_an_unknown_task_id(task_ids: Any, fragment: str) -> None:
+    refused(
+        at_commute(),
+        ToolCalled("out_of_scope", {"task_ids": task_ids}),
+        "invalid_argument",
+        fragment,
+    )
+
+
+def test_out_of_scope_with_the_current_task_id() -> None:
+    refused(
+        at_commute(),
+        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
+        "invalid_argument",
+        "'commute_task' is the current task",
+    )
+
+
+def test_out_of_scope_with_a_task_not_visited_yet() -> None:
+    refused(
+        at_email(),
+        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
+        "invalid_argument",
+        "'commute_task': not visited yet; tasks you can go back to: ['intro_task']",
+    )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"task_ids": []},
+        {"task_ids": None},
+        {"task_ids": 5},
+        {"task_ids": {"intro_task": True}},
+        {"task_ids": [1]},
+        {"task_ids": [["intro_task"]]},
+        {},
+    ],
+)
+def test_out_of_scope_without_a_list_of_task_ids(arguments: dict[str, Any]) -> None:
+    refused(
+        at_commute(),
+        ToolCalled("out_of_scope", arguments),
+        "invalid_argument",
+        "out_of_scope needs task_ids: a non-empty list of task ids from ['intro_task', 'email_task']",
+    )
+
+
+def test_out_of_scope_before_any_earlier_task() -> None:
+    flow = at_intro()
+    assert "out_of_scope" not in flow.tools
+    refused(
+        flow,
+        ToolCalled("out_of_scope", {"task_ids": ["intro_task"]}),
+        "not_enabled",
+        "There is no earlier task to go back to yet",
+    )
+
+
+def test_out_of_scope_from_the_first_task_after_going_back() -> None:
+    flow = at_commute()
+    accepted(flow, ToolCalled("out_of_scope", {"task_ids": ["intro_task"]}))
+    assert flow.configuration == ("intro_task", "intro_task__collecting")
+    assert "out_of_scope" not in flow.tools
+    refused(
+        flow,
+        ToolCalled("out_of_scope", {"task_ids": ["email_task"]}),
+        "not_enabled",
+        "not possible now",
+    )
+
+
+# -- other events ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digit", ["1", "#", "*", "x"])
+def test_dtmf_when_no_dtmf_is_expected(digit: str) -> None:
+    refused(at_email(), DtmfReceived(digit), "unexpected", "No keypad input is expected now")
+
+
+@pytest.mark.parametrize("timer_id", ["bogus", "", "email_task.no_input"])
+def test_timer_fired_for_an_unknown_timer(timer_id: str) -> None:
+    refused(at_email(), TimerFired(timer_id), "unexpected", f"timer {timer_id!r} is not running")
+
+
+@pytest.mark.parametrize("modality", ["video", "", "AUDIO"])
+def test_user_spoke_with_an_invalid_modality(modality: str) -> None:
+    refused(
+        at_email(),
+        UserSpoke("hello", modality),
+        "invalid_argument",
+        "modality must be 'text' or 'audio'",
+    )
+
+
+def test_session_closed_mid_task() -> None:
+    flow = at_email_confirming()
+    outcome = accepted(flow, SessionClosed("caller hung up"))
+    assert flow.configuration == ("flow_failed",)
+    assert flow.done
+    assert isinstance(flow.error, SessionClosedError)
+    assert flow.error == SessionClosedError("email_task", "caller hung up")
+    assert TaskFailed("email_task", flow.error) in outcome.effects
+    assert Fail(flow.error) in outcome.effects
+    assert flow.result is None
+    assert flow.tools == ()
+    assert flow.results == {
+        "intro_task": IntroResults("Ada Lovelace", "a mathematician"),
+        "email_task": SessionClosedError("email_task", "caller hung up"),
+    }
+    for event in (
+        ToolCalled("confirm_email_address", {}),
+        ToolCalled("update_email_address", {"email": "ada@example.com"}),
+        SessionClosed(),
+        TimerFired("x"),
+        DtmfReceived("1"),
+    ):
+        refused(flow, event, "finished", "already finished")
+
+
+# -- corrupted and foreign snapshots --------------------------------------------------
+
+
+def _email_snapshot() -> dict[str, Any]:
+    flow = at_email_confirming()
+    return snapshot(flow)
+
+
+def _foreign_snapshot() -> dict[str, Any]:
+    other = compile_chart(
+        [
+            declarative_task("name", fields=[Field("name")], confirmation=Confirmation.NEVER),
+            declarative_task("city", fields=[Field("city")], confirmation=Confirmation.NEVER),
+        ],
+        name="Foreign",
+    )
+    flow = Interpreter(other)
+    flow.start()
+    return snapshot(flow)
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(_email_snapshot())
+    data.update(changes)
+    return data
+
+
+CORRUPT: dict[str, tuple[Any, str]] = {
+    "wrong format key": (
+        _with(format="taskchart.snapshot/0"),
+        "not a taskchart.snapshot/1 snapshot",
+    ),
+    "no format key": (
+        {k: v for k, v in _email_snapshot().items() if k != "format"},
+        "format=None",
+    ),
+    "other chart's task list": (_foreign_snapshot(), "does not fit this chart's tasks"),
+    "tasks reordered": (
+        _with(tasks=["email_task", "intro_task", "commute_task"]),
+        "does not fit this chart's tasks",
+    ),
+    "unknown state id in configuration": (
+        _with(configuration=["email_task", "email_task__verifying"]),
+        "configuration names unknown states ['email_task__verifying']",
+    ),
+    "leaf without its task": (
+        _with(configuration=["email_task__confirming"]),
+        "is not a valid resting configuration",
+    ),
+    "leaf under another task": (
+        _with(configuration=["intro_task", "email_task__confirming"]),
+        "must be a task followed by one of its own states",
+    ),
+    "empty configuration": (_with(configuration=[]), "configuration must be a non-empty list"),
+    "value failing its validator": (
+        _with(values={"email_task": {"email_address": "john at gmail"}}),
+        "stored value of email_task.email_address is invalid",
+    ),
+    "value of the wrong type": (
+        _with(values={"intro_task": {"name": 42}}),
+        "stored value of intro_task.name is invalid",
+    ),
+    "value of an unknown field": (
+        _with(values={"intro_task": {"age": "36"}}),
+        "task 'intro_task' has no field 'age'",
+    ),
+    "history naming unknown states": (
+        _with(history={"intro_task__h": ["intro_task__finished"]}),
+        "history 'intro_task__h' must name states of task 'intro_task'",
+    ),
+    "history of an unknown task": (
+        _with(history={"billing__h": ["intro_task__complete"]}),
+        "unknown history state 'billing__h'",
+    ),
+    "negative user_turn": (_with(user_turn=-1), "bad user_turn"),
+    "boolean user_turn": (_with(user_turn=True), "bad user_turn"),
+    "bad modality": (_with(modality="video"), "bad modality 'video'"),
+    "unknown failed task": (_with(failed_task="billing"), "unknown failed_task 'billing'"),
+    "negative timer": (
+        _with(timers={"email_task.no_input": -1}),
+        "timers must map ids to positive",
+    ),
+    "result rebuilt from missing values": (
+        _with(results={"commute_task": {"from_values": True}}),
+        "result of 'commute_task' lacks fields",
+    ),
+    "unknown error type": (
+        _with(results={"intro_task": {"error": {"type": "Boom", "message": "x"}}}),
+        "unknown error type 'Boom'",
+    ),
+    "visited names unknown tasks": (_with(visited=["billing"]), "visited names unknown tasks"),
+    # entries of the wrong type inside otherwise well-typed keys
+    "visited entry not a string": (
+        _with(visited=["intro_task", {}]),
+        "visited names unknown tasks",
+    ),
+    "queue entry not a string": (_with(queue=[["intro_task"]]), "queue names unknown tasks"),
+    "error type not a string": (
+        _with(results={"intro_task": {"error": {"type": ["Declined"]}}}),
+        "unknown error type",
+    ),
+    # well-typed but inconsistent: these would restore into a broken flow
+    "configuration resting in a task's final state": (
+        _with(configuration=["email_task", "email_task__complete"]),
+        "email_task__complete",
+    ),
+    "history naming another task's state": (
+        _with(history={"email_task__h": ["commute_task__collecting"]}),
+        "email_task__h",
+    ),
+}
+
+
+@pytest.mark.parametrize(("data", "fragment"), list(CORRUPT.values()), ids=list(CORRUPT))
+def test_restore_of_a_corrupted_or_foreign_snapshot(data: Any, fragment: str) -> None:
+    with pytest.raises(SnapshotError) as info:
+        restore(CHART, data)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("data", [None, [], "taskchart.snapshot/1", 42, [("format", "x")]])
+def test_restore_of_a_non_dict(data: Any) -> None:
+    with pytest.raises(SnapshotError, match="a snapshot must be a JSON object"):
+        restore(CHART, data)
+
+
+def test_the_uncorrupted_snapshot_restores() -> None:
+    """The base of the corruptions above is itself valid."""
+    flow = restore(CHART, _email_snapshot())
+    assert flow.configuration == ("email_task", "email_task__confirming")
+    assert flow.values("email_task") == {"email_address": "ada@example.com"}
