@@ -18,6 +18,8 @@ __all__ = [
     "DtmfReceived",
     "Event",
     "SessionClosed",
+    "TaskRaised",
+    "TaskReturned",
     "TimerFired",
     "ToolCalled",
     "UserSpoke",
@@ -80,7 +82,35 @@ class SessionClosed:
         return {"type": "SessionClosed", "reason": self.reason}
 
 
-Event = ToolCalled | UserSpoke | DtmfReceived | TimerFired | SessionClosed
+@attrs.frozen
+class TaskReturned:
+    """A hand-written task's own code completed it with ``result``."""
+
+    result: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "TaskReturned", "result": _jsonable(self.result)}
+
+
+@attrs.frozen
+class TaskRaised:
+    """A hand-written task ended with ``error`` instead of a result."""
+
+    error: Exception
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "TaskRaised", "error": f"{type(self.error).__name__}: {self.error}"}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+Event = (
+    ToolCalled | UserSpoke | DtmfReceived | TimerFired | SessionClosed | TaskReturned | TaskRaised
+)
 
 _TYPES: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (ToolCalled, UserSpoke, DtmfReceived, TimerFired, SessionClosed)

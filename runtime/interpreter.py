@@ -39,7 +39,7 @@ from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import REGRESS, ConfigView
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
-from taskchart.statecharts.task import CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
+from taskchart.statecharts.task import COMPLETE, CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
 
 from .effects import (
     CancelTimer,
@@ -54,7 +54,16 @@ from .effects import (
     TaskFailed,
     TaskStarted,
 )
-from .events import DtmfReceived, Event, SessionClosed, TimerFired, ToolCalled, UserSpoke
+from .events import (
+    DtmfReceived,
+    Event,
+    SessionClosed,
+    TaskRaised,
+    TaskReturned,
+    TimerFired,
+    ToolCalled,
+    UserSpoke,
+)
 from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
 
@@ -135,7 +144,7 @@ class Interpreter:
         return self.model.results.get(self.model.order[0])
 
     @property
-    def error(self) -> TaskFailure | None:
+    def error(self) -> Exception | None:
         failed = self.model.failed_task
         return self.model.results.get(failed) if failed else None
 
@@ -153,6 +162,15 @@ class Interpreter:
         if view.can_regress and any(v != view.task for v in self.model.visited):
             return (*view.tools, self.regress_tool)
         return view.tools
+
+    def check_regression(self, task_ids: Any) -> str | None:
+        """Why going back to ``task_ids`` is refused now, or None when it would be accepted."""
+        if self.done:
+            return "This flow has already finished; nothing more to do."
+        task = self.active_task
+        assert task is not None
+        resolved = self._resolve_regress(self.regress_tool, task, {"task_ids": task_ids})
+        return resolved.message if isinstance(resolved, Rejected) else None
 
     def regression_targets(self) -> tuple[str, ...]:
         """Task ids the caller may go back to now (visited, not the active one)."""
@@ -235,6 +253,20 @@ class Interpreter:
                     ),
                 )
             return self._send(event, "dtmf", {"digit": event.digit})
+        if isinstance(event, TaskReturned | TaskRaised):
+            task = self.active_task
+            assert task is not None
+            if self.chart.task_map[task].kind != "implicit":
+                return self._rejected(
+                    event,
+                    Rejected(
+                        "unexpected",
+                        f"task {task!r} completes through its fields, not by returning a value",
+                    ),
+                )
+            if isinstance(event, TaskReturned):
+                return self._send(event, COMPLETE, {"result": event.result})
+            return self._send(event, FAIL, {"error": event.error})
         if isinstance(event, SessionClosed):
             task = self.active_task
             assert task is not None

@@ -46,6 +46,8 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
         spec = flow.chart.task_map[tid]
         if isinstance(value, TaskFailure):
             results[tid] = {"error": value.to_json()}
+        elif isinstance(value, Exception):  # a hand-written task's own error: kept as its text
+            results[tid] = {"error": TaskFailure(tid, f"{type(value).__name__}: {value}").to_json()}
         elif spec.kind == "declarative":
             results[tid] = {"from_values": True}
         else:

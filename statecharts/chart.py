@@ -32,7 +32,7 @@ import attrs
 from statemachine import StateChart
 from statemachine.io import create_machine_class_from_definition
 
-from .model import FlowModel, TaskFailure
+from .model import FlowModel
 from .task import (
     COMPLETE,
     CONFIRM,
@@ -213,7 +213,7 @@ def _action(name: str, task: str) -> Callable[..., Any]:
     if name == "fail_task":
         return _named(
             lambda model, error=None: model.fail_task(
-                task, error if isinstance(error, TaskFailure) else None, str(error or "")
+                task, error if isinstance(error, Exception) else None, str(error or "")
             ),
             name,
         )

@@ -185,7 +185,7 @@ class FlowModel:
         self.signals.append(("task_done", task_id, "complete"))
 
     def fail_task(
-        self, task_id: str, error: TaskFailure | None = None, reason: str = "", kind: str = "failed"
+        self, task_id: str, error: Exception | None = None, reason: str = "", kind: str = "failed"
     ) -> None:
         if error is None:
             cls = {"declined": Declined, "no_input": NoInput}.get(kind, TaskFailure)

@@ -1,0 +1,284 @@
+"""``TaskGroup``: LiveKit's ordered multi-task flow, driven by a group chart.
+
+Same constructor, ``add()`` and result as ``livekit.agents.beta.workflows.
+TaskGroup``; the order, the regression bookkeeping and the results live in a
+:class:`~taskchart.statecharts.Chart` run by the sans-I/O interpreter:
+
+- ``out_of_scope(task_ids)`` (LiveKit's tool name and description) goes back
+  to tasks already visited, offered in the order they were visited. Unknown
+  ids, the active task's own id and an empty list get a ``ToolError`` the
+  model can act on; nothing changes.
+- The targets re-run fresh from their factories in the order requested; the
+  interrupted task then runs again (a hand-written task restarts from its
+  factory, as in LiveKit); tasks in between keep their results unless they
+  were added with ``depends_on`` a corrected task.
+- ``on_task_completed`` fires for every completion, re-runs included; a
+  callback that raises is logged and does not overwrite the result.
+- A task that fails ends the group with its exception (or is kept in
+  ``task_results`` with ``return_exceptions=True``); a session closed mid-task
+  ends it with :class:`~taskchart.statecharts.SessionClosed`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Self
+
+from livekit.agents import AgentTask as _LiveKitAgentTask
+from livekit.agents import llm
+from livekit.agents.beta.workflows.task_group import TaskCompletedEvent, TaskGroupResult
+from livekit.agents.llm.tool_context import ToolError, ToolFlag, function_tool
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from taskchart.runtime import (
+    DEFAULT_REGRESS_TOOL,
+    Effect,
+    Interpreter,
+    SessionClosed,
+    TaskRaised,
+    TaskReturned,
+    TaskStarted,
+    ToolCalled,
+)
+from taskchart.runtime.logs import get_logger
+from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
+
+from .task import AgentTask, chart_id
+
+__all__ = ["TaskCompletedEvent", "TaskGroup", "TaskGroupResult"]
+
+_log = get_logger("taskchart.adapters.livekit")
+
+_REGRESS_DESCRIPTION = (
+    "Call to regress to other tasks according to what the user requested to modify, return the corresponding task ids. "
+    'For example, if the user wants to change their email and there is a task with id "email_task" with a description of "Collect the user\'s email", return the id ("get_email_task").'
+    "If the user requests to regress to multiple tasks, such as changing their phone number and email, return both task ids in the order they were requested."
+    "The following are the IDs and their corresponding task description. "
+)
+
+
+class _OutOfScope(ToolError):
+    def __init__(self, chart_ids: Sequence[str]) -> None:
+        super().__init__(f"going back to {list(chart_ids)}")
+        self.chart_ids = list(chart_ids)
+
+
+class _Entry:
+    __slots__ = ("chart_id", "depends_on", "description", "factory", "id")
+
+    def __init__(
+        self,
+        factory: Callable[[], _LiveKitAgentTask[Any]],
+        id: str,
+        description: str,
+        cid: str,
+        depends_on: tuple[str, ...],
+    ) -> None:
+        self.factory = factory
+        self.id = id
+        self.description = description
+        self.chart_id = cid
+        self.depends_on = depends_on
+
+
+class TaskGroup(AgentTask[TaskGroupResult]):
+    """An ordered sequence of tasks sharing one chat context, with regression.
+
+    >>> group = TaskGroup(summarize_chat_ctx=False)
+    >>> group.add(lambda: None, id="intro_task", description="Collects name") is group
+    True
+    >>> [t.id for t in group.chart.tasks]
+    ['intro_task']
+    """
+
+    def __init__(
+        self,
+        *,
+        summarize_chat_ctx: bool = True,
+        return_exceptions: bool = False,
+        chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
+        on_task_completed: Callable[[TaskCompletedEvent], Coroutine[None, None, None]]
+        | None = None,
+    ) -> None:
+        super().__init__(instructions="*empty*", chat_ctx=chat_ctx, llm=NOT_GIVEN)
+        self._summarize_chat_ctx = summarize_chat_ctx
+        self._return_exceptions = return_exceptions
+        self._task_completed_callback = on_task_completed
+        self._entries: dict[str, _Entry] = {}
+        self._chart: Chart | None = None
+        self._flow: Interpreter | None = None
+        self._current_task: _LiveKitAgentTask[Any] | None = None
+
+    def add(
+        self,
+        task_factory: Callable[[], _LiveKitAgentTask[Any]],
+        *,
+        id: str,
+        description: str,
+        depends_on: Iterable[str] = (),
+    ) -> Self:
+        """Add a task; ``depends_on`` names earlier tasks whose correction re-runs this one."""
+        if not isinstance(id, str) or not id:
+            raise ValueError("a task id must be a non-empty string")
+        taken = {e.chart_id for e in self._entries.values() if e.id != id}
+        cid = chart_id(id)
+        n = 2
+        while cid in taken:
+            cid, n = f"{chart_id(id)}_{n}", n + 1
+        deps = tuple(depends_on)
+        unknown = [d for d in deps if d not in self._entries or d == id]
+        if unknown:
+            raise ValueError(f"task {id!r} depends on {unknown}, which are not earlier tasks")
+        self._entries[id] = _Entry(task_factory, id, description, cid, deps)
+        self._chart = None
+        return self
+
+    @property
+    def chart(self) -> Chart:
+        """The group chart (one implicit task chart per added task, in order)."""
+        if self._chart is None:
+            specs: list[TaskSpec] = [
+                implicit_task(
+                    e.chart_id,
+                    description=e.description,
+                    depends_on=[self._entries[d].chart_id for d in e.depends_on],
+                )
+                for e in self._entries.values()
+            ]
+            self._chart = compile_chart(
+                specs, name=f"TaskGroup_{'_'.join(s.id for s in specs)}"[:120],
+                return_exceptions=self._return_exceptions,
+            )  # fmt: skip
+        return self._chart
+
+    @property
+    def flow(self) -> Interpreter | None:
+        """The running interpreter (None before the group starts)."""
+        return self._flow
+
+    async def on_enter(self) -> None:
+        if not self._entries:
+            self.complete(TaskGroupResult(task_results={}))
+            return
+        by_chart = {e.chart_id: e for e in self._entries.values()}
+        flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
+        effects: Sequence[Effect] = flow.start()
+        while not flow.done:
+            started = next((e for e in effects if isinstance(e, TaskStarted)), None)
+            if started is None:  # pragma: no cover - the chart always starts a task
+                raise RuntimeError(f"no task started after {effects!r}")
+            entry = by_chart[started.task_id]
+            effects = await self._run_one(flow, entry)
+        if flow.result is None:
+            if not self.done():
+                self.complete(flow.error or RuntimeError("the task group failed"))
+            return
+        results = {by_chart[c].id: r for c, r in flow.result.task_results.items()}
+        if self._summarize_chat_ctx:
+            try:
+                await self._summarize()
+            except Exception as exc:
+                if not self.done():
+                    self.complete(exc)
+                return
+        if not self.done():
+            self.complete(TaskGroupResult(task_results=results))
+
+    async def _run_one(self, flow: Interpreter, entry: _Entry) -> Sequence[Effect]:
+        try:
+            task = entry.factory()
+            await task.update_chat_ctx(self.chat_ctx.copy())
+            if tool := self._out_of_scope_tool(flow, entry.chart_id):
+                await task.update_tools([*task.tools, tool])
+        except Exception as exc:
+            return _effects(flow.handle(TaskRaised(exc)))
+        self._current_task = task
+        try:
+            result = await task
+        except _OutOfScope as exc:
+            outcome = flow.handle(ToolCalled(DEFAULT_REGRESS_TOOL, {"task_ids": exc.chart_ids}))
+            if outcome.ok:
+                return _effects(outcome)
+            return [TaskStarted(entry.chart_id, resumed=True)]  # refused late: run it again
+        except Exception as exc:
+            if self._session_closing():
+                return _effects(flow.handle(SessionClosed(f"session closed: {exc}")))
+            return _effects(flow.handle(TaskRaised(exc)))
+        self._chat_ctx.merge(task.chat_ctx.copy(), exclude_instructions=True)
+        effects = _effects(flow.handle(TaskReturned(result)))
+        if self._task_completed_callback is not None:
+            try:
+                await self._task_completed_callback(
+                    TaskCompletedEvent(agent_task=task, task_id=entry.id, result=result)
+                )
+            except Exception as exc:  # the result stands
+                _log.warning("on_task_completed raised", task_id=entry.id, error=repr(exc))
+        return effects
+
+    def _session_closing(self) -> bool:
+        try:
+            closing = getattr(self.session, "_is_closing", None)
+            return bool(closing()) if callable(closing) else False
+        except RuntimeError:  # no session any more
+            return True
+
+    def _out_of_scope_tool(
+        self, flow: Interpreter, active: str
+    ) -> llm.RawFunctionTool[Any, Any] | None:
+        by_chart = {e.chart_id: e for e in self._entries.values()}
+        visited = [c for c in flow.model.visited if c != active]
+        if not visited:
+            return None
+        described = {by_chart[c].id: by_chart[c].description for c in visited}
+        to_chart = {e.id: e.chart_id for e in self._entries.values()}
+        group = self
+
+        async def out_of_scope(raw_arguments: dict[str, Any]) -> None:
+            ids = raw_arguments.get("task_ids") if isinstance(raw_arguments, dict) else None
+            if isinstance(ids, str):
+                ids = [ids]
+            chart_ids = (
+                [to_chart.get(t, t) if isinstance(t, str) else t for t in ids]
+                if isinstance(ids, list)
+                else ids
+            )
+            problem = flow.check_regression(chart_ids)
+            if problem is not None:
+                raise ToolError(f"unable to regress: {problem}")
+            current = group._current_task
+            if current is not None and not current.done():
+                current.complete(_OutOfScope(list(chart_ids or ())))
+
+        schema = {
+            "name": DEFAULT_REGRESS_TOOL,
+            "description": _REGRESS_DESCRIPTION + json.dumps(described, ensure_ascii=False),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "task_ids": {
+                        "type": "array",
+                        "description": "The IDs of the tasks requested",
+                        "items": {"type": "string", "enum": list(described)},
+                    }
+                },
+                "required": ["task_ids"],
+            },
+        }
+        return function_tool(out_of_scope, raw_schema=schema, flags=ToolFlag.IGNORE_ON_ENTER)
+
+    async def _summarize(self) -> None:
+        session_llm = self.session.llm
+        if not isinstance(session_llm, llm.LLM):
+            raise TypeError("summarize_chat_ctx needs the session's llm to be an llm.LLM")
+        summarized = await self.chat_ctx.copy(
+            exclude_instructions=False,
+            exclude_handoff=False,
+            exclude_config_update=False,
+            exclude_empty_message=False,
+            exclude_function_call=False,
+        )._summarize(llm_v=session_llm, keep_last_turns=0)
+        await self.update_chat_ctx(summarized)
+
+
+def _effects(outcome: Any) -> Sequence[Effect]:
+    return outcome.effects if outcome.ok else ()
