@@ -347,6 +347,13 @@ class Interpreter:
     def _resolve_regress(
         self, name: str, task: str, args: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]] | Rejected:
+        extra = sorted(set(args) - {"task_ids"})
+        if extra:
+            return Rejected(
+                "invalid_argument",
+                f"{name} got unexpected argument(s) {extra}; it takes ['task_ids']",
+                name,
+            )
         targets = self.regression_targets()
         if not targets:
             return Rejected("not_enabled", "There is no earlier task to go back to yet.", name)

@@ -84,11 +84,14 @@ class _Entry:
 class TaskGroup(AgentTask[TaskGroupResult]):
     """An ordered sequence of tasks sharing one chat context, with regression.
 
-    >>> group = TaskGroup(summarize_chat_ctx=False)
-    >>> group.add(lambda: None, id="intro_task", description="Collects name") is group
-    True
-    >>> [t.id for t in group.chart.tasks]
-    ['intro_task']
+    >>> import asyncio
+    >>> async def describe() -> list[str]:
+    ...     group = TaskGroup(summarize_chat_ctx=False)
+    ...     group.add(lambda: None, id="intro_task", description="Collects name")
+    ...     group.add(lambda: None, id="get-email", description="Collects the email")
+    ...     return [t.id for t in group.chart.tasks]
+    >>> asyncio.run(describe())
+    ['intro_task', 'get_email']
     """
 
     def __init__(
