@@ -37,7 +37,7 @@ from typing import Any
 from statemachine import StateChart
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
-from taskchart.statecharts.chart import REGRESS, ConfigView
+from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
 from taskchart.statecharts.task import COMPLETE, CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
 
@@ -68,6 +68,8 @@ from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter"]
+
+_FINALS = frozenset({FLOW_DONE, FLOW_FAILED})
 
 #: The regression tool's name, the same as LiveKit's TaskGroup.
 DEFAULT_REGRESS_TOOL = "out_of_scope"
@@ -127,7 +129,9 @@ class Interpreter:
 
     @property
     def done(self) -> bool:
-        return bool(self.machine.is_terminated)
+        """Whether the flow rests in ``flow_done`` or ``flow_failed`` (restored flows too)."""
+        state = self.model.state
+        return isinstance(state, str) and state in _FINALS
 
     @property
     def results(self) -> dict[str, Any]:
@@ -159,7 +163,7 @@ class Interpreter:
         return self._tools_in(self.chart.view(self.machine.configuration_values))
 
     def _tools_in(self, view: ConfigView) -> tuple[str, ...]:
-        if view.can_regress and any(v != view.task for v in self.model.visited):
+        if view.can_regress and self.regression_targets():
             return (*view.tools, self.regress_tool)
         return view.tools
 
@@ -173,9 +177,18 @@ class Interpreter:
         return resolved.message if isinstance(resolved, Rejected) else None
 
     def regression_targets(self) -> tuple[str, ...]:
-        """Task ids the caller may go back to now (visited, not the active one)."""
+        """Task ids the caller may go back to now: visited tasks before the active one.
+
+        Going "back" to a later task the caller left unfinished would skip the
+        rest of this one and drop what that task had collected, so it is not
+        offered.
+        """
         task = self.active_task
-        return tuple(v for v in self.model.visited if v != task)
+        if task is None:
+            return ()
+        position = self.model.order.index(task)
+        visited = set(self.model.visited)
+        return tuple(t for t in self.model.order[:position] if t in visited)
 
     # -- driving the flow ----------------------------------------------------------
     def start(self) -> tuple[Effect, ...]:
@@ -226,7 +239,7 @@ class Interpreter:
     def _handle(self, event: Event) -> Outcome:
         if isinstance(event, UserSpoke):
             return self._user_spoke(event)
-        if self.machine.is_terminated:
+        if self.done:
             return Rejected("finished", "This flow has already finished; nothing more to do.")
         if isinstance(event, ToolCalled):
             config = frozenset(self.machine.configuration_values)

@@ -145,7 +145,10 @@ class FlowModel:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
     def regression_targets_visited(self, task_id: str, task_ids: Sequence[str] = ()) -> bool:
-        return bool(task_ids) and all(t in self.visited and t != task_id for t in task_ids)
+        """Every target is a visited task that comes before ``task_id``."""
+        position = self.order.index(task_id)
+        earlier = set(self.order[:position])
+        return bool(task_ids) and all(t in self.visited and t in earlier for t in task_ids)
 
     # -- actions -----------------------------------------------------------------
     def store(self, task_id: str, values: Mapping[str, Any] | None) -> None:

@@ -533,7 +533,7 @@ def test_out_of_scope_from_the_first_task_after_going_back() -> None:
         flow,
         ToolCalled("out_of_scope", {"task_ids": ["email_task"]}),
         "not_enabled",
-        "not possible now",
+        "no earlier task to go back to",
     )
 
 

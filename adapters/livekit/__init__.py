@@ -12,13 +12,17 @@ kept in a group chart. Offline testing helpers: :mod:`.testing`.
 
 from livekit.agents import RunContext, function_tool
 
+from .chart_task import ChartTask, DeclinedError, TaskFailedError
 from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
 from .task import AgentTask, task_spec
 
 __all__ = [
     "AgentTask",
+    "ChartTask",
+    "DeclinedError",
     "RunContext",
     "TaskCompletedEvent",
+    "TaskFailedError",
     "TaskGroup",
     "TaskGroupResult",
     "function_tool",

@@ -229,7 +229,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self, flow: Interpreter, active: str
     ) -> llm.RawFunctionTool[Any, Any] | None:
         by_chart = {e.chart_id: e for e in self._entries.values()}
-        visited = [c for c in flow.model.visited if c != active]
+        visited = list(flow.regression_targets())
         if not visited:
             return None
         described = {by_chart[c].id: by_chart[c].description for c in visited}

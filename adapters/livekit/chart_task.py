@@ -1,0 +1,223 @@
+"""``ChartTask``: a LiveKit task run by a declarative task chart.
+
+The chart decides what the model may do. On every model request only the
+tools whose events the chart enables are offered (plus the task's own extra
+tools and a group's ``out_of_scope``); a call the chart refuses returns a
+``ToolError`` with the chart's reason and changes nothing. The tool calls of
+one model turn go through the chart together, confirmations last, so
+``[confirm, update(new value)]`` in one turn never completes with the stale
+value. User turns are counted from the conversation, so a confirmation is
+only accepted after the user answered the read-back.
+
+A spec from :func:`~taskchart.statecharts.declarative_task` needs no
+``_check_completion`` code and no hand-written tools::
+
+    spec = declarative_task("behavioral", BehavioralResults, fields=[...],
+                            confirmation=Confirmation.NEVER)
+    result = await ChartTask(spec, chat_ctx=self.chat_ctx)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Sequence
+from typing import Any, TypeVar
+
+from livekit.agents import Agent, ModelSettings, RunContext, llm
+from livekit.agents.llm import ToolError, function_tool
+from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
+from taskchart.runtime import (
+    Complete,
+    Effect,
+    Fail,
+    Instruct,
+    Interpreter,
+    Outcome,
+    Rejected,
+    ToolCalled,
+    UserSpoke,
+)
+from taskchart.statecharts import Declined, TaskFailure, TaskSpec, compile_chart
+
+from .task import AgentTask
+
+__all__ = ["ChartTask", "DeclinedError", "TaskFailedError"]
+
+T = TypeVar("T")
+
+
+class TaskFailedError(ToolError):
+    """A chart task ended without a result; ``failure`` says why."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+class DeclinedError(TaskFailedError):
+    """The user declined to give what the task asks for."""
+
+
+def _livekit_error(error: Exception) -> Exception:
+    if isinstance(error, Declined):
+        return DeclinedError(error)
+    if isinstance(error, TaskFailure):
+        return TaskFailedError(error)
+    return error
+
+
+class _Turn:
+    """The tool calls of one model response, processed together once all arrived."""
+
+    def __init__(self) -> None:
+        self.expected: list[str] = []
+        self.events: dict[str, ToolCalled] = {}
+        self.results: dict[str, asyncio.Future[Outcome]] = {}
+        self.stream_done = False
+        self.processed = False
+
+
+class ChartTask(AgentTask[T]):
+    """Run ``spec`` as a LiveKit ``AgentTask``; the result is the spec's result."""
+
+    def __init__(
+        self,
+        spec: TaskSpec,
+        *,
+        instructions: str | None = None,
+        extra_instructions: str = "",
+        chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
+        tools: Sequence[llm.Tool] | None = None,
+        modality: str = "text",
+        **agent_kwargs: Any,
+    ) -> None:
+        if spec.kind != "declarative":
+            raise ValueError("ChartTask runs declarative specs; subclass AgentTask instead")
+        self.spec = spec
+        self.chart = compile_chart(spec)
+        self.flow = Interpreter(self.chart, modality=modality)
+        self._chart_tools = {t.name for t in spec.tools}
+        text = instructions if instructions is not None else spec.instructions
+        if extra_instructions:
+            text = f"{text}\n{extra_instructions}".strip()
+        super().__init__(
+            instructions=text or f"Collect the user's {spec.label}.",
+            chat_ctx=chat_ctx,
+            tools=[*(self._tool(t.name) for t in spec.tools), *(tools or [])],
+            **agent_kwargs,
+        )
+        self._turns: dict[str, _Turn] = {}
+        self._current_turn: _Turn | None = None
+        self._user_messages_seen: int | None = None
+
+    # -- LiveKit hooks ----------------------------------------------------------------
+    async def on_enter(self) -> None:
+        effects = self.flow.start()
+        text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
+        if text:
+            self.session.generate_reply(instructions=text)
+        else:
+            self.session.generate_reply()
+
+    async def llm_node(
+        self,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool],
+        model_settings: ModelSettings,
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
+        self._count_user_turns(chat_ctx)
+        enabled = set(self.flow.tools)
+        offered = [t for t in tools if _name(t) not in self._chart_tools or _name(t) in enabled]
+        turn = _Turn()
+        self._current_turn = turn
+        try:
+            async for chunk in Agent.default.llm_node(self, chat_ctx, offered, model_settings):
+                if isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.tool_calls:
+                    for call in chunk.delta.tool_calls:
+                        if call.name in self._chart_tools:
+                            turn.expected.append(call.call_id)
+                            self._turns[call.call_id] = turn
+                yield chunk
+        finally:
+            turn.stream_done = True
+            self._maybe_process(turn)
+
+    # -- tools --------------------------------------------------------------------------
+    def _tool(self, name: str) -> llm.RawFunctionTool[Any, Any]:
+        spec_tool = self.spec.tool(name)
+        assert spec_tool is not None
+        properties: dict[str, Any] = {}
+        for arg, target in spec_tool.arguments.items():
+            field = self.spec.field_map.get(target)
+            properties[arg] = {
+                "type": field.json_type if field is not None else "string",
+                "description": (field.description if field is not None else "") or target,
+            }
+        schema = {
+            "name": name,
+            "description": spec_tool.description or name.replace("_", " "),
+            "parameters": {
+                "type": "object",
+                "properties": properties,
+                "required": list(spec_tool.required),
+            },
+        }
+        task = self
+
+        async def invoke(raw_arguments: dict[str, Any], context: RunContext[Any]) -> str | None:
+            return await task._call(name, raw_arguments, context)
+
+        return function_tool(invoke, raw_schema=schema)
+
+    async def _call(self, name: str, arguments: Any, context: RunContext[Any]) -> str | None:
+        modality = context.speech_handle.input_details.modality
+        if modality != self.flow.model.modality and modality in ("text", "audio"):
+            self.flow.model.modality = modality
+        call_id = context.function_call.call_id
+        event = ToolCalled(name, arguments, call_id)
+        turn = self._turns.pop(call_id, None)
+        if turn is None:  # not seen in a stream (called directly): a batch of one
+            turn = _Turn()
+            turn.expected.append(call_id)
+            turn.stream_done = True
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        turn.events[call_id] = event
+        turn.results[call_id] = future
+        self._maybe_process(turn)
+        outcome = await asyncio.shield(future)
+        if isinstance(outcome, Rejected):
+            raise ToolError(outcome.message)
+        self._perform(outcome.effects)
+        return outcome.message or None
+
+    def _maybe_process(self, turn: _Turn) -> None:
+        if turn.processed or not turn.stream_done:
+            return
+        if any(cid not in turn.events for cid in turn.expected):
+            return
+        turn.processed = True
+        ids = [cid for cid in turn.expected if cid in turn.events]
+        outcomes = self.flow.handle_batch([turn.events[cid] for cid in ids])
+        for cid, outcome in zip(ids, outcomes, strict=True):
+            turn.results[cid].set_result(outcome)
+
+    def _perform(self, effects: Sequence[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Complete) and not self.done():
+                self.complete(effect.result)
+            elif isinstance(effect, Fail) and not self.done():
+                self.complete(_livekit_error(effect.error))
+
+    def _count_user_turns(self, chat_ctx: llm.ChatContext) -> None:
+        users = [m for m in chat_ctx.messages() if m.role == "user"]
+        if self._user_messages_seen is None:
+            self._user_messages_seen = len(users)
+            return
+        for message in users[self._user_messages_seen :]:
+            self.flow.handle(UserSpoke(message.text_content or "", self.flow.model.modality))
+        self._user_messages_seen = len(users)
+
+
+def _name(tool: llm.Tool) -> str:
+    info = getattr(tool, "info", None)
+    return str(getattr(info, "name", ""))
