@@ -187,7 +187,8 @@ class ChartTask(AgentTask[T]):
         outcome = await asyncio.shield(future)
         if isinstance(outcome, Rejected):
             raise ToolError(outcome.message)
-        self._perform(outcome.effects)
+        if self._perform(outcome.effects):
+            return None  # the task is over: no reply is needed inside it
         return outcome.message or None
 
     def _maybe_process(self, turn: _Turn) -> None:
@@ -201,12 +202,18 @@ class ChartTask(AgentTask[T]):
         for cid, outcome in zip(ids, outcomes, strict=True):
             turn.results[cid].set_result(outcome)
 
-    def _perform(self, effects: Sequence[Effect]) -> None:
+    def _perform(self, effects: Sequence[Effect]) -> bool:
+        """Complete the LiveKit task on the flow's end; True when it ended."""
         for effect in effects:
-            if isinstance(effect, Complete) and not self.done():
-                self.complete(effect.result)
-            elif isinstance(effect, Fail) and not self.done():
-                self.complete(_livekit_error(effect.error))
+            if isinstance(effect, Complete):
+                if not self.done():
+                    self.complete(effect.result)
+                return True
+            if isinstance(effect, Fail):
+                if not self.done():
+                    self.complete(_livekit_error(effect.error))
+                return True
+        return False
 
     def _count_user_turns(self, chat_ctx: llm.ChatContext) -> None:
         users = [m for m in chat_ctx.messages() if m.role == "user"]

@@ -21,6 +21,8 @@ TaskGroup``; the order, the regression bookkeeping and the results live in a
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Self
@@ -250,7 +252,12 @@ class TaskGroup(AgentTask[TaskGroupResult]):
                 raise ToolError(f"unable to regress: {problem}")
             current = group._current_task
             if current is not None and not current.done():
-                current.complete(_OutOfScope(list(chart_ids or ())))
+                # Completed outside this tool's context: LiveKit would otherwise make the
+                # internal signal the run's final output and raise it from session.run().
+                asyncio.get_running_loop().call_soon(
+                    _complete_if_open, current, _OutOfScope(list(chart_ids or ())),
+                    context=contextvars.Context(),
+                )  # fmt: skip
 
         schema = {
             "name": DEFAULT_REGRESS_TOOL,
@@ -281,6 +288,11 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             exclude_function_call=False,
         )._summarize(llm_v=session_llm, keep_last_turns=0)
         await self.update_chat_ctx(summarized)
+
+
+def _complete_if_open(task: _LiveKitAgentTask[Any], error: Exception) -> None:
+    if not task.done():
+        task.complete(error)
 
 
 def _effects(outcome: Any) -> Sequence[Effect]:

@@ -1,0 +1,1 @@
+"""Runnable examples: the LiveKit documentation's tasks and task groups on taskchart."""

@@ -1,0 +1,387 @@
+"""The LiveKit documentation's examples on taskchart, in real offline AgentSessions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from livekit.agents import Agent
+from livekit.agents.llm import ToolError
+from taskchart.adapters.livekit import (
+    AgentTask,
+    ChartTask,
+    TaskCompletedEvent,
+    TaskGroup,
+    TaskGroupResult,
+    function_tool,
+)
+from taskchart.adapters.livekit.testing import Call, OfflineSession, Request, Summary
+
+from examples.behavioral import BehavioralResults, BehavioralTask, behavioral_spec
+from examples.behavioral import Interviewer as BehavioralInterviewer
+from examples.consent import CollectConsent
+from examples.interview import CommuteResults, CommuteTask, Interviewer, IntroResults, IntroTask
+
+INTRO = {"name": "Ana", "intro_notes": "backend engineer"}
+COMMUTE = {"can_commute": True, "commute_method": "subway"}
+
+
+class ConsentAgent(Agent):
+    """The documentation's CustomerServiceAgent, recording what happened."""
+
+    def __init__(self) -> None:
+        super().__init__(instructions="You are a friendly customer service representative.")
+        self.consent: bool | None = None
+
+    async def on_enter(self) -> None:
+        self.consent = await CollectConsent(chat_ctx=self.chat_ctx)
+        if self.consent:
+            await self.session.generate_reply(instructions="Offer your assistance to the user.")
+        else:
+            await self.session.generate_reply(instructions="Say you will end the call.")
+
+
+@pytest.mark.parametrize(("tool", "expected"), [("consent_given", True), ("consent_denied", False)])
+async def test_collect_consent_then_the_parent_continues(tool: str, expected: bool) -> None:
+    agent = ConsentAgent()
+    script = ["May I record this call?", Call(tool), "Parent speaking again."]
+    async with OfflineSession(agent=agent, llm=script) as offline:
+        result = await offline.say("yes" if expected else "no")
+        assert agent.consent is expected
+        assert offline.llm.requests[1].tools == ["consent_denied", "consent_given"]
+        assert offline.llm.requests[2].tools == []  # the parent agent has the floor again
+        result.expect.contains_message(role="assistant")
+        offline.llm.assert_done()
+
+
+async def test_a_second_complete_is_a_clear_tool_error_and_the_first_result_stands() -> None:
+    agent = ConsentAgent()
+    script = [
+        "May I record this call?",
+        [Call("consent_given"), Call("consent_denied")],
+        "I heard you, thanks.",  # the model answers the tool error
+        "Parent speaking again.",
+    ]
+    async with OfflineSession(agent=agent, llm=script) as offline:
+        result = await offline.say("yes... actually no")
+        outputs = [e.item for e in result.events if e.type == "function_call_output"]
+        errors = [o.output for o in outputs if o.is_error]
+        assert agent.consent is True
+        assert len(errors) == 1 and "already complete; the first result stands" in errors[0]
+
+
+def by_user_line(plan: dict[str, Any], steps: int = 30) -> list[Any]:
+    """A script answering each user line once with ``plan[line]``, anything else with text."""
+    used: set[str] = set()
+
+    def step(request: Request) -> Any:
+        line = request.user_text or ""
+        if line in plan and line not in used and not request.is_summary:
+            used.add(line)
+            return plan[line]
+        return "Go on."
+
+    return [step] * steps
+
+
+@pytest.mark.parametrize("declarative", [False, True])
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("record_work_style", "record_strengths", "record_weaknesses"),
+        ("record_weaknesses", "record_work_style", "record_strengths"),
+    ],
+)
+async def test_unordered_collection_in_any_order(declarative: bool, order: tuple[str, ...]) -> None:
+    calls = {
+        "record_strengths": Call("record_strengths", strengths_summary="curious"),
+        "record_weaknesses": Call("record_weaknesses", weaknesses_summary="impatient"),
+        "record_work_style": Call("record_work_style", work_style="pairs often"),
+    }
+    plan = {"first": calls[order[0]], "rest": [calls[order[1]], calls[order[2]]]}
+    agent = BehavioralInterviewer(declarative=declarative)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("first")
+        assert agent.results is None
+        await offline.say("rest")
+        assert agent.results == BehavioralResults("curious", "impatient", "pairs often")
+
+
+def interview_script(*, regress: bool, summarize: bool) -> list[Any]:
+    # record_intro returns nothing, so the model is not asked to reply after it
+    script: list[Any] = ["Welcome! What's your name?", Call("record_intro", INTRO)]
+    if regress:
+        script += [
+            Call("out_of_scope", task_ids=["intro_task"]),
+            "Sure, what's your name?",
+            Call("record_intro", {"name": "Anna", "intro_notes": "backend engineer"}),
+        ]
+    script += [Call("record_commute_flexibility", COMMUTE)]
+    if summarize:
+        script.append(Summary("Anna, backend engineer, commutes by subway."))
+    script.append("Thank you for your time!")
+    return script
+
+
+@pytest.mark.parametrize("summarize", [True, False])
+async def test_interview_group_with_a_regression(summarize: bool) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    async def on_done(ev: TaskCompletedEvent) -> None:
+        seen.append((ev.task_id, ev.result))
+
+    agent = Interviewer(summarize_chat_ctx=summarize, on_task_completed=on_done)
+    script = interview_script(regress=True, summarize=summarize)
+    async with OfflineSession(agent=agent, llm=script, userdata=SimpleNamespace()) as offline:
+        await offline.say("I'm Ana, a backend engineer")
+        await offline.say("Actually my name is Anna")
+        offer = next(r for r in offline.llm.requests if r.user_text == "Actually my name is Anna")
+        enum = offer.schema("out_of_scope")["function"]["parameters"]["properties"]["task_ids"]
+        assert enum["items"]["enum"] == ["intro_task"]
+        assert "out_of_scope" not in offline.llm.requests[-1].tools  # intro is first again
+        await offline.say("Anna, backend engineer")
+        await offline.say("Yes, by subway")
+        assert [tid for tid, _ in seen] == ["intro_task", "intro_task", "commute_task"]
+        assert agent.task_results == {
+            "intro_task": IntroResults("Anna", "backend engineer"),
+            "commute_task": CommuteResults(True, "subway"),
+        }
+        assert offline.session.userdata.candidate_name == "Anna"
+        texts = [m.text_content or "" for m in agent.chat_ctx.messages()]
+        summaries = [t for t in texts if "<chat_history_summary>" in t]
+        if summarize:
+            assert len(summaries) == 1 and "commutes by subway" in summaries[0]
+            assert "Actually my name is Anna" not in texts
+        else:
+            assert summaries == [] and "Actually my name is Anna" in texts
+        offline.llm.assert_done()
+
+
+class NameTask(AgentTask[str]):
+    def __init__(self) -> None:
+        super().__init__(instructions="Ask the caller's name.")
+
+    @function_tool
+    async def record_name(self, name: str) -> None:
+        """Record the caller's name."""
+        self.complete(name)
+
+
+class CityTask(AgentTask[str]):
+    def __init__(self) -> None:
+        super().__init__(instructions="Ask the caller's city.")
+
+    @function_tool
+    async def record_city(self, city: str) -> None:
+        """Record the caller's city."""
+        self.complete(city)
+
+
+class EmailTask(AgentTask[str]):
+    def __init__(self) -> None:
+        super().__init__(instructions="Ask the caller's email.")
+
+    @function_tool
+    async def record_email(self, email: str) -> None:
+        """Record the caller's email."""
+        self.complete(email)
+
+
+class GroupAgent(Agent):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(instructions="You run a sign-up.")
+        self.options = options
+        self.seen: list[str] = []
+        self.results: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+    async def on_enter(self) -> None:
+        async def on_done(ev: TaskCompletedEvent) -> None:
+            self.seen.append(ev.task_id)
+            if self.options.get("raise_in_callback"):
+                raise RuntimeError("callback bug")
+
+        group = TaskGroup(
+            summarize_chat_ctx=False,
+            on_task_completed=on_done,
+            return_exceptions=self.options.get("return_exceptions", False),
+        )
+        group.add(NameTask, id="name", description="Collects the name")
+        group.add(CityTask, id="city", description="Collects the city")
+        group.add(EmailTask, id="email", description="Collects the email")
+        try:
+            result = await group
+        except BaseException as exc:
+            self.error = exc
+            return
+        assert isinstance(result, TaskGroupResult)
+        self.results = result.task_results
+        await self.session.generate_reply(instructions="Say goodbye.")
+
+
+async def test_repeated_and_chained_regressions_keep_untouched_results() -> None:
+    agent = GroupAgent()
+    plan = {
+        "Ada": Call("record_name", name="Ada"),
+        "Paris": Call("record_city", city="Paris"),
+        "my city is wrong": Call("out_of_scope", task_ids=["city"]),  # from email to city
+        "and my name too": Call("out_of_scope", task_ids=["name"]),  # chained: city to name
+        "Augusta": Call("record_name", name="Augusta"),
+        "Lyon": Call("record_city", city="Lyon"),
+        "name again": Call("out_of_scope", task_ids=["name"]),  # repeated
+        "Ada King": Call("record_name", name="Ada King"),
+        "ada@example.com": Call("record_email", email="ada@example.com"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        for line in plan:
+            await offline.say(line)
+        assert agent.results == {"name": "Ada King", "city": "Lyon", "email": "ada@example.com"}
+        assert agent.seen == ["name", "city", "name", "city", "name", "email"]
+
+
+@pytest.mark.parametrize(
+    ("task_ids", "fragment"),
+    [
+        (["nope"], "'nope': unknown task id"),
+        (["email"], "'email' is the current task"),
+        ([], "needs task_ids: a non-empty list"),
+        ("name", None),  # a bare string is taken as one id
+    ],
+)
+async def test_bad_regression_targets_get_a_tool_error_and_change_nothing(
+    task_ids: Any, fragment: str | None
+) -> None:
+    agent = GroupAgent()
+    plan = {
+        "Ada": Call("record_name", name="Ada"),
+        "Paris": Call("record_city", city="Paris"),
+        "go back somewhere": Call("out_of_scope", task_ids=task_ids),
+        "ada@example.com": Call("record_email", email="ada@example.com"),
+        "Bea": Call("record_name", name="Bea"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("Ada")
+        await offline.say("Paris")
+        result = await offline.say("go back somewhere")
+        outputs = [e.item for e in result.events if e.type == "function_call_output"]
+        assert len(outputs) == 1
+        if fragment is None:
+            assert not outputs[0].is_error
+            await offline.say("Bea")
+            await offline.say("ada@example.com")
+            assert agent.results == {"name": "Bea", "city": "Paris", "email": "ada@example.com"}
+            return
+        assert outputs[0].is_error and fragment in outputs[0].output
+        await offline.say("ada@example.com")
+        assert agent.results == {"name": "Ada", "city": "Paris", "email": "ada@example.com"}
+        assert agent.seen == ["name", "city", "email"]
+
+
+async def test_a_raising_callback_does_not_overwrite_results() -> None:
+    agent = GroupAgent(raise_in_callback=True)
+    plan = {
+        "Ada": Call("record_name", name="Ada"),
+        "Oslo": Call("record_city", city="Oslo"),
+        "a@b.co": Call("record_email", email="a@b.co"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        for line in plan:
+            await offline.say(line)
+        assert agent.results == {"name": "Ada", "city": "Oslo", "email": "a@b.co"}
+        assert agent.seen == ["name", "city", "email"]
+
+
+class FailingCity(CityTask):
+    @function_tool
+    async def no_city(self) -> None:
+        """The caller has no city."""
+        self.complete(ToolError("the caller has no city"))
+
+
+@pytest.mark.parametrize("return_exceptions", [False, True])
+async def test_a_failing_task_propagates_or_is_returned(return_exceptions: bool) -> None:
+    agent = GroupAgent(return_exceptions=return_exceptions)
+
+    async def on_enter() -> None:  # GroupAgent's flow with a city task that fails
+        group = TaskGroup(summarize_chat_ctx=False, return_exceptions=return_exceptions)
+        group.add(NameTask, id="name", description="Collects the name")
+        group.add(FailingCity, id="city", description="Collects the city")
+        group.add(EmailTask, id="email", description="Collects the email")
+        try:
+            agent.results = (await group).task_results
+        except ToolError as exc:
+            agent.error = exc
+
+    agent.on_enter = on_enter  # type: ignore[method-assign]
+    plan = {
+        "Ada": Call("record_name", name="Ada"),
+        "I have no city": Call("no_city"),
+        "a@b.co": Call("record_email", email="a@b.co"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("Ada")
+        with contextlib.suppress(ToolError):  # LiveKit re-raises a task's error from run()
+            await offline.say("I have no city")
+        await offline.settle()
+        if return_exceptions:
+            await offline.say("a@b.co")
+            assert agent.results is not None
+            assert agent.results["name"] == "Ada" and agent.results["email"] == "a@b.co"
+            assert isinstance(agent.results["city"], ToolError)
+        else:
+            assert agent.results is None
+            assert isinstance(agent.error, ToolError) and "no city" in str(agent.error)
+
+
+async def test_closing_the_session_mid_task_ends_the_awaiting_code_cleanly() -> None:
+    agent = GroupAgent()
+    script = ["Name?", Call("record_name", name="Ada"), "City?"]
+    offline = OfflineSession(agent=agent, llm=script)
+    await offline.start()
+    await offline.say("Ada")
+    await offline.aclose()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert agent.error is not None
+    assert agent.results is None
+    leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert leftover == []
+
+
+async def test_declarative_chart_task_refuses_a_stale_confirmation_in_one_turn() -> None:
+    from examples.email_chart import email_spec
+
+    class Parent(Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="parent")
+            self.result: Any = None
+
+        async def on_enter(self) -> None:
+            self.result = await ChartTask(email_spec, chat_ctx=self.chat_ctx)
+
+    agent = Parent()
+    script = [
+        "What's your email?",
+        Call("update_email", email_address="ada at example dot com"),
+        "I heard ada@example.com, right?",
+        [Call("confirm_email"), Call("update_email", email_address="bob@example.com")],
+        "Got bob@example.com, correct?",
+        Call("confirm_email"),
+    ]
+    async with OfflineSession(agent=agent, llm=script) as offline:
+        first = offline.llm.requests[0]
+        assert first.tools == ["update_email", "decline_email"]  # nothing to confirm yet
+        await offline.say("ada at example dot com", modality="audio")
+        turn = await offline.say("no, bob at example dot com", modality="audio")
+        outputs = {e.item.name: e.item for e in turn.events if e.type == "function_call_output"}
+        assert outputs["confirm_email"].is_error
+        assert "wait for their answer" in outputs["confirm_email"].output
+        assert agent.result is None
+        await offline.say("yes", modality="audio")
+        assert agent.result.email_address == "bob@example.com"
+
+
+_ = (IntroTask, CommuteTask, BehavioralTask, behavioral_spec)  # the examples' public names
