@@ -39,9 +39,10 @@ def test_docstring_examples_run(name: str) -> None:
     assert result.failed == 0
 
 
-def test_core_packages_never_import_livekit() -> None:
+def test_core_packages_and_the_pytest_plugin_never_import_livekit() -> None:
     code = (
         "import sys, taskchart.statecharts, taskchart.runtime, taskchart.diagrams;"
+        "import taskchart.adapters.livekit, taskchart.adapters.livekit.pytest_plugin;"
         "print(sorted(m for m in sys.modules if m.startswith('livekit')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

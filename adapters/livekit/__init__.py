@@ -7,14 +7,37 @@ Change only the import lines::
 ``AgentTask`` is a real ``livekit.agents.AgentTask``; ``TaskGroup`` has the
 constructor, ``add()``, ``out_of_scope`` tool and ``TaskGroupResult`` of
 ``livekit.agents.beta.workflows.TaskGroup``, with the order and regression
-kept in a group chart. Offline testing helpers: :mod:`.testing`.
+kept in a group chart; ``ChartTask`` runs a declarative task chart. Offline
+testing helpers: :mod:`.testing`.
+
+Names load on first use, so importing this package (the pytest plugin does)
+costs nothing until LiveKit is actually needed.
 """
 
-from livekit.agents import RunContext, function_tool
+from __future__ import annotations
 
-from .chart_task import ChartTask, DeclinedError, TaskFailedError
-from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
-from .task import AgentTask, task_spec
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from livekit.agents import RunContext, function_tool
+
+    from .chart_task import ChartTask, DeclinedError, TaskFailedError
+    from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
+    from .task import AgentTask, task_spec
+
+_WHERE = {
+    "AgentTask": ".task",
+    "task_spec": ".task",
+    "ChartTask": ".chart_task",
+    "DeclinedError": ".chart_task",
+    "TaskFailedError": ".chart_task",
+    "TaskCompletedEvent": ".group",
+    "TaskGroup": ".group",
+    "TaskGroupResult": ".group",
+    "RunContext": "livekit.agents",
+    "function_tool": "livekit.agents",
+}
 
 __all__ = [
     "AgentTask",
@@ -28,3 +51,17 @@ __all__ = [
     "function_tool",
     "task_spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(where, __name__ if where.startswith(".") else None)
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
