@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from livekit.agents import RunContext, function_tool
 
-    from .chart_task import ChartTask, DeclinedError, TaskFailedError
+    from .chart_task import ChartTask
+    from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
     from .task import AgentTask, task_spec
 
@@ -30,8 +31,10 @@ _WHERE = {
     "AgentTask": ".task",
     "task_spec": ".task",
     "ChartTask": ".chart_task",
-    "DeclinedError": ".chart_task",
-    "TaskFailedError": ".chart_task",
+    "DeclinedError": ".errors",
+    "NoInputError": ".errors",
+    "SessionClosedError": ".errors",
+    "TaskFailedError": ".errors",
     "TaskCompletedEvent": ".group",
     "TaskGroup": ".group",
     "TaskGroupResult": ".group",
@@ -43,7 +46,9 @@ __all__ = [
     "AgentTask",
     "ChartTask",
     "DeclinedError",
+    "NoInputError",
     "RunContext",
+    "SessionClosedError",
     "TaskCompletedEvent",
     "TaskFailedError",
     "TaskGroup",

@@ -37,33 +37,14 @@ from taskchart.runtime import (
     ToolCalled,
     UserSpoke,
 )
-from taskchart.statecharts import Declined, TaskFailure, TaskSpec, compile_chart
+from taskchart.statecharts import TaskSpec, compile_chart
 
+from .errors import livekit_error
 from .task import AgentTask
 
-__all__ = ["ChartTask", "DeclinedError", "TaskFailedError"]
+__all__ = ["ChartTask"]
 
 T = TypeVar("T")
-
-
-class TaskFailedError(ToolError):
-    """A chart task ended without a result; ``failure`` says why."""
-
-    def __init__(self, failure: Exception) -> None:
-        super().__init__(str(failure))
-        self.failure = failure
-
-
-class DeclinedError(TaskFailedError):
-    """The user declined to give what the task asks for."""
-
-
-def _livekit_error(error: Exception) -> Exception:
-    if isinstance(error, Declined):
-        return DeclinedError(error)
-    if isinstance(error, TaskFailure):
-        return TaskFailedError(error)
-    return error
 
 
 class _Turn:
@@ -211,7 +192,7 @@ class ChartTask(AgentTask[T]):
                 return True
             if isinstance(effect, Fail):
                 if not self.done():
-                    self.complete(_livekit_error(effect.error))
+                    self.complete(livekit_error(effect.error))
                 return True
         return False
 

@@ -45,6 +45,7 @@ from taskchart.runtime import (
 from taskchart.runtime.logs import get_logger
 from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
 
+from .errors import livekit_error
 from .task import AgentTask, chart_id
 
 __all__ = ["TaskCompletedEvent", "TaskGroup", "TaskGroupResult"]
@@ -176,7 +177,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             effects = await self._run_one(flow, entry)
         if flow.result is None:
             if not self.done():
-                self.complete(flow.error or RuntimeError("the task group failed"))
+                self.complete(livekit_error(flow.error or RuntimeError("the task group failed")))
             return
         results = {by_chart[c].id: r for c, r in flow.result.task_results.items()}
         if self._summarize_chat_ctx:

@@ -13,6 +13,7 @@ from livekit.agents.llm import ToolError
 from taskchart.adapters.livekit import (
     AgentTask,
     ChartTask,
+    SessionClosedError,
     TaskCompletedEvent,
     TaskGroup,
     TaskGroupResult,
@@ -345,7 +346,9 @@ async def test_closing_the_session_mid_task_ends_the_awaiting_code_cleanly() -> 
     await offline.aclose()
     for _ in range(20):
         await asyncio.sleep(0)
-    assert agent.error is not None
+    assert isinstance(agent.error, SessionClosedError)
+    assert isinstance(agent.error, ToolError)  # what LiveKit code already catches
+    assert "cancelled" in str(agent.error)
     assert agent.results is None
     leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert leftover == []

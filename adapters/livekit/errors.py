@@ -1,0 +1,52 @@
+"""Exceptions the LiveKit adapter raises to awaiting code.
+
+They are ``ToolError`` subclasses, as LiveKit's own tasks raise, so code that
+catches ``ToolError`` keeps working; ``failure`` holds the chart's reason
+(:class:`~taskchart.statecharts.TaskFailure` and its subclasses).
+"""
+
+from __future__ import annotations
+
+from livekit.agents.llm import ToolError
+from taskchart.statecharts import Declined, NoInput, SessionClosed, TaskFailure
+
+__all__ = [
+    "DeclinedError",
+    "NoInputError",
+    "SessionClosedError",
+    "TaskFailedError",
+    "livekit_error",
+]
+
+
+class TaskFailedError(ToolError):
+    """A task ended without a result; ``failure`` says why."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
+class DeclinedError(TaskFailedError):
+    """The user declined to give what the task asks for."""
+
+
+class NoInputError(TaskFailedError):
+    """The user said nothing through every re-prompt."""
+
+
+class SessionClosedError(TaskFailedError):
+    """The session closed before the task or group finished."""
+
+
+def livekit_error(error: Exception) -> Exception:
+    """The exception to hand to awaiting LiveKit code for a chart failure."""
+    for kind, wrapper in (
+        (Declined, DeclinedError),
+        (NoInput, NoInputError),
+        (SessionClosed, SessionClosedError),
+        (TaskFailure, TaskFailedError),
+    ):
+        if isinstance(error, kind):
+            return wrapper(error)
+    return error
