@@ -388,3 +388,41 @@ async def test_declarative_chart_task_refuses_a_stale_confirmation_in_one_turn()
 
 
 _ = (IntroTask, CommuteTask, BehavioralTask, behavioral_spec)  # the examples' public names
+
+
+async def test_livekit_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task() -> None:
+    from livekit.agents.beta.workflows import GetEmailResult, GetEmailTask
+
+    class Signup(Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="You sign people up.")
+            self.results: dict[str, Any] | None = None
+
+        async def on_enter(self) -> None:
+            task_group = TaskGroup(summarize_chat_ctx=False)
+            task_group.add(
+                lambda: GetEmailTask(), id="get_email_task", description="Collects the user's email"
+            )
+            task_group.add(
+                lambda: CommuteTask(),
+                id="get_commute_task",
+                description="Records the user's commute flexibility",
+            )
+            self.results = (await task_group).task_results
+
+    agent = Signup()
+    plan = {
+        "john.doe@gmail.com": Call("update_email_address", email="john.doe@gmail.com"),
+        "yes, by subway": Call("record_commute_flexibility", COMMUTE),
+        "wait, my email is wrong": Call("out_of_scope", task_ids=["get_email_task"]),
+        "jane.doe@gmail.com": Call("update_email_address", email="jane.doe@gmail.com"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("john.doe@gmail.com")
+        await offline.say("wait, my email is wrong")
+        await offline.say("jane.doe@gmail.com")
+        await offline.say("yes, by subway")
+        assert agent.results == {
+            "get_email_task": GetEmailResult(email_address="jane.doe@gmail.com"),
+            "get_commute_task": CommuteResults(can_commute=True, commute_method="subway"),
+        }
