@@ -92,3 +92,21 @@ def test_demo_reports_a_missing_script_clearly() -> None:
     result = CliRunner().invoke(app, ["demo", "--script", "/nonexistent/script.txt"])
     assert result.exit_code == 2
     assert "cannot read script" in result.output
+
+
+def test_quitting_after_a_regression_keeps_every_collected_value() -> None:
+    lines = [
+        "I'm Ada Lovelace, a mathematician",
+        "ada at example dot com",
+        "go back, my name is wrong",
+        "quit",
+    ]
+    result = CliRunner().invoke(app, ["demo", "-q"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 1
+    assert results_of(result.output) == {
+        "intro_task": {
+            "error": "SessionClosed",
+            "message": "the user quit",
+        },
+        "email_task": {"collected": {"email_address": "ada@example.com"}},
+    }

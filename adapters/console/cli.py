@@ -37,7 +37,8 @@ def demo(
     Type as the candidate ("I'm Ada Lovelace, a mathematician", "ada at
     example dot com", "yes", "go back, my name is wrong"); or pipe lines in.
     """
-    runner = ConsoleRunner(interview_chart(), show_transitions=not quiet)
+    interactive = script is None and sys.stdin.isatty()
+    runner = ConsoleRunner(interview_chart(), show_transitions=not quiet, echo_user=not interactive)
     if script is not None:
         try:
             lines = script.read_text(encoding="utf-8").splitlines()
@@ -45,7 +46,7 @@ def demo(
             typer.echo(f"cannot read script {script}: {exc.strerror or exc}", err=True)
             raise typer.Exit(2) from exc
         ok = runner.run(lines)
-    elif sys.stdin.isatty():
+    elif interactive:
         typer.echo("Interview demo. Type as the candidate; 'quit' ends.\n")
         ok = runner.run(_prompted_lines())
     else:

@@ -60,10 +60,14 @@ def results_json(flow: Interpreter) -> str:
     collected, so nothing the user said is lost.
     """
     out: dict[str, Any] = {}
-    for tid, result in flow.results.items():
-        out[tid] = _plain(result)
-        if isinstance(result, TaskFailure) and flow.values(tid):
-            out[tid]["collected"] = flow.values(tid)
+    results = flow.results
+    for tid in flow.model.order:
+        if tid in results:
+            out[tid] = _plain(results[tid])
+            if isinstance(results[tid], TaskFailure) and flow.values(tid):
+                out[tid]["collected"] = flow.values(tid)
+        elif flow.values(tid):  # interrupted by a regression, not finished
+            out[tid] = {"collected": flow.values(tid)}
     return json.dumps(out, indent=2)
 
 
@@ -77,11 +81,13 @@ class ConsoleRunner:
         out: TextIO | None = None,
         model: RuleBasedModel | None = None,
         show_transitions: bool = True,
+        echo_user: bool = True,
     ) -> None:
         self.flow = Interpreter(chart)
         self.out = out or sys.stdout
         self.model = model or RuleBasedModel()
         self.show_transitions = show_transitions
+        self.echo_user = echo_user
         self._last_instruction = ""
 
     def say(self, who: str, text: str) -> None:
@@ -92,7 +98,8 @@ class ConsoleRunner:
 
     def step(self, line: str) -> None:
         """Take one user line through the flow."""
-        self.say("user", line)
+        if self.echo_user:
+            self.say("user", line)
         self.flow.handle(UserSpoke(line, "text"))
         calls = self.model.respond(line, self.flow)
         if not calls:
@@ -115,7 +122,9 @@ class ConsoleRunner:
             if not line or line.startswith("#"):
                 continue
             if line.lower() in ("quit", "exit", "bye"):
-                self.say("user", line)
+                if self.echo_user:
+                    self.say("user", line)
+                self.close("the user quit")
                 break
             self.step(line)
             if self.flow.done:
