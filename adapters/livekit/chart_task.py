@@ -36,6 +36,7 @@ from taskchart.runtime import (
     Rejected,
     ToolCalled,
     UserSpoke,
+    restore,
 )
 from taskchart.statecharts import TaskSpec, compile_chart
 
@@ -90,11 +91,25 @@ class ChartTask(AgentTask[T]):
         self._turns: dict[str, _Turn] = {}
         self._current_turn: _Turn | None = None
         self._user_messages_seen: int | None = None
+        self._resumed = False
 
     # -- LiveKit hooks ----------------------------------------------------------------
+    def resume(self, state: dict[str, Any]) -> None:
+        """Continue from a snapshot of an interrupted run of the same spec (before entering).
+
+        A task group calls this when the caller comes back from correcting an
+        earlier task: the fields collected so far are kept, and a value that
+        was being confirmed is read back again before it can be confirmed.
+        """
+        self.flow = restore(self.chart, state)
+        self._resumed = True
+
     async def on_enter(self) -> None:
-        effects = self.flow.start()
-        text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
+        if self._resumed:
+            text = self._resume_instructions()
+        else:
+            effects = self.flow.start()
+            text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
         if text:
             self.session.generate_reply(instructions=text)
         else:
@@ -122,6 +137,21 @@ class ChartTask(AgentTask[T]):
         finally:
             turn.stream_done = True
             self._maybe_process(turn)
+
+    def _resume_instructions(self) -> str:
+        model = self.flow.model
+        tid = self.spec.id
+        values = model.values.get(tid, {})
+        shown = ", ".join(f"{k}: {v}" for k, v in values.items())
+        if self.flow.configuration[-1].endswith("__confirming"):
+            model.readback_turn[tid] = model.user_turn  # a fresh answer is needed
+            return (
+                f"Back to the {self.spec.label}. Read it back to the user ({shown}) "
+                "and ask them to confirm."
+            )
+        missing = [f for f in self.spec.required_fields if f not in values]
+        have = f" Already collected: {shown}." if shown else ""
+        return f"Back to the {self.spec.label}.{have} Still needed: {', '.join(missing)}."
 
     # -- tools --------------------------------------------------------------------------
     def _tool(self, name: str) -> llm.RawFunctionTool[Any, Any]:

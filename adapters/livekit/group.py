@@ -9,8 +9,9 @@ TaskGroup``; the order, the regression bookkeeping and the results live in a
   ids, the active task's own id and an empty list get a ``ToolError`` the
   model can act on; nothing changes.
 - The targets re-run fresh from their factories in the order requested; the
-  interrupted task then runs again (a hand-written task restarts from its
-  factory, as in LiveKit); tasks in between keep their results unless they
+  interrupted task then runs again: a hand-written task restarts from its
+  factory, as in LiveKit; a :class:`ChartTask` resumes with the fields it had
+  collected (a value being confirmed is read back again); tasks in between keep their results unless they
   were added with ``depends_on`` a corrected task.
 - ``on_task_completed`` fires for every completion, re-runs included; a
   callback that raises is logged and does not overwrite the result.
@@ -41,10 +42,12 @@ from taskchart.runtime import (
     TaskReturned,
     TaskStarted,
     ToolCalled,
+    snapshot,
 )
 from taskchart.runtime.logs import get_logger
 from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
 
+from .chart_task import ChartTask
 from .errors import livekit_error
 from .task import AgentTask, chart_id
 
@@ -114,6 +117,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self._chart: Chart | None = None
         self._flow: Interpreter | None = None
         self._current_task: _LiveKitAgentTask[Any] | None = None
+        self._suspended: dict[str, dict[str, Any]] = {}
 
     def add(
         self,
@@ -174,7 +178,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             if started is None:  # pragma: no cover - the chart always starts a task
                 raise RuntimeError(f"no task started after {effects!r}")
             entry = by_chart[started.task_id]
-            effects = await self._run_one(flow, entry)
+            effects = await self._run_one(flow, entry, resumed=started.resumed)
         if flow.result is None:
             if not self.done():
                 self.complete(livekit_error(flow.error or RuntimeError("the task group failed")))
@@ -190,9 +194,14 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         if not self.done():
             self.complete(TaskGroupResult(task_results=results))
 
-    async def _run_one(self, flow: Interpreter, entry: _Entry) -> Sequence[Effect]:
+    async def _run_one(
+        self, flow: Interpreter, entry: _Entry, *, resumed: bool
+    ) -> Sequence[Effect]:
+        saved = self._suspended.pop(entry.chart_id, None)
         try:
             task = entry.factory()
+            if resumed and saved is not None and isinstance(task, ChartTask):
+                task.resume(saved)  # a declarative task keeps what it had collected
             await task.update_chat_ctx(self.chat_ctx.copy())
             if tool := self._out_of_scope_tool(flow, entry.chart_id):
                 await task.update_tools([*task.tools, tool])
@@ -202,6 +211,8 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         try:
             result = await task
         except _OutOfScope as exc:
+            if isinstance(task, ChartTask) and not task.flow.done:
+                self._suspended[entry.chart_id] = snapshot(task.flow)
             outcome = flow.handle(ToolCalled(DEFAULT_REGRESS_TOOL, {"task_ids": exc.chart_ids}))
             if outcome.ok:
                 return _effects(outcome)

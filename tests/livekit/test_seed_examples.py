@@ -426,3 +426,41 @@ async def test_livekit_get_email_task_runs_inside_a_taskchart_group_with_a_custo
             "get_email_task": GetEmailResult(email_address="jane.doe@gmail.com"),
             "get_commute_task": CommuteResults(can_commute=True, commute_method="subway"),
         }
+
+
+async def test_a_declarative_task_interrupted_by_a_regression_resumes_with_its_fields() -> None:
+    from examples.email_chart import EmailResult, email_spec
+
+    class Signup(Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="You sign people up.")
+            self.results: dict[str, Any] | None = None
+
+        async def on_enter(self) -> None:
+            group = TaskGroup(summarize_chat_ctx=False)
+            group.add(IntroTask, id="intro_task", description="Collects name and introduction")
+            group.add(lambda: ChartTask(email_spec), id="email_task", description="Collects email")
+            self.results = (await group).task_results
+
+    agent = Signup()
+    plan = {
+        "I'm Ana, an engineer": Call("record_intro", INTRO),
+        "ada at example dot com": Call("update_email", email_address="ada at example dot com"),
+        "wait, my name is wrong": Call("out_of_scope", task_ids=["intro_task"]),
+        "Anna, an engineer": Call("record_intro", {"name": "Anna", "intro_notes": "engineer"}),
+        "yes, that's right": Call("confirm_email"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan), userdata=SimpleNamespace()) as o:
+        await o.say("I'm Ana, an engineer")
+        await o.say("ada at example dot com", modality="audio")
+        await o.say("wait, my name is wrong", modality="audio")
+        await o.say("Anna, an engineer", modality="audio")
+        resumed = o.llm.requests[-1]
+        assert "Back to the email address" in resumed.instructions
+        assert "ada@example.com" in resumed.instructions  # kept, and read back again
+        assert "confirm_email" in resumed.tools
+        await o.say("yes, that's right", modality="audio")
+        assert agent.results == {
+            "intro_task": IntroResults("Anna", "engineer"),
+            "email_task": EmailResult("ada@example.com"),
+        }
