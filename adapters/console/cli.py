@@ -9,12 +9,18 @@ from typing import Annotated
 
 import typer
 
+from .commands import register as register_flow_commands
+from .diagram_commands import register as register_diagram_commands
 from .interview import interview_chart
 from .runner import ConsoleRunner
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Statechart flows for voice agents."
 )
+
+
+register_diagram_commands(app)  # taskchart diagram / taskchart coverage
+register_flow_commands(app)  # taskchart check / taskchart replay
 
 
 @app.callback()

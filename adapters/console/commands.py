@@ -1,0 +1,118 @@
+"""``taskchart check`` and ``taskchart replay``: static checks and deterministic replay.
+
+``taskchart check TARGET...`` prints one line per finding and exits 1 when
+there is an error (``--strict``: a warning too). ``taskchart replay LOG
+--chart TARGET`` re-runs a JSON-lines event log and exits 1 at the first
+event whose outcome differs from the recording. A TARGET is
+``module:attribute`` naming a Chart, a TaskSpec, a list of specs or a
+zero-argument factory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from taskchart.runtime.checks import check_chart
+from taskchart.runtime.replay import read_log, replay
+from taskchart.statecharts import Chart
+
+from .targets import load_chart
+
+__all__ = ["check", "register", "replay_command"]
+
+
+def _chart(target: str) -> Chart:
+    try:
+        return load_chart(target)
+    except ValueError as exc:
+        typer.echo(f"{target}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def check(
+    targets: Annotated[
+        list[str], typer.Argument(help="Charts to check, as module:attribute.", metavar="TARGET")
+    ],
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+) -> None:
+    """Check charts statically: one line per finding; exit 1 on an error.
+
+    Errors: unreachable states, dead ends, unknown states/tasks/guards/fields,
+    eventless loops, unbounded timeouts, double completion. Warnings (fail
+    only with --strict): collect/confirm states the caller cannot decline and
+    that no timer ends, tools no state accepts.
+    """
+    failed = False
+    for target in targets:
+        chart = _chart(target)
+        findings = check_chart(chart)
+        for finding in findings:
+            typer.echo(f"{target}: {finding}")
+        errors = sum(f.severity == "error" for f in findings)
+        warnings = len(findings) - errors
+        if errors or (strict and warnings):
+            failed = True
+        if not findings:
+            typer.echo(f"{target}: ok ({len(chart.states)} states, {len(chart.transitions)} rows)")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _plain(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+def replay_command(
+    log: Annotated[Path, typer.Argument(help="JSON-lines event log (Interpreter journal).")],
+    chart_target: Annotated[
+        str, typer.Option("--chart", "-c", help="The chart, as module:attribute.")
+    ],
+    modality: Annotated[
+        str | None, typer.Option(help="Starting modality (default: the log header, or text).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the outcome.")] = False,
+) -> None:
+    """Re-run a recorded event log against a chart, with no LLM.
+
+    Prints every transition and the final state and results; exits 1 naming
+    the first event whose outcome differs from the recording.
+    """
+    chart = _chart(chart_target)
+    try:
+        entries = read_log(log)
+        report = replay(chart, entries, modality=modality)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"{log}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not quiet:
+        for step in report.steps:
+            kind = step.event.get("type", "?")
+            name = step.event.get("name") or step.event.get("timer_id") or ""
+            head = f"#{step.index} {kind} {name}".rstrip()
+            if not step.ok:
+                typer.echo(f"{head}: refused ({step.code})")
+            elif step.source is not None and step.target is not None:
+                typer.echo(
+                    f"{head}: {step.trigger} {'/'.join(step.source)} -> {'/'.join(step.target)}"
+                )
+            else:
+                typer.echo(f"{head}: accepted")
+    typer.echo(f"final: {'/'.join(report.configuration)}")
+    results = {k: _plain(repr(v)) for k, v in report.results.items()}
+    typer.echo(f"results: {json.dumps(results, ensure_ascii=False)}")
+    if report.divergence is not None:
+        typer.echo(f"DIVERGED {report.divergence}", err=True)
+        raise typer.Exit(1)
+    raise typer.Exit(0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``check`` and ``replay`` to the ``taskchart`` command line."""
+    app.command("check")(check)
+    app.command("replay")(replay_command)

@@ -1,0 +1,82 @@
+"""``taskchart diagram`` and ``taskchart coverage``: registered on the console app by
+:func:`register`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from taskchart.diagrams.coverage import Coverage
+from taskchart.diagrams.render import GraphvizNotFoundError, render
+
+from .targets import TargetError, load_chart
+
+__all__ = ["coverage", "diagram", "register"]
+
+
+def diagram(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="module:attribute naming a chart, task(s), task class, TaskGroup or factory."
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write (.dot .svg .png .pdf .mmd .md).")
+    ],
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="dot, svg, png, pdf, mermaid or markdown.")
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", help="Highlight a runtime snapshot (JSON).")
+    ] = None,
+    logs: Annotated[
+        list[Path] | None,
+        typer.Option("--logs", help="Colour transitions by these JSON-lines logs."),
+    ] = None,
+) -> None:
+    """Draw a flow: states, transitions, guards, tools, history and regression edges."""
+    try:
+        chart = load_chart(target)
+        snap = json.loads(snapshot.read_text(encoding="utf-8")) if snapshot else None
+        cov = Coverage.from_files(chart, logs) if logs else None
+        render(chart, output, format, snapshot=snap, coverage=cov)
+    except (TargetError, GraphvizNotFoundError, ValueError, OSError) as exc:
+        typer.echo(f"taskchart diagram: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"wrote {output}")
+
+
+def coverage(
+    logs: Annotated[
+        list[Path], typer.Argument(help="JSON-lines event logs (Interpreter journals).")
+    ],
+    chart_target: Annotated[str, typer.Option("--chart", help="module:attribute of the chart.")],
+    fail_under: Annotated[
+        float | None, typer.Option("--fail-under", help="Exit 1 when total coverage % is below N.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also draw the coverage overlay here.")
+    ] = None,
+) -> None:
+    """Print the share of states and transitions the logs went through."""
+    try:
+        chart = load_chart(chart_target)
+        cov = Coverage.from_files(chart, logs)
+        if output is not None:
+            render(chart, output, coverage=cov)
+    except (TargetError, GraphvizNotFoundError, ValueError, OSError) as exc:
+        typer.echo(f"taskchart coverage: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(cov.report())
+    if fail_under is not None and cov.percent < fail_under:
+        typer.echo(f"FAIL: total coverage {cov.percent:.1f}% is below {fail_under:g}%", err=True)
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``diagram`` and ``coverage`` commands to a typer app."""
+    app.command("diagram")(diagram)
+    app.command("coverage")(coverage)

@@ -1,0 +1,59 @@
+"""Exploration throughput: transitions per second executed by the generated tests.
+
+Runs :func:`taskchart.runtime.testing.explore` on the interview TaskGroup
+chart (every built-in invariant on, snapshot/restore round trip after every
+event) and prints, for the fast walk mode and the rule-based machine:
+
+* transitions/s: accepted events that took a chart transition;
+* events/s: every event handled (refusals included: most hostile events);
+* the bare interpreter's transition rate on the same chart, for scale.
+
+    python benchmarks/exploration.py [--quick]
+
+The issue's target is 5,000 transitions/s; it is printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from taskchart.adapters.console.interview import interview_chart
+from taskchart.runtime import Interpreter, ToolCalled
+from taskchart.runtime.testing import explore
+
+TARGET = 5_000
+
+
+def bare_interpreter_rate(n: int) -> float:
+    flow = Interpreter(interview_chart())
+    flow.start()
+    flow.handle(ToolCalled("record_intro", {"name": "Ada", "intro_notes": "hi"}))
+    flow.handle(ToolCalled("update_email_address", {"email": "ada@example.com"}))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        flow.handle(ToolCalled("correct_email_address", {}))
+        flow.handle(ToolCalled("update_email_address", {"email": "ada@example.com"}))
+    return 2 * n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    examples = 50 if quick else 300
+    interview_chart()  # build the chart class outside the timing
+    print(f"interview chart, {examples} examples, 40 events each at most")
+    for label, rules in (("walks", False), ("rule-based machine", True)):
+        report = explore(interview_chart, max_examples=examples, step_count=40, rules=rules)
+        cov = report.coverage
+        print(
+            f"  {label:20s} {cov.steps:6d} transitions, {cov.events:6d} events in "
+            f"{report.seconds:5.2f} s: {report.transitions_per_second:7.0f} transitions/s, "
+            f"{cov.events / report.seconds:7.0f} events/s"
+        )
+    rate = bare_interpreter_rate(200 if quick else 1000)
+    print(f"  bare interpreter (correct/update loop): {rate:7.0f} transitions/s")
+    print(f"  target: {TARGET} transitions/s (printed, not asserted)")
+
+
+if __name__ == "__main__":
+    main()

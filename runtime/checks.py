@@ -1,0 +1,498 @@
+"""Static checks of a compiled chart: defects found by reading the table, not by running it.
+
+Rules of this file: the checks read :attr:`Chart.transitions`, :attr:`Chart.states`
+and the task specs only; they never run the chart. Each finding is one
+:class:`Finding` with a stable ``code`` (for filtering), a ``severity``
+(``"error"`` or ``"warning"``) and the state it is about.
+
+Theory of operation: a configuration at rest is one leaf state (a task's
+atomic state, a final, or ``dispatch`` in passing), so the checks work on a
+graph of leaves. A row whose source is a task compound applies to each of
+its children; entering a compound or its history enters its initial child.
+An event is *triggerable* when something can send it: a task tool for
+``update``/``confirm``/``correct``/``decline``, a timer for ``timeout``
+(the task sets ``no_input_timeout``), the task's own code for an implicit
+task's ``complete``, session close for ``fail``. Guards are unknown at
+check time, except the policy guards a spec decides once and for all
+(``needs_confirmation`` under ``Confirmation.NEVER``/``ALWAYS``,
+``reprompts_left`` with ``max_reprompts=0``).
+
+Codes:
+
+=====================  =======  ================================================
+``unreachable``        error    no row leads to the state
+``dead-end``           error    no final state can be reached from the state
+                                (only a session close would end it)
+``no-escape``          warning  a collect/confirm state the caller cannot decline
+                                and silence never ends (no decline tool, no
+                                ``no_input_timeout``)
+``unknown-state``      error    a row names a state the chart does not have
+``unknown-task``       error    a regression/dispatch/dependency names no task
+``unknown-guard``      error    a guard name the model cannot evaluate
+``unknown-field``      error    a tool argument or required field that the task
+                                does not have
+``dead-tool``          warning  a tool whose event no state of its task accepts
+``eventless-loop``     error    eventless transitions that cycle forever
+``unbounded-timeout``  error    a timeout that re-prompts forever (no
+                                ``reprompts_left`` guard)
+``double-completion``  error    a row that completes/fails a task without
+                                entering one of its final states, or does so
+                                twice
+=====================  =======  ================================================
+
+>>> from taskchart.statecharts import Field, declarative_task, compile_chart
+>>> chart = compile_chart(declarative_task("name", fields=[Field("name")]))
+>>> [f.code for f in check_chart(chart)]
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
+from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
+from taskchart.statecharts.model import FlowModel
+from taskchart.statecharts.task import (
+    COMPLETE,
+    CONFIRM,
+    CORRECT,
+    DECLINE,
+    FAIL,
+    TIMEOUT,
+    UPDATE,
+)
+
+__all__ = [
+    "CODES",
+    "Finding",
+    "as_chart",
+    "check_chart",
+    "expected_states",
+    "reachable_leaves",
+]
+
+CODES = (
+    "unreachable",
+    "dead-end",
+    "no-escape",
+    "unknown-state",
+    "unknown-task",
+    "unknown-guard",
+    "unknown-field",
+    "dead-tool",
+    "eventless-loop",
+    "unbounded-timeout",
+    "double-completion",
+)
+
+_TOOL_EVENTS = (UPDATE, CONFIRM, CORRECT, DECLINE)
+_ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input")
+
+
+@attrs.frozen
+class Finding:
+    """One defect: ``severity`` is ``"error"`` or ``"warning"``."""
+
+    code: str
+    severity: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.code}: {self.where}: {self.message}"
+
+
+# -- loading what to check ----------------------------------------------------------
+
+
+def as_chart(obj: Any) -> Chart:
+    """A :class:`Chart` from a chart, a task spec, a sequence of specs or a zero-arg factory."""
+    if isinstance(obj, Chart):
+        return obj
+    if isinstance(obj, TaskSpec):
+        return compile_chart(obj)
+    if isinstance(obj, Sequence) and not isinstance(obj, str):
+        if obj and all(isinstance(t, TaskSpec) for t in obj):
+            return compile_chart(list(obj))
+        raise ValueError("a sequence target must hold TaskSpec objects only")
+    if callable(obj):
+        return as_chart(obj())
+    raise ValueError(
+        f"cannot make a chart of {type(obj).__name__}: "
+        "expected a Chart, a TaskSpec, a list of TaskSpecs or a zero-argument factory"
+    )
+
+
+# -- the leaf graph -----------------------------------------------------------------
+
+
+class _Graph:
+    """Leaves, their parents and which rows apply to each leaf."""
+
+    def __init__(self, chart: Chart) -> None:
+        self.chart = chart
+        self.kinds = {s.id: s.kind for s in chart.states}
+        self.owner = {s.id: s.task for s in chart.states}
+        self.initial_child: dict[str, str] = {}
+        for s in chart.states:
+            if s.task is not None and s.kind != "compound" and s.initial:
+                self.initial_child[s.task] = s.id
+        self.leaves = [s.id for s in chart.states if s.kind in ("atomic", "final", "transient")]
+        self.rows_from: dict[str, list[TransitionDef]] = {leaf: [] for leaf in self.leaves}
+        for row in chart.transitions:
+            if row.source in self.rows_from:
+                self.rows_from[row.source].append(row)
+            elif self.kinds.get(row.source) == "compound":
+                for leaf in self.leaves:
+                    if self.owner.get(leaf) == row.source and self.kinds[leaf] != "compound":
+                        self.rows_from[leaf].append(row)
+
+    def enter(self, target: str) -> str | None:
+        """The leaf entered by a row targeting ``target`` (None when unknown)."""
+        kind = self.kinds.get(target)
+        if kind == "compound":
+            return self.initial_child.get(target)
+        if kind == "history":
+            task = self.owner.get(target)
+            return self.initial_child.get(task) if task else None
+        return target if kind is not None else None
+
+    def applies(self, leaf: str, row: TransitionDef) -> bool:
+        """Whether ``row`` can fire while ``leaf`` is the active leaf."""
+        is_final = self.kinds.get(leaf) == "final"
+        done = row.event is not None and row.event.startswith("done.state.")
+        if done:  # completion of a compound: only from one of its finals
+            return is_final and row.source == self.owner.get(leaf)
+        return not is_final or row.source == leaf
+
+
+def _triggerable(chart: Chart, row: TransitionDef) -> bool:
+    event = row.event
+    if event is None or event.startswith("done.state."):
+        return True
+    spec = chart.task_map.get(row.task) if row.task else None
+    if event == FAIL:
+        return True  # session close (and a hand-written task's error)
+    if event == REGRESS:
+        return True
+    if spec is None:
+        return True
+    if event in _TOOL_EVENTS and spec.kind == "declarative":
+        return any(t.event == event for t in spec.tools)
+    if event == TIMEOUT:
+        return spec.no_input_timeout is not None
+    if event == COMPLETE:
+        return spec.kind == "implicit"
+    return True  # custom events (dtmf, ...) are sent by the runtime
+
+
+def _policy_false(chart: Chart, row: TransitionDef) -> bool:
+    """A guard the task spec makes false once and for all."""
+    spec = chart.task_map.get(row.task) if row.task else None
+    if spec is None:
+        return False
+    for guard in row.guards:
+        if guard == "needs_confirmation" and spec.confirmation is Confirmation.NEVER:
+            return True
+        if guard == "reprompts_left" and spec.max_reprompts <= 0:
+            return True
+    return False
+
+
+def _feasible(chart: Chart, row: TransitionDef) -> bool:
+    return _triggerable(chart, row) and not _policy_false(chart, row)
+
+
+def _reach(
+    graph: _Graph,
+    starts: Iterable[str],
+    keep: Callable[[TransitionDef], bool],
+) -> set[str]:
+    seen: set[str] = set()
+    todo = [s for s in starts if s in graph.rows_from]
+    while todo:
+        leaf = todo.pop()
+        if leaf in seen:
+            continue
+        seen.add(leaf)
+        for row in graph.rows_from.get(leaf, ()):
+            if not graph.applies(leaf, row) or not keep(row):
+                continue
+            nxt = graph.enter(row.target) if not row.internal else leaf
+            if nxt is not None and nxt not in seen:
+                todo.append(nxt)
+    return seen
+
+
+def _initial(chart: Chart) -> str:
+    return next((s.id for s in chart.states if s.initial and s.task is None), DISPATCH)
+
+
+def reachable_leaves(chart: Chart, *, policy: bool = False) -> set[str]:
+    """Leaf states some path of rows reaches from the initial state.
+
+    With ``policy=True`` only rows that can fire under the task specs count
+    (an event something can send, no guard the spec makes false).
+    """
+    graph = _Graph(chart)
+    keep: Callable[[TransitionDef], bool] = (
+        (lambda r: _feasible(chart, r)) if policy else (lambda r: True)
+    )
+    return _reach(graph, [_initial(chart)], keep)
+
+
+def expected_states(chart: Chart) -> set[str]:
+    """States a correct chart for these task specs visits in some run.
+
+    Derived from the specs, not the table, so a table that lost the way into
+    a state the spec asks for (a confirmation that never happens) shows up
+    as an expected state that runs never visit.
+    """
+    out = {FLOW_DONE, FLOW_FAILED}
+    for spec in chart.tasks:
+        t = spec.id
+        if spec.kind == "implicit":
+            out |= {f"{t}__active", f"{t}__complete", f"{t}__failed"}
+            continue
+        out |= {f"{t}__collecting", f"{t}__complete", f"{t}__failed"}
+        if spec.confirmation is not Confirmation.NEVER:
+            out.add(f"{t}__confirming")
+        if any(tool.event == DECLINE for tool in spec.tools):
+            out.add(f"{t}__declined")
+    return out & chart.state_ids
+
+
+# -- the checks ---------------------------------------------------------------------
+
+
+def check_chart(chart: Chart) -> list[Finding]:
+    """Every finding for ``chart``, errors and warnings, in table order."""
+    findings: list[Finding] = []
+    graph = _Graph(chart)
+    findings += _check_names(chart, graph)
+    structural = reachable_leaves(chart)
+    policy = reachable_leaves(chart, policy=True)
+    finals = {leaf for leaf in graph.leaves if graph.kinds[leaf] == "final"}
+    for leaf in graph.leaves:
+        if leaf not in structural:
+            findings.append(Finding("unreachable", "error", leaf, "no transition leads here"))
+    for leaf in graph.leaves:
+        if leaf not in policy or graph.kinds[leaf] != "atomic":
+            continue
+        # a way out: reach a final without a session close or going back
+        ahead = _reach(
+            graph,
+            [leaf],
+            lambda r: _feasible(chart, r) and r.event not in (FAIL, REGRESS),
+        )
+        if not ahead & finals:
+            findings.append(
+                Finding(
+                    "dead-end",
+                    "error",
+                    leaf,
+                    "no final state can be reached from here; only a session close ends it",
+                )
+            )
+    findings += _check_escape(chart, graph, policy)
+    findings += _check_eventless_loops(chart, graph)
+    findings += _check_rows(chart, graph)
+    return findings
+
+
+def _check_names(chart: Chart, graph: _Graph) -> list[Finding]:
+    out: list[Finding] = []
+    ids = set(chart.task_map)
+    for i, row in enumerate(chart.transitions):
+        where = f"row {i} ({row.source} -{row.label}-> {row.target})"
+        for sid in (row.source, row.target):
+            if sid not in graph.kinds:
+                out.append(Finding("unknown-state", "error", where, f"no state {sid!r}"))
+        if graph.kinds.get(row.target) == "history" and graph.owner.get(row.target) not in ids:
+            out.append(
+                Finding("unknown-task", "error", where, f"history of unknown task {row.target!r}")
+            )
+        for guard in row.guards:
+            for prefix in ("next_is_", "resume_"):
+                if guard.startswith(prefix):
+                    tid = guard[len(prefix) :]
+                    if tid not in ids:
+                        out.append(
+                            Finding(
+                                "unknown-task", "error", where, f"guard {guard!r}: no task {tid!r}"
+                            )
+                        )
+                    break
+            else:
+                if not callable(getattr(FlowModel, guard, None)):
+                    out.append(
+                        Finding(
+                            "unknown-guard", "error", where, f"the model has no guard {guard!r}"
+                        )
+                    )
+    for spec in chart.tasks:
+        for dep in spec.depends_on:
+            if dep not in ids:
+                out.append(
+                    Finding("unknown-task", "error", spec.id, f"depends on unknown task {dep!r}")
+                )
+        fields = set(spec.field_map)
+        events = {r.event for r in chart.transitions if r.task == spec.id}
+        for tool in spec.tools:
+            if tool.event == UPDATE:
+                unknown = sorted(set(tool.arguments.values()) - fields)
+                if unknown:
+                    out.append(
+                        Finding(
+                            "unknown-field",
+                            "error",
+                            f"{spec.id}.{tool.name}",
+                            f"sets fields {unknown} the task does not have",
+                        )
+                    )
+            missing = sorted(set(tool.required) - set(tool.arguments))
+            if missing:
+                out.append(
+                    Finding(
+                        "unknown-field",
+                        "error",
+                        f"{spec.id}.{tool.name}",
+                        f"requires arguments {missing} it does not take",
+                    )
+                )
+            if tool.event is not None and tool.event not in events:
+                out.append(
+                    Finding(
+                        "dead-tool",
+                        "warning",
+                        f"{spec.id}.{tool.name}",
+                        f"no state of the task accepts its event {tool.event!r}",
+                    )
+                )
+    return out
+
+
+def _check_escape(chart: Chart, graph: _Graph, policy: set[str]) -> list[Finding]:
+    out: list[Finding] = []
+    for spec in chart.tasks:
+        if spec.kind != "declarative":
+            continue
+        for state in ("collecting", "confirming"):
+            leaf = f"{spec.id}__{state}"
+            if leaf not in policy:
+                continue
+            exits = {
+                r.event
+                for r in graph.rows_from.get(leaf, ())
+                if graph.applies(leaf, r) and _feasible(chart, r)
+            }
+            if DECLINE not in exits and TIMEOUT not in exits:
+                out.append(
+                    Finding(
+                        "no-escape",
+                        "warning",
+                        leaf,
+                        "the caller cannot decline and silence never ends it "
+                        "(add a decline tool or a no_input_timeout)",
+                    )
+                )
+    return out
+
+
+def _check_eventless_loops(chart: Chart, graph: _Graph) -> list[Finding]:
+    edges: dict[str, set[str]] = {}
+    for leaf in graph.leaves:
+        for row in graph.rows_from.get(leaf, ()):
+            automatic = row.event is None or row.event.startswith("done.state.")
+            if automatic and graph.applies(leaf, row) and not _policy_false(chart, row):
+                nxt = graph.enter(row.target) if not row.internal else leaf
+                if nxt is not None:
+                    edges.setdefault(leaf, set()).add(nxt)
+    out: list[Finding] = []
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    reported: set[frozenset[str]] = set()
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    out.append(
+                        Finding(
+                            "eventless-loop",
+                            "error",
+                            nxt,
+                            "eventless transitions cycle without input: "
+                            + " -> ".join([*cycle, nxt]),
+                        )
+                    )
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for leaf in graph.leaves:
+        if leaf not in state:
+            visit(leaf, [])
+    return out
+
+
+def _check_rows(chart: Chart, graph: _Graph) -> list[Finding]:
+    out: list[Finding] = []
+    for i, row in enumerate(chart.transitions):
+        where = f"row {i} ({row.source} -{row.label}-> {row.target})"
+        if row.event == TIMEOUT and "reprompts_left" not in row.guards:
+            stays = row.internal or (
+                graph.owner.get(row.target) == row.task
+                and (graph.kinds.get(row.target) == "atomic")
+            )
+            if stays:
+                out.append(
+                    Finding(
+                        "unbounded-timeout",
+                        "error",
+                        where,
+                        "re-prompts on every timeout forever: guard it with reprompts_left",
+                    )
+                )
+        ending = [a for a in row.actions if a in _ENDING_ACTIONS]
+        if not ending:
+            continue
+        target_final = (
+            graph.kinds.get(row.target) == "final" and graph.owner.get(row.target) == row.task
+        )
+        if len(ending) > 1:
+            out.append(
+                Finding(
+                    "double-completion",
+                    "error",
+                    where,
+                    f"ends the task {len(ending)} times in one transition: {ending}",
+                )
+            )
+        if not target_final or row.internal:
+            out.append(
+                Finding(
+                    "double-completion",
+                    "error",
+                    where,
+                    f"{ending[0]} without entering a final state of {row.task!r}: "
+                    "the task can complete again",
+                )
+            )
+    return out
+
+
+def summarize(findings: Sequence[Finding]) -> Mapping[str, int]:
+    """Counts per severity."""
+    counts = {"error": 0, "warning": 0}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts

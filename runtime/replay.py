@@ -1,0 +1,218 @@
+"""Deterministic replay: re-run a recorded event log against a chart, with no LLM.
+
+A log is JSON lines. Each line is either a journal entry of an
+``Interpreter(record=True)`` (``{"event": {...}, "ok": ..., "code": ...,
+"step": {...}, "ms": ...}``) or a bare event (``{"type": "ToolCalled", ...}``,
+no expectation). An optional first line ``{"format": "taskchart.journal/1",
+"chart": ..., "modality": ...}`` sets the starting modality.
+
+Replay feeds the events to a fresh flow and compares each outcome with the
+recorded one: accepted or refused, the refusal code, the transition's source
+and target configurations. The first entry that differs is the divergence:
+the chart changed since the call was recorded.
+
+>>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
+>>> from taskchart.runtime import ToolCalled
+>>> chart = compile_chart(declarative_task("name", fields=[Field("name")],
+...                                        confirmation=Confirmation.NEVER))
+>>> flow = Interpreter(chart, record=True); _ = flow.start()
+>>> _ = flow.handle(ToolCalled("update_name", {"name": "Ada"}))
+>>> report = replay(chart, journal_lines(flow))
+>>> report.ok, report.configuration
+(True, ('flow_done',))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from taskchart.statecharts import Chart
+
+from .events import event_from_json
+from .interpreter import Interpreter
+from .outcome import Accepted
+
+__all__ = [
+    "FORMAT",
+    "Divergence",
+    "ReplayReport",
+    "ReplayStep",
+    "dump_journal",
+    "journal_lines",
+    "read_log",
+    "replay",
+]
+
+FORMAT = "taskchart.journal/1"
+
+
+@attrs.frozen
+class ReplayStep:
+    """One replayed event: what the chart did now."""
+
+    index: int
+    line: int
+    event: Mapping[str, Any]
+    ok: bool
+    code: str | None
+    source: tuple[str, ...] | None
+    target: tuple[str, ...] | None
+    trigger: str | None
+
+
+@attrs.frozen
+class Divergence:
+    """The first entry whose outcome differs from the recording."""
+
+    index: int
+    line: int
+    event: Mapping[str, Any]
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        kind = self.event.get("type", "?")
+        name = self.event.get("name") or self.event.get("timer_id") or ""
+        return (
+            f"line {self.line}: event #{self.index} {kind} {name}".rstrip()
+            + f" diverges: recorded {self.expected}, now {self.actual}"
+        )
+
+
+@attrs.frozen
+class ReplayReport:
+    """The outcome of :func:`replay`."""
+
+    steps: tuple[ReplayStep, ...]
+    divergence: Divergence | None
+    configuration: tuple[str, ...]
+    done: bool
+    results: Mapping[str, Any]
+    result: Any
+    error: Exception | None
+
+    @property
+    def ok(self) -> bool:
+        return self.divergence is None
+
+
+def read_log(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """Parse a JSON-lines log into ``(line number, object)``; ``ValueError`` if malformed."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    with open(path, encoding="utf-8") as fh:
+        for n, text in enumerate(fh, 1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {n}: not JSON: {exc.msg}") from exc
+            if not isinstance(obj, dict):
+                raise ValueError(f"line {n}: expected a JSON object")
+            out.append((n, obj))
+    return out
+
+
+def journal_lines(
+    flow: Interpreter, *, modality: str | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """A recorded flow's journal as numbered log entries (header first)."""
+    if flow.journal is None:
+        raise ValueError("the flow was not recorded: create it with Interpreter(..., record=True)")
+    header = {"format": FORMAT, "chart": flow.chart.name, "modality": modality or "text"}
+    return list(enumerate([header, *flow.journal], 1))
+
+
+def dump_journal(
+    flow: Interpreter, path: str | Path, *, modality: str | None = None, append: bool = False
+) -> None:
+    """Write a recorded flow's journal as a JSON-lines log that :func:`replay` reads.
+
+    With ``append`` the flow is added after the flows already in the file (a
+    header line starts each); coverage reads such files whole.
+    """
+    with open(path, "a" if append else "w", encoding="utf-8") as fh:
+        for _, entry in journal_lines(flow, modality=modality):
+            fh.write(json.dumps(entry, default=repr) + "\n")
+
+
+def _describe(ok: bool, code: str | None, step: Mapping[str, Any] | None) -> str:
+    if not ok:
+        return f"refused ({code})"
+    if step is None:
+        return "accepted (no transition)"
+    return f"{step.get('event')}: {'/'.join(step['source'])} -> {'/'.join(step['target'])}"
+
+
+def replay(
+    chart: Chart,
+    entries: Iterable[tuple[int, Mapping[str, Any]]],
+    *,
+    modality: str | None = None,
+    stop_at_divergence: bool = True,
+) -> ReplayReport:
+    """Re-run ``entries`` (from :func:`read_log`) against ``chart``."""
+    items: Iterator[tuple[int, Mapping[str, Any]]] = iter(entries)
+    pending: list[tuple[int, Mapping[str, Any]]] = []
+    start_modality = modality
+    for n, obj in items:
+        if "format" in obj:
+            if obj.get("format") != FORMAT:
+                raise ValueError(f"line {n}: unknown log format {obj.get('format')!r}")
+            if start_modality is None and isinstance(obj.get("modality"), str):
+                start_modality = obj["modality"]
+            continue
+        pending.append((n, obj))
+    flow = Interpreter(chart, modality=start_modality or "text")
+    flow.start()
+    steps: list[ReplayStep] = []
+    divergence: Divergence | None = None
+    for index, (n, obj) in enumerate(pending, 1):
+        recorded = "event" in obj and "ok" in obj
+        data = obj["event"] if recorded else obj
+        try:
+            event = event_from_json(data)
+        except ValueError as exc:
+            divergence = divergence or Divergence(index, n, data, "a replayable event", str(exc))
+            break
+        outcome = flow.handle(event)
+        code = None if outcome.ok else outcome.code  # type: ignore[union-attr]
+        step = outcome.step if isinstance(outcome, Accepted) else None
+        step_json = (
+            {"event": step.event, "source": list(step.source), "target": list(step.target)}
+            if step is not None
+            else None
+        )
+        steps.append(
+            ReplayStep(
+                index,
+                n,
+                data,
+                outcome.ok,
+                code,
+                step.source if step else None,
+                step.target if step else None,
+                step.event if step else None,
+            )
+        )
+        if recorded and divergence is None:
+            want_step = obj.get("step")
+            want = _describe(bool(obj["ok"]), obj.get("code"), want_step)
+            have = _describe(outcome.ok, code, step_json)
+            if want != have:
+                divergence = Divergence(index, n, data, want, have)
+                if stop_at_divergence:
+                    break
+    return ReplayReport(
+        tuple(steps),
+        divergence,
+        flow.configuration,
+        flow.done,
+        flow.results,
+        flow.result,
+        flow.error,
+    )

@@ -1,0 +1,1120 @@
+"""Property testing for any chart: hypothesis strategies and a generated state machine.
+
+Three lines in your own test file property-test a flow (a :class:`Chart`, a
+:class:`TaskSpec`, a list of specs, or a zero-argument factory of any):
+
+.. code-block:: python
+
+    from taskchart.runtime.testing import flow_state_machine
+    from myapp.flows import checkout_chart
+    TestCheckout = flow_state_machine(checkout_chart).TestCase
+
+Rules of this file: it needs ``hypothesis`` (a ``dev`` extra), so nothing in
+the runtime imports it. Strategies are built from the chart's task specs:
+valid values come from a pool of realistic raw inputs filtered through each
+field's own ``clean`` (kept only when cleaning is idempotent, because a
+snapshot re-cleans stored values); invalid values are the pool entries the
+field refuses.
+
+Theory of operation: :func:`flow_state_machine` returns a
+``RuleBasedStateMachine`` whose rules are what can happen in a call: the
+model calls an offered tool with valid values, an offered tool with invalid
+values, a tool that is not offered, several tools in one turn (duplicates
+included, through :meth:`Interpreter.handle_batch`), the user speaks, a
+running timer fires, a hand-written task returns or raises, the session
+closes. After every event the built-in invariants are checked (see
+:class:`FlowMachine`); your own are added with :meth:`FlowMachine.flow_invariant`.
+:func:`explore` runs the machine outside a test runner and reports what it
+covered, which is how never-visited states are found.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import attrs
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
+from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
+from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, UPDATE
+
+from .checks import _feasible, _Graph, as_chart, expected_states
+from .effects import (
+    Complete,
+    Effect,
+    Fail,
+    SetTools,
+    TaskCompleted,
+    TaskFailed,
+    TaskStarted,
+)
+from .events import (
+    Event,
+    SessionClosed,
+    TaskRaised,
+    TaskReturned,
+    TimerFired,
+    ToolCalled,
+    UserSpoke,
+)
+from .interpreter import Interpreter
+from .outcome import Accepted, Outcome, Rejected
+from .snapshots import restore, snapshot
+
+__all__ = [
+    "ChartSource",
+    "Coverage",
+    "Exploration",
+    "FlowInvariant",
+    "FlowMachine",
+    "arguments_for",
+    "batches",
+    "disabled_calls",
+    "drive_to_end",
+    "enabled_calls",
+    "explore",
+    "field_values",
+    "flow_state_machine",
+    "invalid_calls",
+    "invalid_values",
+    "timer_firings",
+    "tool_calls",
+    "walks",
+]
+
+ChartSource = Chart | TaskSpec | Sequence[TaskSpec] | Callable[[], Any]
+FlowInvariant = Callable[[Interpreter], None]
+ValueOverrides = Mapping[str, "st.SearchStrategy[Any]"]
+
+_FINALS = (FLOW_DONE, FLOW_FAILED)
+REJECT_CODES = frozenset(
+    {"unknown_tool", "not_enabled", "invalid_argument", "guard_failed", "finished", "unexpected"}
+)
+
+# -- values -------------------------------------------------------------------------
+
+#: Raw inputs a model plausibly sends; each field keeps those its ``clean`` accepts.
+VALUE_POOL: tuple[Any, ...] = (
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Zoë Ångström-Łukasiewicz",
+    "a mathematician",
+    "by train",
+    "car",
+    "ada@example.com",
+    "grace.hopper@example.org",
+    "ada at example dot com",
+    "12345",
+    "4111 1111 1111 1111",
+    "+1 650 253 0000",
+    "1990-01-31",
+    "10 Downing Street, London SW1A 2AA, United Kingdom",
+    True,
+    False,
+    "yes",
+    "no",
+    0,
+    7,
+    42,
+    "42",
+    3.5,
+)
+#: Raw inputs that many fields refuse: wrong types, empty, huge, control characters.
+HOSTILE_POOL: tuple[Any, ...] = (
+    "",
+    "   ",
+    "x" * 3000,
+    "maybe",
+    "forty",
+    "john at gmail",
+    "@example.com",
+    [],
+    {},
+    ["a"],
+    {"nested": 1},
+    1.5,
+    -1,
+    True,
+)
+
+
+def _clean(field: Field, raw: Any) -> tuple[bool, Any]:
+    try:
+        return True, field.clean(raw)
+    except (FieldError, ValueError, TypeError):
+        return False, None
+
+
+def _stable(field: Field, raw: Any) -> bool:
+    ok, value = _clean(field, raw)
+    if not ok:
+        return False
+    again_ok, again = _clean(field, value)
+    return again_ok and again == value
+
+
+def field_values(field: Field, overrides: ValueOverrides | None = None) -> st.SearchStrategy[Any]:
+    """Raw values ``field`` accepts (and whose cleaned form cleans to itself).
+
+    ``overrides`` maps a field name (or ``task.field``) to your own strategy,
+    for fields whose validator the pool cannot satisfy.
+    """
+    if overrides and field.name in overrides:
+        return overrides[field.name]
+    good = [v for v in VALUE_POOL if _stable(field, v)]
+    if good:
+        return st.sampled_from(good)
+    if field.type is int:
+        return st.integers(0, 1000)
+    if field.type is float:
+        return st.floats(0, 1000, allow_nan=False)
+    return st.nothing()
+
+
+def invalid_values(field: Field) -> st.SearchStrategy[Any]:
+    """Raw values ``field`` refuses with a ``FieldError``."""
+    bad = [v for v in (*HOSTILE_POOL, *VALUE_POOL) if not _clean(field, v)[0]]
+    return st.sampled_from(bad) if bad else st.nothing()
+
+
+def _overrides_for(spec: TaskSpec, overrides: ValueOverrides | None) -> dict[str, Any]:
+    if not overrides:
+        return {}
+    out: dict[str, Any] = {}
+    for key, strategy in overrides.items():
+        task, _, name = key.rpartition(".")
+        if not task or task == spec.id:
+            out[name] = strategy
+    return out
+
+
+def arguments_for(
+    spec: TaskSpec, tool: Tool, overrides: ValueOverrides | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Well-formed arguments for ``tool`` of ``spec``: valid field values, a short reason."""
+    if tool.event == UPDATE:
+        own = _overrides_for(spec, overrides)
+        fields = spec.field_map
+        optional = {a: field_values(fields[f], own) for a, f in tool.arguments.items()}
+        required = {a: optional.pop(a) for a in tool.required if a in optional}
+        return st.fixed_dictionaries(required, optional=optional).filter(bool)
+    if tool.event == DECLINE:
+        return st.fixed_dictionaries(
+            {a: st.just("I'd rather not say") for a in tool.required},
+            optional={a: st.just("no thanks") for a in tool.arguments if a not in tool.required},
+        )
+    return st.just({})
+
+
+def _progress_weight(tool: Tool) -> int:
+    # progress often, correct sometimes, decline (which ends the flow) rarely
+    return {UPDATE: 6, CONFIRM: 6, CORRECT: 1, DECLINE: 1}.get(tool.event or "", 2)
+
+
+def enabled_calls(
+    flow: Interpreter, overrides: ValueOverrides | None = None
+) -> st.SearchStrategy[Event]:
+    """A call of a tool the flow offers now, with valid arguments (what a good model sends)."""
+    task = flow.active_task
+    if task is None or not flow.tools:
+        return st.nothing()
+    spec = flow.chart.task_map[task]
+    names: list[str] = []
+    for name in flow.tools:
+        tool = spec.tool(name)
+        names += [name] * (_progress_weight(tool) if tool is not None else 1)
+    targets = flow.regression_targets()
+
+    def call(name: str) -> st.SearchStrategy[Event]:
+        tool = spec.tool(name)
+        if tool is None:  # the regression tool
+            ids = st.lists(st.sampled_from(targets), min_size=1, max_size=2, unique=True)
+            return ids.map(lambda ids: ToolCalled(name, {"task_ids": ids}))
+        return arguments_for(spec, tool, overrides).map(lambda a: ToolCalled(name, a))
+
+    return st.sampled_from(names).flatmap(call)
+
+
+def disabled_calls(
+    flow: Interpreter, overrides: ValueOverrides | None = None
+) -> st.SearchStrategy[Event]:
+    """A well-formed call of a tool of the chart that the flow does not offer now."""
+    offered = set(flow.tools)
+    pairs = [
+        (spec, tool)
+        for spec in flow.chart.tasks
+        for tool in spec.tools
+        if tool.name not in offered and tool.event is not None
+    ]
+    if not pairs:
+        return st.nothing()
+    return st.sampled_from(pairs).flatmap(
+        lambda p: arguments_for(p[0], p[1], overrides).map(lambda a: ToolCalled(p[1].name, a))
+    )
+
+
+def invalid_calls(flow: Interpreter) -> st.SearchStrategy[Event]:
+    """A call the flow must refuse: bad values, unknown arguments, junk, unknown tools."""
+    chart = flow.chart
+    task = flow.active_task
+    junk = st.builds(
+        ToolCalled,
+        st.sampled_from(["", "update", "confirm", REGRESS, "done.state.x", "__init__"])
+        | st.text(max_size=12).map(lambda s: f"no_such_tool_{s}"),
+        st.none() | st.just({}) | st.just([]),
+    )
+    if task is None:
+        return junk
+    spec = chart.task_map[task]
+    branches: list[st.SearchStrategy[Event]] = [junk]
+    for tool in spec.tools:
+        if tool.name not in flow.tools or tool.event is None:
+            continue
+        branches.append(st.sampled_from(["Ada", 5, [1]]).map(functools.partial(_call, tool.name)))
+        branches.append(st.just(ToolCalled(tool.name, {"no_such_argument": "x"})))
+        if tool.event == UPDATE:
+            for arg, fname in tool.arguments.items():
+                bad = invalid_values(spec.field_map[fname])
+                branches.append(bad.map(functools.partial(_call_with, tool.name, arg)))
+    return st.one_of(branches)
+
+
+def _call(name: str, arguments: Any) -> Event:
+    return ToolCalled(name, arguments)
+
+
+def _call_with(name: str, arg: str, value: Any) -> Event:
+    return ToolCalled(name, {arg: value})
+
+
+def timer_firings(flow: Interpreter) -> st.SearchStrategy[Event]:
+    """A timer the flow has running fires."""
+    if not flow.timers:
+        return st.nothing()
+    return st.sampled_from(sorted(flow.timers)).map(TimerFired)
+
+
+def batches(
+    flow: Interpreter, overrides: ValueOverrides | None = None
+) -> st.SearchStrategy[list[Event]]:
+    """The tool calls of one model turn: two or three, often the same call twice."""
+    one = enabled_calls(flow, overrides)
+    if flow.active_task is None:
+        return st.nothing()
+    dup = one.map(lambda e: [e, e])
+    mixed = st.lists(one | invalid_calls(flow), min_size=2, max_size=3)
+    return dup | mixed
+
+
+def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.SearchStrategy[Event]:
+    """Any event, independent of where a flow is: tool calls of any task, speech, noise."""
+    pairs = [(spec, tool) for spec in chart.tasks for tool in spec.tools]
+    call: st.SearchStrategy[Event] = (
+        st.sampled_from(pairs).flatmap(
+            lambda p: arguments_for(p[0], p[1], overrides).map(lambda a: ToolCalled(p[1].name, a))
+        )
+        if pairs
+        else st.nothing()
+    )
+    ids = [t.id for t in chart.tasks]
+    regress = st.lists(st.sampled_from([*ids, "nope"]), max_size=2).map(
+        lambda ids: ToolCalled("out_of_scope", {"task_ids": ids})
+    )
+    speech = st.builds(UserSpoke, st.text(max_size=10), st.sampled_from(["text", "audio"]))
+    timers = [f"{t.id}.no_input" for t in chart.tasks if t.no_input_timeout is not None]
+    timer = st.sampled_from([*timers, "bogus"]).map(TimerFired)
+    return st.one_of(call, regress, speech, timer, st.builds(SessionClosed, st.text(max_size=8)))
+
+
+# -- observing a flow ---------------------------------------------------------------
+
+
+def _history(flow: Interpreter) -> dict[str, list[str]]:
+    return {hid: [s.id for s in states] for hid, states in flow.machine.history_values.items()}
+
+
+def _observe(flow: Interpreter) -> dict[str, Any]:
+    """Everything a refused event must leave untouched."""
+    return {
+        "configuration": flow.configuration,
+        "values": {t.id: flow.values(t.id) for t in flow.chart.tasks},
+        "results": dict(flow.results),
+        "history": _history(flow),
+        "timers": dict(flow.timers),
+        "user_turn": flow.model.user_turn,
+        "modality": flow.model.modality,
+        "tools": flow.tools,
+        "done": flow.done,
+    }
+
+
+def _restorable(flow: Interpreter) -> dict[str, Any]:
+    # A hand-written task's own exception is snapshotted as a TaskFailure
+    # carrying its text (snapshots.py): compare it in that form.
+    results = {
+        tid: TaskFailure(tid, f"{type(v).__name__}: {v}")
+        if isinstance(v, Exception) and not isinstance(v, TaskFailure)
+        else v
+        for tid, v in flow.results.items()
+    }
+    return {
+        "configuration": flow.configuration,
+        "values": {t.id: flow.values(t.id) for t in flow.chart.tasks},
+        "results": results,
+        "tools": flow.tools,
+        "timers": flow.timers,
+        "history": _history(flow),
+    }
+
+
+def _canonical(data: dict[str, Any]) -> dict[str, Any]:
+    # The turn counter only matters relative to the read-back turns: flows
+    # that differ only in how many turns ago things happened restore alike.
+    turn = data["user_turn"]
+    out = dict(data)
+    out["user_turn"] = 0
+    out["readback_turn"] = {t: int(n >= turn) for t, n in data["readback_turn"].items()}
+    return out
+
+
+def check_roundtrip(flow: Interpreter, cache: dict[str, Any] | None = None) -> None:
+    """A JSON round trip through snapshot/restore gives an equal flow.
+
+    Restoring builds a machine (milliseconds), so with a ``cache`` each
+    distinct snapshot is restored once and later flows with the same
+    snapshot are compared with what that restore gave (snapshots that differ
+    only in the turn counter count as the same; the counter's own round trip
+    is checked whenever a snapshot is restored).
+    """
+    data = snapshot(flow)
+    key = json.dumps(_canonical(data), sort_keys=True) if cache is not None else ""
+    seen = cache.get(key) if cache is not None else None
+    if seen is None:
+        again = restore(flow.chart, json.loads(json.dumps(data)))
+        assert snapshot(again) == data, "a restored flow snapshots differently"
+        seen = _restorable(again)
+        if cache is not None:
+            if len(cache) > 20_000:
+                cache.clear()
+            cache[key] = seen
+    mine = _restorable(flow)
+    for key, value in mine.items():
+        assert seen[key] == value, f"restored {key} differ: {seen[key]!r} != {value!r}"
+
+
+def _has_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
+    for row in graph.rows_from.get(leaf, ()):
+        if not graph.applies(leaf, row) or row.event in (FAIL, REGRESS, None):
+            continue
+        if row.internal or not _feasible(chart, row):
+            continue
+        if graph.enter(row.target) != leaf:
+            return True
+    return False
+
+
+def drive_to_end(
+    flow: Interpreter,
+    *,
+    max_steps: int = 50,
+    overrides: ValueOverrides | None = None,
+    send: Callable[[Event], Outcome] | None = None,
+    until: Callable[[Interpreter], bool] | None = None,
+) -> bool:
+    """Finish the flow as a cooperative model and user would; True when it ended.
+
+    Confirm when asked (after the user says yes), else give every field a
+    valid value, else let a hand-written task return. ``send`` replaces
+    ``flow.handle`` (to check invariants on the way); ``until`` stops early
+    (returning True) once it holds.
+    """
+    handle = send or flow.handle
+    for _ in range(max_steps):
+        if flow.done or (until is not None and until(flow)):
+            return True
+        task = flow.active_task
+        assert task is not None
+        spec = flow.chart.task_map[task]
+        offered = {t.event: t for t in spec.tools if t.name in flow.tools and t.event}
+        if spec.kind == "implicit":
+            handle(TaskReturned(None))
+            continue
+        if CONFIRM in offered:
+            handle(UserSpoke("yes, that's right", flow.model.modality))
+            handle(ToolCalled(offered[CONFIRM].name, {}))
+            continue
+        update = offered.get(UPDATE)
+        if update is None:
+            return False
+        own = _overrides_for(spec, overrides)
+        args: dict[str, Any] = {}
+        for arg, fname in update.arguments.items():
+            strategy = field_values(spec.field_map[fname], own)
+            example = _first_example(strategy)
+            if example is not _NONE:
+                args[arg] = example
+        if not args or not handle(ToolCalled(update.name, args)).ok:
+            return False
+    return flow.done or (until is not None and until(flow))
+
+
+_NONE = object()
+
+
+def _first_example(strategy: st.SearchStrategy[Any]) -> Any:
+    # sampled_from exposes its elements; anything else: ask hypothesis for one example
+    elements = getattr(strategy, "elements", None)
+    if elements:
+        return elements[0]
+    try:
+        return strategy.example()
+    except Exception:
+        return _NONE
+
+
+# -- coverage -----------------------------------------------------------------------
+
+
+@attrs.define
+class Coverage:
+    """What runs of a generated machine did: states, transitions, counts."""
+
+    states: set[str] = attrs.field(factory=set)
+    transitions: set[tuple[str, str, str]] = attrs.field(factory=set)
+    events: int = 0
+    accepted: int = 0
+    steps: int = 0  # transitions taken (accepted events with a chart step)
+    runs: int = 0
+
+    def merge_step(self, source: str, event: str, target: str) -> None:
+        self.states.add(target)
+        self.transitions.add((source, event, target))
+        self.steps += 1
+
+
+@attrs.frozen
+class Exploration:
+    """The result of :func:`explore`."""
+
+    chart: Chart
+    coverage: Coverage
+    seconds: float
+    unvisited: tuple[str, ...]
+
+    @property
+    def transitions_per_second(self) -> float:
+        return self.coverage.steps / self.seconds if self.seconds else 0.0
+
+
+# -- the generated machine ----------------------------------------------------------
+
+
+class FlowMachine(RuleBasedStateMachine):
+    """A generated state machine over one chart (made by :func:`flow_state_machine`).
+
+    Built-in invariants, checked after every event:
+
+    * ``handle`` never raises; a ``Rejected`` outcome has a known code and a
+      message, and changes nothing (configuration, values, results, history,
+      timers, turn counter, modality, tools);
+    * exactly one active leaf: a flow final, or a task and one of its own
+      open states;
+    * the flow completes at most once, and a task completes at most once per
+      entry; after the end every event but ``UserSpoke`` is refused;
+    * results only in final states: ``flow.result`` only in ``flow_done``, the
+      active task has no result, every result was announced by the effects;
+    * no stuck configuration: until the flow ends, the active state has a
+      transition to another state on an event something can send (not only
+      a session close), and tools or timers are offered;
+    * accepted tool calls were offered; the tools equal the last ``SetTools``;
+    * snapshot/restore round-trips (every ``roundtrip_every`` events).
+
+    At teardown (``finish=True``) a cooperative model drives the flow to its
+    end, which finds configurations that look alive but cannot finish.
+    """
+
+    chart: ClassVar[Chart]
+    overrides: ClassVar[ValueOverrides | None] = None
+    user_invariants: ClassVar[list[FlowInvariant]]
+    coverage: ClassVar[Coverage]
+    restored: ClassVar[dict[str, Any]]
+    strategies: ClassVar[dict[tuple[Any, ...], st.SearchStrategy[Any]]]
+    roundtrip_every: ClassVar[int] = 1
+    finish: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flow = Interpreter(self.chart)
+        self.graph = _GRAPHS.setdefault(id(self.chart), _Graph(self.chart))
+        self.completions = 0
+        self.completed: dict[str, Any] = {}
+        self.failed: dict[str, Exception] = {}
+        self.open_completion: set[str] = set()  # tasks that completed since they were entered
+        self.offered: tuple[str, ...] | None = None
+        self.events = 0
+        self.coverage.runs += 1
+        self._absorb(self.flow.start())
+        self.coverage.states.update(self.flow.configuration)
+        self.check_all()
+
+    # -- user invariants -------------------------------------------------------------
+    @classmethod
+    def flow_invariant(cls, fn: FlowInvariant) -> FlowInvariant:
+        """Decorator: also check ``fn(flow)`` after every event (raise to fail)."""
+        cls.user_invariants.append(fn)
+        return fn
+
+    # -- sending -------------------------------------------------------------------
+    def _absorb(self, effects: Iterable[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, TaskStarted):
+                self.open_completion.discard(effect.task_id)
+            elif isinstance(effect, TaskCompleted | TaskFailed):
+                tid = effect.task_id
+                assert tid not in self.open_completion, f"task {tid!r} completed twice"
+                self.open_completion.add(tid)
+                self.coverage.states.add(f"{tid}__{_final_of(effect)}")
+                if isinstance(effect, TaskCompleted):
+                    self.completed[tid] = effect.result
+                    self.failed.pop(tid, None)
+                else:
+                    self.failed[tid] = effect.error
+                    self.completed.pop(tid, None)
+            elif isinstance(effect, Complete | Fail):
+                self.completions += 1
+                assert self.completions == 1, "the flow completed more than once"
+            elif isinstance(effect, SetTools):
+                self.offered = effect.tools
+
+    def send(self, event: Event) -> Outcome:
+        """Handle ``event`` and check every invariant."""
+        flow = self.flow
+        before = _observe(flow)
+        offered = flow.tools
+        was_done = flow.done
+        outcome = flow.handle(event)
+        note(f"{event!r} -> {outcome!r}")
+        self._after(event, outcome, before, offered, was_done)
+        self.check_all()
+        return outcome
+
+    def send_batch(self, events: Sequence[Event]) -> list[Outcome]:
+        """Handle one model turn's calls (``handle_batch``), checking each event."""
+        flow = self.flow
+        checked = flow.handle
+
+        def handle(event: Event) -> Outcome:
+            before, offered, was_done = _observe(flow), flow.tools, flow.done
+            outcome = checked(event)
+            note(f"(batch) {event!r} -> {outcome!r}")
+            self._after(event, outcome, before, offered, was_done)
+            return outcome
+
+        flow.handle = handle  # type: ignore[method-assign]
+        try:
+            outcomes = flow.handle_batch(events)
+        finally:
+            del flow.handle
+        assert len(outcomes) == len(events)
+        self.check_all()
+        return outcomes
+
+    def walk(self, choices: Iterable[int]) -> None:
+        """Play one event per choice: the fast, single-draw form of the rules.
+
+        Each integer picks what happens next among what is possible now
+        (see :class:`_Walker`); hypothesis shrinks the list to a short,
+        readable failing sequence.
+        """
+        walker = _WALKERS.get(id(self.chart))
+        if walker is None:
+            walker = _WALKERS[id(self.chart)] = _Walker(self.chart, self.overrides)
+        last = 0
+        for r in choices:
+            last = r
+            picked = walker.pick(self.flow, r)
+            if isinstance(picked, list):
+                self.send_batch(picked)
+            else:
+                self.send(picked)
+        if last % 3 == 1 and not self.flow.done:
+            # hang up in a task chosen by the last choice, reached cooperatively,
+            # so that every task's session-close ending gets covered
+            ids = [t.id for t in self.chart.tasks]
+            remaining = ids[ids.index(self.flow.configuration[0]) :]
+            target = remaining[(last // 3) % len(remaining)]
+            drive_to_end(
+                self.flow,
+                overrides=self.overrides,
+                send=self.send,
+                until=lambda f: f.active_task == target,
+            )
+            if not self.flow.done:
+                self.send(SessionClosed("caller hung up"))
+
+    def _after(
+        self,
+        event: Event,
+        outcome: Outcome,
+        before: dict[str, Any],
+        offered: tuple[str, ...],
+        was_done: bool,
+    ) -> None:
+        flow = self.flow
+        cov = self.coverage
+        cov.events += 1
+        self.events += 1
+        assert isinstance(outcome, Accepted | Rejected), outcome
+        if isinstance(outcome, Rejected):
+            assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
+            assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
+            after = _observe(flow)
+            changed = sorted(k for k in before if before[k] != after[k])
+            assert not changed, f"{event!r} was refused but changed {changed}"
+        else:
+            cov.accepted += 1
+            if isinstance(event, ToolCalled) and outcome.step is not None:
+                assert event.name in offered, f"{event.name!r} was accepted but not offered"
+            if outcome.step is not None:
+                cov.merge_step(outcome.step.source[-1], outcome.step.event, flow.configuration[-1])
+            self._absorb(outcome.effects)
+        if was_done and not isinstance(event, UserSpoke):
+            assert isinstance(outcome, Rejected) and outcome.code == "finished", (
+                f"{event!r} after the end was not refused as finished: {outcome!r}"
+            )
+
+    def check_all(self) -> None:
+        self._check_configuration()
+        self._check_results()
+        self._check_progress()
+        if self.roundtrip_every and self.events % self.roundtrip_every == 0:
+            check_roundtrip(self.flow, self.restored)
+        for fn in self.user_invariants:
+            fn(self.flow)
+
+    def _check_configuration(self) -> None:
+        flow = self.flow
+        config = flow.configuration
+        kinds = self.graph.kinds
+        owner = self.graph.owner
+        if len(config) == 1:
+            assert config[0] in _FINALS, f"a configuration of one state must be final: {config}"
+            assert flow.done
+        else:
+            assert len(config) == 2, f"more than one active leaf: {config}"
+            task, leaf = config
+            assert kinds.get(task) == "compound", f"{task!r} is not a task: {config}"
+            assert owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
+                f"the active leaf {leaf!r} is not an open state of {task!r}"
+            )
+            assert not flow.done
+
+    def _check_results(self) -> None:
+        flow = self.flow
+        config = flow.configuration
+        assert (self.completions == 1) == flow.done, (
+            f"done={flow.done} but {self.completions} flow completions"
+        )
+        if flow.result is not None:
+            assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
+        task = flow.active_task
+        if task is not None:
+            assert task not in flow.results, f"the active task {task!r} already has a result"
+        for tid, value in flow.results.items():
+            if isinstance(value, TaskFailure | Exception):
+                assert tid in self.failed, f"{tid!r} has an error but never failed"
+            else:
+                assert tid in self.completed, f"{tid!r} has a result but never completed"
+                assert self.completed[tid] == value, f"{tid!r}: result differs from its effect"
+
+    def _check_progress(self) -> None:
+        flow = self.flow
+        tools = flow.tools
+        assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
+        if flow.done:
+            assert not tools and not flow.timers, "tools or timers after the end"
+            return
+        leaf = flow.configuration[-1]
+        spec = self.chart.task_map[flow.configuration[0]]
+        assert tools or flow.timers or spec.kind == "implicit", (
+            f"stuck in {leaf}: no tool offered and no timer running"
+        )
+        assert _has_way_out(self.chart, self.graph, leaf), (
+            f"stuck in {leaf}: no event anything can send leaves it (only a session close)"
+        )
+
+    # -- strategies, cached per flow position (building them is the slow part) ---------
+    def _strategy(self, kind: str) -> st.SearchStrategy[Any]:
+        flow = self.flow
+        key = (kind, flow.active_task, flow.tools, flow.regression_targets(), tuple(flow.timers))
+        hit = self.strategies.get(key)
+        if hit is None:
+            made: st.SearchStrategy[Any]
+            if kind == "enabled":
+                made = enabled_calls(flow, self.overrides)
+            elif kind == "invalid":
+                made = invalid_calls(flow)
+            elif kind == "disabled":
+                made = disabled_calls(flow, self.overrides)
+            elif kind == "batch":
+                made = batches(flow, self.overrides)
+            else:
+                made = timer_firings(flow)
+            hit = self.strategies[key] = made
+        return hit
+
+    # -- rules -----------------------------------------------------------------------
+    @precondition(lambda self: bool(self.flow.tools))
+    @rule(data=st.data())
+    def call_offered_tool(self, data: st.DataObject) -> None:
+        self.send(data.draw(self._strategy("enabled"), label="call"))
+
+    @precondition(lambda self: bool(self.flow.tools))
+    @rule(data=st.data())
+    def call_offered_tool_again(self, data: st.DataObject) -> None:
+        """The same as call_offered_tool: a second rule makes progress twice as likely."""
+        self.send(data.draw(self._strategy("enabled"), label="call"))
+
+    @rule(modality=st.sampled_from(["text", "audio", "audio"]))
+    def user_speaks(self, modality: str) -> None:
+        turn = self.flow.model.user_turn
+        assert self.send(UserSpoke("yes", modality)).ok
+        assert self.flow.model.user_turn == turn + 1
+
+    @precondition(lambda self: bool(self.flow.tools))
+    @rule(data=st.data())
+    def call_offered_tool_badly(self, data: st.DataObject) -> None:
+        event = data.draw(self._strategy("invalid"), label="bad call")
+        outcome = self.send(event)
+        assert isinstance(outcome, Rejected), f"{event!r} should be refused, got {outcome!r}"
+
+    @precondition(lambda self: any(t.tools for t in self.chart.tasks))
+    @rule(data=st.data())
+    def call_tool_not_offered(self, data: st.DataObject) -> None:
+        strategy = self._strategy("disabled")
+        if strategy.is_empty:
+            return
+        event = data.draw(strategy, label="not offered")
+        outcome = self.send(event)
+        assert isinstance(outcome, Rejected), f"{event!r} was not offered but {outcome!r}"
+
+    @precondition(lambda self: bool(self.flow.tools))
+    @rule(data=st.data())
+    def one_turn_many_calls(self, data: st.DataObject) -> None:
+        self.send_batch(data.draw(self._strategy("batch"), label="batch"))
+
+    @precondition(lambda self: bool(self.flow.timers))
+    @rule(data=st.data())
+    def timer_fires(self, data: st.DataObject) -> None:
+        event = data.draw(self._strategy("timer"), label="timer")
+        assert self.send(event).ok, f"{event!r} was running but refused"
+
+    @precondition(
+        lambda self: (
+            not self.flow.done
+            and self.chart.task_map[self.flow.configuration[0]].kind == "implicit"
+        )
+    )
+    @rule(result=st.none() | st.booleans() | st.integers(0, 9) | st.text(max_size=8))
+    def task_returns(self, result: Any) -> None:
+        assert self.send(TaskReturned(result)).ok
+
+    @precondition(
+        lambda self: (
+            not self.flow.done
+            and self.chart.task_map[self.flow.configuration[0]].kind == "implicit"
+        )
+    )
+    @rule(roll=st.integers(0, 9))
+    def task_raises(self, roll: int) -> None:
+        if roll == 0:
+            self.send(TaskRaised(RuntimeError("the task's own code failed")))
+
+    @rule(roll=st.integers(0, 19))
+    def session_closes(self, roll: int) -> None:
+        if roll == 0:  # rarely: it ends the flow
+            self.send(SessionClosed("caller hung up"))
+
+    def teardown(self) -> None:
+        if not self.finish or self.flow.done:
+            return
+        before = self.flow.configuration
+        ended = drive_to_end(self.flow, overrides=self.overrides, send=self.send)
+        assert ended, (
+            f"a cooperative model could not finish the flow from {before}: "
+            f"stuck in {self.flow.configuration}"
+        )
+
+
+_GRAPHS: dict[int, _Graph] = {}
+_WALKERS: dict[int, _Walker] = {}
+
+
+class _Walker:
+    """Turn one integer into the next event, from what the flow allows now.
+
+    The integer's low digits choose the kind (weights below), the rest the
+    tool and values. Value lists are computed once per chart.
+    """
+
+    #: (kind, weight): progress often, noise sometimes, the end rarely.
+    KINDS = (
+        ("call", 12),
+        ("speak", 4),
+        ("bad", 1),
+        ("disabled", 1),
+        ("batch", 1),
+        ("timer", 2),
+        ("return", 3),
+        ("close", 1),
+        ("noise", 1),
+    )
+
+    def __init__(self, chart: Chart, overrides: ValueOverrides | None) -> None:
+        self.chart = chart
+        self.good: dict[tuple[str, str], list[Any]] = {}
+        self.bad: dict[tuple[str, str], list[Any]] = {}
+        for spec in chart.tasks:
+            own = _overrides_for(spec, overrides)
+            for f in spec.fields:
+                if f.name in own:
+                    strategy = own[f.name]
+                    self.good[spec.id, f.name] = [_first_example(strategy)]
+                else:
+                    self.good[spec.id, f.name] = [v for v in VALUE_POOL if _stable(f, v)]
+                self.bad[spec.id, f.name] = [
+                    v for v in (*HOSTILE_POOL, *VALUE_POOL) if not _clean(f, v)[0]
+                ]
+        self.kinds = [k for k, w in self.KINDS for _ in range(w)]
+        self.all_tools = [(s, t) for s in chart.tasks for t in s.tools if t.event is not None]
+
+    def pick(self, flow: Interpreter, r: int) -> Event | list[Event]:
+        kind = self.kinds[r % len(self.kinds)]
+        r //= len(self.kinds)
+        task = flow.active_task
+        spec = self.chart.task_map[task] if task else None
+        if flow.done or spec is None:
+            kind = "speak" if kind in ("speak", "call") else "noise"
+        if kind == "timer" and not flow.timers:
+            kind = "call"
+        if kind == "return" and (spec is None or spec.kind != "implicit"):
+            kind = "call"
+        if kind in ("call", "bad", "batch") and not flow.tools:
+            kind = "speak"
+        if kind == "call":
+            return self.call(flow, r)
+        if kind == "batch":
+            first = self.call(flow, r)
+            second = self.call(flow, r // 7) if r % 2 else first
+            return [first, second]
+        if kind == "bad":
+            return self.bad_call(flow, r)
+        if kind == "disabled":
+            offered = set(flow.tools)
+            pairs = [p for p in self.all_tools if p[1].name not in offered]
+            if not pairs:
+                return UserSpoke("hm", "text")
+            sp, tool = pairs[r % len(pairs)]
+            return ToolCalled(tool.name, self.args(sp, tool, r // len(pairs)))
+        if kind == "timer":
+            timers = sorted(flow.timers)
+            return TimerFired(timers[r % len(timers)])
+        if kind == "return":
+            if r % 10 == 0:
+                return TaskRaised(RuntimeError("the task's own code failed"))
+            return TaskReturned([None, True, 3, "ok"][r % 4])
+        if kind == "close":
+            if r % 4 != 0:  # mostly: the flow ends
+                return SessionClosed("caller hung up")
+            kind = "speak"
+        if kind == "speak":
+            return UserSpoke("yes", ("text", "audio")[r % 2])
+        noise: list[Event] = [
+            ToolCalled("no_such_tool", {}),
+            ToolCalled("out_of_scope", {"task_ids": ["nope"]}),
+            TimerFired("bogus"),
+            UserSpoke("", "video"),
+        ]
+        if self.all_tools:
+            sp, tool = self.all_tools[r % len(self.all_tools)]
+            noise.append(ToolCalled(tool.name, self.args(sp, tool, r)))
+        return noise[r % len(noise)]
+
+    def call(self, flow: Interpreter, r: int) -> Event:
+        spec = self.chart.task_map[flow.active_task]  # type: ignore[index]
+        names: list[str] = []
+        for name in flow.tools:
+            tool = spec.tool(name)
+            names += [name] * (_progress_weight(tool) if tool is not None else 1)
+        name = names[r % len(names)]
+        r //= len(names)
+        tool = spec.tool(name)
+        if tool is None:  # the regression tool
+            targets = flow.regression_targets()
+            return ToolCalled(name, {"task_ids": [targets[r % len(targets)]]})
+        return ToolCalled(name, self.args(spec, tool, r))
+
+    def args(self, spec: TaskSpec, tool: Tool, r: int) -> dict[str, Any]:
+        if tool.event == DECLINE:
+            return {a: "I'd rather not say" for a in tool.arguments}
+        if tool.event != UPDATE:
+            return {}
+        out: dict[str, Any] = {}
+        for arg, fname in tool.arguments.items():
+            good = self.good[spec.id, fname]
+            keep = arg in tool.required or r % 3 != 0
+            r //= 3
+            if keep and good:
+                out[arg] = good[r % len(good)]
+                r //= len(good)
+        if not out:  # at least one value
+            for arg, fname in tool.arguments.items():
+                if self.good[spec.id, fname]:
+                    out[arg] = self.good[spec.id, fname][0]
+                    break
+        return out
+
+    def bad_call(self, flow: Interpreter, r: int) -> Event:
+        spec = self.chart.task_map[flow.active_task]  # type: ignore[index]
+        tools = [spec.tool(n) for n in flow.tools]
+        updates = [t for t in tools if t is not None and t.event == UPDATE]
+        choice = r % 4
+        r //= 4
+        if choice == 0 or not updates:
+            return ToolCalled(flow.tools[r % len(flow.tools)], {"no_such_argument": "x"})
+        tool = updates[r % len(updates)]
+        arg, fname = list(tool.arguments.items())[r % len(tool.arguments)]
+        bad = self.bad[spec.id, fname]
+        if choice == 1 or not bad:
+            return ToolCalled(tool.name, "not an object")
+        return ToolCalled(tool.name, {arg: bad[r % len(bad)]})
+
+
+def _final_of(effect: TaskCompleted | TaskFailed) -> str:
+    if isinstance(effect, TaskCompleted):
+        return "complete"
+    return "declined" if isinstance(effect.error, Declined) else "failed"
+
+
+def flow_state_machine(
+    chart_factory: ChartSource,
+    *,
+    invariants: Iterable[FlowInvariant] = (),
+    values: ValueOverrides | None = None,
+    max_examples: int | None = None,
+    step_count: int = 30,
+    roundtrip_every: int = 1,
+    finish: bool = True,
+    noise: bool = True,
+) -> type[FlowMachine]:
+    """A hypothesis ``RuleBasedStateMachine`` class testing ``chart_factory``'s chart.
+
+    ``invariants`` (or ``@Machine.flow_invariant``) are called with the
+    :class:`Interpreter` after every event. ``values`` gives strategies for
+    fields the built-in value pool cannot satisfy (``{"task.field": st...}``).
+    ``max_examples`` overrides the loaded hypothesis profile for this
+    machine's ``TestCase``. ``noise`` adds a rule sending arbitrary events
+    (any task's tools, speech, unknown timers, session close).
+    """
+    chart = as_chart(chart_factory)
+    attrs_: dict[str, Any] = {
+        "chart": chart,
+        "overrides": values,
+        "user_invariants": list(invariants),
+        "coverage": Coverage(),
+        "restored": {},
+        "strategies": {},
+        "roundtrip_every": roundtrip_every,
+        "finish": finish,
+    }
+    if noise:
+        attrs_["anything"] = rule(event=tool_calls(chart, values))(_anything)
+    cls: type[FlowMachine] = type(f"{chart.name}Machine", (FlowMachine,), attrs_)
+    default = settings.default
+    cls.TestCase.settings = settings(
+        max_examples=max_examples
+        if max_examples is not None
+        else (default.max_examples if default is not None else 100),
+        stateful_step_count=step_count,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+    )
+    return cls
+
+
+def _anything(self: FlowMachine, event: Event) -> None:
+    self.send(event)
+
+
+def explore(
+    chart_factory: ChartSource | type[FlowMachine],
+    *,
+    max_examples: int = 100,
+    step_count: int = 30,
+    derandomize: bool = True,
+    rules: bool = False,
+    shrink: bool = True,
+    **options: Any,
+) -> Exploration:
+    """Run generated event sequences against the chart; report coverage and speed.
+
+    By default each example is one hypothesis draw of ``step_count``
+    integers played through :meth:`FlowMachine.walk` (fast: the interpreter
+    and the invariants dominate the cost). ``rules=True`` runs the
+    rule-based machine instead (one hypothesis rule per event, slower).
+    ``shrink=False`` reports the first failure as found (faster, longer).
+    Raises what the machine raises when an invariant fails. ``unvisited``
+    lists the states the task specs ask for that no run entered.
+    """
+    if isinstance(chart_factory, type) and issubclass(chart_factory, FlowMachine):
+        machine = chart_factory
+    else:
+        machine = flow_state_machine(chart_factory, step_count=step_count, **options)
+    machine.coverage = Coverage()
+    config = settings(
+        max_examples=max_examples,
+        stateful_step_count=step_count,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=list(Phase) if shrink else [p for p in Phase if p is not Phase.shrink],
+    )
+    t0 = time.perf_counter()
+    if rules:
+        run_state_machine_as_test(machine, settings=config)  # type: ignore[no-untyped-call]
+    else:
+        walks(machine, step_count=step_count, settings=config)()
+    seconds = time.perf_counter() - t0
+    cov = machine.coverage
+    unvisited = tuple(sorted(expected_states(machine.chart) - cov.states - {DISPATCH}))
+    return Exploration(machine.chart, cov, seconds, unvisited)
+
+
+def walks(
+    machine: type[FlowMachine], *, step_count: int = 30, settings: settings | None = None
+) -> Callable[[], None]:
+    """A hypothesis test (call it) playing choice lists through ``machine.walk``."""
+
+    @given(st.lists(st.integers(0, 2**24 - 1), min_size=min(8, step_count), max_size=step_count))
+    def walk(choices: list[int]) -> None:
+        m = machine()
+        m.walk(choices)
+        m.teardown()
+
+    return settings(walk) if settings is not None else walk

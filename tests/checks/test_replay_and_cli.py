@@ -1,0 +1,95 @@
+"""Deterministic replay and the ``check`` / ``replay`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from taskchart.adapters.console.cli import app
+from taskchart.adapters.console.interview import interview_chart
+from taskchart.runtime import Interpreter, ToolCalled, UserSpoke
+from taskchart.runtime.replay import dump_journal, journal_lines, read_log, replay
+from typer.testing import CliRunner
+
+from .broken import BROKEN
+
+INTERVIEW = "taskchart.adapters.console.interview:interview_chart"
+
+
+def recorded_interview() -> Interpreter:
+    flow = Interpreter(interview_chart(), record=True)
+    flow.start()
+    for event in [
+        ToolCalled("record_intro", {"name": "Ada", "intro_notes": "a mathematician"}),
+        ToolCalled("confirm_email_address", {}),  # refused: nothing to confirm yet
+        ToolCalled("update_email_address", {"email": "ada at example dot com"}),
+        UserSpoke("yes", "audio"),
+        ToolCalled("confirm_email_address", {}),
+        ToolCalled("record_commute_flexibility", {"can_commute": "yes", "commute_method": "train"}),
+    ]:
+        flow.handle(event)
+    assert flow.done
+    return flow
+
+
+def test_replay_reproduces_a_recorded_flow() -> None:
+    flow = recorded_interview()
+    report = replay(interview_chart(), journal_lines(flow))
+    assert report.ok
+    assert report.configuration == ("flow_done",)
+    assert report.result == flow.result
+    assert [s.ok for s in report.steps] == [e["ok"] for e in flow.journal or []]
+
+
+def test_replay_names_the_first_diverging_event(tmp_path: Path) -> None:
+    log = tmp_path / "call.jsonl"
+    dump_journal(recorded_interview(), log)
+    broken = BROKEN["unreachable state"][0]()  # the email is no longer read back
+    report = replay(broken, read_log(log))
+    assert report.divergence is not None
+    assert report.divergence.index == 3  # update_email_address
+    assert "update_email_address" in str(report.divergence)
+    assert "email_task__confirming" in report.divergence.expected
+
+
+def test_bare_events_replay_without_expectations(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    log.write_text(
+        "\n".join(
+            json.dumps(e.to_json())
+            for e in [ToolCalled("record_intro", {"name": "Ada", "intro_notes": "hi"})]
+        )
+    )
+    report = replay(interview_chart(), read_log(log))
+    assert report.ok and report.configuration == ("email_task", "email_task__collecting")
+
+
+def test_cli_check(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", INTERVIEW])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.count("warning: no-escape") == 2
+    strict = runner.invoke(app, ["check", "--strict", INTERVIEW])
+    assert strict.exit_code == 1
+    bad = runner.invoke(app, ["check", "tests.checks.broken:dead_end"])
+    assert bad.exit_code == 1
+    assert "error: dead-end: email_task__confirming" in bad.output
+    missing = runner.invoke(app, ["check", "nope.nope:x"])
+    assert missing.exit_code == 2
+
+
+def test_cli_replay(tmp_path: Path) -> None:
+    log = tmp_path / "call.jsonl"
+    dump_journal(recorded_interview(), log)
+    runner = CliRunner()
+    good = runner.invoke(app, ["replay", str(log), "--chart", INTERVIEW])
+    assert good.exit_code == 0, good.output
+    assert "final: flow_done" in good.output
+    assert "update email_task/email_task__collecting -> email_task/email_task__confirming" in (
+        good.output
+    )
+    bad = runner.invoke(
+        app, ["replay", str(log), "--chart", "tests.checks.broken:unreachable_state"]
+    )
+    assert bad.exit_code == 1
+    assert "DIVERGED line 4: event #3 ToolCalled update_email_address" in bad.output
