@@ -110,3 +110,19 @@ def test_quitting_after_a_regression_keeps_every_collected_value() -> None:
         },
         "email_task": {"collected": {"email_address": "ada@example.com"}},
     }
+
+
+def test_demo_journal_replays_with_no_llm_and_shows_coverage(tmp_path: Path) -> None:
+    log = tmp_path / "call.jsonl"
+    result = CliRunner().invoke(app, ["demo", "-q", "--script", str(SCRIPT), "--journal", str(log)])
+    assert result.exit_code == 0
+    target = "taskchart.adapters.console.interview:interview_chart"
+    replayed = CliRunner().invoke(app, ["replay", str(log), "--chart", target])
+    assert replayed.exit_code == 0, replayed.output
+    assert "final: flow_done" in replayed.output
+    assert "ada_lovelace@example.org" in replayed.output
+    covered = CliRunner().invoke(
+        app, ["coverage", str(log), "--chart", target, "--fail-under", "30"]
+    )
+    assert covered.exit_code == 0, covered.output
+    assert "transitions    14/43" in covered.output

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from taskchart.runtime.replay import dump_journal
 
 from .commands import register as register_flow_commands
 from .diagram_commands import register as register_diagram_commands
@@ -37,6 +38,14 @@ def demo(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Hide transitions; show only the dialogue.")
     ] = False,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            help="Write the event log (JSON lines) to FILE, for `taskchart replay` and "
+            "`taskchart coverage`. It holds what was typed, unredacted.",
+        ),
+    ] = None,
 ) -> None:
     """Run the interview flow offline: no LLM, no server, no API key.
 
@@ -44,7 +53,12 @@ def demo(
     example dot com", "yes", "go back, my name is wrong"); or pipe lines in.
     """
     interactive = script is None and sys.stdin.isatty()
-    runner = ConsoleRunner(interview_chart(), show_transitions=not quiet, echo_user=not interactive)
+    runner = ConsoleRunner(
+        interview_chart(),
+        show_transitions=not quiet,
+        echo_user=not interactive,
+        record=journal is not None,
+    )
     if script is not None:
         try:
             lines = script.read_text(encoding="utf-8").splitlines()
@@ -57,6 +71,8 @@ def demo(
         ok = runner.run(_prompted_lines())
     else:
         ok = runner.run(sys.stdin)
+    if journal is not None:
+        dump_journal(runner.flow, journal)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -82,8 +82,9 @@ class ConsoleRunner:
         model: RuleBasedModel | None = None,
         show_transitions: bool = True,
         echo_user: bool = True,
+        record: bool = False,
     ) -> None:
-        self.flow = Interpreter(chart)
+        self.flow = Interpreter(chart, record=record)
         self.out = out or sys.stdout
         self.model = model or RuleBasedModel()
         self.show_transitions = show_transitions
