@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import json
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Self
@@ -147,18 +148,11 @@ class TaskGroup(AgentTask[TaskGroupResult]):
     def chart(self) -> Chart:
         """The group chart (one implicit task chart per added task, in order)."""
         if self._chart is None:
-            specs: list[TaskSpec] = [
-                implicit_task(
-                    e.chart_id,
-                    description=e.description,
-                    depends_on=[self._entries[d].chart_id for d in e.depends_on],
-                )
+            shape = tuple(
+                (e.chart_id, e.description, tuple(self._entries[d].chart_id for d in e.depends_on))
                 for e in self._entries.values()
-            ]
-            self._chart = compile_chart(
-                specs, name=f"TaskGroup_{'_'.join(s.id for s in specs)}"[:120],
-                return_exceptions=self._return_exceptions,
-            )  # fmt: skip
+            )
+            self._chart = _group_chart(shape, self._return_exceptions)
         return self._chart
 
     @property
@@ -300,6 +294,22 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             exclude_function_call=False,
         )._summarize(llm_v=session_llm, keep_last_turns=0)
         await self.update_chat_ctx(summarized)
+
+
+@functools.lru_cache(maxsize=256)
+def _group_chart(
+    shape: tuple[tuple[str, str, tuple[str, ...]], ...], return_exceptions: bool
+) -> Chart:
+    """One compiled chart per group shape: class building is the expensive step."""
+    specs: list[TaskSpec] = [
+        implicit_task(cid, description=description, depends_on=deps)
+        for cid, description, deps in shape
+    ]
+    return compile_chart(
+        specs,
+        name=f"TaskGroup_{'_'.join(s.id for s in specs)}"[:120],
+        return_exceptions=return_exceptions,
+    )
 
 
 def _complete_if_open(task: _LiveKitAgentTask[Any], error: Exception) -> None:
