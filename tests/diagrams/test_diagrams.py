@@ -211,3 +211,14 @@ def test_regression_coverage_is_counted_per_target(chart: Chart) -> None:
         e.get("id").strip('"'): e.get("color").strip('"') for e in graph.get_edges() if e.get("id")
     }
     assert colors[f"t{regress}_intro_task"] != colors[f"t{regress}_email_task"] == "#d62728"
+
+
+def test_readme_embeds_the_current_mermaid_of_the_interview_group() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    mermaid = (root / "diagrams" / "generated" / "interview_group.mmd").read_text(encoding="utf-8")
+    assert f"```mermaid\n{mermaid.rstrip()}\n```" in readme, (
+        "README's Mermaid block is out of date: paste diagrams/generated/interview_group.mmd"
+    )
