@@ -464,3 +464,41 @@ async def test_a_declarative_task_interrupted_by_a_regression_resumes_with_its_f
             "intro_task": IntroResults("Anna", "engineer"),
             "email_task": EmailResult("ada@example.com"),
         }
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (Call("update_email", email_address=5), "email_address must be text"),
+        (Call("update_email", email_address="john at gmail"), "not a valid email address"),
+        (Call("update_email", email="x@y.co"), "unexpected argument(s) ['email']"),
+        # truncated JSON: LiveKit repairs it to an empty value, which the field refuses
+        (Call("update_email", '{"email_address": '), "email_address must not be empty"),
+    ],
+)
+async def test_chart_task_refuses_malformed_arguments_and_keeps_collecting(
+    call: Call, fragment: str
+) -> None:
+    from examples.email_chart import EmailResult, email_spec
+
+    class Parent(Agent):
+        def __init__(self) -> None:
+            super().__init__(instructions="parent")
+            self.task: ChartTask[Any] | None = None
+            self.result: Any = None
+
+        async def on_enter(self) -> None:
+            self.task = ChartTask(email_spec, chat_ctx=self.chat_ctx)
+            self.result = await self.task
+
+    agent = Parent()
+    plan = {"bad": call, "good": Call("update_email", email_address="ada@example.com")}
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        turn = await offline.say("bad")
+        outputs = [e.item for e in turn.events if e.type == "function_call_output"]
+        assert len(outputs) == 1 and outputs[0].is_error and fragment in outputs[0].output
+        assert agent.task is not None
+        assert agent.task.flow.configuration == ("email", "email__collecting")
+        assert agent.task.flow.values() == {}
+        await offline.say("good")
+        assert agent.result == EmailResult("ada@example.com")
