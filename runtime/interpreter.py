@@ -39,7 +39,15 @@ from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
-from taskchart.statecharts.task import COMPLETE, CONFIRM, DECLINE, FAIL, TIMEOUT, UPDATE
+from taskchart.statecharts.task import (
+    COMPLETE,
+    CONFIRM,
+    DECLINE,
+    FAIL,
+    KEYS_TIMEOUT,
+    TIMEOUT,
+    UPDATE,
+)
 
 from .effects import (
     CancelTimer,
@@ -80,6 +88,9 @@ _GUARD_HINTS = {
         "a confirmation must answer the value the user last heard."
     ),
     "regression_targets_visited": "You can only go back to a task the user has already done.",
+    "repetition_matches": (
+        "The repeated {label} does not match the one given before; ask the user to try again."
+    ),
 }
 
 
@@ -256,7 +267,8 @@ class Interpreter:
                 return self._rejected(
                     event, Rejected("unexpected", f"timer {event.timer_id!r} is not running", "")
                 )
-            return self._send(event, TIMEOUT, {})
+            name = KEYS_TIMEOUT if event.timer_id.endswith(".keys") else TIMEOUT
+            return self._send(event, name, {})
         if isinstance(event, DtmfReceived):
             if "dtmf" not in self.chart.events_from(self.machine.configuration_values):
                 return self._rejected(
@@ -331,7 +343,7 @@ class Interpreter:
             return Rejected(
                 "invalid_argument", f"{event.name} needs {', '.join(missing)}", event.name
             )
-        if tool.event == UPDATE:
+        if tool.event in (UPDATE, CONFIRM) and tool.arguments:
             fields = spec.field_map
             values: dict[str, Any] = {}
             errors: list[str] = []
@@ -351,6 +363,17 @@ class Interpreter:
                     f"{event.name} needs at least one of {', '.join(tool.arguments)}",
                     event.name,
                 )
+            if tool.event == CONFIRM:
+                return CONFIRM, {"repeated": values}
+            if spec.validate is not None:
+                have = self.model.values[task]
+                try:
+                    checked = spec.validate({**have, **values})
+                except (ValueError, TypeError) as exc:
+                    return Rejected("invalid_argument", str(exc), event.name)
+                values = {
+                    k: v for k, v in checked.items() if k in values or have.get(k, v) != v
+                }
             return UPDATE, {"values": values}
         if tool.event == DECLINE:
             reason = args.get("reason")
@@ -518,10 +541,24 @@ class Interpreter:
         if kind == "readback":
             tid = signal[1]
             spec = self.chart.task_map[tid]
+            if spec.readback is not None:
+                return [Instruct(spec.readback(model.values[tid]), tid)]
             shown = ", ".join(f"{k}: {v}" for k, v in model.values[tid].items())
             return [
                 Instruct(
                     f"Read the {spec.label} back to the user ({shown}) and ask them to confirm.",
+                    tid,
+                )
+            ]
+        if kind == "keys_short":
+            _, tid, got = signal
+            keypad = self.chart.task_map[tid].keypad
+            assert keypad is not None
+            need = keypad.num_digits
+            return [
+                Instruct(
+                    f"Digits input not fully received: expected {need} digits, got {got}. "
+                    f"Ask the caller to enter all {need} digits again.",
                     tid,
                 )
             ]

@@ -68,6 +68,7 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
         "user_turn": model.user_turn,
         "readback_turn": dict(model.readback_turn),
         "reprompts": dict(model.reprompts),
+        "keys": {t: list(k) for t, k in model.keys.items()},
         "modality": model.modality,
         "closed": model.closed,
         "failed_task": model.failed_task,
@@ -149,6 +150,19 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             f"{key} names unknown tasks: {sorted(counts)!r}",
         )
         setattr(model, key, {k: _int(v, key) for k, v in counts.items()})
+    keys = data.get("keys", {})
+    _expect(
+        isinstance(keys, dict)
+        and all(
+            t in chart.task_map
+            and chart.task_map[t].keypad is not None
+            and isinstance(k, list)
+            and all(isinstance(d, str) and len(d) == 1 for d in k)
+            for t, k in keys.items()
+        ),
+        f"bad keypad buffer {keys!r}",
+    )
+    model.keys = {t: list(k) for t, k in keys.items()}
     modality = data.get("modality")
     _expect(modality in ("text", "audio"), f"bad modality {modality!r}")
     model.modality = modality

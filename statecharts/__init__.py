@@ -6,7 +6,7 @@ Nothing in this package performs I/O or imports LiveKit.
 from .chart import Chart, StateDef, TransitionDef, compile_chart
 from .fields import Field, FieldError
 from .model import Declined, FlowModel, NoInput, SessionClosed, TaskFailure, TaskGroupResult
-from .task import Confirmation, TaskSpec, Tool, declarative_task, implicit_task
+from .task import Confirmation, Keypad, TaskSpec, Tool, declarative_task, implicit_task
 
 __all__ = [
     "Chart",
@@ -15,6 +15,7 @@ __all__ = [
     "Field",
     "FieldError",
     "FlowModel",
+    "Keypad",
     "NoInput",
     "SessionClosed",
     "StateDef",

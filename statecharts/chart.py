@@ -39,6 +39,8 @@ from .task import (
     CORRECT,
     DECLINE,
     FAIL,
+    KEY,
+    KEYS_TIMEOUT,
     TIMEOUT,
     UPDATE,
     TaskSpec,
@@ -130,21 +132,20 @@ def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Trans
             StateDef(_sid(t, FAILED_STATE), t, "final"),
         ]
         collected = "all_fields_collected"
+        confirmed = ("value_unchanged_since_readback",)
+        if spec.confirms_by_repetition:
+            confirmed += ("repetition_matches",)
         rows += [
             row(COLLECTING, CONFIRMING, UPDATE, (collected, "needs_confirmation"), ("store",)),
             row(COLLECTING, COMPLETE_STATE, UPDATE, (collected,), ("store", "complete_task")),
             row(COLLECTING, COLLECTING, UPDATE, (), ("store",), True),
             row(CONFIRMING, CONFIRMING, UPDATE, (), ("store",)),
-            row(
-                CONFIRMING,
-                COMPLETE_STATE,
-                CONFIRM,
-                ("value_unchanged_since_readback",),
-                ("complete_task",),
-            ),
+            row(CONFIRMING, COMPLETE_STATE, CONFIRM, confirmed, ("complete_task",)),
             row(CONFIRMING, COLLECTING, CORRECT),
         ]
         open_states = [COLLECTING, CONFIRMING]
+        if spec.keypad is not None:
+            rows += _keypad_rows(row)
         for s in open_states:
             rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
         for s in open_states:
@@ -161,6 +162,25 @@ def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Trans
             )
         )
     return states, rows
+
+
+def _keypad_rows(row: Callable[..., TransitionDef]) -> list[TransitionDef]:
+    """Tones fill a key buffer; the last key, the stop key or a pause ends the entry."""
+    rows: list[TransitionDef] = []
+    ends = ("press_key", "take_keys")
+    rows += [
+        row(COLLECTING, COLLECTING, KEY, ("is_stop_key",), ("reject_keys",), True),
+        row(COLLECTING, CONFIRMING, KEY, ("key_completes", "needs_confirmation"), ends),
+        row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task")),
+        row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True),
+        row(COLLECTING, COLLECTING, KEYS_TIMEOUT, (), ("reject_keys",), True),
+        # a new entry while a value awaits confirmation replaces it (and is read back)
+        row(CONFIRMING, CONFIRMING, KEY, ("is_stop_key",), ("reject_keys",), True),
+        row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends),
+        row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True),
+        row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, (), ("reject_keys",), True),
+    ]
+    return rows
 
 
 def _dispatch_rows(order: Sequence[str]) -> list[TransitionDef]:
@@ -193,6 +213,11 @@ def _guard(name: str, task: str | None) -> Callable[..., Any]:
         return _named(lambda model: model.flow_failed(), name)
     if name == "all_fields_collected":
         return _named(lambda model, values=None: model.all_fields_collected(task, values), name)
+    if name in ("is_stop_key", "key_completes"):
+        method_ = getattr(FlowModel, name)
+        return _named(lambda model, digit="": method_(model, task, digit), name)
+    if name == "repetition_matches":
+        return _named(lambda model, repeated=None: model.repetition_matches(task, repeated), name)
     if name == "regression_targets_visited":
         return _named(
             lambda model, task_ids=(): model.regression_targets_visited(task, task_ids), name
@@ -219,6 +244,8 @@ def _action(name: str, task: str) -> Callable[..., Any]:
         )
     if name == "no_input":
         return _named(lambda model: model.fail_task(task, kind="no_input"), name)
+    if name == "press_key":
+        return _named(lambda model, digit="": model.press_key(task, digit), name)
     if name == "begin_regression":
         return _named(lambda model, task_ids=(): model.begin_regression(task, task_ids), name)
     method = getattr(FlowModel, name)
@@ -234,6 +261,15 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
         hooks[_sid(t, CONFIRMING)] = {
             "enter": [_named(lambda model: model.readback(t), "readback")]
         }
+    if spec.keypad is not None:
+        keys_timer = f"{t}.keys"
+        for s in (COLLECTING, CONFIRMING):
+            hooks.setdefault(_sid(t, s), {}).setdefault("exit", []).append(
+                _named(
+                    lambda model: model.signals.append(("cancel_timer", keys_timer)),
+                    "cancel_keys_timer",
+                )
+            )
     if spec.no_input_timeout is not None:
         timer = f"{t}.no_input"
         seconds = spec.no_input_timeout

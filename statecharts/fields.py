@@ -15,12 +15,12 @@ taskchart.statecharts.fields.FieldError: age must be a whole number, got 'forty'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-__all__ = ["MAX_TEXT_LENGTH", "Field", "FieldError"]
+__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "Field", "FieldError"]
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
 MAX_TEXT_LENGTH = 2000
@@ -32,7 +32,11 @@ _TYPE_WORDS: dict[type, str] = {
     bool: "true or false",
     int: "a whole number",
     float: "a number",
+    list: "a list",
 }
+
+#: Most items a list field accepts.
+MAX_LIST_LENGTH = 100
 
 
 class FieldError(ValueError):
@@ -51,7 +55,9 @@ class Field:
     ``normalize`` receives the type-checked value and returns the value to
     store, or raises ``ValueError`` with a reason the model can relay.
     ``pii`` marks the value for redaction in logs, snapshots shown to people
-    and diagrams.
+    and diagrams. ``allow_empty`` lets a text field hold ``""`` (an address
+    without a unit number); ``schema`` overrides the JSON schema the tool
+    shows the model for this field (the items of a list, an enum).
     """
 
     name: str
@@ -60,6 +66,8 @@ class Field:
     required: bool = True
     normalize: Callable[[Any], Any] | None = None
     pii: bool = False
+    allow_empty: bool = False
+    schema: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -70,7 +78,18 @@ class Field:
     @property
     def json_type(self) -> str:
         """The JSON-schema type name of this field."""
-        return {str: "string", bool: "boolean", int: "integer", float: "number"}[self.type]
+        return {str: "string", bool: "boolean", int: "integer", float: "number", list: "array"}[
+            self.type
+        ]
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of this field as a tool argument."""
+        schema: dict[str, Any] = {"type": self.json_type}
+        if self.description:
+            schema["description"] = self.description
+        if self.schema is not None:
+            schema.update(self.schema)
+        return schema
 
     def clean(self, raw: object) -> Any:
         """Return the typed, normalised value or raise :class:`FieldError`."""
@@ -90,11 +109,19 @@ class Field:
             if not isinstance(raw, str):
                 raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
             text = raw.strip()
-            if not text:
+            if not text and not self.allow_empty:
                 raise FieldError(f"{self.name} must not be empty")
             if len(text) > MAX_TEXT_LENGTH:
                 raise FieldError(f"{self.name} is too long ({len(text)} characters)")
             return text
+        if self.type is list:
+            if isinstance(raw, str):  # one item said as text
+                raw = [raw]
+            if not isinstance(raw, list | tuple):
+                raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            if len(raw) > MAX_LIST_LENGTH:
+                raise FieldError(f"{self.name} is too long ({len(raw)} items)")
+            return list(raw)
         if self.type is bool:
             if isinstance(raw, bool):
                 return raw

@@ -89,6 +89,7 @@ class FlowModel:
         self.user_turn = 0
         self.readback_turn: dict[str, int] = {}
         self.reprompts: dict[str, int] = {}
+        self.keys: dict[str, list[str]] = {}
         self.modality = "text"
         self.closed = False
         self.failed_task: str | None = None
@@ -105,6 +106,7 @@ class FlowModel:
             self.plan,
             dict(self.readback_turn),
             dict(self.reprompts),
+            {k: list(v) for k, v in self.keys.items()},
             self.closed,
             self.failed_task,
         )
@@ -119,6 +121,7 @@ class FlowModel:
             self.plan,
             self.readback_turn,
             self.reprompts,
+            self.keys,
             self.closed,
             self.failed_task,
         ) = saved
@@ -141,6 +144,20 @@ class FlowModel:
         """
         return self.readback_turn.get(task_id, self.user_turn) < self.user_turn
 
+    def repetition_matches(self, task_id: str, repeated: Mapping[str, Any] | None) -> bool:
+        """The value the user repeated is the value stored (confirmation by repetition)."""
+        have = self.values[task_id]
+        return bool(repeated) and all(have.get(k) == v for k, v in (repeated or {}).items())
+
+    def is_stop_key(self, task_id: str, digit: str) -> bool:
+        keypad = self.tasks[task_id].keypad
+        return keypad is not None and digit == keypad.stop_key
+
+    def key_completes(self, task_id: str, digit: str) -> bool:
+        """This key is the last one the keypad entry needs."""
+        keypad = self.tasks[task_id].keypad
+        return keypad is not None and len(self.keys.get(task_id, ())) + 1 == keypad.num_digits
+
     def reprompts_left(self, task_id: str) -> bool:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
@@ -154,6 +171,28 @@ class FlowModel:
     def store(self, task_id: str, values: Mapping[str, Any] | None) -> None:
         if values:
             self.values[task_id].update(values)
+        if self.keys.pop(task_id, None) is not None:  # spoken input replaces partial keys
+            self.signals.append(("cancel_timer", f"{task_id}.keys"))
+
+    def press_key(self, task_id: str, digit: str) -> None:
+        self.keys.setdefault(task_id, []).append(digit)
+
+    def arm_keys_timer(self, task_id: str) -> None:
+        keypad = self.tasks[task_id].keypad
+        assert keypad is not None
+        self.signals.append(("start_timer", f"{task_id}.keys", keypad.timeout))
+
+    def take_keys(self, task_id: str) -> None:
+        keypad = self.tasks[task_id].keypad
+        assert keypad is not None
+        self.values[task_id][keypad.field] = " ".join(self.keys.pop(task_id, []))
+        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+
+    def reject_keys(self, task_id: str) -> None:
+        """Too few keys (stop key or pause): drop them and ask again."""
+        got = len(self.keys.pop(task_id, []))
+        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+        self.signals.append(("keys_short", task_id, got))
 
     def count_reprompt(self, task_id: str) -> None:
         self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
@@ -168,6 +207,7 @@ class FlowModel:
             self.values[task_id] = {}
             self.readback_turn.pop(task_id, None)
             self.reprompts.pop(task_id, None)
+            self.keys.pop(task_id, None)
         if task_id in self.interrupted:
             self.interrupted.remove(task_id)
         if task_id not in self.visited:

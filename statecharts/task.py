@@ -33,6 +33,8 @@ from .fields import Field
 
 __all__ = [
     "COMPLETE",
+    "KEY",
+    "KEYS_TIMEOUT",
     "CONFIRM",
     "CORRECT",
     "DECLINE",
@@ -40,6 +42,7 @@ __all__ = [
     "TIMEOUT",
     "UPDATE",
     "Confirmation",
+    "Keypad",
     "TaskSpec",
     "Tool",
     "declarative_task",
@@ -54,6 +57,8 @@ DECLINE = "decline"
 FAIL = "fail"
 TIMEOUT = "timeout"
 COMPLETE = "complete"
+KEY = "dtmf"
+KEYS_TIMEOUT = "keys_timeout"
 
 
 class Confirmation(enum.Enum):
@@ -95,6 +100,27 @@ class Tool:
             raise ValueError(f"tool name {self.name!r} must be an identifier")
 
 
+@attrs.frozen
+class Keypad:
+    """Keypad (DTMF) entry for a task: tones fill ``field`` with ``num_digits`` keys.
+
+    Collection ends when ``num_digits`` keys arrived, at ``stop_key``, or
+    ``timeout`` seconds after the last key; too few keys re-prompt. The
+    value stored is the keys joined by single spaces ("4 1 5").
+    """
+
+    num_digits: int
+    field: str
+    stop_key: str | None = "#"
+    timeout: float = 4.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.num_digits <= 0:
+            raise ValueError("num_digits must be greater than 0")
+        if self.timeout <= 0:
+            raise ValueError("the keypad timeout must be positive")
+
+
 @attrs.frozen(eq=False)
 class TaskSpec:
     """Everything the chart builder and runtime need to know about one task."""
@@ -111,6 +137,9 @@ class TaskSpec:
     no_input_timeout: float | None = None
     max_reprompts: int = 2
     subject: str = ""
+    validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    readback: Callable[[Mapping[str, Any]], str] | None = None
+    keypad: Keypad | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -125,7 +154,7 @@ class TaskSpec:
             raise ValueError(f"task {self.id!r} has duplicate tool names: {tool_names}")
         known = set(names)
         for tool in self.tools:
-            if tool.event == UPDATE:
+            if tool.event in (UPDATE, CONFIRM):
                 unknown = set(tool.arguments.values()) - known
                 if unknown:
                     raise ValueError(
@@ -134,6 +163,13 @@ class TaskSpec:
                     )
         if self.no_input_timeout is not None and self.no_input_timeout <= 0:
             raise ValueError("no_input_timeout must be positive")
+        if self.keypad is not None and self.keypad.field not in known:
+            raise ValueError(f"keypad field {self.keypad.field!r} is not a field of {self.id!r}")
+
+    @cached_property
+    def confirms_by_repetition(self) -> bool:
+        """A confirm tool takes the value again; the repeat must match what was stored."""
+        return any(t.event == CONFIRM and t.arguments for t in self.tools)
 
     @cached_property
     def field_map(self) -> dict[str, Field]:
@@ -205,12 +241,22 @@ def declarative_task(
     no_input_timeout: float | None = None,
     max_reprompts: int = 2,
     subject: str = "",
+    validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    readback: Callable[[Mapping[str, Any]], str] | None = None,
+    keypad: Keypad | None = None,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
     Without ``tools``, the task offers ``update_<id>`` (every field),
     ``confirm_<id>``, ``correct_<id>`` and ``decline_<id>``; the confirmation
     tools are dropped when ``confirmation`` is ``NEVER``.
+
+    ``validate`` checks the values of an update together with those already
+    collected (a date from year, month and day) and returns the values to
+    store, or raises ``ValueError`` with a reason for the model. ``readback``
+    words the read-back instruction from the collected values. A confirm
+    tool with arguments confirms by repetition: the repeated value must match
+    the stored one. ``keypad`` takes the value from DTMF tones.
     """
     fields = tuple(fields)
     label = subject or id.replace("_", " ")
@@ -233,6 +279,9 @@ def declarative_task(
         no_input_timeout=no_input_timeout,
         max_reprompts=max_reprompts,
         subject=subject,
+        validate=validate,
+        readback=readback,
+        keypad=keypad,
     )
 
 
