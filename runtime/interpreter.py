@@ -371,9 +371,7 @@ class Interpreter:
                     checked = spec.validate({**have, **values})
                 except (ValueError, TypeError) as exc:
                     return Rejected("invalid_argument", str(exc), event.name)
-                values = {
-                    k: v for k, v in checked.items() if k in values or have.get(k, v) != v
-                }
+                values = {k: v for k, v in checked.items() if k in values or have.get(k, v) != v}
             return UPDATE, {"values": values}
         if tool.event == DECLINE:
             reason = args.get("reason")

@@ -33,12 +33,12 @@ from .fields import Field
 
 __all__ = [
     "COMPLETE",
-    "KEY",
-    "KEYS_TIMEOUT",
     "CONFIRM",
     "CORRECT",
     "DECLINE",
     "FAIL",
+    "KEY",
+    "KEYS_TIMEOUT",
     "TIMEOUT",
     "UPDATE",
     "Confirmation",
