@@ -132,7 +132,7 @@ def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Trans
             StateDef(_sid(t, FAILED_STATE), t, "final"),
         ]
         collected = "all_fields_collected"
-        confirmed = ("value_unchanged_since_readback",)
+        confirmed: tuple[str, ...] = ("value_unchanged_since_readback",)
         if spec.confirms_by_repetition:
             confirmed += ("repetition_matches",)
         rows += [
