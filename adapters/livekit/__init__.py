@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from .chart_task import ChartTask
     from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
+    from .prebuilt import (
+        GetAddressResult,
+        GetAddressTask,
+        GetDOBResult,
+        GetDOBTask,
+        GetEmailResult,
+        GetEmailTask,
+        GetNameResult,
+        GetNameTask,
+        GetPhoneNumberResult,
+        GetPhoneNumberTask,
+    )
     from .task import AgentTask, task_spec
 
 _WHERE = {
@@ -38,6 +50,16 @@ _WHERE = {
     "TaskCompletedEvent": ".group",
     "TaskGroup": ".group",
     "TaskGroupResult": ".group",
+    "GetAddressResult": ".prebuilt",
+    "GetAddressTask": ".prebuilt",
+    "GetDOBResult": ".prebuilt",
+    "GetDOBTask": ".prebuilt",
+    "GetEmailResult": ".prebuilt",
+    "GetEmailTask": ".prebuilt",
+    "GetNameResult": ".prebuilt",
+    "GetNameTask": ".prebuilt",
+    "GetPhoneNumberResult": ".prebuilt",
+    "GetPhoneNumberTask": ".prebuilt",
     "RunContext": "livekit.agents",
     "function_tool": "livekit.agents",
 }
@@ -46,6 +68,16 @@ __all__ = [
     "AgentTask",
     "ChartTask",
     "DeclinedError",
+    "GetAddressResult",
+    "GetAddressTask",
+    "GetDOBResult",
+    "GetDOBTask",
+    "GetEmailResult",
+    "GetEmailTask",
+    "GetNameResult",
+    "GetNameTask",
+    "GetPhoneNumberResult",
+    "GetPhoneNumberTask",
     "NoInputError",
     "RunContext",
     "SessionClosedError",

@@ -20,11 +20,12 @@ A spec from :func:`~taskchart.statecharts.declarative_task` needs no
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterable, Iterable, Sequence
+from typing import Any, Literal, TypeVar
 
 from livekit.agents import Agent, ModelSettings, RunContext, llm
-from livekit.agents.llm import ToolError, function_tool
+from livekit.agents.llm import ToolError, ToolFlag, function_tool
+from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
 from taskchart.runtime import (
     Complete,
@@ -60,28 +61,41 @@ class _Turn:
 
 
 class ChartTask(AgentTask[T]):
-    """Run ``spec`` as a LiveKit ``AgentTask``; the result is the spec's result."""
+    """Run ``spec`` as a LiveKit ``AgentTask``; the result is the spec's result.
+
+    ``instructions`` (a string or LiveKit ``Instructions`` with audio and text
+    variants) default to the spec's; ``extra_instructions`` are appended;
+    ``tools`` are offered beside the chart's. ``modality`` fixes the input
+    modality before the first user turn; by default it is the modality of
+    the turn that started the task (or audio when the session has audio
+    input). Tools named in ``ignore_on_enter`` are not offered to the reply
+    the task starts with (LiveKit's ``ToolFlag.IGNORE_ON_ENTER``).
+    """
 
     def __init__(
         self,
         spec: TaskSpec,
         *,
-        instructions: str | None = None,
+        instructions: str | Instructions | None = None,
         extra_instructions: str = "",
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
-        tools: Sequence[llm.Tool] | None = None,
-        modality: str = "text",
+        tools: Sequence[llm.Tool | llm.Toolset] | None = None,
+        modality: str | None = None,
+        ignore_on_enter: Iterable[str] = (),
         **agent_kwargs: Any,
     ) -> None:
         if spec.kind != "declarative":
             raise ValueError("ChartTask runs declarative specs; subclass AgentTask instead")
         self.spec = spec
         self.chart = compile_chart(spec)
-        self.flow = Interpreter(self.chart, modality=modality)
+        self.flow = Interpreter(self.chart, modality=modality or "text")
+        self._modality_given = modality is not None
+        self._origin_modality = _awaiting_turn_modality()
         self._chart_tools = {t.name for t in spec.tools}
-        text = instructions if instructions is not None else spec.instructions
+        self._ignore_on_enter = frozenset(ignore_on_enter)
+        text: str | Instructions = instructions if instructions is not None else spec.instructions
         if extra_instructions:
-            text = f"{text}\n{extra_instructions}".strip()
+            text = _append(text, extra_instructions)
         super().__init__(
             instructions=text or f"Collect the user's {spec.label}.",
             chat_ctx=chat_ctx,
@@ -105,15 +119,31 @@ class ChartTask(AgentTask[T]):
         self._resumed = True
 
     async def on_enter(self) -> None:
+        if not self._modality_given:
+            self.flow.model.modality = self._session_modality()
         if self._resumed:
             text = self._resume_instructions()
         else:
             effects = self.flow.start()
             text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
+        modality: Literal["audio", "text"] = (
+            "audio" if self.flow.model.modality == "audio" else "text"
+        )
+        # the reply carries the call's modality, so a value the model takes from
+        # earlier in a voice call is read back and confirmed like a spoken one
         if text:
-            self.session.generate_reply(instructions=text)
+            self.session.generate_reply(instructions=text, input_modality=modality)
         else:
-            self.session.generate_reply()
+            self.session.generate_reply(input_modality=modality)
+
+    def _session_modality(self) -> str:
+        """The modality of the turn that started this task, else of the session's input."""
+        if self._origin_modality is not None:
+            return self._origin_modality
+        speech = self.session.current_speech
+        if speech is not None:
+            return speech.input_details.modality
+        return "audio" if self.session.input.audio is not None else "text"
 
     async def llm_node(
         self,
@@ -160,10 +190,11 @@ class ChartTask(AgentTask[T]):
         properties: dict[str, Any] = {}
         for arg, target in spec_tool.arguments.items():
             field = self.spec.field_map.get(target)
-            properties[arg] = {
-                "type": field.json_type if field is not None else "string",
-                "description": (field.description if field is not None else "") or target,
-            }
+            if field is not None:
+                properties[arg] = field.json_schema()
+                properties[arg].setdefault("description", target)
+            else:
+                properties[arg] = {"type": "string", "description": _ARG_WORDS.get(arg, target)}
         schema = {
             "name": name,
             "description": spec_tool.description or name.replace("_", " "),
@@ -178,7 +209,8 @@ class ChartTask(AgentTask[T]):
         async def invoke(raw_arguments: dict[str, Any], context: RunContext[Any]) -> str | None:
             return await task._call(name, raw_arguments, context)
 
-        return function_tool(invoke, raw_schema=schema)
+        flags = ToolFlag.IGNORE_ON_ENTER if name in self._ignore_on_enter else ToolFlag.NONE
+        return function_tool(invoke, raw_schema=schema, flags=flags)
 
     async def _call(self, name: str, arguments: Any, context: RunContext[Any]) -> str | None:
         modality = context.speech_handle.input_details.modality
@@ -222,7 +254,7 @@ class ChartTask(AgentTask[T]):
                 return True
             if isinstance(effect, Fail):
                 if not self.done():
-                    self.complete(livekit_error(effect.error))
+                    self.complete(livekit_error(effect.error, self.spec.label))
                 return True
         return False
 
@@ -234,6 +266,31 @@ class ChartTask(AgentTask[T]):
         for message in users[self._user_messages_seen :]:
             self.flow.handle(UserSpoke(message.text_content or "", self.flow.model.modality))
         self._user_messages_seen = len(users)
+
+
+def _awaiting_turn_modality() -> str | None:
+    """The input modality of the turn whose tool is creating this task, if any."""
+    try:
+        from livekit.agents.voice.agent_activity import _SpeechHandleContextVar
+    except ImportError:  # pragma: no cover - a LiveKit without it: fall back to the session
+        return None
+    handle = _SpeechHandleContextVar.get(None)
+    return None if handle is None else str(handle.input_details.modality)
+
+
+_ARG_WORDS = {"reason": "A short explanation of why the user declined"}
+
+
+def _append(instructions: str | Instructions, extra: str) -> str | Instructions:
+    """``instructions`` with ``extra`` appended (to both modalities of an ``Instructions``)."""
+    if isinstance(instructions, Instructions):
+        return Instructions(
+            f"{instructions.common}\n{extra}".strip(),
+            audio=instructions.audio,
+            text=instructions.text,
+            dynamic=instructions.dynamic,
+        )
+    return f"{instructions}\n{extra}".strip()
 
 
 def _name(tool: llm.Tool) -> str:

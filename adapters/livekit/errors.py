@@ -22,8 +22,8 @@ __all__ = [
 class TaskFailedError(ToolError):
     """A task ended without a result; ``failure`` says why."""
 
-    def __init__(self, failure: Exception) -> None:
-        super().__init__(str(failure))
+    def __init__(self, failure: Exception, message: str | None = None) -> None:
+        super().__init__(message or str(failure))
         self.failure = failure
 
 
@@ -39,8 +39,14 @@ class SessionClosedError(TaskFailedError):
     """The session closed before the task or group finished."""
 
 
-def livekit_error(error: Exception) -> Exception:
-    """The exception to hand to awaiting LiveKit code for a chart failure."""
+def livekit_error(error: Exception, label: str | None = None) -> Exception:
+    """The exception to hand to awaiting LiveKit code for a chart failure.
+
+    With the task's ``label`` a decline reads as LiveKit's prebuilt tasks
+    word it: "couldn't get the email address: <reason>".
+    """
+    if label and isinstance(error, Declined):
+        return DeclinedError(error, f"couldn't get the {label}: {error.message}")
     for kind, wrapper in (
         (Declined, DeclinedError),
         (NoInput, NoInputError),

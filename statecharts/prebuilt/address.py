@@ -1,0 +1,285 @@
+"""``GetAddressTask``'s chart: an international mailing address as one formatted string.
+
+Spoken forms are normalised ("one two three main street" -> "123 main street",
+"apartment four b" -> "apartment 4B"); the country is resolved with pycountry
+(names, official names, two- and three-letter codes, common aliases); where a
+country's postal code format is known, the code must be present and match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pycountry
+from taskchart.statecharts.fields import Field
+from taskchart.statecharts.spoken import strip_filler
+from taskchart.statecharts.task import TaskSpec, declarative_task
+from text_to_num import alpha2digit  # type: ignore[import-untyped,unused-ignore]
+
+from .common import confirm_tool, decline_tool, policy, update_tool
+
+__all__ = [
+    "AUDIO",
+    "BASE",
+    "TEXT",
+    "GetAddressResult",
+    "address_spec",
+    "format_address",
+    "normalize_country",
+    "spoken_address_part",
+]
+
+
+@dataclass
+class GetAddressResult:
+    address: str
+
+
+_ALIASES = {
+    "america": "US",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "united states of america": "US",
+    "the united states": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "the netherlands": "NL",
+    "holland": "NL",
+    "deutschland": "DE",
+    "south korea": "KR",
+    "korea": "KR",
+    "russia": "RU",
+    "vietnam": "VN",
+    "ivory coast": "CI",
+    "czech republic": "CZ",
+    "espana": "ES",
+    "españa": "ES",
+}
+
+#: Postal code formats where a code is required (ISO alpha-2 -> pattern, words for the model).
+POSTAL_CODES: dict[str, tuple[str, str]] = {
+    "US": (r"\b\d{5}(?:-\d{4})?\b", "a 5-digit ZIP code"),
+    "CA": (r"\b[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d\b", "a postal code like K1A 0B1"),
+    "GB": (r"\b[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\b", "a postcode like SW1A 1AA"),
+    "DE": (r"\b\d{5}\b", "a 5-digit postal code"),
+    "FR": (r"\b\d{5}\b", "a 5-digit postal code"),
+    "ES": (r"\b\d{5}\b", "a 5-digit postal code"),
+    "IT": (r"\b\d{5}\b", "a 5-digit postal code"),
+    "NL": (r"\b\d{4} ?[A-Za-z]{2}\b", "a postal code like 1012 AB"),
+    "AU": (r"\b\d{4}\b", "a 4-digit postcode"),
+    "IN": (r"\b\d{3} ?\d{3}\b", "a 6-digit PIN code"),
+    "CN": (r"\b\d{6}\b", "a 6-digit postal code"),
+    "JP": (r"\b\d{3}-?\d{4}\b", "a postal code like 100-0001"),
+    "BR": (r"\b\d{5}-?\d{3}\b", "a CEP like 01310-100"),
+}
+
+
+def normalize_country(text: str) -> str:
+    """The country's common English name, from a name, an official name, a code or an alias.
+
+    >>> normalize_country("usa"), normalize_country("Deutschland"), normalize_country("FR")
+    ('United States', 'Germany', 'France')
+    """
+    key = " ".join(strip_filler(text).split()).casefold()
+    code = _ALIASES.get(key)
+    try:
+        country = pycountry.countries.lookup(code or key)
+    except LookupError:
+        raise ValueError(
+            f"{text!r} is not a country I know; ask the user for the country's full name."
+        ) from None
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+def _alpha2(country_name: str) -> str | None:
+    try:
+        return str(pycountry.countries.lookup(country_name).alpha_2)
+    except LookupError:
+        return None
+
+
+_NUMBER_RUN = re.compile(r"^(\d+)((?:\s+\d+)+)\b")
+_NUMBER_LETTER = re.compile(r"\b(\d+)\s+([A-Za-z])\b(?!')")
+
+
+def spoken_address_part(text: str, threshold: int = 3) -> str:
+    """Spoken numbers to digits; a leading run of numbers is one house number.
+
+    >>> spoken_address_part("one two three main street")
+    '123 main street'
+    >>> spoken_address_part("four fifty South Main St")
+    '450 South Main St'
+    >>> spoken_address_part("apartment four b")
+    'apartment 4B'
+    """
+    text = " ".join(strip_filler(text).split())
+    if not text:
+        raise ValueError("must not be empty")
+    text = str(alpha2digit(text, "en", threshold=threshold))
+    text = _NUMBER_RUN.sub(lambda m: m.group(1) + "".join(m.group(2).split()), text)
+    return _NUMBER_LETTER.sub(lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def _unit(text: str) -> str:
+    return spoken_address_part(text, threshold=0) if text.strip() else ""  # "floor two"
+
+
+def _postal(text: str) -> str:
+    return " ".join(str(alpha2digit(text, "en")).split()).upper() if text.strip() else ""
+
+
+def check_address(values: dict[str, Any]) -> dict[str, Any]:
+    """Required parts per country, where the country's postal format is known."""
+    country = values.get("country")
+    code = _alpha2(country) if country else None
+    known = POSTAL_CODES.get(code or "")
+    if known is not None and values.get("locality"):
+        pattern, words = known
+        where = f"{values.get('locality', '')} {values.get('postal_code', '')}"
+        if not re.search(pattern, where):
+            raise ValueError(
+                f"An address in {country} needs {words}; ask the user for it and pass it "
+                "in postal_code (or in locality)."
+            )
+    return values
+
+
+def format_address(values: Mapping[str, Any]) -> str:
+    """The parts in order, comma separated, empty parts left out.
+
+    >>> format_address({"street_address": "450 South Main St", "unit_number": "",
+    ...                 "locality": "Salt Lake City UT", "postal_code": "84101",
+    ...                 "country": "United States"})
+    '450 South Main St, Salt Lake City UT 84101, United States'
+    """
+    locality = " ".join(
+        p for p in (values.get("locality"), values.get("region"), values.get("postal_code")) if p
+    )
+    parts = (
+        values.get("street_address"),
+        values.get("unit_number"),
+        locality,
+        values.get("country"),
+    )
+    return ", ".join(p for p in parts if p)
+
+
+def _result(**values: Any) -> GetAddressResult:
+    return GetAddressResult(address=format_address(values))
+
+
+def _readback(values: Mapping[str, Any]) -> str:
+    return (
+        f"The address has been updated to {format_address(values)}\n"
+        "Repeat the address back to the user, reading postal codes digit by digit.\n"
+        "Prompt the user for confirmation, do not call `confirm_address` directly."
+    )
+
+
+BASE = """\
+You are only a single step in a broader system, responsible solely for capturing an address.
+You will be handling addresses from any country.
+Call `update_address` at the first opportunity whenever you form a new hypothesis about the address (before asking any questions or providing any answers).
+Don't invent new addresses, stick strictly to what the user said.
+If the address is unclear or invalid, or it takes too much back-and-forth, prompt for it in parts in this order: street address, unit number if applicable, locality, and country.
+If the user will not give an address, call `decline_address_capture`.
+Ignore unrelated input. Do not generate markdown, greetings, or unnecessary commentary.
+"""
+
+AUDIO = """\
+Handle input as noisy voice transcription; spoken numbers ('one two three main street') are normalised for you.
+Read postal codes back digit by digit. Call `confirm_address` only after the user said the address you read back is correct.
+"""
+
+TEXT = """\
+Handle input as typed text. If the address looks almost correct but misses a part (country or postal code), ask for it.
+"""
+
+
+@cache
+def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
+    """The address task."""
+    return declarative_task(
+        "address",
+        _result,
+        subject="address",
+        description="Collects the user's mailing address",
+        fields=[
+            Field(
+                "street_address",
+                description="Dependent on country, may include fields like house number, "
+                "street name, block, or district",
+                normalize=spoken_address_part,
+                pii=True,
+            ),
+            Field(
+                "unit_number",
+                description="The unit number, for example Floor 1 or Apartment 12. "
+                "If there is no unit number, return ''",
+                required=False,
+                allow_empty=True,
+                normalize=_unit,
+                pii=True,
+            ),
+            Field(
+                "locality",
+                description="Dependent on country, may include fields like city, zip code, "
+                "or province",
+                normalize=spoken_address_part,
+                pii=True,
+            ),
+            Field(
+                "region",
+                description="The state, province or region, if the country uses one",
+                required=False,
+                allow_empty=True,
+            ),
+            Field(
+                "postal_code",
+                description="The postal or ZIP code, if not already in locality",
+                required=False,
+                allow_empty=True,
+                normalize=_postal,
+                pii=True,
+            ),
+            Field(
+                "country",
+                description="The country the user lives in spelled out fully",
+                normalize=normalize_country,
+            ),
+        ],
+        confirmation=policy(require_confirmation),
+        instructions="Ask the user for their address.",
+        tools=[
+            update_tool(
+                "update_address",
+                "Update the address provided by the user.",
+                {
+                    "street_address": "street_address",
+                    "unit_number": "unit_number",
+                    "locality": "locality",
+                    "country": "country",
+                    "region": "region",
+                    "postal_code": "postal_code",
+                },
+                "street_address",
+                "locality",
+                "country",
+            ),
+            confirm_tool("confirm_address", "Call after the user confirms the address is correct."),
+            decline_tool("decline_address_capture", "an address"),
+        ],
+        validate=check_address,
+        readback=_readback,
+    )

@@ -1,0 +1,162 @@
+"""``GetDtmfTask``'s chart: digits from keypad tones or spoken, a stop key, an inter-key timer.
+
+Tones fill a key buffer (``dtmf`` events); the entry ends when ``num_digits``
+keys arrived, at the stop key, or ``timeout`` seconds after the last key. Too
+few keys re-prompt instead of failing. Spoken digits arrive through
+``record_inputs`` (normalised with text2num) and must have ``num_digits``
+keys too. With confirmation the digits are read back and ``confirm_inputs``
+must repeat them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from taskchart.statecharts.fields import Field
+from taskchart.statecharts.spoken import spoken_digits
+from taskchart.statecharts.task import Confirmation, Keypad, TaskSpec, declarative_task
+
+from .common import confirm_tool, decline_tool, update_tool
+
+__all__ = ["BASE", "DtmfEvent", "GetDtmfResult", "dtmf_spec", "keys_of"]
+
+
+class DtmfEvent(enum.StrEnum):
+    """A keypad key, as LiveKit names them."""
+
+    ONE = "1"
+    TWO = "2"
+    THREE = "3"
+    FOUR = "4"
+    FIVE = "5"
+    SIX = "6"
+    SEVEN = "7"
+    EIGHT = "8"
+    NINE = "9"
+    ZERO = "0"
+    STAR = "*"
+    POUND = "#"
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+KEYS = frozenset(e.value for e in DtmfEvent)
+
+
+@dataclass
+class GetDtmfResult:
+    user_input: str
+
+
+def keys_of(items: list[Any], num_digits: int, stop_key: str | None = "#") -> str:
+    """Keys from tool input (keys, digit strings or spoken words), joined by single spaces.
+
+    >>> keys_of(["four one five", "5", "five", "five", "oh", "one", "9", "9"], 10)
+    '4 1 5 5 5 5 0 1 9 9'
+    """
+    keys: list[str] = []
+    for item in items:
+        value = item.value if isinstance(item, DtmfEvent) else item
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"inputs must be keys or digits, got {value!r}")
+        text = value.strip()
+        if text.upper() in KEYS:
+            keys.append(text.upper())
+            continue
+        compact = text.replace(" ", "").replace("-", "")
+        chunk = compact if compact and all(c in KEYS for c in compact) else spoken_digits(text)
+        keys.extend(chunk)
+    while keys and stop_key and keys[-1] == stop_key:
+        keys.pop()
+    if len(keys) != num_digits:
+        raise ValueError(
+            f"Expected {num_digits} digits, got {len(keys)}; ask the user for the full "
+            f"{num_digits} digits."
+        )
+    return " ".join(keys)
+
+
+def _normalizer(num_digits: int, stop_key: str | None) -> Callable[[list[Any]], str]:
+    return lambda items: keys_of(items, num_digits, stop_key)
+
+
+def _readback(values: Mapping[str, Any]) -> str:
+    digits = values.get("user_input", "")
+    return (
+        "User has entered the following digits:\n"
+        f"<dtmf_inputs>{digits}</dtmf_inputs>\n"
+        "Confirm them with the user by saying the digits one by one with space in between. "
+        "Once the user confirms, call `confirm_inputs` with the inputs."
+    )
+
+
+BASE = """\
+You are a single step in a broader system, responsible solely for gathering digits input from the user.
+The user either types the digits on the keypad (they are collected for you) or says them to you.
+"""
+
+RECORD = "If the user says the digits, call `record_inputs` with them."
+CONFIRM = (
+    "If the user says the digits, call `record_inputs` with them; read the digits back one by one "
+    "and, once the user confirmed, call `confirm_inputs` with the same inputs."
+)
+
+
+@cache
+def dtmf_spec(
+    num_digits: int,
+    ask_for_confirmation: bool = False,
+    dtmf_input_timeout: float = 4.0,
+    dtmf_stop_event: str | None = "#",
+) -> TaskSpec:
+    """The DTMF task for ``num_digits`` keys."""
+    keypad = Keypad(num_digits, "user_input", dtmf_stop_event, dtmf_input_timeout)
+    key_schema = {"items": {"type": "string", "enum": [e.value for e in DtmfEvent]}}
+    tools = [
+        update_tool(
+            "record_inputs",
+            "Record the collected digit inputs without additional confirmation. Call this tool "
+            "as soon as a valid sequence of digits has been provided by the user (spoken).",
+            {"inputs": "user_input"},
+            "inputs",
+        )
+    ]
+    if ask_for_confirmation:
+        tools.append(
+            confirm_tool(
+                "confirm_inputs",
+                "Finalize the collected digit inputs after explicit user confirmation. Use this "
+                "ONLY after the user confirmed the digits you read out one by one.",
+                {"inputs": "user_input"},
+            )
+        )
+    tools.append(decline_tool("decline_dtmf_capture", "the digits"))
+    return declarative_task(
+        "dtmf_inputs",
+        GetDtmfResult,
+        subject="digits",
+        description=f"Collects {num_digits} digits from the keypad or spoken",
+        fields=[
+            Field(
+                "user_input",
+                list,
+                description="The digits the user gave, one key per item",
+                normalize=_normalizer(num_digits, dtmf_stop_event),
+                pii=True,
+                schema=key_schema,
+            )
+        ],
+        confirmation=Confirmation.ALWAYS if ask_for_confirmation else Confirmation.NEVER,
+        instructions=f"Ask the user for {num_digits} digits; they can type or say them.",
+        tools=tools,
+        readback=_readback,
+        keypad=keypad,
+    )

@@ -1,0 +1,97 @@
+"""``GetEmailTask``'s chart: update, read back and confirm (audio), decline.
+
+The address is normalised from spoken forms ("john dot doe at gmail dot com",
+"underscore", "dash", spelled letters) and checked for syntax with
+email-validator (no network deliverability check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from taskchart.statecharts.fields import Field
+from taskchart.statecharts.spoken import normalize_spoken_email
+from taskchart.statecharts.task import TaskSpec, declarative_task
+
+from .common import confirm_tool, decline_tool, policy, update_tool
+
+__all__ = ["AUDIO", "BASE", "TEXT", "GetEmailResult", "email_spec"]
+
+
+@dataclass
+class GetEmailResult:
+    email_address: str
+
+
+BASE = """\
+You are only a single step in a broader system, responsible solely for capturing an email address.
+Call `update_email_address` at the first opportunity whenever you form a new hypothesis about the email (before asking any questions or providing any answers).
+Don't invent new email addresses, stick strictly to what the user said.
+If the email is unclear or invalid, or it takes too much back-and-forth, prompt for it in parts: first the part before the '@', then the domain.
+If the user will not give an email address, call `decline_email_capture`.
+Ignore unrelated input. Do not generate markdown, greetings, or unnecessary commentary.
+"""
+
+AUDIO = """\
+Handle input as noisy voice transcription. Users say emails aloud: pass what they said, \
+spoken forms like 'john dot doe at gmail dot com' or spelled letters are normalised for you.
+When the email is read back, the user must confirm it: call `confirm_email_address` only after they said it is correct.
+"""
+
+TEXT = """\
+Handle input as typed text. Expect users to type their email address directly.
+"""
+
+
+def _readback(spell: bool) -> Any:
+    def readback(values: Mapping[str, Any]) -> str:
+        email = values.get("email_address", "")
+        how = (
+            f"Repeat the email character by character: {' '.join(email)}"
+            if spell
+            else "Repeat the email back to the user."
+        )
+        return (
+            f"The email has been updated to {email}\n{how}\n"
+            "Prompt the user for confirmation, do not call `confirm_email_address` directly."
+        )
+
+    return readback
+
+
+@cache
+def email_spec(require_confirmation: bool | None = None, verify_spelling: bool = False) -> TaskSpec:
+    """The email task; ``verify_spelling`` confirms (spelled out) in every modality."""
+    return declarative_task(
+        "email",
+        GetEmailResult,
+        subject="email address",
+        description="Collects the user's email address",
+        fields=[
+            Field(
+                "email_address",
+                description="The email address provided by the user",
+                normalize=normalize_spoken_email,
+                pii=True,
+            )
+        ],
+        confirmation=policy(require_confirmation, always=verify_spelling),
+        instructions="Ask the user for their email address.",
+        tools=[
+            update_tool(
+                "update_email_address",
+                "Update the email address provided by the user.",
+                {"email": "email_address"},
+                "email",
+            ),
+            confirm_tool(
+                "confirm_email_address",
+                "Call after the user confirms the email address is correct.",
+            ),
+            decline_tool("decline_email_capture", "an email address"),
+        ],
+        readback=_readback(verify_spelling),
+    )

@@ -1,0 +1,127 @@
+"""``GetPhoneNumberTask``'s chart: a phone number, validated with phonenumbers, in E.164.
+
+Numbers without a leading ``+`` are read in ``region`` (an ISO country code,
+"US" by default); spoken digits ("four one five ...", "plus four four ...")
+are normalised first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import phonenumbers
+from taskchart.statecharts.fields import Field
+from taskchart.statecharts.spoken import spoken_digits
+from taskchart.statecharts.task import TaskSpec, declarative_task
+
+from .common import confirm_tool, decline_tool, policy, update_tool
+
+__all__ = ["AUDIO", "BASE", "TEXT", "GetPhoneNumberResult", "e164", "phone_spec"]
+
+
+@dataclass
+class GetPhoneNumberResult:
+    phone_number: str
+
+
+_PUNCTUATION = re.compile(r"[\s\-().,/]+")
+_PLUS = re.compile(r"^\s*(?:\+|plus\b)", re.IGNORECASE)
+
+
+def e164(text: str, region: str = "US") -> str:
+    """The number in E.164 form, or ``ValueError`` saying what is wrong.
+
+    >>> e164("(415) 555-0132"), e164("plus four four two zero seven nine four six zero nine five eight")
+    ('+14155550132', '+442079460958')
+    """
+    if len(text) > 100:
+        raise ValueError("that is too long for a phone number")
+    plus = bool(_PLUS.match(text))
+    body = _PLUS.sub("", text, count=1)
+    digits = _PUNCTUATION.sub("", body)
+    if not digits.isdigit():
+        digits = spoken_digits(body)
+    if not digits.isdigit():
+        raise ValueError(f"{text!r} is not a phone number; pass the digits only")
+    try:
+        number = phonenumbers.parse(("+" if plus else "") + digits, None if plus else region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{text!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(number):
+        where = "" if plus else f" in region {region} (give the country code with + otherwise)"
+        raise ValueError(f"{text!r} is not a valid phone number{where}; ask the user to repeat it")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _normalizer(region: str) -> Callable[[str], str]:
+    return lambda text: e164(text, region)
+
+
+def _readback(values: Mapping[str, Any]) -> str:
+    number = values.get("phone_number", "")
+    return (
+        f"The phone number has been updated to {number}\n"
+        "Read the number back to the user in groups of digits, never as one block.\n"
+        "Prompt the user for confirmation, do not call `confirm_phone_number` directly."
+    )
+
+
+BASE = """\
+You are only a single step in a broader system, responsible solely for capturing a phone number.
+Call `update_phone_number` at the first opportunity whenever you form a new hypothesis about the phone number (before asking any questions or providing any answers).
+Don't invent phone numbers, stick strictly to what the user said.
+If the number is unclear or invalid, prompt for it in parts: first the area code, then the remaining digits.
+Never repeat the phone number back as a single block of digits. Read it back in groups.
+If the user will not give a phone number, call `decline_phone_number_capture`.
+Ignore unrelated input. Do not generate markdown, greetings, or unnecessary commentary.
+"""
+
+AUDIO = """\
+Handle input as noisy voice transcription; spoken digits ('five five five', 'oh', 'plus') are normalised for you.
+Call `confirm_phone_number` only after the user said the number you read back is correct.
+"""
+
+TEXT = """\
+Handle input as typed text. Expect users to type their phone number directly.
+"""
+
+
+@cache
+def phone_spec(require_confirmation: bool | None = None, region: str = "US") -> TaskSpec:
+    """The phone number task; numbers without ``+`` are read in ``region``."""
+    region = region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {region!r}")
+    return declarative_task(
+        "phone_number",
+        GetPhoneNumberResult,
+        subject="phone number",
+        description="Collects the user's phone number",
+        fields=[
+            Field(
+                "phone_number",
+                description="The phone number provided by the user, digits only with optional leading +",
+                normalize=_normalizer(region),
+                pii=True,
+            )
+        ],
+        confirmation=policy(require_confirmation),
+        instructions="Ask the user for their phone number.",
+        tools=[
+            update_tool(
+                "update_phone_number",
+                "Update the phone number provided by the user.",
+                {"phone_number": "phone_number"},
+                "phone_number",
+            ),
+            confirm_tool(
+                "confirm_phone_number", "Call after the user confirms the phone number is correct."
+            ),
+            decline_tool("decline_phone_number_capture", "a phone number"),
+        ],
+        readback=_readback,
+    )

@@ -1,0 +1,45 @@
+"""Run one prebuilt task in a real offline AgentSession, scripted per user line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from livekit.agents import Agent
+from livekit.agents.llm import ToolError
+from taskchart.adapters.livekit.testing import Request
+
+
+class Collector(Agent):
+    """An agent whose ``on_enter`` awaits one task and keeps its result or error."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        super().__init__(instructions="You help the caller.")
+        self.factory = factory
+        self.result: Any = None
+        self.error: ToolError | None = None
+
+    async def on_enter(self) -> None:
+        try:
+            self.result = await self.factory()
+        except ToolError as exc:
+            self.error = exc
+
+
+def by_user_line(plan: dict[str, Any], steps: int = 40) -> list[Any]:
+    """Answer each user line once with ``plan[line]`` (first request: key ``""``), else text."""
+    used: set[str] = set()
+
+    def step(request: Request) -> Any:
+        line = request.user_text or ""
+        if line in plan and line not in used and not request.is_summary:
+            used.add(line)
+            return plan[line]
+        return "Go on."
+
+    return [step] * steps
+
+
+def outputs(run: Any) -> dict[str, Any]:
+    """Tool outputs of one turn, by tool name (the last one wins)."""
+    return {e.item.name: e.item for e in run.events if e.type == "function_call_output"}
