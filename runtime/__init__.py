@@ -33,6 +33,7 @@ from .flow import AsyncFlow, FlowClosed
 from .interpreter import DEFAULT_REGRESS_TOOL, Interpreter
 from .outcome import Accepted, Outcome, Rejected, Step
 from .snapshots import SnapshotError, restore, snapshot
+from .timers import TimerSet
 
 __all__ = [
     "DEFAULT_REGRESS_TOOL",
@@ -65,6 +66,7 @@ __all__ = [
     "TaskReturned",
     "TaskStarted",
     "TimerFired",
+    "TimerSet",
     "ToolCalled",
     "UserSpoke",
     "event_from_json",

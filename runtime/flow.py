@@ -28,11 +28,12 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from .clock import Clock, LoopClock, TimerHandle
-from .effects import CancelTimer, Effect, StartTimer
+from .clock import Clock, LoopClock
+from .effects import Effect
 from .events import Event, TimerFired
 from .interpreter import Interpreter
 from .outcome import Outcome, Rejected
+from .timers import TimerSet
 
 __all__ = ["AsyncFlow", "FlowClosed"]
 
@@ -59,7 +60,7 @@ class AsyncFlow:
         self.on_effect = on_effect
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._timers: dict[str, TimerHandle] = {}
+        self._timers = TimerSet(self.clock, self._timer_fired)
         self._closed = False
 
     async def __aenter__(self) -> AsyncFlow:
@@ -99,9 +100,7 @@ class AsyncFlow:
         if self._closed:
             return
         self._closed = True
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
+        self._timers.close()
         if self._worker is not None:
             self._queue.put_nowait(None)
             await asyncio.shield(self._worker)
@@ -124,26 +123,13 @@ class AsyncFlow:
 
     def _perform(self, effects: Sequence[Effect]) -> None:
         for effect in effects:
-            if isinstance(effect, StartTimer):
-                self._start_timer(effect)
-            elif isinstance(effect, CancelTimer):
-                handle = self._timers.pop(effect.timer_id, None)
-                if handle is not None:
-                    handle.cancel()
+            self._timers.perform(effect)
             if self.on_effect is not None:
                 self.on_effect(effect)
 
-    def _start_timer(self, effect: StartTimer) -> None:
-        old = self._timers.pop(effect.timer_id, None)
-        if old is not None:
-            old.cancel()
-
-        def fire() -> None:
-            self._timers.pop(effect.timer_id, None)
-            if not self._closed:
-                self._queue.put_nowait(([TimerFired(effect.timer_id)], _orphan()))
-
-        self._timers[effect.timer_id] = self.clock.call_later(effect.seconds, fire)
+    def _timer_fired(self, timer_id: str) -> None:
+        if not self._closed:
+            self._queue.put_nowait(([TimerFired(timer_id)], _orphan()))
 
 
 def _orphan() -> asyncio.Future[list[Outcome]]:

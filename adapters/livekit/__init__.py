@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from livekit.agents import RunContext, function_tool
 
     from .chart_task import ChartTask
+    from .dtmf import DtmfEvent, GetDtmfResult, GetDtmfTask
     from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
     from .prebuilt import (
@@ -60,6 +61,9 @@ _WHERE = {
     "GetNameTask": ".prebuilt",
     "GetPhoneNumberResult": ".prebuilt",
     "GetPhoneNumberTask": ".prebuilt",
+    "DtmfEvent": ".dtmf",
+    "GetDtmfResult": ".dtmf",
+    "GetDtmfTask": ".dtmf",
     "RunContext": "livekit.agents",
     "function_tool": "livekit.agents",
 }
@@ -68,10 +72,13 @@ __all__ = [
     "AgentTask",
     "ChartTask",
     "DeclinedError",
+    "DtmfEvent",
     "GetAddressResult",
     "GetAddressTask",
     "GetDOBResult",
     "GetDOBTask",
+    "GetDtmfResult",
+    "GetDtmfTask",
     "GetEmailResult",
     "GetEmailTask",
     "GetNameResult",

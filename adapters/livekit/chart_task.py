@@ -28,13 +28,19 @@ from livekit.agents.llm import ToolError, ToolFlag, function_tool
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
 from taskchart.runtime import (
+    Accepted,
+    Clock,
     Complete,
     Effect,
+    Event,
     Fail,
     Instruct,
     Interpreter,
+    LoopClock,
     Outcome,
     Rejected,
+    TimerFired,
+    TimerSet,
     ToolCalled,
     UserSpoke,
     restore,
@@ -82,6 +88,7 @@ class ChartTask(AgentTask[T]):
         tools: Sequence[llm.Tool | llm.Toolset] | None = None,
         modality: str | None = None,
         ignore_on_enter: Iterable[str] = (),
+        clock: Clock | None = None,
         **agent_kwargs: Any,
     ) -> None:
         if spec.kind != "declarative":
@@ -93,6 +100,7 @@ class ChartTask(AgentTask[T]):
         self._origin_modality = _awaiting_turn_modality()
         self._chart_tools = {t.name for t in spec.tools}
         self._ignore_on_enter = frozenset(ignore_on_enter)
+        self._timers = TimerSet(clock or LoopClock(), self._timer_fired)
         text: str | Instructions = instructions if instructions is not None else spec.instructions
         if extra_instructions:
             text = _append(text, extra_instructions)
@@ -125,16 +133,40 @@ class ChartTask(AgentTask[T]):
             text = self._resume_instructions()
         else:
             effects = self.flow.start()
+            self._timers.perform_all(effects)
             text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
-        modality: Literal["audio", "text"] = (
-            "audio" if self.flow.model.modality == "audio" else "text"
-        )
+        modality = self._reply_modality
         # the reply carries the call's modality, so a value the model takes from
         # earlier in a voice call is read back and confirmed like a spoken one
         if text:
             self.session.generate_reply(instructions=text, input_modality=modality)
         else:
             self.session.generate_reply(input_modality=modality)
+
+    async def on_exit(self) -> None:
+        self._timers.close()
+
+    def feed(self, event: Event) -> Outcome:
+        """Send an event that is not a tool call (a tone, a timer) and act on its effects.
+
+        Instructions it yields become a reply; the end of the flow completes the task.
+        """
+        if self.done():
+            return Rejected("finished", "This task has already finished.")
+        outcome = self.flow.handle(event)
+        if isinstance(outcome, Accepted) and not self._perform(outcome.effects):
+            text = " ".join(e.instructions for e in outcome.effects if isinstance(e, Instruct))
+            if text:
+                self.session.interrupt()
+                self.session.generate_reply(instructions=text, input_modality=self._reply_modality)
+        return outcome
+
+    def _timer_fired(self, timer_id: str) -> None:
+        self.feed(TimerFired(timer_id))
+
+    @property
+    def _reply_modality(self) -> Literal["audio", "text"]:
+        return "audio" if self.flow.model.modality == "audio" else "text"
 
     def _session_modality(self) -> str:
         """The modality of the turn that started this task, else of the session's input."""
@@ -246,7 +278,8 @@ class ChartTask(AgentTask[T]):
             turn.results[cid].set_result(outcome)
 
     def _perform(self, effects: Sequence[Effect]) -> bool:
-        """Complete the LiveKit task on the flow's end; True when it ended."""
+        """Run timers; complete the LiveKit task on the flow's end (True when it ended)."""
+        self._timers.perform_all(effects)
         for effect in effects:
             if isinstance(effect, Complete):
                 if not self.done():
@@ -264,7 +297,11 @@ class ChartTask(AgentTask[T]):
             self._user_messages_seen = len(users)
             return
         for message in users[self._user_messages_seen :]:
-            self.flow.handle(UserSpoke(message.text_content or "", self.flow.model.modality))
+            outcome = self.flow.handle(
+                UserSpoke(message.text_content or "", self.flow.model.modality)
+            )
+            if isinstance(outcome, Accepted):
+                self._timers.perform_all(outcome.effects)
         self._user_messages_seen = len(users)
 
 

@@ -60,20 +60,18 @@ def keys_of(items: list[Any], num_digits: int, stop_key: str | None = "#") -> st
     >>> keys_of(["four one five", "5", "five", "five", "oh", "one", "9", "9"], 10)
     '4 1 5 5 5 5 0 1 9 9'
     """
-    keys: list[str] = []
+    words: list[str] = []
     for item in items:
         value = item.value if isinstance(item, DtmfEvent) else item
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             value = str(value)
         if not isinstance(value, str):
             raise ValueError(f"inputs must be keys or digits, got {value!r}")
-        text = value.strip()
-        if text.upper() in KEYS:
-            keys.append(text.upper())
-            continue
-        compact = text.replace(" ", "").replace("-", "")
-        chunk = compact if compact and all(c in KEYS for c in compact) else spoken_digits(text)
-        keys.extend(chunk)
+        words.append(value.strip())
+    text = " ".join(words)
+    compact = "".join(text.split()).replace("-", "").upper()
+    plain = bool(compact) and all(c in KEYS for c in compact)
+    keys = list(compact if plain else spoken_digits(text))
     while keys and stop_key and keys[-1] == stop_key:
         keys.pop()
     if len(keys) != num_digits:

@@ -1,0 +1,109 @@
+"""``GetDtmfTask``: digits from keypad tones (``sip_dtmf_received``) or spoken, as a chart.
+
+Same constructor, tools (``record_inputs``, ``confirm_inputs``) and result
+(``GetDtmfResult.user_input``, keys joined by spaces) as LiveKit's
+``beta.workflows.dtmf_inputs.GetDtmfTask``. Where LiveKit falls short this
+does better: spoken digits must have ``num_digits`` keys; too few keys at
+the stop key or after the inter-key pause re-prompt instead of failing;
+tones that arrive while a reply is being generated are kept; tones from a
+participant other than the caller are ignored; the caller can decline
+(``decline_dtmf_capture``); the inter-key timer runs on an injectable clock::
+
+    result = await GetDtmfTask(num_digits=10, ask_for_confirmation=True,
+                               chat_ctx=self.chat_ctx)
+    print(result.user_input)  # "4 1 5 5 5 5 0 1 9 9"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import get_job_context, llm
+from livekit.agents.llm.chat_context import ChatContext, Instructions
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents.utils import is_given
+from taskchart.runtime import Clock, DtmfReceived
+from taskchart.runtime.logs import get_logger
+from taskchart.statecharts.prebuilt import DtmfEvent, GetDtmfResult, dtmf
+
+from .chart_task import ChartTask
+
+__all__ = ["DtmfEvent", "GetDtmfResult", "GetDtmfTask"]
+
+_log = get_logger("taskchart.livekit.dtmf")
+
+
+class GetDtmfTask(ChartTask[GetDtmfResult]):
+    """Collect ``num_digits`` keypad digits; ``await`` gives :class:`GetDtmfResult`.
+
+    ``caller_identity`` names the participant whose tones count; by default
+    the session's linked participant, else the first participant that presses
+    a key. ``clock`` runs the inter-key timer (tests pass a ``SimulatedClock``).
+    """
+
+    def __init__(
+        self,
+        *,
+        num_digits: int,
+        ask_for_confirmation: bool = False,
+        dtmf_input_timeout: float = 4.0,
+        dtmf_stop_event: DtmfEvent = DtmfEvent.POUND,
+        chat_ctx: NotGivenOr[ChatContext] = NOT_GIVEN,
+        extra_instructions: NotGivenOr[str] = NOT_GIVEN,
+        tools: NotGivenOr[list[llm.Tool | llm.Toolset]] = NOT_GIVEN,
+        caller_identity: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if num_digits <= 0:
+            raise ValueError("num_digits must be greater than 0")
+        stop = DtmfEvent(dtmf_stop_event).value
+        spec = dtmf.dtmf_spec(num_digits, ask_for_confirmation, dtmf_input_timeout, stop)
+        how = dtmf.CONFIRM if ask_for_confirmation else dtmf.RECORD
+        super().__init__(
+            spec,
+            instructions=Instructions(f"{dtmf.BASE}{how}"),
+            extra_instructions=extra_instructions if is_given(extra_instructions) else "",
+            chat_ctx=chat_ctx,
+            tools=list(tools) if is_given(tools) else None,
+            ignore_on_enter=("decline_dtmf_capture",),
+            clock=clock,
+        )
+        self._caller = caller_identity
+        self._room: rtc.Room | None = None
+
+    async def on_enter(self) -> None:
+        try:
+            self._room = get_job_context().room
+        except RuntimeError:
+            _log.warning("no job context: keypad tones cannot reach GetDtmfTask")
+        else:
+            self._room.on("sip_dtmf_received", self._on_sip_dtmf_received)
+        await super().on_enter()
+
+    async def on_exit(self) -> None:
+        if self._room is not None:
+            self._room.off("sip_dtmf_received", self._on_sip_dtmf_received)
+            self._room = None
+        await super().on_exit()
+
+    def _on_sip_dtmf_received(self, ev: rtc.SipDTMF) -> None:
+        if not self._from_caller(ev.participant):
+            _log.info("dtmf_ignored", reason="not the caller")
+            return
+        outcome = self.feed(DtmfReceived(ev.digit))
+        if not outcome.ok:
+            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""))
+
+    def _from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
+        if participant is None:  # sent by a server SDK: no one to tell apart
+            return True
+        if self._caller is None:
+            linked = _linked_participant(self.session)
+            self._caller = linked.identity if linked is not None else participant.identity
+        return participant.identity == self._caller
+
+
+def _linked_participant(session: Any) -> rtc.RemoteParticipant | None:
+    room_io = getattr(session, "_room_io", None)
+    return getattr(room_io, "linked_participant", None) if room_io is not None else None

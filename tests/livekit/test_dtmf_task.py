@@ -1,0 +1,151 @@
+"""GetDtmfTask with real ``sip_dtmf_received`` room events on a simulated clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from livekit import rtc
+from livekit.rtc._proto import participant_pb2
+from taskchart.adapters.livekit import GetDtmfResult, GetDtmfTask
+from taskchart.adapters.livekit.testing import Call, OfflineSession, Request
+from taskchart.runtime import SimulatedClock
+
+from .prebuilt_helpers import Collector, by_user_line, outputs
+
+
+def participant(identity: str) -> rtc.RemoteParticipant:
+    info = participant_pb2.ParticipantInfo(identity=identity, sid=f"PA_{identity}")
+    return rtc.RemoteParticipant(participant_pb2.OwnedParticipant(info=info))
+
+
+def task(clock: SimulatedClock, **kwargs: Any) -> Collector:
+    return Collector(lambda: GetDtmfTask(clock=clock, **{"num_digits": 4, **kwargs}))
+
+
+async def test_tones_complete_the_task_at_the_last_digit() -> None:
+    clock = SimulatedClock()
+    agent = Collector(lambda: GetDtmfTask(num_digits=10, clock=clock))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("415555013")
+        assert agent.result is None
+        await offline.dtmf("2")
+        assert agent.result == GetDtmfResult("4 1 5 5 5 5 0 1 3 2")
+        assert clock.pending == 0  # no inter-key timer left behind
+
+
+async def test_confirmation_reads_the_digits_back_and_needs_a_repeat() -> None:
+    clock = SimulatedClock()
+    agent = task(clock, ask_for_confirmation=True)
+    plan = {
+        "yes that's right": Call("confirm_inputs", inputs=["1", "2", "3", "4"]),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        assert "confirm_inputs" not in offline.llm.requests[0].tools
+        await offline.dtmf("1234")
+        readback = offline.llm.requests[-1]
+        assert "<dtmf_inputs>1 2 3 4</dtmf_inputs>" in readback.instructions
+        assert "confirm_inputs" in readback.tools
+        assert agent.result is None
+        await offline.say("yes that's right", modality="audio")
+        assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_a_confirmation_with_other_digits_is_refused() -> None:
+    clock = SimulatedClock()
+    agent = task(clock, ask_for_confirmation=True)
+    plan = {"yes": Call("confirm_inputs", inputs=["1", "2", "3", "5"])}
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.dtmf("1234")
+        turn = await offline.say("yes", modality="audio")
+        assert "does not match" in outputs(turn)["confirm_inputs"].output
+        assert agent.result is None
+
+
+@pytest.mark.parametrize("end", ["stop key", "pause"])
+async def test_too_few_digits_reprompt_instead_of_failing(end: str) -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("12")
+        before = len(offline.llm.requests)
+        if end == "stop key":
+            await offline.dtmf("#")
+        else:
+            clock.advance(3.9)
+            await offline.settle()
+            assert len(offline.llm.requests) == before  # the pause is measured between tones
+            clock.advance(0.1)
+            await offline.settle()
+        assert "expected 4 digits, got 2" in offline.llm.requests[-1].instructions
+        assert agent.result is None and agent.error is None
+        await offline.dtmf("5678")
+        assert agent.result == GetDtmfResult("5 6 7 8")
+
+
+async def test_the_pause_restarts_with_every_tone() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        for key in "123":
+            await offline.dtmf(key)
+            clock.advance(3.0)  # 9 s in all, but never 4 s between tones
+            await offline.settle()
+        await offline.dtmf("4")
+        assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_tones_from_another_participant_are_ignored() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    caller, other = participant("caller"), participant("agent-transfer")
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("12", participant=caller)
+        await offline.dtmf("99", participant=other)
+        await offline.dtmf("34", participant=caller)
+        assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_tones_arriving_while_a_reply_is_generated_are_kept() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    room: list[rtc.Room] = []
+
+    def reply(request: Request) -> str:
+        if request.user_text == "hello":  # keys pressed while the model is still answering
+            for key in "12":
+                room[0].emit("sip_dtmf_received", rtc.SipDTMF(code=int(key), digit=key))
+        return "Please enter your code."
+
+    async with OfflineSession(agent=agent, llm=[reply] * 10) as offline:
+        room.append(offline.room)
+        await offline.say("hello")
+        await offline.dtmf("34")
+        assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_spoken_digits_are_normalised_and_must_be_complete() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    plan = {
+        "one two three": Call("record_inputs", inputs=["one two three"]),
+        "one two three oh": Call("record_inputs", inputs=["one", "two", "three", "oh"]),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        turn = await offline.say("one two three", modality="audio")
+        assert "Expected 4 digits, got 3" in outputs(turn)["record_inputs"].output
+        await offline.say("one two three oh", modality="audio")
+        assert agent.result == GetDtmfResult("1 2 3 0")
+
+
+async def test_tones_after_completion_change_nothing() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("12345#")
+        assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+def test_num_digits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="num_digits must be greater than 0"):
+        GetDtmfTask(num_digits=0)
