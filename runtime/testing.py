@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -60,6 +61,7 @@ from .effects import (
     TaskStarted,
 )
 from .events import (
+    DtmfReceived,
     Event,
     SessionClosed,
     TaskRaised,
@@ -88,6 +90,7 @@ __all__ = [
     "flow_state_machine",
     "invalid_calls",
     "invalid_values",
+    "repeated_arguments",
     "timer_firings",
     "tool_calls",
     "walks",
@@ -98,6 +101,8 @@ FlowInvariant = Callable[[Interpreter], None]
 ValueOverrides = Mapping[str, "st.SearchStrategy[Any]"]
 
 _FINALS = (FLOW_DONE, FLOW_FAILED)
+#: Keypad keys a caller can press.
+KEYPAD = tuple("0123456789*#")
 REJECT_CODES = frozenset(
     {"unknown_tool", "not_enabled", "invalid_argument", "guard_failed", "finished", "unexpected"}
 )
@@ -209,12 +214,23 @@ def arguments_for(
         optional = {a: field_values(fields[f], own) for a, f in tool.arguments.items()}
         required = {a: optional.pop(a) for a in tool.required if a in optional}
         return st.fixed_dictionaries(required, optional=optional).filter(bool)
+    if tool.event == CONFIRM and tool.arguments:  # a repetition, not necessarily matching
+        own = _overrides_for(spec, overrides)
+        return st.fixed_dictionaries(
+            {a: field_values(spec.field_map[f], own) for a, f in tool.arguments.items()}
+        )
     if tool.event == DECLINE:
         return st.fixed_dictionaries(
             {a: st.just("I'd rather not say") for a in tool.required},
             optional={a: st.just("no thanks") for a in tool.arguments if a not in tool.required},
         )
     return st.just({})
+
+
+def repeated_arguments(flow: Interpreter, spec: TaskSpec, tool: Tool) -> dict[str, Any]:
+    """A confirmation by repetition that repeats what the flow stored (the user got it right)."""
+    have = flow.model.values.get(spec.id, {})
+    return {arg: have[f] for arg, f in tool.arguments.items() if f in have}
 
 
 def _progress_weight(tool: Tool) -> int:
@@ -241,6 +257,8 @@ def enabled_calls(
         if tool is None:  # the regression tool
             ids = st.lists(st.sampled_from(targets), min_size=1, max_size=2, unique=True)
             return ids.map(lambda ids: ToolCalled(name, {"task_ids": ids}))
+        if tool.event == CONFIRM and tool.arguments:
+            return st.just(ToolCalled(name, repeated_arguments(flow, spec, tool)))
         return arguments_for(spec, tool, overrides).map(lambda a: ToolCalled(name, a))
 
     return st.sampled_from(names).flatmap(call)
@@ -333,8 +351,11 @@ def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.Sear
     )
     speech = st.builds(UserSpoke, st.text(max_size=10), st.sampled_from(["text", "audio"]))
     timers = [f"{t.id}.no_input" for t in chart.tasks if t.no_input_timeout is not None]
+    timers += [f"{t.id}.keys" for t in chart.tasks if t.keypad is not None]
     timer = st.sampled_from([*timers, "bogus"]).map(TimerFired)
-    return st.one_of(call, regress, speech, timer, st.builds(SessionClosed, st.text(max_size=8)))
+    keys = st.sampled_from(KEYPAD).map(DtmfReceived)
+    closed = st.builds(SessionClosed, st.text(max_size=8))
+    return st.one_of(call, regress, speech, timer, keys, closed)
 
 
 # -- observing a flow ---------------------------------------------------------------
@@ -451,10 +472,11 @@ def drive_to_end(
             handle(TaskReturned(None))
             continue
         if CONFIRM in offered:
+            confirm = offered[CONFIRM]
             handle(UserSpoke("yes, that's right", flow.model.modality))
-            handle(ToolCalled(offered[CONFIRM].name, {}))
+            handle(ToolCalled(confirm.name, repeated_arguments(flow, spec, confirm)))
             continue
-        update = offered.get(UPDATE)
+        update = _best_update(spec, flow)
         if update is None:
             return False
         own = _overrides_for(spec, overrides)
@@ -472,15 +494,35 @@ def drive_to_end(
 _NONE = object()
 
 
+def _best_update(spec: TaskSpec, flow: Interpreter) -> Tool | None:
+    """The offered update tool that sets the most of the still-missing required fields."""
+    missing = [f for f in spec.required_fields if f not in flow.model.values.get(spec.id, {})]
+    updates = [t for t in spec.tools if t.event == UPDATE and t.name in flow.tools]
+    if not updates:
+        return None
+    return max(updates, key=lambda t: sum(f in missing for f in t.arguments.values()))
+
+
+_EXAMPLES: dict[int, Any] = {}
+
+
 def _first_example(strategy: st.SearchStrategy[Any]) -> Any:
     # sampled_from exposes its elements; anything else: ask hypothesis for one example
+    # (outside a running test only: flow_state_machine asks early and keeps it here)
     elements = getattr(strategy, "elements", None)
     if elements:
         return elements[0]
+    hit = _EXAMPLES.get(id(strategy), _NONE)
+    if hit is not _NONE:
+        return hit
     try:
-        return strategy.example()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NonInteractiveExampleWarning: used once, on purpose
+            value = strategy.example()
     except Exception:
         return _NONE
+    _EXAMPLES[id(strategy)] = value
+    return value
 
 
 # -- coverage -----------------------------------------------------------------------
@@ -841,6 +883,11 @@ class FlowMachine(RuleBasedStateMachine):
         if roll == 0:
             self.send(TaskRaised(RuntimeError("the task's own code failed")))
 
+    @precondition(lambda self: any(t.keypad is not None for t in self.chart.tasks))
+    @rule(key=st.sampled_from(KEYPAD))
+    def key_pressed(self, key: str) -> None:
+        self.send(DtmfReceived(key))
+
     @rule(roll=st.integers(0, 19))
     def session_closes(self, roll: int) -> None:
         if roll == 0:  # rarely: it ends the flow
@@ -879,6 +926,7 @@ class _Walker:
         ("return", 3),
         ("close", 1),
         ("noise", 1),
+        ("key", 3),
     )
 
     def __init__(self, chart: Chart, overrides: ValueOverrides | None) -> None:
@@ -889,8 +937,8 @@ class _Walker:
             own = _overrides_for(spec, overrides)
             for f in spec.fields:
                 if f.name in own:
-                    strategy = own[f.name]
-                    self.good[spec.id, f.name] = [_first_example(strategy)]
+                    example = _first_example(own[f.name])
+                    self.good[spec.id, f.name] = [] if example is _NONE else [example]
                 else:
                     self.good[spec.id, f.name] = [v for v in VALUE_POOL if _stable(f, v)]
                 self.bad[spec.id, f.name] = [
@@ -909,6 +957,10 @@ class _Walker:
         if kind == "timer" and not flow.timers:
             kind = "call"
         if kind == "return" and (spec is None or spec.kind != "implicit"):
+            kind = "call"
+        if kind == "key":
+            if spec is not None and spec.keypad is not None:
+                return DtmfReceived(KEYPAD[r % len(KEYPAD)])
             kind = "call"
         if kind in ("call", "bad", "batch") and not flow.tools:
             kind = "speak"
@@ -963,12 +1015,14 @@ class _Walker:
         if tool is None:  # the regression tool
             targets = flow.regression_targets()
             return ToolCalled(name, {"task_ids": [targets[r % len(targets)]]})
+        if tool.event == CONFIRM and tool.arguments and r % 4:
+            return ToolCalled(name, repeated_arguments(flow, spec, tool))
         return ToolCalled(name, self.args(spec, tool, r))
 
     def args(self, spec: TaskSpec, tool: Tool, r: int) -> dict[str, Any]:
         if tool.event == DECLINE:
             return {a: "I'd rather not say" for a in tool.arguments}
-        if tool.event != UPDATE:
+        if tool.event not in (UPDATE, CONFIRM) or not tool.arguments:
             return {}
         out: dict[str, Any] = {}
         for arg, fname in tool.arguments.items():
@@ -1028,6 +1082,8 @@ def flow_state_machine(
     (any task's tools, speech, unknown timers, session close).
     """
     chart = as_chart(chart_factory)
+    for strategy in (values or {}).values():  # now, while hypothesis allows example()
+        _first_example(strategy)
     attrs_: dict[str, Any] = {
         "chart": chart,
         "overrides": values,
