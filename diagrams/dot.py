@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from taskchart.statecharts import Chart, StateDef
@@ -84,7 +84,34 @@ def _wrap_label(label: str) -> str:
     return "\n".join(lines)
 
 
-def _state_label(chart: Chart, s: StateDef, live: LiveState | None, count: int | None) -> str:
+def _internal_rows(internal: Sequence[DrawnEdge], coverage: Coverage | None) -> str:
+    """Internal transitions as lines of the state's box (UML internal activities).
+
+    Each line carries the row's id (``t<row>``), as an edge would.
+    """
+    lines: list[str] = []
+    for e in internal:
+        text = _e(e.label.replace(" [", " [", 1)) + " ⟲"
+        color = EDGE_COLORS["internal"]
+        if coverage is not None:
+            n = coverage.edge_count(e.row, None)
+            text += f" x{n}"
+            color = "#2a7d2a" if n else MISSED
+        lines.append(
+            f'<tr><td align="left" id="{e.id}" tooltip="{_e(e.label)} (internal)">'
+            f'<font point-size="8" color="{color}">{text}</font></td></tr>'
+        )
+    return "".join(lines)
+
+
+def _state_label(
+    chart: Chart,
+    s: StateDef,
+    live: LiveState | None,
+    count: int | None,
+    internal: Sequence[DrawnEdge] = (),
+    coverage: Coverage | None = None,
+) -> str:
     name = f"<b>{_e(short_name(s))}</b>"
     if count is not None:
         name += f' <font point-size="8" color="#666666">x{count}</font>'
@@ -93,6 +120,8 @@ def _state_label(chart: Chart, s: StateDef, live: LiveState | None, count: int |
     if tools:
         listed = "<br/>".join(_e(t) + "()" for t in tools)
         rows.append(f'<tr><td><font point-size="8" color="{TOOL_COLOR}">{listed}</font></td></tr>')
+    if internal:
+        rows.append(_internal_rows(internal, coverage))
     if live is not None and s.id in live.active and s.kind == "atomic":
         rows.append('<tr><td><font point-size="8" color="#8a5a00">● active</font></td></tr>')
     return (
@@ -140,6 +169,8 @@ def to_dot(
         elif s.kind != "compound":
             by_task[s.task].append(s)
     title = chart.name
+    if title.startswith("Flow_"):  # an unnamed chart: name it by its tasks
+        title = " → ".join(t.id for t in chart.tasks)
     if coverage is not None:
         title += (
             f"\ncoverage: states {coverage.states_covered}/{coverage.states_total}, "
@@ -175,6 +206,12 @@ def to_dot(
         '  __start [shape=point, width=0.15, label=""];',
     ]
 
+    edges = drawn_edges(chart)
+    internal: dict[str, list[DrawnEdge]] = {}
+    for e in edges:
+        if e.kind == "internal":
+            internal.setdefault(e.tail, []).append(e)
+
     def node(s: StateDef, indent: str) -> str:
         count = coverage.states.get(s.id, 0) if coverage is not None else None
         style = "rounded,filled"
@@ -206,7 +243,8 @@ def to_dot(
                 fontsize=10,
             ) + ";"  # fmt: skip
         return f"{indent}{s.id} " + _attrs(
-            label=_state_label(chart, s, live, count), style=style, fillcolor=fill, color=color,
+            label=_state_label(chart, s, live, count, internal.get(s.id, ()), coverage),
+            style=style, fillcolor=fill, color=color,
             penwidth=pen, tooltip=s.id,
         ) + ";"  # fmt: skip
 
@@ -245,8 +283,9 @@ def to_dot(
         out.append(node(s, "  "))
     out.append("  { rank=same; flow_done; flow_failed; }")
     out.append("  __start -> dispatch;")
-    for e in drawn_edges(chart):
-        out.append("  " + _edge(e, coverage))
+    for e in edges:
+        if e.kind != "internal":
+            out.append("  " + _edge(e, coverage))
     out.append("}")
     return "\n".join(out) + "\n"
 

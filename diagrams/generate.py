@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from taskchart.statecharts import Chart
+from taskchart.statecharts.prebuilt.gallery import GALLERY
 
 from .dot import to_dot
 from .mermaid import to_mermaid
@@ -25,6 +26,10 @@ OUT = Path(__file__).resolve().parent / "generated"
 FLOWS = {
     "interview": "taskchart.adapters.console.interview:interview_chart",
     "interview_group": "examples.interview:build_group",
+    **{
+        name: f"taskchart.statecharts.prebuilt.gallery:{factory.__name__}"
+        for name, factory in GALLERY.items()
+    },
 }
 
 

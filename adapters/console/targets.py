@@ -86,7 +86,7 @@ def _is_group(obj: Any) -> bool:
     return isinstance(getattr(type(obj), "chart", None), property) and not isinstance(obj, type)
 
 
-def _livekit_spec(cls: type[Any], **kw: Any) -> TaskSpec:
+def _livekit_spec(cls: type[Any] | Any, **kw: Any) -> TaskSpec:
     try:
         from taskchart.adapters.livekit import task_spec
     except ImportError as exc:  # pragma: no cover - LiveKit is an optional extra
@@ -104,7 +104,7 @@ def _group_chart(group: Any) -> Chart:
     for spec, entry in zip(chart.tasks, entries.values(), strict=True):
         try:
             task = entry.factory()
-            drawn = _livekit_spec(type(task), id=spec.id, description=spec.description)
+            drawn = _livekit_spec(task, id=spec.id, description=spec.description)
         except Exception:  # a factory that needs a session: draw without tool names
             specs.append(spec)
             continue

@@ -72,6 +72,11 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
         self._caller = caller_identity
         self._room: rtc.Room | None = None
 
+    @classmethod
+    def example(cls) -> GetDtmfTask:
+        """A 4-digit instance, to draw and check the chart."""
+        return cls(num_digits=4, ask_for_confirmation=True)
+
     async def on_enter(self) -> None:
         try:
             self._room = get_job_context().room

@@ -18,6 +18,7 @@ import inspect
 import re
 from typing import Any, TypeVar
 
+import attrs
 from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm
 from livekit.agents.llm import ToolError
@@ -51,6 +52,21 @@ class AgentTask(_LiveKitAgentTask[T]):
         super().complete(result)
 
 
+def _declarative_spec(task: type[Any] | Any) -> TaskSpec | None:
+    from .chart_task import ChartTask
+
+    if isinstance(task, type):
+        if not issubclass(task, ChartTask):
+            return None
+        make: Any = getattr(task, "example", task)
+        try:
+            task = make()
+        except TypeError:  # needs arguments and offers no example()
+            return None
+    spec = getattr(task, "spec", None)
+    return spec if isinstance(spec, TaskSpec) and spec.kind == "declarative" else None
+
+
 def tool_names(task: type[Any] | Any) -> tuple[str, ...]:
     """The names of a task's own function tools (class or instance)."""
     cls = task if isinstance(task, type) else type(task)
@@ -76,8 +92,23 @@ def chart_id(task_id: str) -> str:
 
 
 def task_spec(task: type[Any] | Any, *, id: str | None = None, description: str = "") -> TaskSpec:
-    """The implicit chart spec of a hand-written task class or instance."""
+    """The chart spec of a task class or instance.
+
+    A chart-run task (``ChartTask``, the prebuilt tasks) gives its own
+    declarative spec, from the instance or, for a class, from
+    ``cls.example()`` or ``cls()``; a hand-written task gets its implicit
+    chart (``active -> complete | failed``) with its tool names.
+    """
     cls = task if isinstance(task, type) else type(task)
+    declarative = _declarative_spec(task)
+    if declarative is not None:
+        if id is None and not description:
+            return declarative
+        return attrs.evolve(
+            declarative,
+            id=chart_id(id) if id else declarative.id,
+            description=description or declarative.description,
+        )
     from livekit.agents.utils import misc
 
     raw_id = id or getattr(task, "id", None) if not isinstance(task, type) else id

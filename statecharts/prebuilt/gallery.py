@@ -1,0 +1,55 @@
+"""One representative chart per prebuilt task, with no arguments: what the repository draws.
+
+>>> sorted(GALLERY)[:3]
+['get_address_task', 'get_dob_task', 'get_dtmf_task']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from taskchart.statecharts.task import TaskSpec
+
+from .address import address_spec
+from .dob import dob_spec
+from .dtmf import dtmf_spec
+from .email import email_spec
+from .name import name_spec
+from .phone import phone_spec
+
+__all__ = ["GALLERY", "address", "dob", "dtmf", "email", "name", "phone_number"]
+
+
+def email() -> TaskSpec:
+    return email_spec()
+
+
+def address() -> TaskSpec:
+    return address_spec()
+
+
+def phone_number() -> TaskSpec:
+    return phone_spec()
+
+
+def name() -> TaskSpec:
+    return name_spec(first_name=True, last_name=True)
+
+
+def dob() -> TaskSpec:
+    return dob_spec(include_time=True)
+
+
+def dtmf() -> TaskSpec:
+    return dtmf_spec(10, ask_for_confirmation=True)
+
+
+#: diagram name -> zero-argument spec factory
+GALLERY: dict[str, Callable[[], TaskSpec]] = {
+    "get_email_task": email,
+    "get_address_task": address,
+    "get_phone_number_task": phone_number,
+    "get_name_task": name,
+    "get_dob_task": dob,
+    "get_dtmf_task": dtmf,
+}
