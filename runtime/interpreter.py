@@ -373,9 +373,13 @@ class Interpreter:
                     return Rejected("invalid_argument", str(exc), event.name)
                 values = {k: v for k, v in checked.items() if k in values or have.get(k, v) != v}
             return UPDATE, {"values": values}
-        if tool.event == DECLINE:
-            reason = args.get("reason")
-            return DECLINE, {"reason": "" if reason is None else str(reason)[:500]}
+        if tool.event in (DECLINE, FAIL):
+            raw = args.get("reason")
+            reason = "" if raw is None else str(raw)[:500]
+            if tool.event == DECLINE:
+                return DECLINE, {"reason": reason}
+            failure = tool.failure or TaskFailure
+            return FAIL, {"error": failure(task, reason or f"{event.name} was called")}
         return tool.event, {}
 
     def _resolve_regress(

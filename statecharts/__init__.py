@@ -5,7 +5,15 @@ Nothing in this package performs I/O or imports LiveKit.
 
 from .chart import Chart, StateDef, TransitionDef, compile_chart
 from .fields import Field, FieldError
-from .model import Declined, FlowModel, NoInput, SessionClosed, TaskFailure, TaskGroupResult
+from .model import (
+    Declined,
+    FlowModel,
+    NoInput,
+    SessionClosed,
+    StartOver,
+    TaskFailure,
+    TaskGroupResult,
+)
 from .task import Confirmation, Keypad, TaskSpec, Tool, declarative_task, implicit_task
 
 __all__ = [
@@ -18,6 +26,7 @@ __all__ = [
     "Keypad",
     "NoInput",
     "SessionClosed",
+    "StartOver",
     "StateDef",
     "TaskFailure",
     "TaskGroupResult",

@@ -26,6 +26,7 @@ __all__ = [
     "NoInput",
     "SessionClosed",
     "Signal",
+    "StartOver",
     "TaskFailure",
     "TaskGroupResult",
 ]
@@ -67,8 +68,12 @@ class NoInput(TaskFailure):
     """The user said nothing through every re-prompt."""
 
 
+class StartOver(TaskFailure):
+    """The user asked to start over (a flow that owns the task runs it again)."""
+
+
 FAILURE_TYPES: dict[str, type[TaskFailure]] = {
-    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput)
+    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput, StartOver)
 }
 
 

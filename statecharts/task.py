@@ -85,8 +85,10 @@ def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
 class Tool:
     """A tool offered to the model that sends one chart event.
 
-    ``arguments`` maps tool argument names to field names (for ``update``)
-    or to event keyword names (``reason`` for ``decline``).
+    ``arguments`` maps tool argument names to field names (for ``update``
+    and a confirmation by repetition) or to event keyword names (``reason``
+    for ``decline`` and ``fail``). A ``fail`` tool ends the task with
+    ``failure(task_id, reason)`` (``StartOver`` for "start over" tools).
     """
 
     name: str
@@ -94,6 +96,7 @@ class Tool:
     description: str = ""
     arguments: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
     required: tuple[str, ...] = ()
+    failure: type[Exception] | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.name.isidentifier():

@@ -76,3 +76,25 @@ def test_redact_value_walks_nested_data() -> None:
         "a": ["[email]", {"b": "[digits]"}],
         "n": 3,
     }
+
+
+def test_card_data_never_reaches_the_logs() -> None:
+    from taskchart.runtime import UserSpoke
+    from taskchart.statecharts.prebuilt import card_number_spec, security_code_spec
+
+    with capture_logs() as logs:
+        flow = Interpreter(compile_chart(card_number_spec()), modality="audio")
+        flow.start()
+        flow.handle(ToolCalled("update_card_number", {"card_number": "4111 1111 1111 1112"}))
+        flow.handle(ToolCalled("update_card_number", {"card_number": "4111 1111 1111 1111"}))
+        flow.handle(ToolCalled("confirm_card_number", {"repeated_card_number": "4111111111111111"}))
+        flow.handle(UserSpoke("4111 1111 1111 1111", "audio"))
+        flow.handle(ToolCalled("confirm_card_number", {"repeated_card_number": "4111111111111111"}))
+        code = Interpreter(compile_chart(security_code_spec()))
+        code.start()
+        code.handle(ToolCalled("update_security_code", {"security_code": "12"}))
+        code.handle(ToolCalled("update_security_code", {"security_code": "737"}))
+    structlog.reset_defaults()  # capture_logs leaves structlog configured to print
+    assert flow.result is not None and code.result is not None
+    assert len(logs) >= 5
+    assert not any(d in repr(logs) for d in ("4111", "1111", "737"))

@@ -17,12 +17,16 @@ from taskchart.runtime.testing import explore
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.prebuilt import (
     address_spec,
+    card_number_spec,
     dob_spec,
     dtmf_spec,
     email_spec,
+    expiration_date_spec,
     name_spec,
     phone_spec,
+    security_code_spec,
 )
+from taskchart.statecharts.prebuilt.gallery import credit_card
 from taskchart.statecharts.task import UPDATE
 
 EXAMPLES = max(150, settings.default.max_examples)
@@ -37,6 +41,10 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "dob.hour": st.integers(0, 23),
     "dob.minute": st.integers(0, 59),
     "dtmf_inputs.user_input": st.sampled_from([["1", "2", "3", "4"], "four one five five"]),
+    "card_number": st.sampled_from(["4111 1111 1111 1111", "378282246310005"]),
+    "security_code": st.sampled_from(["123", "0042"]),
+    "expiration_month": st.integers(1, 12),
+    "expiration_year": st.integers(40, 99),
 }
 
 SPECS: dict[str, TaskSpec] = {
@@ -48,6 +56,9 @@ SPECS: dict[str, TaskSpec] = {
     "dob": dob_spec(include_time=True),
     "dtmf": dtmf_spec(4),
     "dtmf_confirmed": dtmf_spec(4, ask_for_confirmation=True),
+    "card_number": card_number_spec(),
+    "security_code": security_code_spec(),
+    "expiration_date": expiration_date_spec(),
 }
 
 
@@ -55,6 +66,11 @@ SPECS: dict[str, TaskSpec] = {
 def test_generated_sequences_keep_every_invariant(name: str) -> None:
     report = explore(SPECS[name], max_examples=EXAMPLES, step_count=40, values=VALUES)
     assert report.coverage.steps > EXAMPLES
+    assert report.unvisited == (), report.unvisited
+
+
+def test_the_credit_card_group_keeps_every_invariant() -> None:
+    report = explore(credit_card, max_examples=EXAMPLES, step_count=60, values=VALUES)
     assert report.unvisited == (), report.unvisited
 
 

@@ -22,6 +22,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from livekit.agents import RunContext, function_tool
 
+    from .card import (
+        CardCaptureDeclinedError,
+        CardCollectionRestartError,
+        GetCardNumberResult,
+        GetCardNumberTask,
+        GetCreditCardResult,
+        GetCreditCardTask,
+        GetExpirationDateResult,
+        GetExpirationDateTask,
+        GetSecurityCodeResult,
+        GetSecurityCodeTask,
+    )
     from .chart_task import ChartTask
     from .dtmf import DtmfEvent, GetDtmfResult, GetDtmfTask
     from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
@@ -64,27 +76,47 @@ _WHERE = {
     "DtmfEvent": ".dtmf",
     "GetDtmfResult": ".dtmf",
     "GetDtmfTask": ".dtmf",
+    "CardCaptureDeclinedError": ".card",
+    "CardCollectionRestartError": ".card",
+    "GetCardNumberResult": ".card",
+    "GetCardNumberTask": ".card",
+    "GetCreditCardResult": ".card",
+    "GetCreditCardTask": ".card",
+    "GetExpirationDateResult": ".card",
+    "GetExpirationDateTask": ".card",
+    "GetSecurityCodeResult": ".card",
+    "GetSecurityCodeTask": ".card",
     "RunContext": "livekit.agents",
     "function_tool": "livekit.agents",
 }
 
 __all__ = [
     "AgentTask",
+    "CardCaptureDeclinedError",
+    "CardCollectionRestartError",
     "ChartTask",
     "DeclinedError",
     "DtmfEvent",
     "GetAddressResult",
     "GetAddressTask",
+    "GetCardNumberResult",
+    "GetCardNumberTask",
+    "GetCreditCardResult",
+    "GetCreditCardTask",
     "GetDOBResult",
     "GetDOBTask",
     "GetDtmfResult",
     "GetDtmfTask",
     "GetEmailResult",
     "GetEmailTask",
+    "GetExpirationDateResult",
+    "GetExpirationDateTask",
     "GetNameResult",
     "GetNameTask",
     "GetPhoneNumberResult",
     "GetPhoneNumberTask",
+    "GetSecurityCodeResult",
+    "GetSecurityCodeTask",
     "NoInputError",
     "RunContext",
     "SessionClosedError",

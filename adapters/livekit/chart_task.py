@@ -287,9 +287,13 @@ class ChartTask(AgentTask[T]):
                 return True
             if isinstance(effect, Fail):
                 if not self.done():
-                    self.complete(livekit_error(effect.error, self.spec.label))
+                    self.complete(self.error_for(effect.error))
                 return True
         return False
+
+    def error_for(self, failure: Exception) -> Exception:
+        """The exception awaiting code gets when the chart fails (override to map failures)."""
+        return livekit_error(failure, self.spec.label)
 
     def _count_user_turns(self, chat_ctx: llm.ChatContext) -> None:
         users = [m for m in chat_ctx.messages() if m.role == "user"]

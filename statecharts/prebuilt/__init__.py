@@ -16,8 +16,18 @@ True
 GetEmailResult(email_address='ada@example.com')
 """
 
-from . import address, dob, dtmf, email, name, phone
+from . import address, card, dob, dtmf, email, name, phone
 from .address import GetAddressResult, address_spec
+from .card import (
+    CARD_ISSUERS,
+    GetCardNumberResult,
+    GetCreditCardResult,
+    GetExpirationDateResult,
+    GetSecurityCodeResult,
+    card_number_spec,
+    expiration_date_spec,
+    security_code_spec,
+)
 from .common import policy
 from .dob import GetDOBResult, dob_spec
 from .dtmf import DtmfEvent, GetDtmfResult, dtmf_spec
@@ -26,24 +36,33 @@ from .name import GetNameResult, name_spec
 from .phone import GetPhoneNumberResult, phone_spec
 
 __all__ = [
+    "CARD_ISSUERS",
     "DtmfEvent",
     "GetAddressResult",
+    "GetCardNumberResult",
+    "GetCreditCardResult",
     "GetDOBResult",
     "GetDtmfResult",
     "GetEmailResult",
+    "GetExpirationDateResult",
     "GetNameResult",
     "GetPhoneNumberResult",
+    "GetSecurityCodeResult",
     "address",
     "address_spec",
+    "card",
+    "card_number_spec",
     "dob",
     "dob_spec",
     "dtmf",
     "dtmf_spec",
     "email",
     "email_spec",
+    "expiration_date_spec",
     "name",
     "name_spec",
     "phone",
     "phone_spec",
     "policy",
+    "security_code_spec",
 ]

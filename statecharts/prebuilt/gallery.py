@@ -1,23 +1,34 @@
 """One representative chart per prebuilt task, with no arguments: what the repository draws.
 
 >>> sorted(GALLERY)[:3]
-['get_address_task', 'get_dob_task', 'get_dtmf_task']
+['get_address_task', 'get_credit_card_task', 'get_dob_task']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import attrs
 from taskchart.statecharts.task import TaskSpec
 
 from .address import address_spec
+from .card import card_number_spec, expiration_date_spec, security_code_spec
 from .dob import dob_spec
 from .dtmf import dtmf_spec
 from .email import email_spec
 from .name import name_spec
 from .phone import phone_spec
 
-__all__ = ["GALLERY", "address", "dob", "dtmf", "email", "name", "phone_number"]
+__all__ = [
+    "GALLERY",
+    "address",
+    "credit_card",
+    "dob",
+    "dtmf",
+    "email",
+    "name",
+    "phone_number",
+]
 
 
 def email() -> TaskSpec:
@@ -44,12 +55,24 @@ def dtmf() -> TaskSpec:
     return dtmf_spec(10, ask_for_confirmation=True)
 
 
-#: diagram name -> zero-argument spec factory
-GALLERY: dict[str, Callable[[], TaskSpec]] = {
+def credit_card() -> list[TaskSpec]:
+    """GetCreditCardTask's steps, in order, with its group's task ids."""
+    steps = [
+        ("card_number_task", card_number_spec(), ()),
+        ("expiration_date_task", expiration_date_spec(), ()),
+        ("security_code_task", security_code_spec(), ("card_number_task",)),
+        ("cardholder_name_task", name_spec(first_name=True, last_name=True), ()),
+    ]
+    return [attrs.evolve(spec, id=i, depends_on=deps) for i, spec, deps in steps]
+
+
+#: diagram name -> zero-argument factory of a spec or of a group's specs
+GALLERY: dict[str, Callable[[], TaskSpec | Sequence[TaskSpec]]] = {
     "get_email_task": email,
     "get_address_task": address,
     "get_phone_number_task": phone_number,
     "get_name_task": name,
     "get_dob_task": dob,
     "get_dtmf_task": dtmf,
+    "get_credit_card_task": credit_card,
 }
