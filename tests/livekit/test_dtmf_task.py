@@ -34,7 +34,8 @@ async def test_tones_complete_the_task_at_the_last_digit() -> None:
         assert clock.pending == 0  # no inter-key timer left behind
 
 
-async def test_confirmation_reads_the_digits_back_and_needs_a_repeat() -> None:
+@pytest.mark.parametrize("modality", ["text", "audio"])
+async def test_confirmation_reads_the_digits_back_and_needs_a_repeat(modality: Any) -> None:
     clock = SimulatedClock()
     agent = task(clock, ask_for_confirmation=True)
     plan = {
@@ -47,7 +48,7 @@ async def test_confirmation_reads_the_digits_back_and_needs_a_repeat() -> None:
         assert "<dtmf_inputs>1 2 3 4</dtmf_inputs>" in readback.instructions
         assert "confirm_inputs" in readback.tools
         assert agent.result is None
-        await offline.say("yes that's right", modality="audio")
+        await offline.say("yes that's right", modality=modality)
         assert agent.result == GetDtmfResult("1 2 3 4")
 
 
@@ -124,7 +125,8 @@ async def test_tones_arriving_while_a_reply_is_generated_are_kept() -> None:
         assert agent.result == GetDtmfResult("1 2 3 4")
 
 
-async def test_spoken_digits_are_normalised_and_must_be_complete() -> None:
+@pytest.mark.parametrize("modality", ["text", "audio"])
+async def test_spoken_digits_are_normalised_and_must_be_complete(modality: Any) -> None:
     clock = SimulatedClock()
     agent = task(clock)
     plan = {
@@ -132,9 +134,9 @@ async def test_spoken_digits_are_normalised_and_must_be_complete() -> None:
         "one two three oh": Call("record_inputs", inputs=["one", "two", "three", "oh"]),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        turn = await offline.say("one two three", modality="audio")
+        turn = await offline.say("one two three", modality=modality)
         assert "Expected 4 digits, got 3" in outputs(turn)["record_inputs"].output
-        await offline.say("one two three oh", modality="audio")
+        await offline.say("one two three oh", modality=modality)
         assert agent.result == GetDtmfResult("1 2 3 0")
 
 

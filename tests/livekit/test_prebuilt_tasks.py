@@ -298,3 +298,20 @@ async def test_extra_instructions_and_tools_are_added() -> None:
         await offline.say("call me")
         assert noted == ["phone: 555"]
         assert agent.result is None  # the address task goes on
+
+
+@pytest.mark.parametrize("factory", [GetEmailTask, lambda: GetNameTask(last_name=True)])
+async def test_closing_the_session_mid_task_ends_the_awaiting_code(factory: Any) -> None:
+    import asyncio
+
+    agent = Collector(factory)
+    plan = {"mine": EMAIL if factory is GetEmailTask else NAME}
+    offline = OfflineSession(agent=agent, llm=by_user_line(plan))
+    await offline.start()
+    await offline.say("mine", modality="audio")  # read back, waiting for the confirmation
+    assert agent.result is None
+    before = {t for t in asyncio.all_tasks() if not t.done()}
+    await offline.aclose()
+    assert agent.result is None
+    left = {t for t in asyncio.all_tasks() if not t.done()} - before
+    assert not left  # nothing the task started is still running
