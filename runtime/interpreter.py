@@ -75,7 +75,18 @@ from .events import (
 from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
 
-__all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter"]
+__all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
+
+#: Flows created while :func:`record_every_flow` is on (the pytest plugin's journals).
+_EVERY_FLOW: list[Interpreter] | None = None
+
+
+def record_every_flow(on: bool = True) -> list[Interpreter]:
+    """Record every flow created from now on (or stop); returns the list they go to."""
+    global _EVERY_FLOW
+    _EVERY_FLOW = [] if on else None
+    return _EVERY_FLOW if _EVERY_FLOW is not None else []
+
 
 _FINALS = frozenset({FLOW_DONE, FLOW_FAILED})
 
@@ -116,6 +127,9 @@ class Interpreter:
         self.chart = chart
         self.regress_tool = regress_tool
         self.log = logger if logger is not None else get_logger("taskchart.runtime")
+        if _EVERY_FLOW is not None:
+            record = True
+            _EVERY_FLOW.append(self)
         self.journal: list[dict[str, Any]] | None = [] if record else None
         self.timers: dict[str, float] = {}
         self._offered: tuple[str, ...] | None = None

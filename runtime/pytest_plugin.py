@@ -18,16 +18,26 @@ Fixtures:
 >>> # def test_checkout_flow(explore_flow):
 >>> #     assert not explore_flow(checkout_chart).unvisited
 
+Journals: with the environment variable ``TASKCHART_JOURNALS=DIR`` every flow
+the test session creates is recorded, and at the end the journals are written
+to ``DIR/<chart digest>.jsonl``, one file per chart; ``taskchart coverage DIR
+--chart TARGET`` then reports how much of that chart the test suite covered.
+
 This module imports hypothesis only inside the fixtures, so it loads in any
 project that installs taskchart.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+_FLOWS: pytest.StashKey[list[Any]] = pytest.StashKey()
 
 __all__ = ["explore_flow", "flow_machine"]
 
@@ -43,12 +53,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+JOURNALS_ENV = "TASKCHART_JOURNALS"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(JOURNALS_ENV):
+        from .interpreter import record_every_flow
+
+        config.stash[_FLOWS] = record_every_flow()
     config.addinivalue_line(
         "markers",
         f"{MARKER}(max_examples=..., step_count=..., **options): budget and options of the "
         "explore_flow / flow_machine fixtures for this test",
     )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    flows = session.config.stash.get(_FLOWS, None)
+    if flows is None:
+        return
+    from .interpreter import record_every_flow
+    from .replay import journal_lines
+
+    record_every_flow(False)
+    out = Path(os.environ[JOURNALS_ENV])
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Any] = {}
+    try:
+        for flow in flows:
+            if not flow.journal:
+                continue
+            digest = flow.chart.digest
+            fh = files.get(digest)
+            if fh is None:
+                fh = files[digest] = open(out / f"{digest}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+            for _, entry in journal_lines(flow):
+                fh.write(json.dumps(entry, default=repr) + "\n")
+    finally:
+        for fh in files.values():
+            fh.close()
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:

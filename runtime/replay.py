@@ -123,7 +123,12 @@ def journal_lines(
     """A recorded flow's journal as numbered log entries (header first)."""
     if flow.journal is None:
         raise ValueError("the flow was not recorded: create it with Interpreter(..., record=True)")
-    header = {"format": FORMAT, "chart": flow.chart.name, "modality": modality or "text"}
+    header = {
+        "format": FORMAT,
+        "chart": flow.chart.name,
+        "digest": flow.chart.digest,
+        "modality": modality or "text",
+    }
     return list(enumerate([header, *flow.journal], 1))
 
 

@@ -420,6 +420,17 @@ class Chart:
         return tasks_by_id(self.tasks)
 
     @cached_property
+    def digest(self) -> str:
+        """A short hash of the states and the transition table: equal charts, equal digests."""
+        text = repr(
+            (
+                [(st.id, st.task, st.kind, st.initial) for st in self.states],
+                [attrs.astuple(r) for r in self.transitions],
+            )
+        )
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    @cached_property
     def state_ids(self) -> frozenset[str]:
         return frozenset(s.id for s in self.states if s.kind != "history")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from taskchart.diagrams.coverage import Coverage
@@ -51,7 +51,11 @@ def diagram(
 
 def coverage(
     logs: Annotated[
-        list[Path], typer.Argument(help="JSON-lines event logs (Interpreter journals).")
+        list[Path],
+        typer.Argument(
+            help="JSON-lines event logs (Interpreter journals), or directories of them "
+            "(TASKCHART_JOURNALS of a test run): the chart's own file is read."
+        ),
     ],
     chart_target: Annotated[str, typer.Option("--chart", help="module:attribute of the chart.")],
     fail_under: Annotated[
@@ -64,7 +68,7 @@ def coverage(
     """Print the share of states and transitions the logs went through."""
     try:
         chart = load_chart(chart_target)
-        cov = Coverage.from_files(chart, logs)
+        cov = Coverage.from_files(chart, [_journal_of(chart, p) for p in logs])
         if output is not None:
             render(chart, output, coverage=cov)
     except (TargetError, GraphvizNotFoundError, ValueError, OSError) as exc:
@@ -74,6 +78,15 @@ def coverage(
     if fail_under is not None and cov.percent < fail_under:
         typer.echo(f"FAIL: total coverage {cov.percent:.1f}% is below {fail_under:g}%", err=True)
         raise typer.Exit(1)
+
+
+def _journal_of(chart: Any, path: Path) -> Path:
+    if not path.is_dir():
+        return path
+    found = path / f"{chart.digest}.jsonl"
+    if not found.exists():
+        raise ValueError(f"{path} holds no journal of this chart (looked for {found.name})")
+    return found
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from taskchart.adapters.console.cli import app
 from taskchart.adapters.console.interview import interview_chart, interview_tasks
 from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.testing import drive_to_end, explore, flow_state_machine
@@ -20,6 +22,7 @@ from taskchart.statecharts import (
     declarative_task,
     implicit_task,
 )
+from typer.testing import CliRunner
 
 from .broken import BROKEN
 
@@ -167,3 +170,35 @@ def test_the_plugin_works_in_a_fresh_project(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout
+
+
+def test_the_plugin_writes_the_suite_journals_for_coverage(tmp_path: Path) -> None:
+    test_file = tmp_path / "test_user_flow.py"
+    test_file.write_text(
+        textwrap.dedent(
+            """
+            from taskchart.runtime import Interpreter, ToolCalled
+            from taskchart.statecharts.prebuilt.gallery import email
+            from taskchart.statecharts import compile_chart
+
+            def test_email():
+                flow = Interpreter(compile_chart(email()))
+                flow.start()
+                assert flow.handle(ToolCalled("update_email_address", {"email": "a@b.io"})).ok
+            """
+        )
+    )
+    journals = tmp_path / "journals"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TASKCHART_JOURNALS": str(journals)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    target = "taskchart.statecharts.prebuilt.gallery:email"
+    result = CliRunner().invoke(app, ["coverage", str(journals), "--chart", target])
+    assert result.exit_code == 0, result.output
+    assert "transitions     4/15" in result.output  # dispatch, update, done, finish
