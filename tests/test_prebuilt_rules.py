@@ -107,3 +107,47 @@ def test_phone_numbers_are_validated_and_e164(raw: str, expected: str | None) ->
             field.clean(raw)
     else:
         assert field.clean(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"country": "United States", "locality": "Salt Lake City UT"}, "ZIP code"),
+        ({"country": "United States", "locality": "Springfield 62704"}, "needs its state"),
+        ({"country": "Canada", "locality": "Ottawa K1A 0B1"}, "needs its province"),
+        ({"country": "United Kingdom", "locality": "London"}, "postcode"),
+    ],
+)
+def test_required_address_parts_per_country(values: dict[str, str], message: str) -> None:
+    from taskchart.statecharts.prebuilt.address import check_address
+
+    with pytest.raises(ValueError, match=message):
+        check_address(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"country": "United States", "locality": "Salt Lake City UT 84101"},
+        {
+            "country": "United States",
+            "locality": "Springfield",
+            "region": "Illinois",
+            "postal_code": "62704",
+        },
+        {"country": "Canada", "locality": "Ottawa ON K1A 0B1"},
+        {"country": "France", "locality": "75006 Paris"},
+        {"country": "Kenya", "locality": "Nairobi"},  # no known rule: accepted as given
+    ],
+)
+def test_complete_addresses_pass(values: dict[str, str]) -> None:
+    from taskchart.statecharts.prebuilt.address import check_address
+
+    assert check_address(dict(values)) == values
+
+
+def test_star_is_a_key_and_the_stop_key_ends_spoken_input() -> None:
+    from taskchart.statecharts.prebuilt.dtmf import keys_of
+
+    assert keys_of(["1", "2", "*", "4", "#"], 4) == "1 2 * 4"
+    assert keys_of(["one two star four"], 4) == "1 2 * 4"

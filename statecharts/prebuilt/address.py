@@ -139,18 +139,53 @@ def _postal(text: str) -> str:
     return " ".join(str(alpha2digit(text, "en")).split()).upper() if text.strip() else ""
 
 
+#: Countries whose addresses name a state, province or territory (pycountry subdivisions).
+REGION_REQUIRED = {"US": "state", "CA": "province", "AU": "state or territory"}
+
+
+@cache
+def _regions(code: str) -> frozenset[str]:
+    """Subdivision codes ("UT") and names ("utah") of a country, casefolded."""
+    found: set[str] = set()
+    for sub in pycountry.subdivisions.get(country_code=code) or ():  # type: ignore[no-untyped-call,unused-ignore]
+        found.add(str(sub.code).split("-", 1)[1].casefold())
+        found.add(str(sub.name).casefold())
+    return frozenset(found)
+
+
+def _names_region(code: str, text: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    regions = _regions(code)
+    for size in (1, 2, 3, 4):  # "ut", "new york", "district of columbia"
+        for i in range(len(words) - size + 1):
+            if " ".join(words[i : i + size]) in regions:
+                return True
+    return False
+
+
 def check_address(values: dict[str, Any]) -> dict[str, Any]:
-    """Required parts per country, where the country's postal format is known."""
+    """Required parts per country: the postal code where its format is known, the region
+    where addresses name one (a US state, a Canadian province, an Australian state)."""
     country = values.get("country")
-    code = _alpha2(country) if country else None
-    known = POSTAL_CODES.get(code or "")
-    if known is not None and values.get("locality"):
+    code = _alpha2(country) if country else ""
+    if not code or not values.get("locality"):
+        return values
+    known = POSTAL_CODES.get(code)
+    if known is not None:
         pattern, words = known
         where = f"{values.get('locality', '')} {values.get('postal_code', '')}"
         if not re.search(pattern, where):
             raise ValueError(
                 f"An address in {country} needs {words}; ask the user for it and pass it "
                 "in postal_code (or in locality)."
+            )
+    what = REGION_REQUIRED.get(code)
+    if what is not None:
+        where = f"{values.get('locality', '')} {values.get('region', '')}"
+        if not _names_region(code, where):
+            raise ValueError(
+                f"An address in {country} needs its {what}; ask the user for it and pass it "
+                "in region (or in locality)."
             )
     return values
 
