@@ -100,7 +100,7 @@ HOSTILE = (
 
 
 @pytest.mark.parametrize("name", SPECS)
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_hostile_arguments_never_crash_and_always_say_what_is_wrong(
     name: str, data: st.DataObject
