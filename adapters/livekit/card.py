@@ -33,7 +33,7 @@ from taskchart.statecharts.prebuilt.card import (
 
 from .errors import DeclinedError, TaskFailedError
 from .group import TaskCompletedEvent, TaskGroup
-from .prebuilt import GetNameTask, PrebuiltTask, given
+from .prebuilt import GetNameTask, PrebuiltTask, forwarded, given
 from .task import AgentTask
 
 if TYPE_CHECKING:
@@ -109,9 +109,7 @@ class GetCardNumberTask(_CardStep):
             card.card_number_spec(given(require_confirmation)),
             "credit card number",
             update_tools=("update_card_number",),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            require_explicit_ask=require_explicit_ask,
+            **forwarded(locals()),
         )
 
 
@@ -131,9 +129,7 @@ class GetSecurityCodeTask(_CardStep):
             card.security_code_spec(given(require_confirmation), issuer),
             "card's security code",
             update_tools=("update_security_code",),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            require_explicit_ask=require_explicit_ask,
+            **forwarded(locals()),
         )
 
 
@@ -152,9 +148,7 @@ class GetExpirationDateTask(_CardStep):
             card.expiration_date_spec(given(require_confirmation)),
             "card's expiration date",
             update_tools=("update_expiration_date",),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            require_explicit_ask=require_explicit_ask,
+            **forwarded(locals()),
         )
 
 

@@ -63,6 +63,27 @@ def given(value: NotGivenOr[Any]) -> Any:
     return value if is_given(value) else None
 
 
+#: Constructor arguments every prebuilt task hands on unchanged.
+_FORWARDED = (
+    "instructions",
+    "extra_instructions",
+    "chat_ctx",
+    "tools",
+    "require_explicit_ask",
+    "turn_detection",
+    "stt",
+    "vad",
+    "llm",
+    "tts",
+    "allow_interruptions",
+)
+
+
+def forwarded(scope: dict[str, Any]) -> dict[str, Any]:
+    """The arguments in a constructor's ``locals()`` that go on to :class:`PrebuiltTask`."""
+    return {k: scope[k] for k in _FORWARDED if k in scope}
+
+
 class PrebuiltTask(ChartTask[Any]):
     """What the prebuilt tasks share: LiveKit's keyword arguments mapped onto a chart task."""
 
@@ -121,17 +142,7 @@ class GetEmailTask(PrebuiltTask):
             email.email_spec(given(require_confirmation), verify_spelling),
             prompt=(email.BASE, email.AUDIO, email.TEXT),
             update_tools=("update_email_address",),
-            instructions=instructions,
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            tools=tools,
-            require_explicit_ask=require_explicit_ask,
-            turn_detection=turn_detection,
-            stt=stt,
-            vad=vad,
-            llm=llm,
-            tts=tts,
-            allow_interruptions=allow_interruptions,
+            **forwarded(locals()),
         )
 
 
@@ -158,17 +169,7 @@ class GetAddressTask(PrebuiltTask):
             address.address_spec(given(require_confirmation)),
             prompt=(address.BASE, address.AUDIO, address.TEXT),
             update_tools=("update_address",),
-            instructions=instructions,
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            tools=tools,
-            require_explicit_ask=require_explicit_ask,
-            turn_detection=turn_detection,
-            stt=stt,
-            vad=vad,
-            llm=llm,
-            tts=tts,
-            allow_interruptions=allow_interruptions,
+            **forwarded(locals()),
         )
 
 
@@ -197,16 +198,7 @@ class GetPhoneNumberTask(PrebuiltTask):
             phone.phone_spec(given(require_confirmation), region),
             prompt=(phone.BASE, phone.AUDIO, phone.TEXT),
             update_tools=("update_phone_number",),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            tools=tools,
-            require_explicit_ask=require_explicit_ask,
-            turn_detection=turn_detection,
-            stt=stt,
-            vad=vad,
-            llm=llm,
-            tts=tts,
-            allow_interruptions=allow_interruptions,
+            **forwarded(locals()),
         )
 
 
@@ -250,16 +242,7 @@ class GetNameTask(PrebuiltTask):
             spec,
             prompt=(name.BASE.replace("{name_format}", order), name.AUDIO, name.TEXT),
             update_tools=("update_name",),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            tools=tools,
-            require_explicit_ask=require_explicit_ask,
-            turn_detection=turn_detection,
-            stt=stt,
-            vad=vad,
-            llm=llm,
-            tts=tts,
-            allow_interruptions=allow_interruptions,
+            **forwarded(locals()),
         )
 
 
@@ -286,14 +269,5 @@ class GetDOBTask(PrebuiltTask):
             dob.dob_spec(given(require_confirmation), include_time),
             prompt=(dob.BASE.replace("{time_instructions}", when), dob.AUDIO, dob.TEXT),
             update_tools=("update_dob", "update_time"),
-            extra_instructions=extra_instructions,
-            chat_ctx=chat_ctx,
-            tools=tools,
-            require_explicit_ask=require_explicit_ask,
-            turn_detection=turn_detection,
-            stt=stt,
-            vad=vad,
-            llm=llm,
-            tts=tts,
-            allow_interruptions=allow_interruptions,
+            **forwarded(locals()),
         )

@@ -19,12 +19,14 @@ from taskchart.adapters.livekit import (
     TaskGroupResult,
     function_tool,
 )
-from taskchart.adapters.livekit.testing import Call, OfflineSession, Request, Summary
+from taskchart.adapters.livekit.testing import Call, OfflineSession, Summary
 
 from examples.behavioral import BehavioralResults, BehavioralTask, behavioral_spec
 from examples.behavioral import Interviewer as BehavioralInterviewer
 from examples.consent import CollectConsent
 from examples.interview import CommuteResults, CommuteTask, Interviewer, IntroResults, IntroTask
+
+from .prebuilt_helpers import by_user_line
 
 INTRO = {"name": "Ana", "intro_notes": "backend engineer"}
 COMMUTE = {"can_commute": True, "commute_method": "subway"}
@@ -72,20 +74,6 @@ async def test_a_second_complete_is_a_clear_tool_error_and_the_first_result_stan
         errors = [o.output for o in outputs if o.is_error]
         assert agent.consent is True
         assert len(errors) == 1 and "already complete; the first result stands" in errors[0]
-
-
-def by_user_line(plan: dict[str, Any], steps: int = 30) -> list[Any]:
-    """A script answering each user line once with ``plan[line]``, anything else with text."""
-    used: set[str] = set()
-
-    def step(request: Request) -> Any:
-        line = request.user_text or ""
-        if line in plan and line not in used and not request.is_summary:
-            used.add(line)
-            return plan[line]
-        return "Go on."
-
-    return [step] * steps
 
 
 @pytest.mark.parametrize("declarative", [False, True])
@@ -390,8 +378,13 @@ async def test_declarative_chart_task_refuses_a_stale_confirmation_in_one_turn()
 _ = (IntroTask, CommuteTask, BehavioralTask, behavioral_spec)  # the examples' public names
 
 
-async def test_livekit_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task() -> None:
-    from livekit.agents.beta.workflows import GetEmailResult, GetEmailTask
+@pytest.mark.parametrize("source", ["taskchart", "livekit"])
+async def test_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task(source: str) -> None:
+    """The documentation's group with GetEmailTask: ours, and LiveKit's own inside our group."""
+    if source == "livekit":
+        from livekit.agents.beta.workflows import GetEmailResult, GetEmailTask
+    else:
+        from taskchart.adapters.livekit import GetEmailResult, GetEmailTask
 
     class Signup(Agent):
         def __init__(self) -> None:

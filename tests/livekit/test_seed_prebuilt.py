@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from taskchart.adapters.livekit import GetEmailResult, GetEmailTask, TaskGroup
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 
-from examples.interview import CommuteResults, CommuteTask
 from examples.prebuilt import ContactAgent, ContactData
 
 from .prebuilt_helpers import by_user_line, outputs
@@ -92,43 +88,6 @@ async def test_ask_for_phone_number_by_keypad_or_voice(how: str) -> None:
         assert outputs(turn)["ask_for_phone_number"].output == (
             "User's phone number is 4 1 5 5 5 5 0 1 9 9"
         )
-
-
-async def test_the_documentation_task_group_with_get_email_task() -> None:
-    from livekit.agents import Agent
-
-    class Signup(Agent):
-        def __init__(self) -> None:
-            super().__init__(instructions="You sign people up.")
-            self.task_results: dict[str, Any] | None = None
-
-        async def on_enter(self) -> None:
-            task_group = TaskGroup()
-            task_group.add(
-                lambda: GetEmailTask(), id="get_email_task", description="Collects the user's email"
-            )
-            task_group.add(
-                lambda: CommuteTask(),
-                id="get_commute_task",
-                description="Records the user's commute flexibility",
-            )
-            results = await task_group
-            self.task_results = results.task_results
-
-    plan = {
-        "john.doe@gmail.com": Call("update_email_address", email="john.doe@gmail.com"),
-        "yes, by subway": Call(
-            "record_commute_flexibility", can_commute=True, commute_method="subway"
-        ),
-    }
-    agent = Signup()
-    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        await offline.say("john.doe@gmail.com")
-        await offline.say("yes, by subway")
-        assert agent.task_results == {
-            "get_email_task": GetEmailResult(email_address="john.doe@gmail.com"),
-            "get_commute_task": CommuteResults(can_commute=True, commute_method="subway"),
-        }
 
 
 async def test_a_declined_email_inside_a_tool_reaches_the_model_as_a_tool_error() -> None:
