@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from statemachine import StateChart
+from statemachine.orderedset import OrderedSet
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
@@ -500,6 +501,8 @@ class Interpreter:
         effects = self._drain()
         self._offer(effects)
         step = Step(name, source, tuple(self.machine.configuration_values), tuple(checked.items()))
+        if self.done:
+            self._retire_machine()
         if info_enabled(self.log):
             self.log.info(
                 "transition",
@@ -510,6 +513,14 @@ class Interpreter:
                 args=self._redacted(kwargs, view.task),
             )
         return Accepted(tuple(effects), self._message(name, kwargs, effects, view.task), step)
+
+    def _retire_machine(self) -> None:
+        """The flow is over: keep what can still be read, give the machine back to the chart."""
+        machine = self.machine
+        self.machine = _Finished(  # type: ignore[assignment]
+            OrderedSet(machine.configuration_values), dict(machine.history_values), self.model
+        )
+        self.chart.recycle(machine)
 
     def _redacted(self, kwargs: Mapping[str, Any], task: str | None) -> dict[str, Any]:
         values = kwargs.get("values")
@@ -631,6 +642,19 @@ class Interpreter:
             else:
                 parts.append(f"Recorded {recorded}.")
         return " ".join(parts)
+
+
+class _Finished:
+    """What a finished flow still answers once its machine went back to the chart."""
+
+    __slots__ = ("configuration_values", "history_values", "model")
+
+    def __init__(
+        self, configuration: OrderedSet[str], history: dict[str, Any], model: FlowModel
+    ) -> None:
+        self.configuration_values = configuration
+        self.history_values = history
+        self.model = model
 
 
 def _step_json(step: Step | None) -> dict[str, Any] | None:

@@ -414,6 +414,7 @@ class Chart:
     _start: list[tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]] = attrs.field(
         factory=list, repr=False
     )
+    _pool: list[StateChart[Any]] = attrs.field(factory=list, repr=False)
 
     @cached_property
     def task_map(self) -> dict[str, TaskSpec]:
@@ -457,7 +458,21 @@ class Chart:
         model.rollback(template.checkpoint())
         model.signals.extend(signals)
         model.state = OrderedSet(config) if len(config) > 1 else config[0]
+        while self._pool:
+            machine = self._pool.pop()
+            if _rebind(machine, model):
+                return machine
         return self.machine_class(model=model)
+
+    def recycle(self, machine: StateChart[Any]) -> None:
+        """Take back the machine of a finished flow, for the next flow of this chart.
+
+        Building a machine resolves every callback of the chart (most of the
+        cost of a new flow); the chart's callbacks read the flow's data only
+        through the ``model`` argument, so a machine can serve another model.
+        """
+        if len(self._pool) < _POOL_SIZE and type(machine) is self.machine_class:
+            self._pool.append(machine)
 
     def view(self, configuration: Iterable[str]) -> ConfigView:
         """What a configuration allows: active task, events, tools (cached)."""
@@ -512,6 +527,31 @@ class Chart:
             if not ok:
                 return False, tuple(results)
         return True, tuple(results)
+
+
+_POOL_SIZE = 8
+
+
+def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
+    """Point a finished machine at a new flow's model (its state is read from the model).
+
+    python-statemachine 3.x keeps the model in the machine and its configuration,
+    and stops its engine at the top-level final state; a machine whose engine
+    still has work queued is not reused. False when the machine cannot serve.
+    """
+    try:
+        engine = machine._engine
+        if not (engine.external_queue.is_empty() and engine.internal_queue.is_empty()):
+            return False
+        machine.model = model
+        machine._config._model = model
+        machine.history_values = {}
+        engine.running = True
+        engine.clear_cache()
+        engine._root_parallel_final_pending = None
+    except AttributeError:  # another library layout: build machines afresh
+        return False
+    return True
 
 
 _BUILD_LOCK = threading.Lock()
