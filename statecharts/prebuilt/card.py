@@ -156,7 +156,7 @@ def _ask_repeat(what: str, tool: str) -> Callable[[Mapping[str, Any]], str]:
     return readback
 
 
-def _common_tools(what: str) -> list[Tool]:
+def _common_tools() -> list[Tool]:
     return [
         decline_tool("decline_card_capture", "a detail of their card information"),
         Tool(
@@ -201,7 +201,7 @@ def card_number_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 "Call after the user repeats their card number for confirmation.",
                 {"repeated_card_number": "card_number"},
             ),
-            *_common_tools("card number"),
+            *_common_tools(),
         ],
         readback=_ask_repeat("card number", "confirm_card_number"),
     )
@@ -251,7 +251,7 @@ def security_code_spec(require_confirmation: bool | None = None, issuer: str = "
                 "Call after the user repeats their security code for confirmation.",
                 {"repeated_security_code": "security_code"},
             ),
-            *_common_tools("security code"),
+            *_common_tools(),
         ],
         readback=_ask_repeat("security code", "confirm_security_code"),
     )
@@ -334,7 +334,7 @@ def expiration_date_spec(require_confirmation: bool | None = None) -> TaskSpec:
                     "repeated_expiration_year": "expiration_year",
                 },
             ),
-            *_common_tools("expiration date"),
+            *_common_tools(),
         ],
         validate=check_expiry,
         readback=_ask_repeat("expiration date", "confirm_expiration_date"),
