@@ -176,7 +176,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         "timers must map ids to positive seconds",
     )
     model.state = OrderedSet(config) if len(config) > 1 else config[0]
-    machine = chart.machine_class(model=model)
+    machine = chart.machine_for(model)
     machine.history_values = {
         hid: [getattr(machine, sid) for sid in ids] for hid, ids in history.items()
     }

@@ -425,6 +425,7 @@ def check_roundtrip(flow: Interpreter, cache: dict[str, Any] | None = None) -> N
         again = restore(flow.chart, json.loads(json.dumps(data)))
         assert snapshot(again) == data, "a restored flow snapshots differently"
         seen = _restorable(again)
+        flow.chart.recycle(again.machine)  # only compared: its machine serves the next restore
         if cache is not None:
             if len(cache) > 20_000:
                 cache.clear()

@@ -458,6 +458,10 @@ class Chart:
         model.rollback(template.checkpoint())
         model.signals.extend(signals)
         model.state = OrderedSet(config) if len(config) > 1 else config[0]
+        return self.machine_for(model)
+
+    def machine_for(self, model: FlowModel) -> StateChart[Any]:
+        """A machine in the configuration ``model.state`` holds (no entry callbacks run)."""
         while self._pool:
             machine = self._pool.pop()
             if _rebind(machine, model):
@@ -465,7 +469,7 @@ class Chart:
         return self.machine_class(model=model)
 
     def recycle(self, machine: StateChart[Any]) -> None:
-        """Take back the machine of a finished flow, for the next flow of this chart.
+        """Take back the machine of a flow that is over or discarded, for the next flow.
 
         Building a machine resolves every callback of the chart (most of the
         cost of a new flow); the chart's callbacks read the flow's data only
