@@ -85,8 +85,9 @@ _EVERY_FLOW: list[Interpreter] | None = None
 def record_every_flow(on: bool = True) -> list[Interpreter]:
     """Record every flow created from now on (or stop); returns the list they go to."""
     global _EVERY_FLOW
-    _EVERY_FLOW = [] if on else None
-    return _EVERY_FLOW if _EVERY_FLOW is not None else []
+    flows: list[Interpreter] = []
+    _EVERY_FLOW = flows if on else None
+    return flows
 
 
 _FINALS = frozenset({FLOW_DONE, FLOW_FAILED})

@@ -411,9 +411,6 @@ class Chart:
     _rows_cache: dict[tuple[frozenset[str], str], tuple[int, ...]] = attrs.field(
         factory=dict, repr=False
     )
-    _start: list[tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]] = attrs.field(
-        factory=list, repr=False
-    )
     _pool: list[StateChart[Any]] = attrs.field(factory=list, repr=False)
 
     @cached_property
@@ -448,17 +445,20 @@ class Chart:
         cost of a new flow).
         """
         model = model or self.new_model()
-        if not self._start:
-            first = self.new_model()
-            machine = self.machine_class(model=first)
-            signals = tuple(first.signals)
-            first.signals.clear()
-            self._start.append((first, tuple(machine.configuration_values), signals))
-        template, config, signals = self._start[0]
+        template, config, signals = self._initial_entry
         model.rollback(template.checkpoint())
         model.signals.extend(signals)
         model.state = OrderedSet(config) if len(config) > 1 else config[0]
         return self.machine_for(model)
+
+    @cached_property
+    def _initial_entry(self) -> tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]:
+        """The model data, configuration and signals the initial macrostep produces."""
+        first = self.new_model()
+        machine = self.machine_class(model=first)
+        signals = tuple(first.signals)
+        first.signals.clear()
+        return first, tuple(machine.configuration_values), signals
 
     def machine_for(self, model: FlowModel) -> StateChart[Any]:
         """A machine in the configuration ``model.state`` holds (no entry callbacks run)."""

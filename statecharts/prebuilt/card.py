@@ -10,7 +10,6 @@ output or instruction ever contains the values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -104,13 +103,8 @@ def card_issuer(number: str) -> str:
     return "Other"
 
 
-_SEPARATORS = re.compile(r"[\s\-.]+")
-
-
 def _digits(text: str, what: str) -> str:
-    compact = _SEPARATORS.sub("", text)
-    if compact.isdigit():
-        return compact
+    """Digits typed with any separators, or spoken (``spoken_digits`` reads both)."""
     try:
         return spoken_digits(text)
     except ValueError:

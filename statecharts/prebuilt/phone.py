@@ -28,7 +28,6 @@ class GetPhoneNumberResult:
     phone_number: str
 
 
-_PUNCTUATION = re.compile(r"[\s\-().,/]+")
 _PLUS = re.compile(r"^\s*(?:\+|plus\b)", re.IGNORECASE)
 
 
@@ -42,9 +41,7 @@ def e164(text: str, region: str = "US") -> str:
         raise ValueError("that is too long for a phone number")
     plus = bool(_PLUS.match(text))
     body = _PLUS.sub("", text, count=1)
-    digits = _PUNCTUATION.sub("", body)
-    if not digits.isdigit():
-        digits = spoken_digits(body)
+    digits = spoken_digits(body)  # typed with separators or spoken
     if not digits.isdigit():
         raise ValueError(f"{text!r} is not a phone number; pass the digits only")
     try:
