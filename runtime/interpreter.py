@@ -34,11 +34,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from statemachine import StateChart
-from statemachine.orderedset import OrderedSet
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
+from taskchart.statecharts.engines import Machine
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
 from taskchart.statecharts.task import (
     COMPLETE,
@@ -110,6 +109,9 @@ _GUARD_HINTS = {
 class Interpreter:
     """Run one flow of a compiled :class:`Chart`.
 
+    ``engine`` picks what runs the chart's table: ``"table"`` (the default,
+    :class:`~taskchart.statecharts.engines.TableMachine`) or
+    ``"statemachine"`` (python-statemachine, the same behaviour, slower).
     ``modality`` is the input modality until a :class:`UserSpoke` says
     otherwise; in ``"audio"`` the ``AUDIO_ONLY`` confirmation policy asks for
     a read-back. ``record=True`` keeps every event and outcome in
@@ -124,7 +126,8 @@ class Interpreter:
         regress_tool: str = DEFAULT_REGRESS_TOOL,
         logger: Any = None,
         record: bool = False,
-        _machine: StateChart[Any] | None = None,
+        engine: str = "table",
+        _machine: Machine | None = None,
     ) -> None:
         self.chart = chart
         self.regress_tool = regress_tool
@@ -138,9 +141,10 @@ class Interpreter:
         if _machine is None:
             model = chart.new_model()
             model.modality = modality
-            self.machine = chart.new_machine(model)
+            self.machine: Machine = chart.new_machine(model, engine=engine)
         else:
             self.machine = _machine
+        self.engine = engine
         self.model: FlowModel = self.machine.model
         self._pii = {t.id: frozenset(f.name for f in t.fields if f.pii) for t in chart.tasks}
 
@@ -148,7 +152,7 @@ class Interpreter:
     @property
     def configuration(self) -> tuple[str, ...]:
         """Active state ids, ancestors first."""
-        return tuple(self.machine.configuration_values)
+        return self.machine.configuration_values
 
     @property
     def active_task(self) -> str | None:
@@ -486,24 +490,24 @@ class Interpreter:
             return self._rejected(
                 event, Rejected("guard_failed", hint.format(label=label), name), checked.items()
             )
-        source = tuple(self.machine.configuration_values)
+        source = self.machine.configuration_values
         saved = self.model.checkpoint()
-        history = dict(self.machine.history_values)
+        history = dict(self.machine.history)
         state = self.model.state
         try:
-            self.machine.send(name, **kwargs)
+            self.machine.take(row, kwargs)
         except Exception as exc:  # a validator, a result type or a callback raised
             self.model.rollback(saved)
             self.model.state = state
-            self.machine.history_values = history
+            self.machine.history = history
             return self._rejected(
                 event, Rejected("error", f"{name} failed: {exc}", name), checked.items()
             )
         effects = self._drain()
         self._offer(effects)
-        step = Step(name, source, tuple(self.machine.configuration_values), tuple(checked.items()))
+        step = Step(name, source, self.machine.configuration_values, tuple(checked.items()))
         if self.done:
-            self._retire_machine()
+            self.machine.release()
         if info_enabled(self.log):
             self.log.info(
                 "transition",
@@ -514,14 +518,6 @@ class Interpreter:
                 args=self._redacted(kwargs, view.task),
             )
         return Accepted(tuple(effects), self._message(name, kwargs, effects, view.task), step)
-
-    def _retire_machine(self) -> None:
-        """The flow is over: keep what can still be read, give the machine back to the chart."""
-        machine = self.machine
-        self.machine = _Finished(  # type: ignore[assignment]
-            OrderedSet(machine.configuration_values), dict(machine.history_values), self.model
-        )
-        self.chart.recycle(machine)
 
     def _redacted(self, kwargs: Mapping[str, Any], task: str | None) -> dict[str, Any]:
         values = kwargs.get("values")
@@ -643,19 +639,6 @@ class Interpreter:
             else:
                 parts.append(f"Recorded {recorded}.")
         return " ".join(parts)
-
-
-class _Finished:
-    """What a finished flow still answers once its machine went back to the chart."""
-
-    __slots__ = ("configuration_values", "history_values", "model")
-
-    def __init__(
-        self, configuration: OrderedSet[str], history: dict[str, Any], model: FlowModel
-    ) -> None:
-        self.configuration_values = configuration
-        self.history_values = history
-        self.model = model
 
 
 def _step_json(step: Step | None) -> dict[str, Any] | None:

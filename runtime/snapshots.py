@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from statemachine.orderedset import OrderedSet
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.model import FAILURE_TYPES
 
@@ -57,9 +56,7 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
         "chart": flow.chart.name,
         "tasks": list(model.order),
         "configuration": list(flow.configuration),
-        "history": {
-            hid: [s.id for s in states] for hid, states in flow.machine.history_values.items()
-        },
+        "history": {hid: list(ids) for hid, ids in flow.machine.history.items()},
         "values": {t: dict(v) for t, v in model.values.items() if v},
         "results": results,
         "visited": list(model.visited),
@@ -175,11 +172,8 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         all(isinstance(v, int | float) and v > 0 for v in timers.values()),
         "timers must map ids to positive seconds",
     )
-    model.state = OrderedSet(config) if len(config) > 1 else config[0]
-    machine = chart.machine_for(model)
-    machine.history_values = {
-        hid: [getattr(machine, sid) for sid in ids] for hid, ids in history.items()
-    }
+    model.state = tuple(config) if len(config) > 1 else config[0]
+    machine = chart.machine_for(model, history, engine=options.get("engine", "table"))
     flow = Interpreter(chart, _machine=machine, **options)
     flow.timers = dict(timers)
     flow._offered = flow.tools

@@ -362,7 +362,7 @@ def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.Sear
 
 
 def _history(flow: Interpreter) -> dict[str, list[str]]:
-    return {hid: [s.id for s in states] for hid, states in flow.machine.history_values.items()}
+    return {hid: list(ids) for hid, ids in flow.machine.history.items()}
 
 
 def _observe(flow: Interpreter) -> dict[str, Any]:
@@ -425,7 +425,7 @@ def check_roundtrip(flow: Interpreter, cache: dict[str, Any] | None = None) -> N
         again = restore(flow.chart, json.loads(json.dumps(data)))
         assert snapshot(again) == data, "a restored flow snapshots differently"
         seen = _restorable(again)
-        flow.chart.recycle(again.machine)  # only compared: its machine serves the next restore
+        again.machine.release()  # only compared: its machine can serve the next restore
         if cache is not None:
             if len(cache) > 20_000:
                 cache.clear()

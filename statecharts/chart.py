@@ -33,6 +33,7 @@ from statemachine import StateChart
 from statemachine.io import create_machine_class_from_definition
 from statemachine.orderedset import OrderedSet
 
+from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
 from .model import FlowModel
 from .task import (
     COMPLETE,
@@ -291,21 +292,32 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
 GuardFn = Callable[..., bool]
 
 
-def _definition(
-    states: Sequence[StateDef],
-    rows: Sequence[TransitionDef],
-    tasks: Sequence[TaskSpec],
-    row_guards: Sequence[tuple[tuple[str, GuardFn], ...]],
-) -> dict[str, Any]:
-    defs: dict[str, dict[str, Any]] = {}
-    by_task: dict[str | None, dict[str, Any]] = {}
-    hooks: dict[str, dict[str, list[Callable[..., Any]]]] = {
+Hooks = dict[str, dict[str, list[Callable[..., Any]]]]
+
+
+def chart_hooks(tasks: Sequence[TaskSpec]) -> Hooks:
+    """Enter and exit callbacks per state id (each takes the model only)."""
+    hooks: Hooks = {
         DISPATCH: {"enter": [_named(lambda model: model.plan_next(), "plan_next")]},
         FLOW_DONE: {"enter": [_named(lambda model: model.finish("done"), "finish")]},
         FLOW_FAILED: {"enter": [_named(lambda model: model.finish("failed"), "finish")]},
     }
     for spec in tasks:
         hooks.update(_state_hooks(spec))
+    return hooks
+
+
+def _definition(
+    states: Sequence[StateDef],
+    rows: Sequence[TransitionDef],
+    tasks: Sequence[TaskSpec],
+    row_guards: Sequence[tuple[tuple[str, GuardFn], ...]],
+    row_actions: Sequence[tuple[Callable[..., Any], ...]],
+    hooks: Hooks,
+) -> dict[str, Any]:
+    """The python-statemachine dict definition of a table (the library engine's class)."""
+    defs: dict[str, dict[str, Any]] = {}
+    by_task: dict[str | None, dict[str, Any]] = {}
     for s in states:
         if s.kind == "history":
             continue
@@ -331,15 +343,13 @@ def _definition(
             defs[s.id] = d
         d.setdefault("on", {})
     index = {sid: d for sid, d in _walk(defs)}
-    for r, guards in zip(rows, row_guards, strict=True):
+    for r, guards, acts in zip(rows, row_guards, row_actions, strict=True):
         row: dict[str, Any] = {"target": r.target}
         if guards:
             conds = [fn for _, fn in guards]
             row["cond"] = conds if len(conds) > 1 else conds[0]
-        if r.actions:
-            assert r.task is not None
-            acts = [_action(a, r.task) for a in r.actions]
-            row["on"] = acts if len(acts) > 1 else acts[0]
+        if acts:
+            row["on"] = list(acts) if len(acts) > 1 else acts[0]
         if r.internal:  # targetless: run the actions, exit and enter nothing
             row["target"] = None
         src = index[r.source]
@@ -348,18 +358,6 @@ def _definition(
         else:
             src["on"].setdefault(r.event, []).append(row)
     return defs
-
-
-def _call_guard(fn: GuardFn, model: FlowModel, kwargs: Mapping[str, Any]) -> bool:
-    params = _PARAMS.get(fn)
-    if params is None:
-        params = _PARAMS[fn] = tuple(
-            n for n in fn.__code__.co_varnames[: fn.__code__.co_argcount] if n != "model"
-        )
-    return fn(model, **{n: kwargs[n] for n in params if n in kwargs})
-
-
-_PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
 
 
 def tasks_by_id(tasks: Sequence[TaskSpec]) -> dict[str, TaskSpec]:
@@ -391,27 +389,79 @@ class ConfigView:
     can_regress: bool
 
 
+ENGINES = ("table", "statemachine")
+
+
 @attrs.frozen(eq=False)
 class Chart:
-    """A compiled flow: the transition table, its python-statemachine class and tool tables.
+    """A compiled flow: the transition table, its callables and tool tables.
 
-    Build it once per flow definition (class building is the expensive step)
-    and create any number of running flows from it.
+    Build it once per flow definition and create any number of running flows
+    from it. Flows run on the table engine (:class:`TableMachine`, the
+    default) or on python-statemachine (``engine="statemachine"``, the class
+    :attr:`machine_class` built from the same table); both take the same
+    callables, and a differential test holds them to the same behaviour.
     """
 
     name: str
     tasks: tuple[TaskSpec, ...]
     states: tuple[StateDef, ...]
     transitions: tuple[TransitionDef, ...]
-    machine_class: type[StateChart[Any]]
     return_exceptions: bool = False
     group: bool = True
+    #: Whether python-statemachine's own definition checks run on :attr:`machine_class`.
+    strict: bool = True
     row_guards: tuple[tuple[tuple[str, GuardFn], ...], ...] = attrs.field(default=(), repr=False)
+    row_actions: tuple[tuple[Callable[..., Any], ...], ...] = attrs.field(default=(), repr=False)
+    hooks: Hooks = attrs.field(factory=dict, repr=False)
     _views: dict[frozenset[str], ConfigView] = attrs.field(factory=dict, repr=False)
     _rows_cache: dict[tuple[frozenset[str], str], tuple[int, ...]] = attrs.field(
         factory=dict, repr=False
     )
     _pool: list[StateChart[Any]] = attrs.field(factory=list, repr=False)
+    _initials: dict[str, tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]] = attrs.field(
+        factory=dict, repr=False
+    )
+
+    @classmethod
+    def from_table(
+        cls,
+        name: str,
+        tasks: Sequence[TaskSpec],
+        states: Sequence[StateDef],
+        rows: Sequence[TransitionDef],
+        **options: Any,
+    ) -> Chart:
+        """A chart of this table, with its guards, actions and hooks resolved."""
+        return cls(
+            name,
+            tuple(tasks),
+            tuple(states),
+            tuple(rows),
+            row_guards=tuple(tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows),
+            row_actions=tuple(
+                tuple(_action(a, r.task) for a in r.actions) if r.task else () for r in rows
+            ),
+            hooks=chart_hooks(tasks),
+            **options,
+        )
+
+    @cached_property
+    def machine_class(self) -> type[StateChart[Any]]:
+        """The python-statemachine class of this table (built on first use: milliseconds)."""
+        definition = _definition(
+            self.states, self.transitions, self.tasks, self.row_guards, self.row_actions, self.hooks
+        )
+        checks = {} if self.strict else _LENIENT
+        with _BUILD_LOCK:
+            return create_machine_class_from_definition(
+                self.name, states=definition, **_CLASS_FLAGS, **checks
+            )
+
+    @cached_property
+    def table(self) -> Table:
+        """The table engine's lookup tables."""
+        return Table.of(self)
 
     @cached_property
     def task_map(self) -> dict[str, TaskSpec]:
@@ -435,41 +485,62 @@ class Chart:
     def new_model(self) -> FlowModel:
         return FlowModel(self.tasks, return_exceptions=self.return_exceptions)
 
-    def new_machine(self, model: FlowModel | None = None) -> StateChart[Any]:
+    def new_machine(self, model: FlowModel | None = None, *, engine: str = "table") -> Machine:
         """A running machine in its initial configuration (the first task entered).
 
         The initial entry is the same for every flow of a chart, so it runs
-        once: later machines start in the configuration it reached, with the
-        model data and signals it produced (constructing a machine in a preset
-        configuration skips the library's initial macrostep, about half the
-        cost of a new flow).
+        once per engine: later machines start in the configuration it
+        reached, with the model data and signals it produced.
         """
         model = model or self.new_model()
-        template, config, signals = self._initial_entry
+        template, config, signals = self._initial_entry(engine)
         model.rollback(template.checkpoint())
         model.signals.extend(signals)
-        model.state = OrderedSet(config) if len(config) > 1 else config[0]
-        return self.machine_for(model)
+        model.state = config if len(config) > 1 else config[0]
+        return self.machine_for(model, engine=engine)
 
-    @cached_property
-    def _initial_entry(self) -> tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]:
+    def _initial_entry(self, engine: str) -> tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]:
         """The model data, configuration and signals the initial macrostep produces."""
-        first = self.new_model()
-        machine = self.machine_class(model=first)
-        signals = tuple(first.signals)
-        first.signals.clear()
-        return first, tuple(machine.configuration_values), signals
+        cached = self._initials.get(engine)
+        if cached is None:
+            first = self.new_model()
+            if engine == "table":
+                table_machine = TableMachine(self, first)
+                table_machine.enter_initial()
+                machine: Machine = table_machine
+            else:
+                machine = LibraryMachine(self, self.machine_class(model=first))
+            signals = tuple(first.signals)
+            first.signals.clear()
+            cached = self._initials[engine] = (first, machine.configuration_values, signals)
+        return cached
 
-    def machine_for(self, model: FlowModel) -> StateChart[Any]:
+    def machine_for(
+        self,
+        model: FlowModel,
+        history: Mapping[str, Sequence[str]] | None = None,
+        *,
+        engine: str = "table",
+    ) -> Machine:
         """A machine in the configuration ``model.state`` holds (no entry callbacks run)."""
-        while self._pool:
-            machine = self._pool.pop()
-            if _rebind(machine, model):
-                return machine
-        return self.machine_class(model=model)
+        if engine == "table":
+            return TableMachine(self, model, history)
+        if engine != "statemachine":
+            raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+        if isinstance(model.state, tuple):  # the library keeps several states in an OrderedSet
+            model.state = OrderedSet(model.state)
+        inner = None
+        while self._pool and inner is None:
+            candidate = self._pool.pop()
+            if _rebind(candidate, model):
+                inner = candidate
+        machine = LibraryMachine(self, inner or self.machine_class(model=model))
+        if history:
+            machine.history = history
+        return machine
 
     def recycle(self, machine: StateChart[Any]) -> None:
-        """Take back the machine of a flow that is over or discarded, for the next flow.
+        """Take back a python-statemachine machine whose flow is over, for the next flow.
 
         Building a machine resolves every callback of the chart (most of the
         cost of a new flow); the chart's callbacks read the flow's data only
@@ -526,7 +597,7 @@ class Chart:
         """Evaluate a row's guards in order, stopping at the first false one."""
         results: list[tuple[str, bool]] = []
         for name, fn in self.row_guards[row]:
-            ok = bool(_call_guard(fn, model, kwargs))
+            ok = bool(call_with(fn, model, kwargs))
             results.append((name, ok))
             if not ok:
                 return False, tuple(results)
@@ -534,6 +605,11 @@ class Chart:
 
 
 _POOL_SIZE = 8
+_LENIENT = {
+    "validate_disconnected_states": False,
+    "validate_trap_states": False,
+    "validate_final_reachability": False,
+}
 
 
 def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
@@ -558,7 +634,7 @@ def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
     return True
 
 
-_BUILD_LOCK = threading.Lock()
+_BUILD_LOCK = threading.RLock()
 _CACHE: dict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = {}
 
 
@@ -602,20 +678,14 @@ def compile_chart(
             rows += r
         rows += _dispatch_rows(ids)
         states += [StateDef(FLOW_DONE, None, "final"), StateDef(FLOW_FAILED, None, "final")]
-        row_guards = [tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows]
-        definition = _definition(states, rows, tasks, row_guards)
         digest = hashlib.sha1("|".join(ids).encode()).hexdigest()[:10]
-        class_name = name or f"Flow_{digest}"
-        cls = create_machine_class_from_definition(class_name, states=definition, **_CLASS_FLAGS)
-        chart = Chart(
-            class_name,
+        chart = Chart.from_table(
+            name or f"Flow_{digest}",
             tasks,
-            tuple(states),
-            tuple(rows),
-            cls,
+            states,
+            rows,
             return_exceptions=return_exceptions,
             group=group,
-            row_guards=tuple(row_guards),
         )
         _CACHE[key] = (tasks, chart)
         return chart

@@ -58,7 +58,7 @@ def state(flow: Interpreter) -> dict[str, Any]:
         "configuration": flow.configuration,
         "values": {t: flow.values(t) for t in TASKS},
         "results": dict(flow.results),
-        "history": {h: [s.id for s in v] for h, v in flow.machine.history_values.items()},
+        "history": {h: list(v) for h, v in flow.machine.history.items()},
         "timers": dict(flow.timers),
         "user_turn": flow.model.user_turn,
         "modality": flow.model.modality,

@@ -438,7 +438,7 @@ def sequences(chart: Chart, timer_ids: list[str]) -> st.SearchStrategy[list[Even
 
 
 def history_ids(flow: Interpreter) -> dict[str, list[str]]:
-    return {hid: [s.id for s in states] for hid, states in flow.machine.history_values.items()}
+    return {hid: list(ids) for hid, ids in flow.machine.history.items()}
 
 
 def observe(flow: Interpreter) -> dict[str, Any]:

@@ -1,8 +1,7 @@
 """Deliberately broken charts: the interview chart with one defect each.
 
-Each is built by editing a compiled chart's table and rebuilding its
-python-statemachine class from the edited table (with the library's own
-definition checks off), so the interpreter and the machine agree.
+Each is built by editing a compiled chart's table (with python-statemachine's
+own definition checks off for its class), so both engines run the edited table.
 """
 
 from __future__ import annotations
@@ -10,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import attrs
-from statemachine.io import create_machine_class_from_definition
 from taskchart.adapters.console.interview import interview_tasks
 from taskchart.statecharts import Chart, compile_chart
-from taskchart.statecharts.chart import _CLASS_FLAGS, StateDef, TransitionDef, _definition, _guard
+from taskchart.statecharts.chart import StateDef, TransitionDef
 
 _COUNT = iter(range(10**6))
 
@@ -24,27 +22,14 @@ def rebuild(
     states: list[StateDef] | None = None,
 ) -> Chart:
     """A chart with ``rows`` (and ``states``) instead of ``chart``'s table."""
-    states = list(chart.states if states is None else states)
-    row_guards = [tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows]
-    definition = _definition(states, rows, chart.tasks, row_guards)
-    name = f"Broken{next(_COUNT)}_{chart.name}"
-    cls = create_machine_class_from_definition(
-        name,
-        states=definition,
-        validate_disconnected_states=False,
-        validate_trap_states=False,
-        validate_final_reachability=False,
-        **_CLASS_FLAGS,
-    )
-    return Chart(
-        name,
+    return Chart.from_table(
+        f"Broken{next(_COUNT)}_{chart.name}",
         chart.tasks,
-        tuple(states),
-        tuple(rows),
-        cls,
+        list(chart.states if states is None else states),
+        rows,
         return_exceptions=chart.return_exceptions,
         group=chart.group,
-        row_guards=tuple(row_guards),
+        strict=False,
     )
 
 

@@ -121,6 +121,7 @@ def attrs_evolve_rows(chart, extra):  # type: ignore[no-untyped-def]
         chart,
         transitions=(*chart.transitions, extra),
         row_guards=(*chart.row_guards, ()),
+        row_actions=(*chart.row_actions, ()),
         views={},
         rows_cache={},
     )

@@ -1,0 +1,364 @@
+"""Engines that run a chart's transition table: the table engine and python-statemachine.
+
+Rules of this file: both engines take the same table, guards, actions and
+enter/exit hooks from :class:`~taskchart.statecharts.chart.Chart` and expose
+the same small surface (:class:`Machine`): the configuration (ancestors
+first, stored in ``model.state`` as python-statemachine does), the deep
+history of every task as state ids, ``take(row, kwargs)`` for a transition
+whose guards the caller already checked, and ``send(event, **kwargs)``.
+Neither catches exceptions: a raising callback leaves the caller to roll
+back (the interpreter does).
+
+Theory of operation of the table engine: a chart is two levels deep (top
+level: ``dispatch``, one compound per task, the two flow finals; each task
+compound: its atomic and final states plus a deep history state), so a
+transition's domain is either its task compound (a move between siblings) or
+the top level. A microstep exits the active states inside the domain,
+innermost first (a task compound records its history as it is exited), runs
+the row's actions, then enters the target: a compound through its initial
+child, a history state through what it recorded or its default (the initial
+child). Entering a task's final state queues ``done.state.<task>``; a
+macrostep then takes eventless rows (``dispatch``'s) before queued internal
+events, as SCXML does, until neither is left. This is what python-statemachine
+does for these charts (checked event by event against it in
+``tests/test_engines.py``) at a fraction of the cost: no callback resolution
+or dependency injection at run time, and the candidate rows of a
+configuration are cached.
+
+>>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
+>>> chart = compile_chart(declarative_task("name", fields=[Field("name")],
+...                                        confirmation=Confirmation.NEVER))
+>>> machine = chart.new_machine()
+>>> machine.configuration_values
+('name', 'name__collecting')
+>>> machine.send("update", values={"name": "Ada"})
+True
+>>> machine.configuration_values, machine.history
+(('flow_done',), {'name__h': ('name__complete',)})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+from statemachine.exceptions import TransitionNotAllowed
+
+if TYPE_CHECKING:
+    from statemachine import StateChart
+
+    from .chart import Chart
+    from .model import FlowModel
+
+__all__ = ["LibraryMachine", "Machine", "Table", "TableMachine", "call_with"]
+
+History = dict[str, tuple[str, ...]]
+
+
+class Machine(Protocol):
+    """What the runtime needs from an engine running one flow."""
+
+    @property
+    def model(self) -> FlowModel: ...
+
+    @property
+    def configuration_values(self) -> tuple[str, ...]: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @history.setter
+    def history(self, value: Mapping[str, Sequence[str]]) -> None: ...
+
+    def take(self, row: int, kwargs: Mapping[str, Any]) -> None: ...
+
+    def send(self, event: str, **kwargs: Any) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+Hook = Callable[["FlowModel"], Any]
+
+
+@attrs.frozen
+class Table:
+    """A chart's table arranged for lookups: parents, initial children, hooks, rows by source."""
+
+    parent: dict[str, str | None]
+    initial: str
+    initial_child: dict[str, str]
+    history_id: dict[str, str]  # task compound -> its history state
+    history_of: dict[str, str]  # history state -> its task compound
+    finals: frozenset[str]
+    top_finals: frozenset[str]
+    enter: dict[str, tuple[Hook, ...]]
+    exit: dict[str, tuple[Hook, ...]]
+    eventless: dict[str, tuple[int, ...]]
+    actions: tuple[tuple[tuple[Callable[..., Any], tuple[str, ...]], ...], ...]
+
+    @classmethod
+    def of(cls, chart: Chart) -> Table:
+        parent: dict[str, str | None] = {}
+        initial_child: dict[str, str] = {}
+        history_id: dict[str, str] = {}
+        initial = ""
+        for s in chart.states:
+            inner = s.task is not None and s.kind != "compound"
+            parent[s.id] = s.task if inner else None
+            if s.kind == "history" and s.task is not None:
+                history_id[s.task] = s.id
+            elif s.initial and inner and s.task is not None:
+                initial_child[s.task] = s.id
+            elif s.initial and not inner:
+                initial = s.id
+        finals = frozenset(s.id for s in chart.states if s.kind == "final")
+        eventless: dict[str, list[int]] = {}
+        for i, r in enumerate(chart.transitions):
+            if r.event is None:
+                eventless.setdefault(r.source, []).append(i)
+        return cls(
+            parent=parent,
+            initial=initial,
+            initial_child=initial_child,
+            history_id=history_id,
+            history_of={h: t for t, h in history_id.items()},
+            finals=finals,
+            top_finals=frozenset(f for f in finals if parent.get(f) is None),
+            enter={k: tuple(v.get("enter", ())) for k, v in chart.hooks.items()},
+            exit={k: tuple(v.get("exit", ())) for k, v in chart.hooks.items()},
+            eventless={k: tuple(v) for k, v in eventless.items()},
+            actions=tuple(tuple((fn, _params(fn)) for fn in acts) for acts in chart.row_actions),
+        )
+
+
+def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
+    params = _PARAMS.get(fn)
+    if params is None:
+        code = fn.__code__
+        params = _PARAMS[fn] = tuple(
+            n for n in code.co_varnames[: code.co_argcount] if n != "model"
+        )
+    return params
+
+
+_PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
+
+
+def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any]) -> Any:
+    """Call a guard or action with ``model`` and the event keywords it declares."""
+    params = _PARAMS.get(fn)
+    if params is None:
+        params = _params(fn)
+    if not params:
+        return fn(model)
+    return fn(model, **{n: kwargs[n] for n in params if n in kwargs})
+
+
+class TableMachine:
+    """The table engine: runs one flow of ``chart`` on its transition table directly."""
+
+    __slots__ = ("_history", "_table", "chart", "model")
+
+    def __init__(
+        self, chart: Chart, model: FlowModel, history: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        self.chart = chart
+        self.model = model
+        self._table = chart.table
+        self._history: History = {k: tuple(v) for k, v in (history or {}).items()}
+
+    @property
+    def configuration_values(self) -> tuple[str, ...]:
+        state = self.model.state
+        if state is None:
+            return ()
+        return (state,) if isinstance(state, str) else tuple(state)
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    @history.setter
+    def history(self, value: Mapping[str, Sequence[str]]) -> None:
+        self._history = {k: tuple(v) for k, v in value.items()}
+
+    def release(self) -> None:
+        """Nothing to give back: a table machine is a few references."""
+
+    def enter_initial(self) -> None:
+        """Enter the chart's initial state and run the macrostep that follows."""
+        config: list[str] = []
+        pending: list[str] = []
+        self._enter_states([self._table.initial], config, pending)
+        self._store(config)
+        self._settle(pending)
+
+    def send(self, event: str, **kwargs: Any) -> bool:
+        """Take the first row for ``event`` whose guards pass; False when none does."""
+        row = self._select(event, kwargs)
+        if row is None:
+            return False
+        self.take(row, kwargs)
+        return True
+
+    def take(self, row: int, kwargs: Mapping[str, Any]) -> None:
+        """Take row ``row`` (its guards already passed) and run the macrostep to its end."""
+        pending: list[str] = []
+        self._microstep(row, kwargs, pending)
+        self._settle(pending)
+
+    # -- internals -------------------------------------------------------------------
+    def _select(self, event: str, kwargs: Mapping[str, Any]) -> int | None:
+        chart = self.chart
+        for row in chart.candidate_rows(frozenset(self.configuration_values), event):
+            if _passes(chart.row_guards[row], self.model, kwargs):
+                return row
+        return None
+
+    def _settle(self, pending: list[str]) -> None:
+        table = self._table
+        while True:
+            config = self.configuration_values
+            if config and config[0] in table.top_finals:
+                return
+            row = None
+            for state in config:
+                for candidate in table.eventless.get(state, ()):
+                    if _passes(self.chart.row_guards[candidate], self.model, _NO_ARGS):
+                        row = candidate
+                        break
+                if row is not None:
+                    break
+            if row is None:
+                if not pending:
+                    return
+                row = self._select(f"done.state.{pending.pop(0)}", _NO_ARGS)
+                if row is None:
+                    continue
+            self._microstep(row, _NO_ARGS, pending)
+
+    def _microstep(self, row: int, kwargs: Mapping[str, Any], pending: list[str]) -> None:
+        table = self._table
+        model = self.model
+        r = self.chart.transitions[row]
+        if r.internal:
+            self._act(row, kwargs)
+            return
+        config = list(self.configuration_values)
+        target = r.target
+        into = table.history_of.get(target) or table.parent.get(target)
+        domain = table.parent.get(r.source)
+        if domain is None or domain != into:
+            domain = None
+        parent = table.parent
+        before = tuple(config)
+        for state in reversed(before):
+            if domain is not None and parent.get(state) != domain:
+                continue
+            if state in table.history_id:
+                self._history[table.history_id[state]] = tuple(
+                    s for s in before if parent.get(s) == state
+                )
+            for hook in table.exit.get(state, ()):
+                hook(model)
+            config.remove(state)
+        self._act(row, kwargs)
+        if target in table.history_of:
+            task = table.history_of[target]
+            entering = [] if task in config else [task]
+            entering += self._history.get(target) or (table.initial_child[task],)
+        elif target in table.initial_child:
+            entering = [target, table.initial_child[target]]
+        else:
+            up = parent.get(target)
+            entering = [up, target] if up is not None and up not in config else [target]
+        self._enter_states(entering, config, pending)
+        self._store(config)
+
+    def _enter_states(self, states: Sequence[str], config: list[str], pending: list[str]) -> None:
+        table = self._table
+        for state in states:
+            config.append(state)
+            for hook in table.enter.get(state, ()):
+                hook(self.model)
+            if state in table.finals:
+                up = table.parent.get(state)
+                if up is not None:
+                    pending.append(up)
+
+    def _act(self, row: int, kwargs: Mapping[str, Any]) -> None:
+        model = self.model
+        for fn, params in self._table.actions[row]:
+            if params:  # only the keywords the action declares
+                fn(model, **{n: kwargs[n] for n in params if n in kwargs})
+            else:
+                fn(model)
+
+    def _store(self, config: list[str]) -> None:
+        self.model.state = config[0] if len(config) == 1 else tuple(config)
+
+
+_NO_ARGS: Mapping[str, Any] = {}
+
+
+def _passes(
+    guards: tuple[tuple[str, Callable[..., Any]], ...], model: FlowModel, kwargs: Mapping[str, Any]
+) -> bool:
+    return all(call_with(fn, model, kwargs) for _, fn in guards)
+
+
+class LibraryMachine:
+    """python-statemachine running one flow (``engine="statemachine"``), behind :class:`Machine`.
+
+    Once released (the flow is over), its machine goes back to the chart's
+    pool and the configuration and history it ended with stay readable.
+    """
+
+    __slots__ = ("_final", "chart", "inner", "model")
+
+    def __init__(self, chart: Chart, inner: StateChart[Any]) -> None:
+        self.chart = chart
+        self.inner: StateChart[Any] | None = inner
+        self.model: FlowModel = inner.model
+        self._final: tuple[tuple[str, ...], History] | None = None
+
+    @property
+    def configuration_values(self) -> tuple[str, ...]:
+        if self.inner is None:
+            assert self._final is not None
+            return self._final[0]
+        return tuple(self.inner.configuration_values)
+
+    @property
+    def history(self) -> History:
+        if self.inner is None:
+            assert self._final is not None
+            return dict(self._final[1])
+        return {h: tuple(s.id for s in states) for h, states in self.inner.history_values.items()}
+
+    @history.setter
+    def history(self, value: Mapping[str, Sequence[str]]) -> None:
+        inner = self.inner
+        assert inner is not None, "a released machine cannot change"
+        inner.history_values = {h: [getattr(inner, sid) for sid in ids] for h, ids in value.items()}
+
+    def take(self, row: int, kwargs: Mapping[str, Any]) -> None:
+        event = self.chart.transitions[row].event
+        assert event is not None
+        self.send(event, **kwargs)
+
+    def send(self, event: str, **kwargs: Any) -> bool:
+        assert self.inner is not None, "a released machine cannot change"
+        try:
+            self.inner.send(event, **kwargs)
+        except TransitionNotAllowed:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.inner is None:
+            return
+        self._final = (self.configuration_values, self.history)
+        self.chart.recycle(self.inner)
+        self.inner = None
