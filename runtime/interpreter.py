@@ -138,6 +138,7 @@ class Interpreter:
         self.journal: list[dict[str, Any]] | None = [] if record else None
         self.timers: dict[str, float] = {}
         self._offered: tuple[str, ...] | None = None
+        self._tools: tuple[str, ...] | None = None
         if _machine is None:
             model = chart.new_model()
             model.modality = modality
@@ -146,7 +147,7 @@ class Interpreter:
             self.machine = _machine
         self.engine = engine
         self.model: FlowModel = self.machine.model
-        self._pii = {t.id: frozenset(f.name for f in t.fields if f.pii) for t in chart.tasks}
+        self._pii = chart.pii_fields
 
     # -- reading the flow ----------------------------------------------------------
     @property
@@ -191,7 +192,10 @@ class Interpreter:
     @property
     def tools(self) -> tuple[str, ...]:
         """Tool names offered to the model in the current configuration."""
-        return self._tools_in(self.chart.view(self.machine.configuration_values))
+        tools = self._tools
+        if tools is None:  # kept until the next transition
+            tools = self._tools = self._tools_in(self.chart.view(self.machine.configuration_values))
+        return tools
 
     def _tools_in(self, view: ConfigView) -> tuple[str, ...]:
         if view.can_regress and self.regression_targets():
@@ -494,6 +498,7 @@ class Interpreter:
         saved = self.model.checkpoint()
         history = dict(self.machine.history)
         state = self.model.state
+        self._tools = None
         try:
             self.machine.take(row, kwargs)
         except Exception as exc:  # a validator, a result type or a callback raised

@@ -79,16 +79,22 @@ def get_logger(name: str = "taskchart") -> Any:
     """
     if structlog.is_configured():
         return structlog.get_logger(name).bind()
-    return structlog.wrap_logger(
-        logging.getLogger(name),
-        processors=[
-            structlog.stdlib.filter_by_level,
-            redact_processor,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.processors.JSONRenderer(default=repr),
-        ],
-        wrapper_class=structlog.stdlib.BoundLogger,
-    ).bind()
+    logger = _UNCONFIGURED.get(name)
+    if logger is None:  # its setup is fixed, so one per name serves every flow
+        logger = _UNCONFIGURED[name] = structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=[
+                structlog.stdlib.filter_by_level,
+                redact_processor,
+                structlog.processors.TimeStamper(fmt="iso"),
+                structlog.processors.JSONRenderer(default=repr),
+            ],
+            wrapper_class=structlog.stdlib.BoundLogger,
+        ).bind()
+    return logger
+
+
+_UNCONFIGURED: dict[str, Any] = {}
 
 
 def info_enabled(logger: Any) -> bool:

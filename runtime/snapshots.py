@@ -95,16 +95,16 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
     _expect(data.get("format") == FORMAT, f"not a {FORMAT} snapshot: format={data.get('format')!r}")
     _expect(
-        data.get("tasks") == [t.id for t in chart.tasks],
+        data.get("tasks") == chart.task_ids,
         f"snapshot of tasks {data.get('tasks')!r} does not fit this chart's tasks "
-        f"{[t.id for t in chart.tasks]!r}",
+        f"{chart.task_ids!r}",
     )
     config = data.get("configuration")
     _check_configuration(chart, config)
     model = chart.new_model()
     order = model.order
     history = _typed(data, "history", dict)
-    owner = {s.id: s.task for s in chart.states}
+    states = chart.state_map
     for hid, ids in history.items():
         _expect(
             hid.endswith("__h") and hid[:-3] in chart.task_map,
@@ -112,7 +112,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
         _expect(
             isinstance(ids, list)
-            and all(isinstance(i, str) and owner.get(i) == hid[:-3] for i in ids),
+            and all(isinstance(i, str) and i in states and states[i].task == hid[:-3] for i in ids),
             f"history {hid!r} must name states of task {hid[:-3]!r}, got {ids!r}",
         )
     values = _typed(data, "values", dict)
@@ -198,7 +198,7 @@ def _check_configuration(chart: Chart, config: Any) -> None:
     )
     unknown = [s for s in config if s not in chart.state_ids]
     _expect(not unknown, f"configuration names unknown states {unknown!r}")
-    kinds = {s.id: s for s in chart.states}
+    kinds = chart.state_map
     if len(config) == 1:
         only = kinds[config[0]]
         _expect(

@@ -40,6 +40,8 @@ from typing import Any, ClassVar
 import attrs
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
+from hypothesis.control import should_note
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     precondition,
@@ -483,8 +485,7 @@ def drive_to_end(
         own = _overrides_for(spec, overrides)
         args: dict[str, Any] = {}
         for arg, fname in update.arguments.items():
-            strategy = field_values(spec.field_map[fname], own)
-            example = _first_example(strategy)
+            example = _cooperative_value(spec.field_map[fname], own)
             if example is not _NONE:
                 args[arg] = example
         if not args or not handle(ToolCalled(update.name, args)).ok:
@@ -505,6 +506,16 @@ def _best_update(spec: TaskSpec, flow: Interpreter) -> Tool | None:
 
 
 _EXAMPLES: dict[int, Any] = {}
+_COOPERATIVE: dict[tuple[Field, Any], Any] = {}
+
+
+def _cooperative_value(field: Field, own: Mapping[str, Any]) -> Any:
+    """The value a cooperative user gives ``field`` (the first valid one), once per field."""
+    key = (field, own.get(field.name))
+    value = _COOPERATIVE.get(key, _NONE)
+    if value is _NONE:
+        value = _COOPERATIVE[key] = _first_example(field_values(field, own))
+    return value
 
 
 def _first_example(strategy: st.SearchStrategy[Any]) -> Any:
@@ -598,14 +609,23 @@ class FlowMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flow = Interpreter(self.chart)
         self.graph = _GRAPHS.setdefault(id(self.chart), _Graph(self.chart))
+        self.events = 0
+        try:  # hypothesis keeps notes only when it replays a failure (or is verbose)
+            self.noting = should_note()
+        except InvalidArgument:  # outside a hypothesis test
+            self.noting = False
+        self.begin_flow()
+
+    def begin_flow(self) -> None:
+        """Start a new flow of the chart (the next call) and check its first configuration."""
+        self.flow = Interpreter(self.chart)
         self.completions = 0
         self.completed: dict[str, Any] = {}
         self.failed: dict[str, Exception] = {}
         self.open_completion: set[str] = set()  # tasks that completed since they were entered
         self.offered: tuple[str, ...] | None = None
-        self.events = 0
+        self.after_end = 0  # events sent to this flow after it ended
         self.coverage.runs += 1
         self._absorb(self.flow.start())
         self.coverage.states.update(self.flow.configuration)
@@ -647,9 +667,11 @@ class FlowMachine(RuleBasedStateMachine):
         offered = flow.tools
         was_done = flow.done
         outcome = flow.handle(event)
-        note(f"{event!r} -> {outcome!r}")
+        if self.noting:
+            note(f"{event!r} -> {outcome!r}")
         self._after(event, outcome, before, offered, was_done)
-        self.check_all()
+        if outcome.ok:  # a refusal was just shown to change nothing: the invariants still hold
+            self.check_all()
         return outcome
 
     def send_batch(self, events: Sequence[Event]) -> list[Outcome]:
@@ -660,7 +682,8 @@ class FlowMachine(RuleBasedStateMachine):
         def handle(event: Event) -> Outcome:
             before, offered, was_done = _observe(flow), flow.tools, flow.done
             outcome = checked(event)
-            note(f"(batch) {event!r} -> {outcome!r}")
+            if self.noting:
+                note(f"(batch) {event!r} -> {outcome!r}")
             self._after(event, outcome, before, offered, was_done)
             return outcome
 
@@ -678,7 +701,9 @@ class FlowMachine(RuleBasedStateMachine):
 
         Each integer picks what happens next among what is possible now
         (see :class:`_Walker`); hypothesis shrinks the list to a short,
-        readable failing sequence.
+        readable failing sequence. Once a flow has ended and one more event
+        probed its end, the walk goes on with a new flow of the chart (the
+        next call), so a long walk covers several calls.
         """
         walker = _WALKERS.get(id(self.chart))
         if walker is None:
@@ -686,6 +711,8 @@ class FlowMachine(RuleBasedStateMachine):
         last = 0
         for r in choices:
             last = r
+            if self.flow.done and self.after_end:  # the end was probed: take the next call
+                self.begin_flow()
             picked = walker.pick(self.flow, r)
             if isinstance(picked, list):
                 self.send_batch(picked)
@@ -732,6 +759,8 @@ class FlowMachine(RuleBasedStateMachine):
             if outcome.step is not None:
                 cov.merge_step(outcome.step.source[-1], outcome.step.event, flow.configuration[-1])
             self._absorb(outcome.effects)
+        if was_done:
+            self.after_end += 1
         if was_done and not isinstance(event, UserSpoke):
             assert isinstance(outcome, Rejected) and outcome.code == "finished", (
                 f"{event!r} after the end was not refused as finished: {outcome!r}"
@@ -1168,10 +1197,12 @@ def walks(
 ) -> Callable[[], None]:
     """A hypothesis test (call it) playing choice lists through ``machine.walk``."""
 
-    @given(st.lists(st.integers(0, 2**24 - 1), min_size=min(8, step_count), max_size=step_count))
-    def walk(choices: list[int]) -> None:
+    # One draw of bytes, three per choice: hypothesis's cost per example does not
+    # grow with the walk's length, as it does with a list of integers.
+    @given(st.binary(min_size=3 * min(8, step_count), max_size=3 * step_count))
+    def walk(raw: bytes) -> None:
         m = machine()
-        m.walk(choices)
+        m.walk(int.from_bytes(raw[i : i + 3], "big") for i in range(0, len(raw) - 2, 3))
         m.teardown()
 
     return settings(walk) if settings is not None else walk

@@ -482,6 +482,20 @@ class Chart:
     def state_ids(self) -> frozenset[str]:
         return frozenset(s.id for s in self.states if s.kind != "history")
 
+    @cached_property
+    def state_map(self) -> dict[str, StateDef]:
+        """Every state (history states too) by id."""
+        return {s.id: s for s in self.states}
+
+    @cached_property
+    def task_ids(self) -> list[str]:
+        return [t.id for t in self.tasks]
+
+    @cached_property
+    def pii_fields(self) -> dict[str, frozenset[str]]:
+        """Names of the fields holding personal data, per task (redacted in logs)."""
+        return {t.id: frozenset(f.name for f in t.fields if f.pii) for t in self.tasks}
+
     def new_model(self) -> FlowModel:
         return FlowModel(self.tasks, return_exceptions=self.return_exceptions)
 

@@ -158,7 +158,7 @@ def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any
 class TableMachine:
     """The table engine: runs one flow of ``chart`` on its transition table directly."""
 
-    __slots__ = ("_history", "_table", "chart", "model")
+    __slots__ = ("_config", "_history", "_seen", "_table", "chart", "model")
 
     def __init__(
         self, chart: Chart, model: FlowModel, history: Mapping[str, Sequence[str]] | None = None
@@ -167,13 +167,20 @@ class TableMachine:
         self.model = model
         self._table = chart.table
         self._history: History = {k: tuple(v) for k, v in (history or {}).items()}
+        self._seen: Any = _UNSEEN  # the model.state the cached configuration was read from
+        self._config: tuple[str, ...] = ()
 
     @property
     def configuration_values(self) -> tuple[str, ...]:
         state = self.model.state
+        if state is self._seen:
+            return self._config
+        self._seen = state
         if state is None:
-            return ()
-        return (state,) if isinstance(state, str) else tuple(state)
+            self._config = ()
+        else:
+            self._config = (state,) if isinstance(state, str) else tuple(state)
+        return self._config
 
     @property
     def history(self) -> History:
@@ -300,6 +307,7 @@ class TableMachine:
 
 
 _NO_ARGS: Mapping[str, Any] = {}
+_UNSEEN = object()
 
 
 def _passes(

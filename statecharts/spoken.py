@@ -15,6 +15,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -139,6 +140,12 @@ def normalize_spoken_email(text: str) -> str:
     'jane_smith@example.co.uk'
     """
     text = _require_text(text, "an email address")
+    return _normalize_email(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_email(text: str) -> str:
+    """The work of :func:`normalize_spoken_email`, memoised (email validation costs ~80 µs)."""
     if len(text) > MAX_EMAIL_INPUT_LENGTH:
         raise ValueError(
             f"The email address text is too long ({len(text)} characters, at most "
