@@ -85,19 +85,23 @@ def _plain(value: Any, tid: str) -> Any:
     return value
 
 
-def _expect(cond: bool, message: str) -> None:
+def _expect(cond: bool, message: str, *args: Any) -> None:
+    """Raise :class:`SnapshotError` unless ``cond``; ``args`` fill ``message`` only then."""
     if not cond:
-        raise SnapshotError(message)
+        raise SnapshotError(message.format(*args) if args else message)
 
 
 def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
     _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
-    _expect(data.get("format") == FORMAT, f"not a {FORMAT} snapshot: format={data.get('format')!r}")
+    _expect(
+        data.get("format") == FORMAT, "not a {} snapshot: format={!r}", FORMAT, data.get("format")
+    )
     _expect(
         data.get("tasks") == chart.task_ids,
-        f"snapshot of tasks {data.get('tasks')!r} does not fit this chart's tasks "
-        f"{chart.task_ids!r}",
+        "snapshot of tasks {!r} does not fit this chart's tasks {!r}",
+        data.get("tasks"),
+        chart.task_ids,
     )
     config = data.get("configuration")
     _check_configuration(chart, config)
@@ -108,21 +112,25 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     for hid, ids in history.items():
         _expect(
             hid.endswith("__h") and hid[:-3] in chart.task_map,
-            f"unknown history state {hid!r}",
+            "unknown history state {!r}",
+            hid,
         )
         _expect(
             isinstance(ids, list)
             and all(isinstance(i, str) and i in states and states[i].task == hid[:-3] for i in ids),
-            f"history {hid!r} must name states of task {hid[:-3]!r}, got {ids!r}",
+            "history {!r} must name states of task {!r}, got {!r}",
+            hid,
+            hid[:-3],
+            ids,
         )
     values = _typed(data, "values", dict)
     for tid, fields in values.items():
         _expect(
-            tid in chart.task_map and isinstance(fields, dict), f"values for unknown task {tid!r}"
+            tid in chart.task_map and isinstance(fields, dict), "values for unknown task {!r}", tid
         )
         spec_fields = chart.task_map[tid].field_map
         for name, value in fields.items():
-            _expect(name in spec_fields, f"task {tid!r} has no field {name!r}")
+            _expect(name in spec_fields, "task {!r} has no field {!r}", tid, name)
             try:
                 model.values[tid][name] = spec_fields[name].clean(value)
             except FieldError as exc:
@@ -131,12 +139,14 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         ids = _typed(data, key, list)
         _expect(
             all(isinstance(i, str) and i in chart.task_map for i in ids),
-            f"{key} names unknown tasks: {ids!r}",
+            "{} names unknown tasks: {!r}",
+            key,
+            ids,
         )
         setattr(model, key, list(ids))
     for tid, entry in _typed(data, "results", dict).items():
         _expect(
-            tid in chart.task_map and isinstance(entry, dict), f"result for unknown task {tid!r}"
+            tid in chart.task_map and isinstance(entry, dict), "result for unknown task {!r}", tid
         )
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
     model.user_turn = _int(data.get("user_turn"), "user_turn")
@@ -144,7 +154,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         counts = _typed(data, key, dict)
         _expect(
             all(k in chart.task_map for k in counts),
-            f"{key} names unknown tasks: {sorted(counts)!r}",
+            "{} names unknown tasks: {!r}",
+            key,
+            sorted(counts),
         )
         setattr(model, key, {k: _int(v, key) for k, v in counts.items()})
     keys = data.get("keys", {})
@@ -157,15 +169,16 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             and all(isinstance(d, str) and len(d) == 1 for d in k)
             for t, k in keys.items()
         ),
-        f"bad keypad buffer {keys!r}",
+        "bad keypad buffer {!r}",
+        keys,
     )
     model.keys = {t: list(k) for t, k in keys.items()}
     modality = data.get("modality")
-    _expect(modality in ("text", "audio"), f"bad modality {modality!r}")
+    _expect(modality in ("text", "audio"), "bad modality {!r}", modality)
     model.modality = modality
     model.closed = bool(data.get("closed", False))
     failed = data.get("failed_task")
-    _expect(failed is None or failed in order, f"unknown failed_task {failed!r}")
+    _expect(failed is None or failed in order, "unknown failed_task {!r}", failed)
     model.failed_task = failed
     timers = _typed(data, "timers", dict)
     _expect(
@@ -182,12 +195,12 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
 
 def _typed(data: Mapping[str, Any], key: str, kind: type) -> Any:
     value = data.get(key, kind())
-    _expect(isinstance(value, kind), f"{key} must be a {kind.__name__}")
+    _expect(isinstance(value, kind), "{} must be a {}", key, kind.__name__)
     return value
 
 
 def _int(value: Any, key: str) -> int:
-    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, f"bad {key}")
+    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "bad {}", key)
     return int(value)
 
 
@@ -197,24 +210,27 @@ def _check_configuration(chart: Chart, config: Any) -> None:
         "configuration must be a non-empty list of state ids",
     )
     unknown = [s for s in config if s not in chart.state_ids]
-    _expect(not unknown, f"configuration names unknown states {unknown!r}")
+    _expect(not unknown, "configuration names unknown states {!r}", unknown)
     kinds = chart.state_map
     if len(config) == 1:
         only = kinds[config[0]]
         _expect(
             only.task is None and only.kind == "final",
-            f"configuration {config!r} is not a valid resting configuration",
+            "configuration {!r} is not a valid resting configuration",
+            config,
         )
         return
-    _expect(len(config) == 2, f"configuration {config!r} must be a task and one of its states")
+    _expect(len(config) == 2, "configuration {!r} must be a task and one of its states", config)
     task, leaf = config
     _expect(
         kinds[task].kind == "compound" and kinds[leaf].task == task and leaf != task,
-        f"configuration {config!r} must be a task followed by one of its own states",
+        "configuration {!r} must be a task followed by one of its own states",
+        config,
     )
     _expect(
         kinds[leaf].kind == "atomic",
-        f"configuration {config!r} rests in a final state, which a flow never does",
+        "configuration {!r} rests in a final state, which a flow never does",
+        config,
     )
 
 
@@ -222,19 +238,19 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
     spec = chart.task_map[tid]
     if "error" in entry:
         err = entry["error"]
-        _expect(isinstance(err, dict), f"bad error for {tid!r}")
+        _expect(isinstance(err, dict), "bad error for {!r}", tid)
         kind = err.get("type")
         cls = FAILURE_TYPES.get(kind) if isinstance(kind, str) else None
-        _expect(cls is not None, f"unknown error type {err.get('type')!r}")
+        _expect(cls is not None, "unknown error type {!r}", err.get("type"))
         assert cls is not None
         return cls(tid, str(err.get("message", "")))
     if entry.get("from_values"):
-        _expect(spec.kind == "declarative", f"task {tid!r} cannot rebuild its result from values")
+        _expect(spec.kind == "declarative", "task {!r} cannot rebuild its result from values", tid)
         missing = [f for f in spec.required_fields if f not in values]
-        _expect(not missing, f"result of {tid!r} lacks fields {missing}")
+        _expect(not missing, "result of {!r} lacks fields {}", tid, missing)
         try:
             return spec.build_result(values)
         except Exception as exc:
             raise SnapshotError(f"cannot rebuild the result of {tid!r}: {exc}") from exc
-    _expect("value" in entry, f"result entry of {tid!r} has no value")
+    _expect("value" in entry, "result entry of {!r} has no value", tid)
     return entry["value"]
