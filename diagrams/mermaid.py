@@ -12,6 +12,7 @@ offered in each state, and the regression edges to earlier tasks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,22 @@ __all__ = ["to_mermaid"]
 
 
 def _text(label: str) -> str:
-    # ':' and ';' end a Mermaid statement; '#' starts an entity code.
-    return label.replace(";", ",").replace(":", " ").replace("#", "")
+    # ':' and ';' end a Mermaid statement; '#' starts an entity code; '"' ends a label.
+    return label.replace(";", ",").replace(":", " ").replace("#", "").replace('"', "'")
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _id(state_id: str) -> str:
+    """A state id Mermaid's lexer takes: ASCII letters, digits and ``_`` (others as ``_xHEX_``).
+
+    Task ids are Python identifiers, which may be non-ASCII (``über``); the
+    label keeps the real name.
+    """
+    if _PLAIN_ID.fullmatch(state_id):
+        return state_id
+    return "".join(c if _PLAIN_ID.fullmatch(c) else f"_x{ord(c):x}_" for c in state_id)
 
 
 def to_mermaid(
@@ -45,23 +60,24 @@ def to_mermaid(
     classes: dict[str, list[str]] = {"active": [], "final": [], "missed": []}
     for i, spec in enumerate(chart.tasks, 1):
         title = f"{i}. {spec.id}" + (" (hand-written)" if spec.kind == "implicit" else "")
-        out.append(f'    state "{_text(title)}" as {spec.id} {{')
+        out.append(f'    state "{_text(title)}" as {_id(spec.id)} {{')
         for s in chart.states:
             if s.task != spec.id or s.kind == "compound":
                 continue
-            out.append(f'        state "{_text(short_name(s))}" as {s.id}')
+            out.append(f'        state "{_text(short_name(s))}" as {_id(s.id)}')
             tools = state_tools(chart, s)
             if tools:
-                out.append(f"        {s.id} : tools {_text(', '.join(tools))}")
+                out.append(f"        {_id(s.id)} : tools {_text(', '.join(tools))}")
             if s.kind == "final":
                 classes["final"].append(s.id)
-        out.append(f"        {spec.id}__h --> {initial_leaf(chart, spec.id)}")
+        first = _id(initial_leaf(chart, spec.id))
+        out.append(f"        {_id(spec.id + '__h')} --> {first}")
         if spec.fields:
             fields = [f.name for f in spec.fields]
             if live is not None:
                 got = set(live.fields.get(spec.id, ()))
                 fields = [f"{f} ✓" if f in got else f for f in fields]
-            out.append(f"        note right of {initial_leaf(chart, spec.id)}")
+            out.append(f"        note right of {first}")
             out.append(f"            fields {_text(', '.join(fields))}")
             out.append("        end note")
         out.append("    }")
@@ -75,7 +91,7 @@ def to_mermaid(
         if coverage is not None:
             n = coverage.edge_count(e.row, e.head_cluster if e.kind == "regress" else None)
             label = f"{label} x{n}".strip()
-        out.append(f"    {tail} --> {head}" + (f" : {_text(label)}" if label else ""))
+        out.append(f"    {_id(tail)} --> {_id(head)}" + (f" : {_text(label)}" if label else ""))
     out.append("    flow_done --> [*]")
     out.append("    flow_failed --> [*]")
     if live is not None:
@@ -85,5 +101,5 @@ def to_mermaid(
     for name, ids in classes.items():
         ids = [i for i in ids if not (name == "final" and live is not None and i in live.active)]
         if ids:
-            out.append(f"    class {','.join(ids)} {name}")
+            out.append(f"    class {','.join(map(_id, ids))} {name}")
     return "\n".join(out) + "\n"
