@@ -21,6 +21,7 @@ from .effects import (
 from .events import (
     DtmfReceived,
     Event,
+    RecordedError,
     SessionClosed,
     TaskRaised,
     TaskReturned,
@@ -51,6 +52,7 @@ __all__ = [
     "Interpreter",
     "LoopClock",
     "Outcome",
+    "RecordedError",
     "Regressed",
     "Rejected",
     "Say",

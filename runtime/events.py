@@ -9,6 +9,8 @@ form used for snapshots, replay and coverage.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,7 @@ import attrs
 __all__ = [
     "DtmfReceived",
     "Event",
+    "RecordedError",
     "SessionClosed",
     "TaskRaised",
     "TaskReturned",
@@ -92,6 +95,10 @@ class TaskReturned:
         return {"type": "TaskReturned", "result": _jsonable(self.result)}
 
 
+class RecordedError(Exception):
+    """An error read back from a journal: only its recorded text (``"ValueError: bad"``)."""
+
+
 @attrs.frozen
 class TaskRaised:
     """A hand-written task ended with ``error`` instead of a result."""
@@ -99,13 +106,34 @@ class TaskRaised:
     error: Exception
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "TaskRaised", "error": f"{type(self.error).__name__}: {self.error}"}
+        error = self.error
+        text = (
+            str(error) if isinstance(error, RecordedError) else f"{type(error).__name__}: {error}"
+        )
+        return {"type": "TaskRaised", "error": text}
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` as plain JSON data (dataclasses and attrs classes as objects).
+
+    Raises ``TypeError`` or ``ValueError`` when it does not serialise.
+    """
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif attrs.has(type(value)):
+        value = attrs.asdict(value)
+    json.dumps(value)
+    return value
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return repr(value)
+    """:func:`plain_json`, or the ``repr`` of what does not serialise."""
+    try:
+        return plain_json(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 Event = (
@@ -113,7 +141,16 @@ Event = (
 )
 
 _TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls for cls in (ToolCalled, UserSpoke, DtmfReceived, TimerFired, SessionClosed)
+    cls.__name__: cls
+    for cls in (
+        ToolCalled,
+        UserSpoke,
+        DtmfReceived,
+        TimerFired,
+        SessionClosed,
+        TaskReturned,
+        TaskRaised,
+    )
 }
 
 
@@ -129,8 +166,13 @@ def event_from_json(data: Mapping[str, Any]) -> Event:
     extra = set(data) - fields - {"type"}
     if extra:
         raise ValueError(f"unexpected keys for {kind}: {sorted(extra)}")
+    kwargs = {k: v for k, v in data.items() if k != "type"}
+    if cls is TaskRaised:  # the error comes back as its recorded text
+        if not isinstance(kwargs.get("error"), str):
+            raise ValueError("malformed TaskRaised: error must be the recorded text")
+        kwargs["error"] = RecordedError(kwargs["error"])
     try:
-        event: Event = cls(**{k: v for k, v in data.items() if k != "type"})
+        event: Event = cls(**kwargs)
     except TypeError as exc:
         raise ValueError(f"malformed {kind}: {exc}") from exc
     return event

@@ -17,15 +17,13 @@ raises :class:`SnapshotError` and creates nothing.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.model import FAILURE_TYPES
 
+from .events import plain_json
 from .interpreter import Interpreter
 
 __all__ = ["FORMAT", "SnapshotError", "restore", "snapshot"]
@@ -74,15 +72,10 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
 
 
 def _plain(value: Any, tid: str) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    elif attrs.has(type(value)):
-        value = attrs.asdict(value)
     try:
-        json.dumps(value)
+        return plain_json(value)
     except (TypeError, ValueError) as exc:
         raise SnapshotError(f"the result of task {tid!r} is not JSON-serialisable: {exc}") from exc
-    return value
 
 
 def _expect(cond: bool, message: str, *args: Any) -> None:

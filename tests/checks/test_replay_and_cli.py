@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from taskchart.adapters.console.cli import app
 from taskchart.adapters.console.interview import interview_chart
-from taskchart.runtime import Interpreter, ToolCalled, UserSpoke
+from taskchart.runtime import (
+    Interpreter,
+    RecordedError,
+    TaskRaised,
+    TaskReturned,
+    ToolCalled,
+    UserSpoke,
+    event_from_json,
+)
 from taskchart.runtime.replay import dump_journal, journal_lines, read_log, replay
+from taskchart.statecharts import compile_chart, implicit_task
 from typer.testing import CliRunner
 
 from .broken import BROKEN
@@ -50,6 +61,41 @@ def test_replay_names_the_first_diverging_event(tmp_path: Path) -> None:
     assert report.divergence.index == 3  # update_email_address
     assert "update_email_address" in str(report.divergence)
     assert "email_task__confirming" in report.divergence.expected
+
+
+def test_hand_written_task_endings_replay(tmp_path: Path) -> None:
+    @dataclasses.dataclass
+    class Consent:
+        given: bool
+
+    chart = compile_chart(
+        [implicit_task("consent", tools=["consent_given"]), implicit_task("survey")],
+        return_exceptions=True,
+    )
+    flow = Interpreter(chart, record=True)
+    flow.start()
+    assert flow.handle(TaskReturned(Consent(True))).ok
+    assert flow.handle(TaskRaised(ValueError("the caller hung up"))).ok
+    assert flow.done
+    log = tmp_path / "call.jsonl"
+    dump_journal(flow, log)
+    report = replay(chart, read_log(log))
+    assert report.ok and report.done
+    # the result comes back as its JSON form, the error as its recorded text
+    assert report.results["consent"] == {"given": True}
+    error = report.results["survey"]
+    assert isinstance(error, RecordedError) and str(error) == "ValueError: the caller hung up"
+    again = Interpreter(chart, record=True)  # a replayed journal records the same lines
+    again.start()
+    for line in read_log(log):
+        if "event" in line[1]:
+            again.handle(event_from_json(line[1]["event"]))
+    assert [e["event"] for e in again.journal or []] == [e["event"] for e in flow.journal or []]
+
+
+def test_a_malformed_task_raised_is_refused() -> None:
+    with pytest.raises(ValueError, match="error must be the recorded text"):
+        event_from_json({"type": "TaskRaised", "error": 3})
 
 
 def test_bare_events_replay_without_expectations(tmp_path: Path) -> None:
