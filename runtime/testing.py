@@ -22,8 +22,14 @@ model calls an offered tool with valid values, an offered tool with invalid
 values, a tool that is not offered, several tools in one turn (duplicates
 included, through :meth:`Interpreter.handle_batch`), the user speaks, a
 running timer fires, a hand-written task returns or raises, the session
-closes. After every event the built-in invariants are checked (see
-:class:`FlowMachine`); your own are added with :meth:`FlowMachine.flow_invariant`.
+closes, the next call starts once a flow has ended. Each rule draws one
+integer, which a walker turns into an event from what the flow allows now
+(one cheap draw per step; hypothesis shrinks integers well). The strategies
+of a flow's position (:func:`enabled_calls`, :func:`invalid_calls`,
+:func:`disabled_calls`, :func:`batches`, :func:`timer_firings`) and of a
+whole chart (:func:`tool_calls`) are there to write your own rules. After
+every event the built-in invariants are checked (see :class:`FlowMachine`);
+your own are added with :meth:`FlowMachine.flow_invariant`.
 :func:`explore` runs the machine outside a test runner and reports what it
 covered, which is how never-visited states are found.
 """
@@ -636,6 +642,10 @@ class Exploration:
 # -- the generated machine ----------------------------------------------------------
 
 
+#: One rule's draw: the walker turns it into an event.
+CHOICE = st.integers(0, 2**24 - 1)
+
+
 class FlowMachine(RuleBasedStateMachine):
     """A generated state machine over one chart (made by :func:`flow_state_machine`).
 
@@ -665,7 +675,6 @@ class FlowMachine(RuleBasedStateMachine):
     user_invariants: ClassVar[list[FlowInvariant]]
     coverage: ClassVar[Coverage]
     restored: ClassVar[dict[bytes, Any]]
-    strategies: ClassVar[dict[tuple[Any, ...], st.SearchStrategy[Any]]]
     roundtrip_every: ClassVar[int] = 1
     finish: ClassVar[bool] = True
 
@@ -768,9 +777,7 @@ class FlowMachine(RuleBasedStateMachine):
         probed its end, the walk goes on with a new flow of the chart (the
         next call), so a long walk covers several calls.
         """
-        walker = _WALKERS.get(id(self.chart))
-        if walker is None:
-            walker = _WALKERS[id(self.chart)] = _Walker(self.chart, self.overrides)
+        walker = self.walker
         last = 0
         for r in choices:
             last = r
@@ -889,37 +896,26 @@ class FlowMachine(RuleBasedStateMachine):
             f"stuck in {leaf}: no event anything can send leaves it (only a session close)"
         )
 
-    # -- strategies, cached per flow position (building them is the slow part) ---------
-    def _strategy(self, kind: str) -> st.SearchStrategy[Any]:
-        flow = self.flow
-        key = (kind, flow.active_task, flow.tools, flow.regression_targets(), tuple(flow.timers))
-        hit = self.strategies.get(key)
-        if hit is None:
-            made: st.SearchStrategy[Any]
-            if kind == "enabled":
-                made = enabled_calls(flow, self.overrides)
-            elif kind == "invalid":
-                made = invalid_calls(flow)
-            elif kind == "disabled":
-                made = disabled_calls(flow, self.overrides)
-            elif kind == "batch":
-                made = batches(flow, self.overrides)
-            else:
-                made = timer_firings(flow)
-            hit = self.strategies[key] = made
-        return hit
-
-    # -- rules -----------------------------------------------------------------------
-    @precondition(lambda self: bool(self.flow.tools))
-    @rule(data=st.data())
-    def call_offered_tool(self, data: st.DataObject) -> None:
-        self.send(data.draw(self._strategy("enabled"), label="call"))
+    # -- rules ---------------------------------------------------------------------
+    # Each rule draws one integer and the walker turns it into an event from what
+    # the flow allows now: one cheap draw per step, which hypothesis shrinks well.
+    @property
+    def walker(self) -> _Walker:
+        walker = _WALKERS.get(id(self.chart))
+        if walker is None:
+            walker = _WALKERS[id(self.chart)] = _Walker(self.chart, self.overrides)
+        return walker
 
     @precondition(lambda self: bool(self.flow.tools))
-    @rule(data=st.data())
-    def call_offered_tool_again(self, data: st.DataObject) -> None:
+    @rule(r=CHOICE)
+    def call_offered_tool(self, r: int) -> None:
+        self.send(self.walker.call(self.flow, r))
+
+    @precondition(lambda self: bool(self.flow.tools))
+    @rule(r=CHOICE)
+    def call_offered_tool_again(self, r: int) -> None:
         """The same as call_offered_tool: a second rule makes progress twice as likely."""
-        self.send(data.draw(self._strategy("enabled"), label="call"))
+        self.send(self.walker.call(self.flow, r))
 
     @rule(modality=st.sampled_from(["text", "audio", "audio"]))
     def user_speaks(self, modality: str) -> None:
@@ -928,32 +924,36 @@ class FlowMachine(RuleBasedStateMachine):
         assert self.flow.model.user_turn == turn + 1
 
     @precondition(lambda self: bool(self.flow.tools))
-    @rule(data=st.data())
-    def call_offered_tool_badly(self, data: st.DataObject) -> None:
-        event = data.draw(self._strategy("invalid"), label="bad call")
+    @rule(r=CHOICE)
+    def call_offered_tool_badly(self, r: int) -> None:
+        event = self.walker.bad_call(self.flow, r)
         outcome = self.send(event)
         assert isinstance(outcome, Rejected), f"{event!r} should be refused, got {outcome!r}"
 
-    @precondition(lambda self: any(t.tools for t in self.chart.tasks))
-    @rule(data=st.data())
-    def call_tool_not_offered(self, data: st.DataObject) -> None:
-        strategy = self._strategy("disabled")
-        if strategy.is_empty:
-            return
-        event = data.draw(strategy, label="not offered")
-        outcome = self.send(event)
-        assert isinstance(outcome, Rejected), f"{event!r} was not offered but {outcome!r}"
+    @precondition(lambda self: bool(self.walker.all_tools))
+    @rule(r=CHOICE)
+    def call_tool_not_offered(self, r: int) -> None:
+        event = self.walker.disabled_call(self.flow, r)
+        if event is not None:
+            outcome = self.send(event)
+            assert isinstance(outcome, Rejected), f"{event!r} was not offered but {outcome!r}"
 
     @precondition(lambda self: bool(self.flow.tools))
-    @rule(data=st.data())
-    def one_turn_many_calls(self, data: st.DataObject) -> None:
-        self.send_batch(data.draw(self._strategy("batch"), label="batch"))
+    @rule(r=CHOICE)
+    def one_turn_many_calls(self, r: int) -> None:
+        self.send_batch(self.walker.batch(self.flow, r))
 
     @precondition(lambda self: bool(self.flow.timers))
-    @rule(data=st.data())
-    def timer_fires(self, data: st.DataObject) -> None:
-        event = data.draw(self._strategy("timer"), label="timer")
+    @rule(r=CHOICE)
+    def timer_fires(self, r: int) -> None:
+        event = TimerFired(sorted(self.flow.timers)[r % len(self.flow.timers)])
         assert self.send(event).ok, f"{event!r} was running but refused"
+
+    @precondition(lambda self: self.flow.done and self.after_end > 0)
+    @rule()
+    def next_call(self) -> None:
+        """The flow ended and its end was probed: the next call starts a new flow."""
+        self.begin_flow()
 
     @precondition(
         lambda self: (
@@ -1060,18 +1060,11 @@ class _Walker:
         if kind == "call":
             return self.call(flow, r)
         if kind == "batch":
-            first = self.call(flow, r)
-            second = self.call(flow, r // 7) if r % 2 else first
-            return [first, second]
+            return self.batch(flow, r)
         if kind == "bad":
             return self.bad_call(flow, r)
         if kind == "disabled":
-            offered = set(flow.tools)
-            pairs = [p for p in self.all_tools if p[1].name not in offered]
-            if not pairs:
-                return UserSpoke("hm", "text")
-            sp, tool = pairs[r % len(pairs)]
-            return ToolCalled(tool.name, self.args(sp, tool, r // len(pairs)))
+            return self.disabled_call(flow, r) or UserSpoke("hm", "text")
         if kind == "timer":
             timers = sorted(flow.timers)
             return TimerFired(timers[r % len(timers)])
@@ -1112,6 +1105,20 @@ class _Walker:
             return ToolCalled(name, repeated_arguments(flow, spec, tool))
         return ToolCalled(name, self.args(spec, tool, r))
 
+    def batch(self, flow: Interpreter, r: int) -> list[Event]:
+        """Two calls in one model turn (sometimes the same call twice)."""
+        first = self.call(flow, r)
+        return [first, self.call(flow, r // 7) if r % 2 else first]
+
+    def disabled_call(self, flow: Interpreter, r: int) -> Event | None:
+        """A well-formed call of a chart tool the flow does not offer now (None: all are)."""
+        offered = set(flow.tools)
+        pairs = [p for p in self.all_tools if p[1].name not in offered]
+        if not pairs:
+            return None
+        spec, tool = pairs[r % len(pairs)]
+        return ToolCalled(tool.name, self.args(spec, tool, r // len(pairs)))
+
     def args(self, spec: TaskSpec, tool: Tool, r: int) -> dict[str, Any]:
         if tool.event == DECLINE:
             return {a: "I'd rather not say" for a in tool.arguments}
@@ -1133,13 +1140,18 @@ class _Walker:
         return out
 
     def bad_call(self, flow: Interpreter, r: int) -> Event:
+        """A call the flow must refuse: an unknown argument, a non-object, an invalid value."""
         spec = self.chart.task_map[flow.active_task]  # type: ignore[index]
         tools = [spec.tool(n) for n in flow.tools]
+        # a hand-written task's own tools take any arguments (LiveKit checks them)
+        checked = [n for n, t in zip(flow.tools, tools, strict=True) if t is None or t.event]
         updates = [t for t in tools if t is not None and t.event == UPDATE]
         choice = r % 4
         r //= 4
+        if not checked:
+            return ToolCalled(f"no_such_tool_{r % 97}", {})
         if choice == 0 or not updates:
-            return ToolCalled(flow.tools[r % len(flow.tools)], {"no_such_argument": "x"})
+            return ToolCalled(checked[r % len(checked)], {"no_such_argument": "x"})
         tool = updates[r % len(updates)]
         arg, fname = list(tool.arguments.items())[r % len(tool.arguments)]
         bad = self.bad[spec.id, fname]
@@ -1183,7 +1195,6 @@ def flow_state_machine(
         "user_invariants": list(invariants),
         "coverage": Coverage(),
         "restored": {},
-        "strategies": {},
         "roundtrip_every": roundtrip_every,
         "finish": finish,
     }
