@@ -139,6 +139,8 @@ class Interpreter:
         self.timers: dict[str, float] = {}
         self._offered: tuple[str, ...] | None = None
         self._tools: tuple[str, ...] | None = None
+        #: Events handled so far (accepted or refused).
+        self.handled = 0
         if _machine is None:
             model = chart.new_model()
             model.modality = modality
@@ -234,6 +236,7 @@ class Interpreter:
 
     def handle(self, event: Event) -> Outcome:
         """Process one event to completion."""
+        self.handled += 1
         if self.journal is None:
             return self._handle(event)
         t0 = time.perf_counter()

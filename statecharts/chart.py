@@ -433,15 +433,16 @@ class Chart:
         **options: Any,
     ) -> Chart:
         """A chart of this table, with its guards, actions and hooks resolved."""
+        orphans = [r for r in rows if r.actions and r.task is None]
+        if orphans:
+            raise ValueError(f"rows with actions must belong to a task: {orphans}")
         return cls(
             name,
             tuple(tasks),
             tuple(states),
             tuple(rows),
             row_guards=tuple(tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows),
-            row_actions=tuple(
-                tuple(_action(a, r.task) for a in r.actions) if r.task else () for r in rows
-            ),
+            row_actions=tuple(tuple(_action(a, r.task or "") for a in r.actions) for r in rows),
             hooks=chart_hooks(tasks),
             **options,
         )
