@@ -110,8 +110,12 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
         _expect(
             isinstance(ids, list)
-            and all(isinstance(i, str) and i in states and states[i].task == hid[:-3] for i in ids),
-            "history {!r} must name states of task {!r}, got {!r}",
+            and len(ids) == 1
+            and isinstance(ids[0], str)
+            and ids[0] in states
+            and states[ids[0]].task == hid[:-3]
+            and states[ids[0]].kind in ("atomic", "final"),
+            "history {!r} must name one state of task {!r}, got {!r}",
             hid,
             hid[:-3],
             ids,

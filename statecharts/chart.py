@@ -53,6 +53,7 @@ __all__ = [
     "FLOW_DONE",
     "FLOW_FAILED",
     "REGRESS",
+    "RESERVED_IDS",
     "Chart",
     "StateDef",
     "TransitionDef",
@@ -649,6 +650,16 @@ def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
     return True
 
 
+#: Names a task id may not take: the chart's own states and events, and the
+#: attributes python-statemachine gives every chart (a task compound of that name
+#: would shadow them on the ``statemachine`` engine).
+RESERVED_IDS = frozenset(
+    {DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, "done", "error"}
+    | {COMPLETE, CONFIRM, CORRECT, DECLINE, FAIL, KEY, KEYS_TIMEOUT, TIMEOUT, UPDATE}
+    | {n for n in dir(StateChart) if not n.startswith("_")} - {"name"}
+    | {"model", "state", "history_values"}
+)
+
 _BUILD_LOCK = threading.RLock()
 _CACHE: dict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = {}
 
@@ -674,6 +685,12 @@ def compile_chart(
     ids = [t.id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate task ids: {ids}")
+    reserved = sorted(set(ids) & RESERVED_IDS)
+    if reserved:
+        raise ValueError(
+            f"task id(s) {reserved} are reserved: every chart has states, events or "
+            f"python-statemachine attributes of that name; rename, e.g. {reserved[0]}_task"
+        )
     for spec in tasks:
         unknown = set(spec.depends_on) - set(ids[: ids.index(spec.id)])
         if unknown:

@@ -184,7 +184,8 @@ class TableMachine:
 
     @property
     def history(self) -> History:
-        return self._history
+        """Recorded history per history state (a copy)."""
+        return dict(self._history)
 
     @history.setter
     def history(self, value: Mapping[str, Sequence[str]]) -> None:

@@ -653,7 +653,23 @@ CORRUPT: dict[str, tuple[Any, str]] = {
     ),
     "history naming unknown states": (
         _with(history={"intro_task__h": ["intro_task__finished"]}),
-        "history 'intro_task__h' must name states of task 'intro_task'",
+        "history 'intro_task__h' must name one state of task 'intro_task'",
+    ),
+    "history naming the task itself": (
+        _with(history={"intro_task__h": ["intro_task"]}),
+        "history 'intro_task__h' must name one state of task 'intro_task'",
+    ),
+    "history naming its history state": (
+        _with(history={"intro_task__h": ["intro_task__h"]}),
+        "history 'intro_task__h' must name one state of task 'intro_task'",
+    ),
+    "empty history": (
+        _with(history={"intro_task__h": []}),
+        "history 'intro_task__h' must name one state of task 'intro_task'",
+    ),
+    "history of two states": (
+        _with(history={"intro_task__h": ["intro_task__collecting", "intro_task__confirming"]}),
+        "history 'intro_task__h' must name one state of task 'intro_task'",
     ),
     "history of an unknown task": (
         _with(history={"billing__h": ["intro_task__complete"]}),

@@ -226,6 +226,17 @@ def test_invalid_specs_are_refused_at_definition_time() -> None:
         compile_chart([declarative_task("a", fields=[Field("x")])] * 2)
 
 
+@pytest.mark.parametrize(
+    "task_id", ["dispatch", "flow_done", "update", "confirm", "regress", "send", "model"]
+)
+def test_task_ids_the_chart_uses_itself_are_refused(task_id: str) -> None:
+    # a task named after a chart state, event or python-statemachine attribute
+    # would end the flow at once or shadow the library's own names
+    other = declarative_task("first", fields=[Field("x")])
+    with pytest.raises(ValueError, match=rf"\['{task_id}'\] are reserved.*{task_id}_task"):
+        compile_chart([other, declarative_task(task_id, fields=[Field("v")])])
+
+
 def test_compiled_charts_are_cached_per_spec() -> None:
     spec = make_email_task()
     assert compile_chart(spec) is compile_chart(spec)

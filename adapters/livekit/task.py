@@ -23,6 +23,7 @@ from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm
 from livekit.agents.llm import ToolError
 from taskchart.statecharts import TaskSpec, implicit_task
+from taskchart.statecharts.chart import RESERVED_IDS
 
 __all__ = ["AgentTask", "chart_id", "task_spec", "tool_names"]
 
@@ -85,10 +86,11 @@ def tool_names(task: type[Any] | Any) -> tuple[str, ...]:
 
 
 def chart_id(task_id: str) -> str:
-    """A chart-safe id for any task id (identifier, no ``__``)."""
+    """A chart-safe id for any task id (identifier, no ``__``, not a reserved name)."""
     safe = re.sub(r"\W", "_", task_id).strip("_") or "task"
     safe = re.sub(r"_{2,}", "_", safe)
-    return safe if safe[0].isalpha() else f"t_{safe}"
+    safe = safe if safe[0].isalpha() else f"t_{safe}"
+    return f"{safe}_task" if safe in RESERVED_IDS else safe
 
 
 def task_spec(task: type[Any] | Any, *, id: str | None = None, description: str = "") -> TaskSpec:

@@ -198,9 +198,10 @@ class GroupAgent(Agent):
             on_task_completed=on_done,
             return_exceptions=self.options.get("return_exceptions", False),
         )
-        group.add(NameTask, id="name", description="Collects the name")
-        group.add(CityTask, id="city", description="Collects the city")
-        group.add(EmailTask, id="email", description="Collects the email")
+        name, city, email = self.options.get("ids", ("name", "city", "email"))
+        group.add(NameTask, id=name, description="Collects the name")
+        group.add(CityTask, id=city, description="Collects the city")
+        group.add(EmailTask, id=email, description="Collects the email")
         try:
             result = await group
         except BaseException as exc:
@@ -229,6 +230,28 @@ async def test_repeated_and_chained_regressions_keep_untouched_results() -> None
             await offline.say(line)
         assert agent.results == {"name": "Ada King", "city": "Lyon", "email": "ada@example.com"}
         assert agent.seen == ["name", "city", "name", "city", "name", "email"]
+
+
+async def test_task_ids_the_chart_reserves_or_cannot_spell_work_as_given() -> None:
+    # "update" names a chart event and "my city" is no identifier: the group runs
+    # them under chart-safe ids and speaks of them by the ids they were given
+    agent = GroupAgent(ids=("update", "my city", "email"))
+    plan = {
+        "Ada": Call("record_name", name="Ada"),
+        "Paris": Call("record_city", city="Paris"),
+        "my name is wrong": Call("out_of_scope", task_ids=["update"]),
+        "Augusta": Call("record_name", name="Augusta"),
+        "ada@example.com": Call("record_email", email="ada@example.com"),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        for line in plan:
+            await offline.say(line)
+        assert agent.results == {
+            "update": "Augusta",
+            "my city": "Paris",
+            "email": "ada@example.com",
+        }
+        assert agent.seen == ["update", "my city", "update", "email"]
 
 
 @pytest.mark.parametrize(
