@@ -95,7 +95,7 @@ class Table:
     enter: dict[str, tuple[Hook, ...]]
     exit: dict[str, tuple[Hook, ...]]
     eventless: dict[str, tuple[int, ...]]
-    actions: tuple[tuple[tuple[Callable[..., Any], tuple[str, ...]], ...], ...]
+    actions: tuple[tuple[Callable[..., Any], ...], ...]
 
     @classmethod
     def of(cls, chart: Chart) -> Table:
@@ -128,18 +128,8 @@ class Table:
             enter={k: tuple(v.get("enter", ())) for k, v in chart.hooks.items()},
             exit={k: tuple(v.get("exit", ())) for k, v in chart.hooks.items()},
             eventless={k: tuple(v) for k, v in eventless.items()},
-            actions=tuple(tuple((fn, _params(fn)) for fn in acts) for acts in chart.row_actions),
+            actions=chart.row_actions,
         )
-
-
-def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
-    params = _PARAMS.get(fn)
-    if params is None:
-        code = fn.__code__
-        params = _PARAMS[fn] = tuple(
-            n for n in code.co_varnames[: code.co_argcount] if n != "model"
-        )
-    return params
 
 
 _PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
@@ -149,7 +139,10 @@ def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any
     """Call a guard or action with ``model`` and the event keywords it declares."""
     params = _PARAMS.get(fn)
     if params is None:
-        params = _params(fn)
+        code = fn.__code__
+        params = _PARAMS[fn] = tuple(
+            n for n in code.co_varnames[: code.co_argcount] if n != "model"
+        )
     if not params:
         return fn(model)
     return fn(model, **{n: kwargs[n] for n in params if n in kwargs})
@@ -296,12 +289,8 @@ class TableMachine:
                     pending.append(up)
 
     def _act(self, row: int, kwargs: Mapping[str, Any]) -> None:
-        model = self.model
-        for fn, params in self._table.actions[row]:
-            if params:  # only the keywords the action declares
-                fn(model, **{n: kwargs[n] for n in params if n in kwargs})
-            else:
-                fn(model)
+        for fn in self._table.actions[row]:
+            call_with(fn, self.model, kwargs)
 
     def _store(self, config: list[str]) -> None:
         self.model.state = config[0] if len(config) == 1 else tuple(config)

