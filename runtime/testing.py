@@ -372,10 +372,6 @@ def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.Sear
 # -- observing a flow ---------------------------------------------------------------
 
 
-def _history(flow: Interpreter) -> dict[str, list[str]]:
-    return {hid: list(ids) for hid, ids in flow.machine.history.items()}
-
-
 _OBSERVED = (
     "configuration",
     "values",
