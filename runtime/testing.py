@@ -385,22 +385,38 @@ _OBSERVED = (
 )
 
 
-def _fingerprint(state: Any) -> Any:
-    """Bytes equal for equal, alike-built states: a fast path before comparing with ``==``.
+class _Fingerprints:
+    """One reused fast pickler: a fingerprint costs a third of a fresh pickler's."""
 
-    Sets and objects pickling by identity can make equal states differ: the
-    bytes only ever confirm equality, ``==`` decides a difference.
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.pickler = pickle.Pickler(self.buffer, 5)
+        self.pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
+        self.busy = False
 
-    The state itself when it does not pickle (a hand-written task's odd result).
-    """
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, 5)
-    pickler.fast = True  # no memo: equal values pickle alike whatever objects they share
-    try:
-        pickler.dump(state)
-    except Exception:
-        return state
-    return buffer.getvalue()
+    def __call__(self, state: Any) -> Any:
+        if self.busy:  # an object's own pickling asked for a fingerprint: use a fresh pickler
+            return _Fingerprints()(state)
+        buffer = self.buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self.busy = True
+        try:
+            self.pickler.dump(state)
+        except Exception:
+            self.__init__()  # type: ignore[misc]  # a failed dump may leave it mid-frame
+            return state
+        finally:
+            self.busy = False
+        return buffer.getvalue()
+
+
+#: Bytes equal for equal, alike-built states: a fast path before comparing with ``==``.
+#:
+#: Sets and objects pickling by identity can make equal states differ: the
+#: bytes only ever confirm equality, ``==`` decides a difference.
+#: The state itself when it does not pickle (a hand-written task's odd result).
+_fingerprint = _Fingerprints()
 
 
 def _observed_state(flow: Interpreter) -> tuple[Any, ...]:
@@ -432,62 +448,98 @@ def _changed_since(before: Any, flow: Interpreter) -> list[str]:
     return [name for name, a, b in zip(_OBSERVED, old, now, strict=True) if a != b]
 
 
-def _restorable(flow: Interpreter) -> dict[str, Any]:
-    # A hand-written task's own exception is snapshotted as a TaskFailure
-    # carrying its text (snapshots.py): compare it in that form.
+def _state_of(flow: Interpreter) -> dict[str, Any]:
+    """Everything a flow is, by name: what a round trip through a snapshot must keep.
+
+    The model's attributes are read generically (all but the task specs), so
+    state added to the model later is compared too. Values and results stay
+    per task (see :func:`_state_parts`). A hand-written task's own exception
+    is snapshotted as a ``TaskFailure`` carrying its text: it is compared in
+    that form.
+    """
+    model = flow.model
+    state = {k: v for k, v in vars(model).items() if k not in ("tasks", "values", "results")}
     results = {
         tid: TaskFailure(tid, f"{type(v).__name__}: {v}")
         if isinstance(v, Exception) and not isinstance(v, TaskFailure)
         else v
-        for tid, v in flow.results.items()
+        for tid, v in model.results.items()
     }
     return {
         "configuration": flow.configuration,
-        "values": flow.model.values,
-        "results": results,
-        "tools": flow.tools,
-        "timers": flow.timers,
         "history": flow.machine.history,
+        "timers": flow.timers,
+        "tools": flow.tools,
+        "model": state,
+        "values": model.values,
+        "results": results,
     }
 
 
-def _canonical(data: dict[str, Any]) -> dict[str, Any]:
-    # The turn counter only matters relative to the read-back turns: flows
-    # that differ only in how many turns ago things happened restore alike.
-    turn = data["user_turn"]
-    out = dict(data)
-    out["user_turn"] = 0
-    out["readback_turn"] = {t: int(n >= turn) for t, n in data["readback_turn"].items()}
-    return out
+def _state_parts(state: dict[str, Any]) -> list[bytes | Any]:
+    """Fingerprints of a flow's state (:func:`_state_of`) cut as ``restore`` rebuilds it.
+
+    The first part is the flow's shape: configuration, history, timers, tools,
+    the model's bookkeeping and which tasks hold data; then one part per task
+    holding values or a result. ``restore`` rebuilds each task's values and
+    result from that task's own snapshot entries, and the shape without
+    looking at any values. The user turn counts only relative to the
+    read-back turns (flows that differ only in how many turns ago things
+    happened restore alike).
+    """
+    model = dict(state["model"])
+    turn = model["user_turn"]
+    model["user_turn"] = 0
+    model["readback_turn"] = {t: n >= turn for t, n in model["readback_turn"].items()}
+    values, results = state["values"], state["results"]
+    holders = [t for t, v in values.items() if v or t in results]
+    shape = (
+        state["configuration"],
+        state["history"],
+        state["timers"],
+        state["tools"],
+        holders,
+        model,
+    )
+    parts = [_fingerprint(shape)]
+    for tid in holders:
+        parts.append(_fingerprint((tid, values[tid], tid in results, results.get(tid))))
+    return parts
 
 
-def check_roundtrip(flow: Interpreter, cache: dict[bytes, Any] | None = None) -> None:
+def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> None:
     """A JSON round trip through snapshot/restore gives an equal flow.
 
-    With a ``cache``, each distinct snapshot is restored once and later flows
-    with the same snapshot are compared with what that restore gave
-    (snapshots that differ only in the turn counter count as the same; the
-    counter's own round trip is checked whenever a snapshot is restored).
-    Comparisons go through pickled fingerprints first and fall back to
-    ``==`` when the bytes differ, so only a real difference fails.
+    Equal means the same state by :func:`_state_of`: configuration, history,
+    timers, tools, every model attribute, values and results. Fingerprints
+    are compared first and ``==`` decides when the bytes differ, so only a
+    real difference fails.
+
+    With ``verified`` (a set kept across calls), a flow is restored only when
+    some part of its state (:func:`_state_parts`) is not in the set; the
+    parts of a flow that round-tripped are added to it. Snapshot and restore
+    are deterministic and restore rebuilds each part on its own, so a flow
+    made of parts that each round-tripped, in whatever company, round-trips:
+    the values of one task combine freely with those of the others without a
+    restore per combination.
     """
-    data = snapshot(flow)
-    # equal snapshots built alike pickle alike (a key, not a format: 5x cheaper than JSON)
-    key = pickle.dumps(_canonical(data), 5) if cache is not None else b""
-    seen = cache.get(key) if cache is not None else None
-    mine = _restorable(flow)
-    if seen is not None and seen == _fingerprint(mine):
+    mine = _state_of(flow)
+    parts = _state_parts(mine)
+    if verified is not None and all(p in verified for p in parts):
         return
+    data = snapshot(flow)
     again = restore(flow.chart, json.loads(json.dumps(data)))
-    if seen is None:
-        assert snapshot(again) == data, "a restored flow snapshots differently"
-    theirs = _restorable(again)
-    for part, value in mine.items():
-        assert theirs[part] == value, f"restored {part} differ: {theirs[part]!r} != {value!r}"
-    if cache is not None and seen is None:
-        if len(cache) > 20_000:
-            cache.clear()
-        cache[key] = _fingerprint(theirs)
+    theirs = _state_of(again)
+    if _state_parts(theirs) != parts:
+        differ = [name for name, value in mine.items() if theirs[name] != value]
+        assert not differ, "restored flow differs in " + "; ".join(
+            f"{name}: {theirs[name]!r} != {mine[name]!r}" for name in differ
+        )
+    assert snapshot(again) == data, "a restored flow snapshots differently"
+    if verified is not None:
+        if len(verified) > 50_000:
+            verified.clear()
+        verified.update(parts)
     again.machine.release()  # only compared: its machine can serve the next restore
 
 
@@ -670,7 +722,7 @@ class FlowMachine(RuleBasedStateMachine):
     overrides: ClassVar[ValueOverrides | None] = None
     user_invariants: ClassVar[list[FlowInvariant]]
     coverage: ClassVar[Coverage]
-    restored: ClassVar[dict[bytes, Any]]
+    restored: ClassVar[set[bytes]]
     roundtrip_every: ClassVar[int] = 1
     finish: ClassVar[bool] = True
 
@@ -1197,7 +1249,7 @@ def flow_state_machine(
         "overrides": values,
         "user_invariants": list(invariants),
         "coverage": Coverage(),
-        "restored": {},
+        "restored": set(),
         "roundtrip_every": roundtrip_every,
         "finish": finish,
     }
