@@ -372,19 +372,6 @@ def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.Sear
 # -- observing a flow ---------------------------------------------------------------
 
 
-_OBSERVED = (
-    "configuration",
-    "values",
-    "results",
-    "history",
-    "timers",
-    "user_turn",
-    "modality",
-    "tools",
-    "done",
-)
-
-
 class _Fingerprints:
     """One reused fast pickler: a fingerprint costs a third of a fresh pickler's."""
 
@@ -419,35 +406,6 @@ class _Fingerprints:
 _fingerprint = _Fingerprints()
 
 
-def _observed_state(flow: Interpreter) -> tuple[Any, ...]:
-    """Everything a refused event must leave untouched, by reference: fingerprint it at once."""
-    model = flow.model
-    return (
-        flow.configuration,
-        model.values,
-        model.results,
-        flow.machine.history,
-        flow.timers,
-        model.user_turn,
-        model.modality,
-        flow.tools,
-        flow.done,
-    )
-
-
-def _changed_since(before: Any, flow: Interpreter) -> list[str]:
-    """Names of the observed parts that differ (by ``==``) from a :func:`_fingerprint`."""
-    now = _observed_state(flow)
-    if not isinstance(before, bytes):
-        old = before
-    else:
-        try:
-            old = pickle.loads(before)
-        except Exception:  # an unpicklable part: no detail, but it did change bytes
-            return ["state"] if _fingerprint(now) != before else []
-    return [name for name, a, b in zip(_OBSERVED, old, now, strict=True) if a != b]
-
-
 def _state_of(flow: Interpreter) -> dict[str, Any]:
     """Everything a flow is, by name: what a round trip through a snapshot must keep.
 
@@ -458,13 +416,16 @@ def _state_of(flow: Interpreter) -> dict[str, Any]:
     that form.
     """
     model = flow.model
-    state = {k: v for k, v in vars(model).items() if k not in ("tasks", "values", "results")}
-    results = {
-        tid: TaskFailure(tid, f"{type(v).__name__}: {v}")
-        if isinstance(v, Exception) and not isinstance(v, TaskFailure)
-        else v
-        for tid, v in model.results.items()
-    }
+    state = dict(vars(model))
+    del state["tasks"], state["values"], state["results"]
+    results = model.results
+    if any(isinstance(v, Exception) and not isinstance(v, TaskFailure) for v in results.values()):
+        results = {
+            tid: TaskFailure(tid, f"{type(v).__name__}: {v}")
+            if isinstance(v, Exception) and not isinstance(v, TaskFailure)
+            else v
+            for tid, v in results.items()
+        }
     return {
         "configuration": flow.configuration,
         "history": flow.machine.history,
@@ -507,7 +468,48 @@ def _state_parts(state: dict[str, Any]) -> list[bytes | Any]:
     return parts
 
 
-def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> None:
+#: What a refused event must leave untouched: a flow's parts and its raw turn counters.
+Observed = tuple[list[Any], Any]
+
+
+def _observe(flow: Interpreter, parts: list[Any] | None = None) -> Observed:
+    """Fingerprints of everything the flow is (``parts``: its :func:`_state_parts`, if known)."""
+    if parts is None:
+        parts = _state_parts(_state_of(flow))
+    model = flow.model
+    return parts, _fingerprint((model.user_turn, model.readback_turn))
+
+
+def _changed_since(before: Observed, flow: Interpreter) -> list[str]:
+    """What differs (by ``==``) between the flow now and an earlier :func:`_observe`."""
+    now = _observe(flow)
+    if now == before:
+        return []
+
+    def loaded(printed: Any) -> Any:
+        return pickle.loads(printed) if isinstance(printed, bytes) else printed
+
+    (old_shape, *old_tasks), old_turn = [loaded(p) for p in before[0]], loaded(before[1])
+    (shape, *tasks), turn = [loaded(p) for p in now[0]], loaded(now[1])
+    names = ["configuration", "history", "timers", "tools", "tasks holding data"]
+    changed = [name for name, a, b in zip(names, old_shape, shape, strict=False) if a != b]
+    old_model, model = old_shape[-1], shape[-1]
+    changed += [
+        f"model.{k}" for k in sorted({*old_model, *model}) if old_model.get(k) != model.get(k)
+    ]
+    old_data = {part[0]: part for part in old_tasks}
+    data = {part[0]: part for part in tasks}
+    changed += [
+        f"values or result of {tid}"
+        for tid in sorted({*old_data, *data})
+        if old_data.get(tid) != data.get(tid)
+    ]
+    if old_turn != turn:
+        changed.append("user turn")
+    return changed
+
+
+def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> list[Any]:
     """A JSON round trip through snapshot/restore gives an equal flow.
 
     Equal means the same state by :func:`_state_of`: configuration, history,
@@ -521,12 +523,12 @@ def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> No
     are deterministic and restore rebuilds each part on its own, so a flow
     made of parts that each round-tripped, in whatever company, round-trips:
     the values of one task combine freely with those of the others without a
-    restore per combination.
+    restore per combination. Returns the flow's parts.
     """
     mine = _state_of(flow)
     parts = _state_parts(mine)
     if verified is not None and all(p in verified for p in parts):
-        return
+        return parts
     data = snapshot(flow)
     again = restore(flow.chart, json.loads(json.dumps(data)))
     theirs = _state_of(again)
@@ -541,6 +543,7 @@ def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> No
             verified.clear()
         verified.update(parts)
     again.machine.release()  # only compared: its machine can serve the next restore
+    return parts
 
 
 def _has_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
@@ -725,10 +728,11 @@ class FlowMachine(RuleBasedStateMachine):
     restored: ClassVar[set[bytes]]
     roundtrip_every: ClassVar[int] = 1
     finish: ClassVar[bool] = True
+    graph: ClassVar[_Graph]  # the chart's leaves and rows
+    walker: ClassVar[_Walker]  # turns each rule's integer into an event
 
     def __init__(self) -> None:
         super().__init__()
-        self.graph = _GRAPHS.setdefault(id(self.chart), _Graph(self.chart))
         self.events = 0
         try:  # hypothesis keeps notes only when it replays a failure (or is verbose)
             self.noting = should_note()
@@ -745,8 +749,8 @@ class FlowMachine(RuleBasedStateMachine):
         self.open_completion: set[str] = set()  # tasks that completed since they were entered
         self.offered: tuple[str, ...] | None = None
         self.after_end = 0  # events sent to this flow after it ended
-        #: (flow, events handled, fingerprint) of the state a refusal left as it was
-        self.known_state: tuple[Interpreter, int, Any] | None = None
+        #: (flow, events handled, observed): the state after the last checked event
+        self.known_state: tuple[Interpreter, int, Observed] | None = None
         self.coverage.runs += 1
         self._absorb(self.flow.start())
         self.coverage.states.update(self.flow.configuration)
@@ -786,9 +790,9 @@ class FlowMachine(RuleBasedStateMachine):
         flow = self.flow
         known = self.known_state
         if known is not None and known[0] is flow and known[1] == flow.handled:
-            before = known[2]  # unchanged since the last refusal showed it
+            before = known[2]  # observed after the last event, nothing handled since
         else:
-            before = _fingerprint(_observed_state(flow))
+            before = _observe(flow)
         offered = flow.tools
         was_done = flow.done
         outcome = flow.handle(event)
@@ -805,7 +809,7 @@ class FlowMachine(RuleBasedStateMachine):
         checked = flow.handle
 
         def handle(event: Event) -> Outcome:
-            before = _fingerprint(_observed_state(flow))
+            before = _observe(flow)
             offered, was_done = flow.tools, flow.done
             outcome = checked(event)
             if self.noting:
@@ -861,7 +865,7 @@ class FlowMachine(RuleBasedStateMachine):
         self,
         event: Event,
         outcome: Outcome,
-        before: Any,
+        before: Observed,
         offered: tuple[str, ...],
         was_done: bool,
     ) -> None:
@@ -873,9 +877,8 @@ class FlowMachine(RuleBasedStateMachine):
         if isinstance(outcome, Rejected):
             assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
             assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
-            if _fingerprint(_observed_state(flow)) != before:
-                changed = _changed_since(before, flow)
-                assert not changed, f"{event!r} was refused but changed {changed}"
+            changed = _changed_since(before, flow)
+            assert not changed, f"{event!r} was refused but changed {changed}"
             self.known_state = (flow, flow.handled, before)
         else:
             cov.accepted += 1
@@ -892,13 +895,16 @@ class FlowMachine(RuleBasedStateMachine):
             )
 
     def check_all(self) -> None:
+        flow = self.flow
         self._check_configuration()
         self._check_results()
         self._check_progress()
-        if self.roundtrip_every and self.events % self.roundtrip_every == 0:
-            check_roundtrip(self.flow, self.restored)
         for fn in self.user_invariants:
-            fn(self.flow)
+            fn(flow)
+        if self.roundtrip_every and self.events % self.roundtrip_every == 0:
+            parts = check_roundtrip(flow, self.restored)
+            # what the next event starts from: a refusal must leave exactly this
+            self.known_state = (flow, flow.handled, _observe(flow, parts))
 
     def _check_configuration(self) -> None:
         flow = self.flow
@@ -919,16 +925,19 @@ class FlowMachine(RuleBasedStateMachine):
 
     def _check_results(self) -> None:
         flow = self.flow
-        config = flow.configuration
-        assert (self.completions == 1) == flow.done, (
-            f"done={flow.done} but {self.completions} flow completions"
+        done = flow.done
+        assert (self.completions == 1) == done, (
+            f"done={done} but {self.completions} flow completions"
         )
-        if flow.result is not None:
-            assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
-        task = flow.active_task
-        if task is not None:
-            assert task not in flow.results, f"the active task {task!r} already has a result"
-        for tid, value in flow.results.items():
+        results = flow.model.results
+        if done:
+            config = flow.configuration
+            if flow.result is not None:
+                assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
+        else:
+            task = flow.active_task
+            assert task not in results, f"the active task {task!r} already has a result"
+        for tid, value in results.items():
             if isinstance(value, TaskFailure | Exception):
                 assert tid in self.failed, f"{tid!r} has an error but never failed"
             else:
@@ -954,13 +963,6 @@ class FlowMachine(RuleBasedStateMachine):
     # -- rules ---------------------------------------------------------------------
     # Each rule draws one integer and the walker turns it into an event from what
     # the flow allows now: one cheap draw per step, which hypothesis shrinks well.
-    @property
-    def walker(self) -> _Walker:
-        walker = _WALKERS.get(id(self.chart))
-        if walker is None:
-            walker = _WALKERS[id(self.chart)] = _Walker(self.chart, self.overrides)
-        return walker
-
     @precondition(lambda self: bool(self.flow.tools))
     @rule(r=CHOICE)
     def call_offered_tool(self, r: int) -> None:
@@ -1052,10 +1054,6 @@ class FlowMachine(RuleBasedStateMachine):
         )
 
 
-_GRAPHS: dict[int, _Graph] = {}
-_WALKERS: dict[int, _Walker] = {}
-
-
 class _Walker:
     """Turn one integer into the next event, from what the flow allows now.
 
@@ -1093,6 +1091,8 @@ class _Walker:
                     v for v in (*HOSTILE_POOL, *VALUE_POOL) if not _clean(f, v)[0]
                 ]
         self.kinds = [k for k, w in self.KINDS for _ in range(w)]
+        #: (task, offered tools) -> tool names repeated by weight
+        self.weighted: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.all_tools = [(s, t) for s in chart.tasks for t in s.tools if t.event is not None]
 
     def pick(self, flow: Interpreter, r: int) -> Event | list[Event]:
@@ -1146,10 +1146,13 @@ class _Walker:
 
     def call(self, flow: Interpreter, r: int) -> Event:
         spec = self.chart.task_map[flow.active_task]  # type: ignore[index]
-        names: list[str] = []
-        for name in flow.tools:
-            tool = spec.tool(name)
-            names += [name] * (_progress_weight(tool) if tool is not None else 1)
+        offered = flow.tools
+        names = self.weighted.get((spec.id, offered))
+        if names is None:
+            names = self.weighted[spec.id, offered] = []
+            for name in offered:
+                tool = spec.tool(name)
+                names += [name] * (_progress_weight(tool) if tool is not None else 1)
         name = names[r % len(names)]
         r //= len(names)
         tool = spec.tool(name)
@@ -1249,6 +1252,8 @@ def flow_state_machine(
         "overrides": values,
         "user_invariants": list(invariants),
         "coverage": Coverage(),
+        "graph": _Graph(chart),
+        "walker": _Walker(chart, values),
         "restored": set(),
         "roundtrip_every": roundtrip_every,
         "finish": finish,
