@@ -437,35 +437,60 @@ def _state_of(flow: Interpreter) -> dict[str, Any]:
     }
 
 
-def _state_parts(state: dict[str, Any]) -> list[bytes | Any]:
-    """Fingerprints of a flow's state (:func:`_state_of`) cut as ``restore`` rebuilds it.
+#: Values compared by ``==`` with their type (1, 1.0 and True differ): keys as they are.
+_PLAIN = (str, int, float, bool, type(None))
 
-    The first part is the flow's shape: configuration, history, timers, tools,
-    the model's bookkeeping and which tasks hold data; then one part per task
-    holding values or a result. ``restore`` rebuilds each task's values and
-    result from that task's own snapshot entries, and the shape without
-    looking at any values. The user turn counts only relative to the
-    read-back turns (flows that differ only in how many turns ago things
-    happened restore alike).
+
+def _state_parts(state: dict[str, Any], chart: Chart) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """A flow's state (:func:`_state_of`) cut as ``restore`` rebuilds it, as hashable keys.
+
+    ``restore`` rebuilds each field's value from its own snapshot entry, each
+    stored result (an error, a hand-written task's value) from its own, and
+    the rest (the shape) without looking at any value; a declarative task's
+    result it derives from the task's values. So the parts are the shape
+    (configuration, history, timers, tools, the model's bookkeeping, which
+    fields and results the tasks hold), one part per field value, one per
+    stored result; and, apart, one per derived result (with the values it was
+    built from). The user turn counts only relative to the read-back turns
+    (flows that differ only in how many turns ago things happened restore
+    alike).
     """
     model = dict(state["model"])
     turn = model["user_turn"]
     model["user_turn"] = 0
     model["readback_turn"] = {t: n >= turn for t, n in model["readback_turn"].items()}
     values, results = state["values"], state["results"]
-    holders = [t for t, v in values.items() if v or t in results]
-    shape = (
-        state["configuration"],
-        state["history"],
-        state["timers"],
-        state["tools"],
-        holders,
-        model,
+    parts: list[Any] = [None]
+    derived: list[tuple[Any, str]] = []
+    holders: list[tuple[str, tuple[str, ...], str]] = []
+    for tid, fields in values.items():
+        for name, value in fields.items():
+            if type(value) in _PLAIN:
+                parts.append(("value", tid, name, type(value), value))
+            else:
+                parts.append(_fingerprint(("value", tid, name, value)))
+        kind = ""
+        if tid in results:
+            result = results[tid]
+            if not isinstance(result, Exception) and chart.task_map[tid].kind == "declarative":
+                kind = "derived"
+                derived.append((_fingerprint(("derived", tid, fields, result)), tid))
+            else:
+                kind = "stored"
+                parts.append(_fingerprint(("result", tid, result)))
+        if fields or kind:
+            holders.append((tid, tuple(fields), kind))
+    parts[0] = _fingerprint(
+        (
+            state["configuration"],
+            state["history"],
+            state["timers"],
+            state["tools"],
+            holders,
+            model,
+        )
     )
-    parts = [_fingerprint(shape)]
-    for tid in holders:
-        parts.append(_fingerprint((tid, values[tid], tid in results, results.get(tid))))
-    return parts
+    return parts, derived
 
 
 #: What a refused event must leave untouched: a flow's parts and its raw turn counters.
@@ -473,9 +498,10 @@ Observed = tuple[list[Any], Any]
 
 
 def _observe(flow: Interpreter, parts: list[Any] | None = None) -> Observed:
-    """Fingerprints of everything the flow is (``parts``: its :func:`_state_parts`, if known)."""
+    """Keys of everything the flow is (``parts``: what :func:`check_roundtrip` returned)."""
     if parts is None:
-        parts = _state_parts(_state_of(flow))
+        restored, derived = _state_parts(_state_of(flow), flow.chart)
+        parts = restored + [key for key, _ in derived]
     model = flow.model
     return parts, _fingerprint((model.user_turn, model.readback_turn))
 
@@ -485,54 +511,73 @@ def _changed_since(before: Observed, flow: Interpreter) -> list[str]:
     now = _observe(flow)
     if now == before:
         return []
-
-    def loaded(printed: Any) -> Any:
-        return pickle.loads(printed) if isinstance(printed, bytes) else printed
-
-    (old_shape, *old_tasks), old_turn = [loaded(p) for p in before[0]], loaded(before[1])
-    (shape, *tasks), turn = [loaded(p) for p in now[0]], loaded(now[1])
-    names = ["configuration", "history", "timers", "tools", "tasks holding data"]
+    (old_shape, *old_rest), old_turn = [_loaded(p) for p in before[0]], _loaded(before[1])
+    (shape, *rest), turn = [_loaded(p) for p in now[0]], _loaded(now[1])
+    names = ["configuration", "history", "timers", "tools", "fields and results held"]
     changed = [name for name, a, b in zip(names, old_shape, shape, strict=False) if a != b]
     old_model, model = old_shape[-1], shape[-1]
     changed += [
         f"model.{k}" for k in sorted({*old_model, *model}) if old_model.get(k) != model.get(k)
     ]
-    old_data = {part[0]: part for part in old_tasks}
-    data = {part[0]: part for part in tasks}
-    changed += [
-        f"values or result of {tid}"
-        for tid in sorted({*old_data, *data})
-        if old_data.get(tid) != data.get(tid)
-    ]
+    old_data = {_label(part, i): part for i, part in enumerate(old_rest)}
+    data = {_label(part, i): part for i, part in enumerate(rest)}
+    changed += [name for name in sorted({*old_data, *data}) if old_data.get(name) != data.get(name)]
     if old_turn != turn:
         changed.append("user turn")
     return changed
 
 
-def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> list[Any]:
+def _loaded(printed: Any) -> Any:
+    if not isinstance(printed, bytes):
+        return printed
+    try:
+        return pickle.loads(printed)
+    except Exception:  # an object that pickles but does not load: compare its bytes
+        return printed
+
+
+def _label(part: Any, index: int) -> str:
+    if not isinstance(part, tuple):
+        return f"part #{index + 1}"
+    kind, tid = part[0], part[1]
+    return f"value of {tid}.{part[2]}" if kind == "value" else f"result of {tid}"
+
+
+def check_roundtrip(flow: Interpreter, verified: set[Any] | None = None) -> list[Any]:
     """A JSON round trip through snapshot/restore gives an equal flow.
 
     Equal means the same state by :func:`_state_of`: configuration, history,
-    timers, tools, every model attribute, values and results. Fingerprints
-    are compared first and ``==`` decides when the bytes differ, so only a
-    real difference fails.
+    timers, tools, every model attribute, values and results. Keys are
+    compared first and ``==`` decides when they differ, so only a real
+    difference fails.
 
     With ``verified`` (a set kept across calls), a flow is restored only when
     some part of its state (:func:`_state_parts`) is not in the set; the
     parts of a flow that round-tripped are added to it. Snapshot and restore
     are deterministic and restore rebuilds each part on its own, so a flow
     made of parts that each round-tripped, in whatever company, round-trips:
-    the values of one task combine freely with those of the others without a
-    restore per combination. Returns the flow's parts.
+    values combine freely without a restore per combination. A declarative
+    task's result, which restore derives from the task's values, is then
+    checked to be what those values build. Returns the flow's keys.
     """
     mine = _state_of(flow)
-    parts = _state_parts(mine)
+    parts, derived = _state_parts(mine, flow.chart)
+    keys = parts + [key for key, _ in derived]
     if verified is not None and all(p in verified for p in parts):
-        return parts
+        for key, tid in derived:
+            if key not in verified:
+                built = flow.chart.task_map[tid].build_result(mine["values"][tid])
+                result = mine["results"][tid]
+                assert result == built, (
+                    f"the result of {tid} is {result!r}, its values build {built!r}"
+                )
+                verified.add(key)
+        return keys
     data = snapshot(flow)
     again = restore(flow.chart, json.loads(json.dumps(data)))
     theirs = _state_of(again)
-    if _state_parts(theirs) != parts:
+    restored, their_derived = _state_parts(theirs, again.chart)
+    if restored + [key for key, _ in their_derived] != keys:
         differ = [name for name, value in mine.items() if theirs[name] != value]
         assert not differ, "restored flow differs in " + "; ".join(
             f"{name}: {theirs[name]!r} != {mine[name]!r}" for name in differ
@@ -541,9 +586,9 @@ def check_roundtrip(flow: Interpreter, verified: set[bytes] | None = None) -> li
     if verified is not None:
         if len(verified) > 50_000:
             verified.clear()
-        verified.update(parts)
+        verified.update(keys)
     again.machine.release()  # only compared: its machine can serve the next restore
-    return parts
+    return keys
 
 
 def _has_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
@@ -725,7 +770,7 @@ class FlowMachine(RuleBasedStateMachine):
     overrides: ClassVar[ValueOverrides | None] = None
     user_invariants: ClassVar[list[FlowInvariant]]
     coverage: ClassVar[Coverage]
-    restored: ClassVar[set[bytes]]
+    restored: ClassVar[set[Any]]
     roundtrip_every: ClassVar[int] = 1
     finish: ClassVar[bool] = True
     graph: ClassVar[_Graph]  # the chart's leaves and rows

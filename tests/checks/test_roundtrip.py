@@ -100,9 +100,9 @@ def test_each_part_of_a_flow_is_restored_once_not_each_combination() -> None:
         calls["restore"] += 1
         return real_restore(chart, data, **options)
 
-    def counting_check(flow: Interpreter, verified: set[bytes] | None = None) -> None:
+    def counting_check(flow: Interpreter, verified: set[Any] | None = None) -> list[Any]:
         calls["check"] += 1
-        real_check(flow, verified)
+        return real_check(flow, verified)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(testing, "restore", counting_restore)
@@ -115,7 +115,7 @@ def test_each_part_of_a_flow_is_restored_once_not_each_combination() -> None:
 
 def test_the_same_state_in_a_new_flow_is_not_restored_again() -> None:
     chart = interview_chart()
-    verified: set[bytes] = set()
+    verified: set[Any] = set()
     restores: list[str] = []
     real = testing.restore
 
@@ -144,3 +144,42 @@ def test_the_machine_keeps_its_verified_parts_per_chart() -> None:
     assert machine.restored == set()
     explore(machine, max_examples=5, step_count=10)
     assert machine.restored  # parts verified by the five walks
+
+
+def test_a_result_that_no_longer_matches_its_values_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Values edited after the task completed, its result kept: a restore rebuilds another."""
+    real = Interpreter.handle
+
+    def stale(self: Interpreter, event: Any) -> Any:
+        outcome = real(self, event)
+        values = self.model.values["intro_task"]
+        if "intro_task" in self.model.results and values.get("name") == "42":
+            values["name"] = "Ada Lovelace"  # the result still says 42
+        return outcome
+
+    monkeypatch.setattr(Interpreter, "handle", stale)
+    with pytest.raises(AssertionError, match=r"differs in results|result of intro_task is"):
+        explore(interview_chart, max_examples=200, step_count=40, shrink=False)
+
+
+def test_a_stale_result_is_found_without_a_restore_when_its_parts_are_known() -> None:
+    """Every part verified in other flows: the derived result itself is checked."""
+    chart = interview_chart()
+    verified: set[Any] = set()
+
+    def completed_intro(name: str) -> Interpreter:
+        flow = Interpreter(chart)
+        flow.start()
+        assert flow.handle(ToolCalled("record_intro", {"name": name, "intro_notes": "hi"})).ok
+        return flow
+
+    for name in ("Ada Lovelace", "42"):
+        testing.check_roundtrip(completed_intro(name), verified)
+    stale = completed_intro("42")
+    stale.model.values["intro_task"]["name"] = "Ada Lovelace"  # the result still says 42
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(testing, "restore", None)  # a restore here would fail the test
+        with pytest.raises(AssertionError, match=r"result of intro_task is .*'42'.*its values"):
+            testing.check_roundtrip(stale, verified)
