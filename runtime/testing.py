@@ -24,7 +24,10 @@ included, through :meth:`Interpreter.handle_batch`), the user speaks, a
 running timer fires, a hand-written task returns or raises, the session
 closes, the next call starts once a flow has ended. Each rule draws one
 integer, which a walker turns into an event from what the flow allows now
-(one cheap draw per step; hypothesis shrinks integers well). The strategies
+(one cheap draw per step; hypothesis shrinks integers well); one rule plays
+a burst of such events from a single draw of bytes, which is how most
+events of a run are played (hypothesis's cost per rule is most of the cost
+of an event otherwise). The strategies
 of a flow's position (:func:`enabled_calls`, :func:`invalid_calls`,
 :func:`disabled_calls`, :func:`batches`, :func:`timer_firings`) and of a
 whole chart (:func:`tool_calls`) are there to write your own rules. After
@@ -740,6 +743,8 @@ class Exploration:
 
 #: One rule's draw: the walker turns it into an event.
 CHOICE = st.integers(0, 2**24 - 1)
+#: Events in one ``several_events`` rule.
+BURST = 16
 
 
 class FlowMachine(RuleBasedStateMachine):
@@ -880,17 +885,7 @@ class FlowMachine(RuleBasedStateMachine):
         probed its end, the walk goes on with a new flow of the chart (the
         next call), so a long walk covers several calls.
         """
-        walker = self.walker
-        last = 0
-        for r in choices:
-            last = r
-            if self.flow.done and self.after_end:  # the end was probed: take the next call
-                self.begin_flow()
-            picked = walker.pick(self.flow, r)
-            if isinstance(picked, list):
-                self.send_batch(picked)
-            else:
-                self.send(picked)
+        last = self.play(choices)
         if last % 3 == 1 and not self.flow.done:
             # hang up in a task chosen by the last choice, reached cooperatively,
             # so that every task's session-close ending gets covered
@@ -905,6 +900,21 @@ class FlowMachine(RuleBasedStateMachine):
             )
             if not self.flow.done:
                 self.send(SessionClosed("caller hung up"))
+
+    def play(self, choices: Iterable[int]) -> int:
+        """Send one walker event per choice (see :meth:`walk`); the last choice, or 0."""
+        walker = self.walker
+        last = 0
+        for r in choices:
+            last = r
+            if self.flow.done and self.after_end:  # the end was probed: take the next call
+                self.begin_flow()
+            picked = walker.pick(self.flow, r)
+            if isinstance(picked, list):
+                self.send_batch(picked)
+            else:
+                self.send(picked)
+        return last
 
     def _after(
         self,
@@ -1050,6 +1060,16 @@ class FlowMachine(RuleBasedStateMachine):
     def timer_fires(self, r: int) -> None:
         event = TimerFired(sorted(self.flow.timers)[r % len(self.flow.timers)])
         assert self.send(event).ok, f"{event!r} was running but refused"
+
+    @rule(raw=st.binary(min_size=3 * BURST, max_size=3 * BURST))
+    def several_events(self, raw: bytes) -> None:
+        """Up to BURST events of any kind from one draw, as a walk plays them.
+
+        Most of a run's events come this way: one draw of bytes costs
+        hypothesis far less than one rule per event, and the shrinker still
+        cuts a failing burst short (a zero choice ends it).
+        """
+        self.play(_choices(raw))
 
     @precondition(lambda self: self.flow.done and self.after_end > 0)
     @rule()
