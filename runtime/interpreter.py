@@ -200,9 +200,17 @@ class Interpreter:
         return tools
 
     def _tools_in(self, view: ConfigView) -> tuple[str, ...]:
-        if view.can_regress and self.regression_targets():
+        if view.can_regress and self._can_go_back(view.task):
             return (*view.tools, self.regress_tool)
         return view.tools
+
+    def _can_go_back(self, task: str | None) -> bool:
+        """Whether :meth:`regression_targets` is not empty (without building it: every event)."""
+        if task is None:
+            return False
+        order = self.model.order
+        visited = self.model.visited
+        return any(tid in visited for tid in order[: order.index(task)])
 
     def check_regression(self, task_ids: Any) -> str | None:
         """Why going back to ``task_ids`` is refused now, or None when it would be accepted."""
@@ -280,7 +288,7 @@ class Interpreter:
         if self.done:
             return Rejected("finished", "This flow has already finished; nothing more to do.")
         if isinstance(event, ToolCalled):
-            config = frozenset(self.machine.configuration_values)
+            config = self.machine.configuration_values
             view = self.chart.view(config)
             resolved = self._resolve_tool(event, view)
             if isinstance(resolved, Rejected):
@@ -342,7 +350,7 @@ class Interpreter:
         args = event.arguments
         if args is None:
             args = {}
-        if not isinstance(args, Mapping):
+        if type(args) is not dict and not isinstance(args, Mapping):  # the ABC check is slow
             return Rejected(
                 "invalid_argument", f"{event.name}: arguments must be a JSON object", event.name
             )
@@ -357,19 +365,22 @@ class Interpreter:
             return Rejected(
                 "not_enabled", self._not_enabled(spec, tool.event, event.name), event.name
             )
-        extra = set(args) - set(tool.arguments)
-        if extra:
-            return Rejected(
-                "invalid_argument",
-                f"{event.name} got unexpected argument(s) {sorted(extra)}; "
-                f"it takes {sorted(tool.arguments) or 'no arguments'}",
-                event.name,
-            )
-        missing = [a for a in tool.required if args.get(a) in (None, "")]
-        if missing:
-            return Rejected(
-                "invalid_argument", f"{event.name} needs {', '.join(missing)}", event.name
-            )
+        known = tool.arguments
+        for arg in args:  # a loop: no sets to build when every argument is known
+            if arg not in known:
+                extra = sorted(set(args) - set(known))
+                return Rejected(
+                    "invalid_argument",
+                    f"{event.name} got unexpected argument(s) {extra}; "
+                    f"it takes {sorted(known) or 'no arguments'}",
+                    event.name,
+                )
+        if tool.required:
+            missing = [a for a in tool.required if args.get(a) in (None, "")]
+            if missing:
+                return Rejected(
+                    "invalid_argument", f"{event.name} needs {', '.join(missing)}", event.name
+                )
         if tool.event in (UPDATE, CONFIRM) and tool.arguments:
             fields = spec.field_map
             values: dict[str, Any] = {}
@@ -471,11 +482,11 @@ class Interpreter:
         event: Event,
         name: str,
         kwargs: dict[str, Any],
-        config: frozenset[str] | None = None,
+        config: tuple[str, ...] | None = None,
         view: ConfigView | None = None,
     ) -> Outcome:
         if config is None or view is None:
-            config = frozenset(self.machine.configuration_values)
+            config = self.machine.configuration_values
             view = self.chart.view(config)
         rows = self.chart.candidate_rows(config, name)
         if not rows:

@@ -392,6 +392,9 @@ class ConfigView:
 
 ENGINES = ("table", "statemachine")
 
+#: A configuration as a cache key: a set of state ids, or an engine's tuple of them.
+ConfigKey = frozenset[str] | tuple[str, ...]
+
 
 @attrs.frozen(eq=False)
 class Chart:
@@ -415,8 +418,10 @@ class Chart:
     row_guards: tuple[tuple[tuple[str, GuardFn], ...], ...] = attrs.field(default=(), repr=False)
     row_actions: tuple[tuple[Callable[..., Any], ...], ...] = attrs.field(default=(), repr=False)
     hooks: Hooks = attrs.field(factory=dict, repr=False)
-    _views: dict[frozenset[str], ConfigView] = attrs.field(factory=dict, repr=False)
-    _rows_cache: dict[tuple[frozenset[str], str], tuple[int, ...]] = attrs.field(
+    # Keyed by frozenset, and by the tuple an engine reports (no set to build per event);
+    # one dict per cache, so that ``attrs.evolve(chart, views={}, rows_cache={})`` resets both.
+    _views: dict[ConfigKey, ConfigView] = attrs.field(factory=dict, repr=False)
+    _rows_cache: dict[tuple[ConfigKey, str], tuple[int, ...]] = attrs.field(
         factory=dict, repr=False
     )
     _pool: list[StateChart[Any]] = attrs.field(factory=list, repr=False)
@@ -567,6 +572,11 @@ class Chart:
 
     def view(self, configuration: Iterable[str]) -> ConfigView:
         """What a configuration allows: active task, events, tools (cached)."""
+        if isinstance(configuration, tuple):
+            cached = self._views.get(configuration)
+            if cached is None:
+                cached = self._views[configuration] = self.view(frozenset(configuration))
+            return cached
         key = frozenset(configuration)
         cached = self._views.get(key)
         if cached is None:
@@ -595,10 +605,15 @@ class Chart:
 
     def candidate_rows(self, configuration: Iterable[str], event: str) -> tuple[int, ...]:
         """Indexes of the rows for ``event`` from ``configuration``, innermost source first."""
-        config = configuration if isinstance(configuration, frozenset) else frozenset(configuration)
-        key = (config, event)
+        config_key: ConfigKey
+        if isinstance(configuration, tuple | frozenset):
+            config_key = configuration
+        else:
+            config_key = frozenset(configuration)
+        key = (config_key, event)
         cached = self._rows_cache.get(key)
         if cached is None:
+            config = frozenset(config_key)
             depth = {s.id: (2 if s.task and s.kind != "compound" else 1) for s in self.states}
             rows = [
                 i for i, r in enumerate(self.transitions) if r.source in config and r.event == event

@@ -212,7 +212,7 @@ class TableMachine:
     # -- internals -------------------------------------------------------------------
     def _select(self, event: str, kwargs: Mapping[str, Any]) -> int | None:
         chart = self.chart
-        for row in chart.candidate_rows(frozenset(self.configuration_values), event):
+        for row in chart.candidate_rows(self.configuration_values, event):
             if _passes(chart.row_guards[row], self.model, kwargs):
                 return row
         return None
