@@ -52,6 +52,10 @@ class TaskFailure(Exception):
     def __hash__(self) -> int:
         return hash((type(self), self.task_id, self.message))
 
+    def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str]]:
+        # Exception pickles ``args`` (the message alone) by default: rebuild from both fields
+        return type(self), (self.task_id, self.message)
+
     def to_json(self) -> dict[str, str]:
         return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +24,10 @@ from taskchart.statecharts import (
     Declined,
     Field,
     FieldError,
+    NoInput,
+    SessionClosed,
+    StartOver,
+    TaskFailure,
     Tool,
     compile_chart,
     declarative_task,
@@ -241,3 +247,17 @@ def test_compiled_charts_are_cached_per_spec() -> None:
     spec = make_email_task()
     assert compile_chart(spec) is compile_chart(spec)
     assert compile_chart(spec).machine_class is not compile_chart(make_email_task()).machine_class
+
+
+@pytest.mark.parametrize("kind", [TaskFailure, Declined, SessionClosed, NoInput, StartOver])
+def test_task_failures_pickle_and_copy_as_themselves(kind: type[TaskFailure]) -> None:
+    """Results cross process boundaries (pytest-xdist, workers) and get deep-copied."""
+    error = kind("email_task", "the caller hung up")
+    for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(again) is kind
+        assert (again.task_id, again.message, str(again)) == (
+            "email_task",
+            "the caller hung up",
+            "the caller hung up",
+        )
+        assert again == error
