@@ -743,8 +743,8 @@ class Exploration:
 
 #: One rule's draw: the walker turns it into an event.
 CHOICE = st.integers(0, 2**24 - 1)
-#: Events in one ``several_events`` rule.
-BURST = 16
+#: Events in one ``several_events`` rule, at most (a zero choice ends it early).
+BURST = 32
 
 
 class FlowMachine(RuleBasedStateMachine):
