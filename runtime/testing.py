@@ -1071,6 +1071,11 @@ class FlowMachine(RuleBasedStateMachine):
         """
         self.play(_choices(raw))
 
+    @rule(raw=st.binary(min_size=3 * BURST, max_size=3 * BURST))
+    def several_events_again(self, raw: bytes) -> None:
+        """The same as several_events: a second rule makes bursts twice as likely."""
+        self.play(_choices(raw))
+
     @precondition(lambda self: self.flow.done and self.after_end > 0)
     @rule()
     def next_call(self) -> None:
