@@ -149,11 +149,18 @@ VALUE_POOL: tuple[Any, ...] = (
     "42",
     3.5,
 )
-#: Raw inputs that many fields refuse: wrong types, empty, huge, control characters.
+#: Raw inputs that many fields refuse: wrong types, empty, huge, not finite, odd digits.
 HOSTILE_POOL: tuple[Any, ...] = (
     "",
     "   ",
     "x" * 3000,
+    "1" * 5000,  # past Python's int conversion limit
+    "²",  # a digit that is not a decimal
+    "nan",
+    float("nan"),
+    float("inf"),
+    "1e400",
+    10**400,
     "maybe",
     "forty",
     "john at gmail",

@@ -15,6 +15,8 @@ taskchart.statecharts.fields.FieldError: age must be a whole number, got 'forty'
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,6 +39,8 @@ _TYPE_WORDS: dict[type, str] = {
 
 #: Most items a list field accepts.
 MAX_LIST_LENGTH = 100
+#: Most digits a whole number accepts (Python refuses to convert past 4,300).
+_MAX_DIGITS = 100
 
 
 class FieldError(ValueError):
@@ -44,7 +48,10 @@ class FieldError(ValueError):
 
 
 def _preview(raw: object) -> str:
-    text = repr(raw)
+    try:
+        text = repr(raw)
+    except ValueError:  # an int past Python's 4,300-digit conversion limit
+        return "a value too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -132,17 +139,25 @@ class Field:
             raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
         if self.type is int:
             if isinstance(raw, int):
+                if abs(raw) >= 10**_MAX_DIGITS:  # str() of it could raise
+                    raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return raw
             if isinstance(raw, float) and raw.is_integer():
                 return int(raw)
-            if isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+            # isdecimal, not isdigit: "²" is a digit int() refuses; "١٢٣" is 123
+            if isinstance(raw, str) and raw.strip().lstrip("+-").isdecimal():
+                if len(raw.strip()) > _MAX_DIGITS:
+                    raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return int(raw.strip())
             raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+        number: float | None = None
         if isinstance(raw, int | float):
-            return float(raw)
-        if isinstance(raw, str):
-            try:
-                return float(raw.strip())
-            except ValueError:
-                pass
-        raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            number = float(raw) if not isinstance(raw, int) or abs(raw) < 2**1023 else math.inf
+        elif isinstance(raw, str) and len(raw) <= MAX_TEXT_LENGTH:
+            with contextlib.suppress(ValueError):  # not a number: refused below
+                number = float(raw.strip())
+        if number is None:
+            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+        if not math.isfinite(number):  # nan and inf: no caller means them, JSON cannot hold them
+            raise FieldError(f"{self.name} must be a finite number, got {_preview(raw)}")
+        return number

@@ -197,6 +197,8 @@ def test_start_instructs_the_model_and_offers_the_tools() -> None:
         (Field("b", bool), False, False),
         (Field("x", float), "2.5", 2.5),
         (Field("s"), "  padded  ", "padded"),
+        (Field("n", int), "١٢٣", 123),  # decimal digits of any script
+        (Field("x", float), 10**50, 1e50),
     ],
 )
 def test_field_coercion(field: Field, raw: object, value: object) -> None:
@@ -212,6 +214,15 @@ def test_field_coercion(field: Field, raw: object, value: object) -> None:
         (Field("s"), "", "s must not be empty"),
         (Field("s"), "x" * 5000, "too long"),
         (Field("s"), ["a"], "s must be text"),
+        # numbers int() or JSON cannot take are refused, not raised as ValueError
+        (Field("n", int), "²", "n must be a whole number"),
+        (Field("n", int), "1" * 5000, "n is too long"),
+        (Field("n", int), 10**5000, "n is too long"),
+        (Field("x", float), "nan", "x must be a finite number"),
+        (Field("x", float), float("inf"), "x must be a finite number"),
+        (Field("x", float), "1e400", "x must be a finite number"),
+        (Field("x", float), 10**400, "x must be a finite number"),
+        (Field("s"), 10**5000, "s must be text, got a value too long to show"),
     ],
 )
 def test_field_rejections(field: Field, raw: object, message: str) -> None:
