@@ -217,12 +217,14 @@ def test_field_coercion(field: Field, raw: object, value: object) -> None:
         # numbers int() or JSON cannot take are refused, not raised as ValueError
         (Field("n", int), "²", "n must be a whole number"),
         (Field("n", int), "1" * 5000, "n is too long"),
-        (Field("n", int), 10**5000, "n is too long"),
+        pytest.param(Field("n", int), 10**5000, "n is too long", id="int-5000-digits"),
         (Field("x", float), "nan", "x must be a finite number"),
         (Field("x", float), float("inf"), "x must be a finite number"),
         (Field("x", float), "1e400", "x must be a finite number"),
         (Field("x", float), 10**400, "x must be a finite number"),
-        (Field("s"), 10**5000, "s must be text, got a value too long to show"),
+        pytest.param(
+            Field("s"), 10**5000, "s must be text, got a value too long to show", id="text-int"
+        ),
     ],
 )
 def test_field_rejections(field: Field, raw: object, message: str) -> None:
