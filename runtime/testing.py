@@ -154,6 +154,8 @@ HOSTILE_POOL: tuple[Any, ...] = (
     "",
     "   ",
     "x" * 3000,
+    "Ada\x00Lovelace",  # a control character
+    "\ud800",  # a lone surrogate: not UTF-8
     "1" * 5000,  # past Python's int conversion limit
     "²",  # a digit that is not a decimal
     "nan",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,6 +40,9 @@ _TYPE_WORDS: dict[type, str] = {
 
 #: Most items a list field accepts.
 MAX_LIST_LENGTH = 100
+#: Control characters (tabs and line breaks aside) and lone surrogates, which UTF-8
+#: cannot carry: text with them is refused, not stored and sent on to speech or logs.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 #: Most digits a whole number accepts (Python refuses to convert past 4,300).
 _MAX_DIGITS = 100
 
@@ -120,6 +124,10 @@ class Field:
                 raise FieldError(f"{self.name} must not be empty")
             if len(text) > MAX_TEXT_LENGTH:
                 raise FieldError(f"{self.name} is too long ({len(text)} characters)")
+            bad = _NOT_TEXT.search(text)
+            if bad is not None:
+                code = f"U+{ord(bad.group()):04X}"
+                raise FieldError(f"{self.name} contains a character that is not text ({code})")
             return text
         if self.type is list:
             if isinstance(raw, str):  # one item said as text

@@ -197,6 +197,8 @@ def test_start_instructs_the_model_and_offers_the_tools() -> None:
         (Field("b", bool), False, False),
         (Field("x", float), "2.5", 2.5),
         (Field("s"), "  padded  ", "padded"),
+        (Field("s"), "line one\nline two\tend", "line one\nline two\tend"),
+        (Field("s"), "Zoë 👩\u200d💻", "Zoë 👩\u200d💻"),
         (Field("n", int), "١٢٣", 123),  # decimal digits of any script
         (Field("x", float), 10**50, 1e50),
     ],
@@ -214,6 +216,8 @@ def test_field_coercion(field: Field, raw: object, value: object) -> None:
         (Field("s"), "", "s must not be empty"),
         (Field("s"), "x" * 5000, "too long"),
         (Field("s"), ["a"], "s must be text"),
+        (Field("s"), "Ada\x00Lovelace", r"s contains a character that is not text \(U\+0000\)"),
+        (Field("s"), "\ud800", r"not text \(U\+D800\)"),  # UTF-8 cannot carry it
         # numbers int() or JSON cannot take are refused, not raised as ValueError
         (Field("n", int), "²", "n must be a whole number"),
         (Field("n", int), "1" * 5000, "n is too long"),
