@@ -368,7 +368,7 @@ class Interpreter:
         known = tool.arguments
         for arg in args:  # a loop: no sets to build when every argument is known
             if arg not in known:
-                extra = sorted(set(args) - set(known))
+                extra = sorted(set(args) - set(known), key=repr)  # keys of any type
                 return Rejected(
                     "invalid_argument",
                     f"{event.name} got unexpected argument(s) {extra}; "
@@ -423,7 +423,7 @@ class Interpreter:
     def _resolve_regress(
         self, name: str, task: str, args: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]] | Rejected:
-        extra = sorted(set(args) - {"task_ids"})
+        extra = sorted(set(args) - {"task_ids"}, key=repr)
         if extra:
             return Rejected(
                 "invalid_argument",

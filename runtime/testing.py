@@ -1288,7 +1288,10 @@ class _Walker:
         if not checked:
             return ToolCalled(f"no_such_tool_{r % 97}", {})
         if choice == 0 or not updates:
-            return ToolCalled(checked[r % len(checked)], {"no_such_argument": "x"})
+            unknown: dict[Any, Any] = {"no_such_argument": "x"}
+            if r % 2:  # a key of another type, as no JSON object has but a caller may pass
+                unknown[7] = "y"
+            return ToolCalled(checked[(r // 2) % len(checked)], unknown)
         tool = updates[r % len(updates)]
         arg, fname = list(tool.arguments.items())[r % len(tool.arguments)]
         bad = self.bad[spec.id, fname]
