@@ -8,6 +8,8 @@ length) and of 100, and for the rule-based machine:
 * transitions/s: accepted events that took a chart transition;
 * events/s: every event handled (refusals included: most hostile events);
 * flows: calls played (a walk goes on with a new flow once one has ended);
+* for the rule-based machine (``flow_state_machine(...).TestCase``), one
+  hypothesis rule per event or per burst of up to 32 events;
 * the ratio to the bare interpreter's transition rate on the same chart,
   measured around each run (the machine's speed drifts: the ratio is the
   stable figure).
