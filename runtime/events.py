@@ -133,7 +133,16 @@ def _jsonable(value: Any) -> Any:
     try:
         return plain_json(value)
     except (TypeError, ValueError):
-        return repr(value)
+        return shown(value)
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters; a placeholder when even repr fails."""
+    try:
+        text = repr(value)
+    except Exception:  # an int past the 4,300-digit limit, a broken __repr__
+        return f"<a {type(value).__name__} that cannot be shown>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 Event = (
@@ -154,6 +163,19 @@ _TYPES: dict[str, type[Any]] = {
 }
 
 
+#: Fields a log must give as text (JSON strings), per event type.
+_TEXT: dict[str, tuple[str, ...]] = {
+    "ToolCalled": ("name", "call_id"),
+    "UserSpoke": ("text", "modality"),
+    "DtmfReceived": ("digit", "participant"),
+    "TimerFired": ("timer_id",),
+    "SessionClosed": ("reason",),
+    "TaskReturned": (),
+    "TaskRaised": (),
+}
+_OPTIONAL = frozenset({"call_id", "participant"})
+
+
 def event_from_json(data: Mapping[str, Any]) -> Event:
     """Rebuild an event from its ``to_json`` form; ``ValueError`` when malformed."""
     if not isinstance(data, Mapping):
@@ -165,8 +187,13 @@ def event_from_json(data: Mapping[str, Any]) -> Event:
     fields = {a.name for a in attrs.fields(cls)}
     extra = set(data) - fields - {"type"}
     if extra:
-        raise ValueError(f"unexpected keys for {kind}: {sorted(extra)}")
+        raise ValueError(f"unexpected keys for {kind}: {', '.join(sorted(map(shown, extra)))}")
     kwargs = {k: v for k, v in data.items() if k != "type"}
+    for name in _TEXT[cls.__name__]:
+        if name in kwargs and not isinstance(
+            kwargs[name], str | None if name in _OPTIONAL else str
+        ):
+            raise ValueError(f"malformed {kind}: {name} must be text, got {shown(kwargs[name])}")
     if cls is TaskRaised:  # the error comes back as its recorded text
         if not isinstance(kwargs.get("error"), str):
             raise ValueError("malformed TaskRaised: error must be the recorded text")

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 from taskchart.statecharts import Chart
 
-from .events import event_from_json
+from .events import event_from_json, shown
 from .interpreter import Interpreter
 from .outcome import Accepted
 
@@ -75,8 +75,9 @@ class Divergence:
     actual: str
 
     def __str__(self) -> str:
-        kind = self.event.get("type", "?")
-        name = self.event.get("name") or self.event.get("timer_id") or ""
+        event = self.event if isinstance(self.event, Mapping) else {}
+        kind = shown(event.get("type", "?"), 40).strip("'")
+        name = shown(event.get("name") or event.get("timer_id") or "", 60).strip("'")
         return (
             f"line {self.line}: event #{self.index} {kind} {name}".rstrip()
             + f" diverges: recorded {self.expected}, now {self.actual}"
@@ -111,6 +112,8 @@ def read_log(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"line {n}: not JSON: {exc.msg}") from exc
+            except (RecursionError, ValueError) as exc:  # nested too deep, numbers too long
+                raise ValueError(f"line {n}: not readable JSON: {exc}") from None
             if not isinstance(obj, dict):
                 raise ValueError(f"line {n}: expected a JSON object")
             out.append((n, obj))
@@ -142,15 +145,35 @@ def dump_journal(
     """
     with open(path, "a" if append else "w", encoding="utf-8") as fh:
         for _, entry in journal_lines(flow, modality=modality):
-            fh.write(json.dumps(entry, default=repr) + "\n")
+            fh.write(_json_line(entry) + "\n")
 
 
-def _describe(ok: bool, code: str | None, step: Mapping[str, Any] | None) -> str:
+def _json_line(entry: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(entry, default=shown)
+    except ValueError:  # an int too long to write: keep the line, name the event only
+        event = entry.get("event")
+        kind = event.get("type") if isinstance(event, Mapping) else None
+        return json.dumps({**entry, "event": {"type": kind, "unrecordable": "too long to write"}})
+
+
+def _describe(ok: bool, code: Any, step: Any) -> str:
     if not ok:
-        return f"refused ({code})"
+        return f"refused ({code if isinstance(code, str) else shown(code, 60)})"
     if step is None:
         return "accepted (no transition)"
-    return f"{step.get('event')}: {'/'.join(step['source'])} -> {'/'.join(step['target'])}"
+    source = _ids(step.get("source")) if isinstance(step, Mapping) else None
+    target = _ids(step.get("target")) if isinstance(step, Mapping) else None
+    if source is None or target is None:
+        return f"a malformed recorded step {shown(step, 80)}"
+    return f"{step.get('event')}: {'/'.join(source)} -> {'/'.join(target)}"
+
+
+def _ids(value: Any) -> list[str] | None:
+    """State ids as recorded (a list of strings), or None when they are not."""
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return value
+    return None
 
 
 def replay(

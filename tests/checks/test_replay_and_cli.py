@@ -139,3 +139,47 @@ def test_cli_replay(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 1
     assert "DIVERGED line 4: event #3 ToolCalled update_email_address" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"type": "ToolCalled", "name": [1], "arguments": {}}', "name must be text, got [1]"),
+        ('{"type": "TimerFired", "timer_id": {}}', "timer_id must be text, got {}"),
+        ('{"type": "DtmfReceived", "digit": 5}', "digit must be text, got 5"),
+        ('{"event": null, "ok": true}', "an event must be a JSON object, got NoneType"),
+        (
+            '{"event": {"type": "UserSpoke"}, "ok": true, "step": {"source": 5}}',
+            "recorded a malformed recorded step",
+        ),
+        ('{"event": {"type": "UserSpoke"}, "ok": true, "step": []}', "malformed recorded step []"),
+    ],
+    ids=["tool-name", "timer-id", "digit", "no-event", "step-source", "step-list"],
+)
+def test_a_malformed_log_line_is_a_divergence_not_a_crash(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    log = tmp_path / "odd.jsonl"
+    log.write_text(line + "\n")
+    report = replay(interview_chart(), read_log(log))
+    assert report.divergence is not None and report.divergence.line == 1
+    assert message in str(report.divergence)
+    cli = CliRunner().invoke(app, ["replay", str(log), "--chart", INTERVIEW])
+    assert cli.exit_code == 1 and message in cli.output, cli.output
+
+
+@pytest.mark.parametrize(
+    "line", ["[" * 100_000 + "]" * 100_000, '{"n": ' + "1" * 5000 + "}"], ids=["deep", "long-int"]
+)
+def test_an_unreadable_log_line_is_named(tmp_path: Path, line: str) -> None:
+    log = tmp_path / "odd.jsonl"
+    log.write_text('{"type": "UserSpoke"}\n' + line + "\n")
+    with pytest.raises(ValueError, match="line 2: not readable JSON"):
+        read_log(log)
+    cli = CliRunner().invoke(app, ["replay", str(log), "--chart", INTERVIEW])
+    assert cli.exit_code == 2 and "line 2" in cli.output, cli.output
+
+
+def test_unexpected_keys_of_any_type_are_named() -> None:
+    with pytest.raises(ValueError, match="unexpected keys for UserSpoke: 'a', 1"):
+        event_from_json({"type": "UserSpoke", 1: 1, "a": 2})
