@@ -71,6 +71,7 @@ from .events import (
     TimerFired,
     ToolCalled,
     UserSpoke,
+    shown,
 )
 from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
@@ -243,16 +244,21 @@ class Interpreter:
         return tuple(effects)
 
     def handle(self, event: Event) -> Outcome:
-        """Process one event to completion."""
+        """Process one event to completion: ``Accepted``, or ``Rejected`` saying why.
+
+        It does not raise: an event no check foresaw (a value whose ``==`` or
+        ``repr`` raises, say) is refused with code ``error`` and leaves the
+        flow as it was.
+        """
         self.handled += 1
         if self.journal is None:
-            return self._handle(event)
+            return self._guarded(event)
         t0 = time.perf_counter()
-        outcome = self._handle(event)
+        outcome = self._guarded(event)
         if self.journal is not None:
             self.journal.append(
                 {
-                    "event": event.to_json(),
+                    "event": _recordable(event),
                     "ok": outcome.ok,
                     "code": None if outcome.ok else outcome.code,  # type: ignore[union-attr]
                     "step": _step_json(outcome.step) if isinstance(outcome, Accepted) else None,
@@ -275,8 +281,19 @@ class Interpreter:
         return [outcomes[i] for i in range(len(events))]
 
     # -- internals -----------------------------------------------------------------
+    def _guarded(self, event: Event) -> Outcome:
+        # Checks read the event before anything changes, and a transition rolls
+        # itself back when it fails (_send): what escapes here changed nothing.
+        try:
+            return self._handle(event)
+        except Exception as exc:
+            self.log.warning("event_failed", trigger=type(event).__name__, error=type(exc).__name__)
+            return Rejected(
+                "error", f"{type(event).__name__} could not be handled ({type(exc).__name__})"
+            )
+
     def _is_confirm(self, event: Event) -> bool:
-        if not isinstance(event, ToolCalled):
+        if not isinstance(event, ToolCalled) or not isinstance(event.name, str):
             return False
         task = self.active_task
         tool = self.chart.task_map[task].tool(event.name) if task else None
@@ -288,6 +305,15 @@ class Interpreter:
         if self.done:
             return Rejected("finished", "This flow has already finished; nothing more to do.")
         if isinstance(event, ToolCalled):
+            if not isinstance(event.name, str):
+                return self._rejected(
+                    event,
+                    Rejected(
+                        "unknown_tool",
+                        f"Tool names are text, got {shown(event.name, 60)}. "
+                        f"Tools now: {', '.join(self.tools) or 'none'}.",
+                    ),
+                )
             config = self.machine.configuration_values
             view = self.chart.view(config)
             resolved = self._resolve_tool(event, view)
@@ -298,13 +324,22 @@ class Interpreter:
                 return Accepted()
             return self._send(event, name, kwargs, config, view)
         if isinstance(event, TimerFired):
-            if event.timer_id not in self.timers:
+            if not isinstance(event.timer_id, str) or event.timer_id not in self.timers:
                 return self._rejected(
-                    event, Rejected("unexpected", f"timer {event.timer_id!r} is not running", "")
+                    event,
+                    Rejected("unexpected", f"timer {shown(event.timer_id, 60)} is not running", ""),
                 )
             name = KEYS_TIMEOUT if event.timer_id.endswith(".keys") else TIMEOUT
             return self._send(event, name, {})
         if isinstance(event, DtmfReceived):
+            if not isinstance(event.digit, str) or event.digit not in _KEYPAD:
+                return self._rejected(
+                    event,
+                    Rejected(
+                        "invalid_argument",
+                        f"A keypad tone is one of 0-9, * and #, got {shown(event.digit, 20)}.",
+                    ),
+                )
             if "dtmf" not in self.chart.events_from(self.machine.configuration_values):
                 return self._rejected(
                     event,
@@ -330,7 +365,8 @@ class Interpreter:
         if isinstance(event, SessionClosed):
             task = self.active_task
             assert task is not None
-            return self._send(event, FAIL, {"error": SessionClosedError(task, event.reason)})
+            reason = _text(event.reason) or "session closed"
+            return self._send(event, FAIL, {"error": SessionClosedError(task, reason)})
         return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
 
     def _user_spoke(self, event: UserSpoke) -> Outcome:
@@ -368,7 +404,7 @@ class Interpreter:
         known = tool.arguments
         for arg in args:  # a loop: no sets to build when every argument is known
             if arg not in known:
-                extra = sorted(set(args) - set(known), key=repr)  # keys of any type
+                extra = _listed(set(args) - set(known))
                 return Rejected(
                     "invalid_argument",
                     f"{event.name} got unexpected argument(s) {extra}; "
@@ -407,13 +443,12 @@ class Interpreter:
                 have = self.model.values[task]
                 try:
                     checked = spec.validate({**have, **values})
-                except (ValueError, TypeError) as exc:
+                except (ValueError, TypeError, ArithmeticError) as exc:
                     return Rejected("invalid_argument", str(exc), event.name)
                 values = {k: v for k, v in checked.items() if k in values or have.get(k, v) != v}
             return UPDATE, {"values": values}
         if tool.event in (DECLINE, FAIL):
-            raw = args.get("reason")
-            reason = "" if raw is None else str(raw)[:500]
+            reason = _text(args.get("reason"))
             if tool.event == DECLINE:
                 return DECLINE, {"reason": reason}
             failure = tool.failure or TaskFailure
@@ -423,11 +458,11 @@ class Interpreter:
     def _resolve_regress(
         self, name: str, task: str, args: Mapping[str, Any]
     ) -> tuple[str, dict[str, Any]] | Rejected:
-        extra = sorted(set(args) - {"task_ids"}, key=repr)
+        extra = set(args) - {"task_ids"}
         if extra:
             return Rejected(
                 "invalid_argument",
-                f"{name} got unexpected argument(s) {extra}; it takes ['task_ids']",
+                f"{name} got unexpected argument(s) {_listed(extra)}; it takes ['task_ids']",
                 name,
             )
         targets = self.regression_targets()
@@ -512,17 +547,20 @@ class Interpreter:
         saved = self.model.checkpoint()
         history = dict(self.machine.history)
         state = self.model.state
+        timers = dict(self.timers)
         self._tools = None
         try:
             self.machine.take(row, kwargs)
+            effects = self._drain()
         except Exception as exc:  # a validator, a result type or a callback raised
             self.model.rollback(saved)
             self.model.state = state
             self.machine.history = history
+            self.timers = timers
+            self._tools = None
             return self._rejected(
-                event, Rejected("error", f"{name} failed: {exc}", name), checked.items()
+                event, Rejected("error", f"{name} failed: {shown(exc, 300)}", name), checked.items()
             )
-        effects = self._drain()
         self._offer(effects)
         step = Step(name, source, self.machine.configuration_values, tuple(checked.items()))
         if self.done:
@@ -669,3 +707,32 @@ def _step_json(step: Step | None) -> dict[str, Any] | None:
         "target": list(step.target),
         "guards": dict(step.guards),
     }
+
+
+#: The tones a keypad sends.
+_KEYPAD = frozenset("0123456789*#")
+
+
+def _text(value: Any, limit: int = 500) -> str:
+    """A free-text argument as text (a reason, say): cut to ``limit``, never raising."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value[:limit]
+    try:
+        return str(value)[:limit]
+    except Exception:  # an int past the 4,300-digit limit, a broken __str__
+        return shown(value, limit)
+
+
+def _recordable(event: Event) -> dict[str, Any]:
+    """The event's journal form; its type and a note when even that cannot be built."""
+    try:
+        return event.to_json()
+    except Exception:  # a value whose repr raises, say: the flow goes on, unrecorded
+        return {"type": type(event).__name__, "unrecordable": shown(event, 200)}
+
+
+def _listed(keys: Iterable[Any]) -> str:
+    """Argument names as a list for the model, whatever their type: ``['age', 5]``."""
+    return "[" + ", ".join(sorted(shown(k, 60) for k in keys)) + "]"

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
+from taskchart.statecharts.chart import FLOW_FAILED
 from taskchart.statecharts.model import FAILURE_TYPES
 
 from .events import plain_json
@@ -104,7 +105,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     states = chart.state_map
     for hid, ids in history.items():
         _expect(
-            hid.endswith("__h") and hid[:-3] in chart.task_map,
+            isinstance(hid, str) and hid.endswith("__h") and hid[:-3] in chart.task_map,
             "unknown history state {!r}",
             hid,
         )
@@ -140,11 +141,16 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             key,
             ids,
         )
+        _expect(len(set(ids)) == len(ids), "{} names a task twice: {!r}", key, ids)
         setattr(model, key, list(ids))
+    active = config[0] if len(config) > 1 else None
+    # the tasks still to redo after a regression; the active one was taken from it
+    _expect(active not in model.queue, "queue names the active task {!r}", active)
     for tid, entry in _typed(data, "results", dict).items():
         _expect(
             tid in chart.task_map and isinstance(entry, dict), "result for unknown task {!r}", tid
         )
+        _expect(tid != active, "the active task {!r} cannot have a result yet", tid)
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
     model.user_turn = _int(data.get("user_turn"), "user_turn")
     for key in ("readback_turn", "reprompts"):
@@ -163,7 +169,8 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             t in chart.task_map
             and chart.task_map[t].keypad is not None
             and isinstance(k, list)
-            and all(isinstance(d, str) and len(d) == 1 for d in k)
+            and len(k) < chart.task_map[t].keypad.num_digits  # type: ignore[union-attr]
+            and all(isinstance(d, str) and d in _KEYPAD for d in k)
             for t, k in keys.items()
         ),
         "bad keypad buffer {!r}",
@@ -176,6 +183,11 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     model.closed = bool(data.get("closed", False))
     failed = data.get("failed_task")
     _expect(failed is None or failed in order, "unknown failed_task {!r}", failed)
+    _expect(
+        failed is None or config == [FLOW_FAILED],
+        "failed_task {!r} in a flow that has not failed",
+        failed,
+    )
     model.failed_task = failed
     timers = _typed(data, "timers", dict)
     _expect(
@@ -197,8 +209,16 @@ def _typed(data: Mapping[str, Any], key: str, kind: type) -> Any:
 
 
 def _int(value: Any, key: str) -> int:
-    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "bad {}", key)
+    _expect(
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53,
+        "bad {}",  # counters; 2**53: what every JSON reader keeps exact
+        key,
+    )
     return int(value)
+
+
+#: The tones a keypad buffer can hold.
+_KEYPAD = frozenset("0123456789*#")
 
 
 def _check_configuration(chart: Chart, config: Any) -> None:

@@ -43,6 +43,8 @@ MAX_LIST_LENGTH = 100
 #: Control characters (tabs and line breaks aside) and lone surrogates, which UTF-8
 #: cannot carry: text with them is refused, not stored and sent on to speech or logs.
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: A whole number as text: one optional sign, then decimal digits (\\d: of any script).
+_WHOLE = re.compile(r"[+-]?\d+")
 #: Most digits a whole number accepts (Python refuses to convert past 4,300).
 _MAX_DIGITS = 100
 
@@ -54,8 +56,8 @@ class FieldError(ValueError):
 def _preview(raw: object) -> str:
     try:
         text = repr(raw)
-    except ValueError:  # an int past Python's 4,300-digit conversion limit
-        return "a value too long to show"
+    except Exception:  # an int past Python's 4,300-digit limit, a broken __repr__
+        return "a value that cannot be shown"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -104,7 +106,12 @@ class Field:
 
     def clean(self, raw: object) -> Any:
         """Return the typed, normalised value or raise :class:`FieldError`."""
-        value = self._coerce(raw)
+        try:
+            value = self._coerce(raw)
+        except FieldError:
+            raise
+        except (ValueError, TypeError, ArithmeticError) as exc:  # an input no check foresaw
+            raise FieldError(f"{self.name} cannot be read: {exc}") from exc
         if self.normalize is not None:
             try:
                 value = self.normalize(value)
@@ -152,8 +159,8 @@ class Field:
                 return raw
             if isinstance(raw, float) and raw.is_integer():
                 return int(raw)
-            # isdecimal, not isdigit: "²" is a digit int() refuses; "١٢٣" is 123
-            if isinstance(raw, str) and raw.strip().lstrip("+-").isdecimal():
+            # decimal digits of any script ("١٢٣" is 123), not every digit ("²")
+            if isinstance(raw, str) and _WHOLE.fullmatch(raw.strip()):
                 if len(raw.strip()) > _MAX_DIGITS:
                     raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return int(raw.strip())

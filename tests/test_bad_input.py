@@ -8,6 +8,7 @@ Corrupted or foreign snapshots must raise ``SnapshotError``.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from taskchart.statecharts import (
     declarative_task,
 )
 from taskchart.statecharts import SessionClosed as SessionClosedError
+from taskchart.statecharts.prebuilt import dob_spec, dtmf_spec
 
 CHART = interview_chart()
 TASKS = ("intro_task", "email_task", "commute_task")
@@ -540,9 +542,23 @@ def test_out_of_scope_from_the_first_task_after_going_back() -> None:
 # -- other events ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("digit", ["1", "#", "*", "x"])
+@pytest.mark.parametrize("digit", ["1", "#", "*"])
 def test_dtmf_when_no_dtmf_is_expected(digit: str) -> None:
     refused(at_email(), DtmfReceived(digit), "unexpected", "No keypad input is expected now")
+
+
+@pytest.mark.parametrize("digit", ["x", "12", "F", "", " ", None, 5, ["1"]])
+def test_a_tone_that_is_no_keypad_key_is_refused_in_any_state(digit: Any) -> None:
+    refused(at_email(), DtmfReceived(digit), "invalid_argument", "one of 0-9, * and #")
+    flow = Interpreter(compile_chart(dtmf_spec(num_digits=4)))
+    flow.start()
+    accepted(flow, DtmfReceived("1"))
+    refused(flow, DtmfReceived(digit), "invalid_argument", "one of 0-9, * and #")
+    assert flow.model.keys == {"dtmf_inputs": ["1"]}
+    for key in "234":
+        accepted(flow, DtmfReceived(key))
+    assert flow.result.user_input == "1 2 3 4"
+    assert restore(flow.chart, json.loads(json.dumps(snapshot(flow)))).result == flow.result
 
 
 @pytest.mark.parametrize("timer_id", ["bogus", "", "email_task.no_input"])
@@ -711,6 +727,30 @@ CORRUPT: dict[str, tuple[Any, str]] = {
         _with(history={"email_task__h": ["commute_task__collecting"]}),
         "email_task__h",
     ),
+    "history key not text": (_with(history={5: ["intro_task__complete"]}), "unknown history"),
+    "queue naming the active task": (
+        _with(queue=["email_task"]),
+        "queue names the active task 'email_task'",
+    ),
+    "a task visited twice": (
+        _with(visited=["intro_task", "intro_task"]),
+        "visited names a task twice",
+    ),
+    "a result for the active task": (
+        _with(
+            results={
+                **_email_snapshot()["results"],
+                "email_task": {"error": {"type": "Declined", "message": "no"}},
+            }
+        ),
+        "the active task 'email_task' cannot have a result yet",
+    ),
+    "a failed task in a running flow": (
+        _with(failed_task="intro_task"),
+        "failed_task 'intro_task' in a flow that has not failed",
+    ),
+    "a turn counter no JSON reader keeps": (_with(user_turn=2**53), "bad user_turn"),
+    "a counter too long to write": (_with(reprompts={"email_task": 10**5000}), "bad reprompts"),
 }
 
 
@@ -719,6 +759,18 @@ def test_restore_of_a_corrupted_or_foreign_snapshot(data: Any, fragment: str) ->
     with pytest.raises(SnapshotError) as info:
         restore(CHART, data)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("keys", [["1", "2", "3", "4"], ["1", "F"], ["12"], [None]])
+def test_restore_refuses_a_keypad_buffer_no_caller_could_type(keys: list[Any]) -> None:
+    chart = compile_chart(dtmf_spec(num_digits=4))
+    flow = Interpreter(chart)
+    flow.start()
+    assert flow.handle(DtmfReceived("1")).ok
+    data = snapshot(flow)
+    assert restore(chart, data).model.keys == {"dtmf_inputs": ["1"]}
+    with pytest.raises(SnapshotError, match="bad keypad buffer"):
+        restore(chart, {**data, "keys": {"dtmf_inputs": keys}})
 
 
 @pytest.mark.parametrize("data", [None, [], "taskchart.snapshot/1", 42, [("format", "x")]])
@@ -732,3 +784,94 @@ def test_the_uncorrupted_snapshot_restores() -> None:
     flow = restore(CHART, _email_snapshot())
     assert flow.configuration == ("email_task", "email_task__confirming")
     assert flow.values("email_task") == {"email_address": "ada@example.com"}
+
+
+# -- inputs no JSON carries, or that JSON carries oddly ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "fragment"),
+    [
+        (
+            ToolCalled(["record_intro"], {}),
+            "unknown_tool",
+            "Tool names are text, got ['record_intro']",
+        ),
+        (ToolCalled(None, {}), "unknown_tool", "Tool names are text, got None"),
+        (TimerFired(["x"]), "unexpected", "timer ['x'] is not running"),  # type: ignore[arg-type]
+        (
+            ToolCalled("update_email_address", {"email": "a@b.co", 7: "x"}),
+            "invalid_argument",
+            "unexpected argument(s) [7]",
+        ),
+        (
+            ToolCalled("update_email_address", {10**5000: "x"}),
+            "invalid_argument",
+            "unexpected argument(s) [<a int that cannot be shown>]",
+        ),
+    ],
+    ids=["list-name", "no-name", "list-timer", "int-key", "huge-key"],
+)
+def test_odd_names_and_keys_are_refused_with_a_message(
+    event: Event, code: str, fragment: str
+) -> None:
+    refused(at_email(), event, code, fragment)
+    assert at_email().handle_batch([event, event])[0].code == code  # type: ignore[union-attr]
+
+
+def test_free_text_that_cannot_be_text_still_ends_the_task_as_asked() -> None:
+    flow = at_email()
+    out = accepted(flow, ToolCalled("decline_email_capture", {"reason": 10**5000}))
+    assert isinstance(flow.results["email_task"], Declined)
+    assert "cannot be shown" in flow.results["email_task"].message
+    flow = at_email()
+    accepted(flow, SessionClosed({(1,): 2}))  # type: ignore[arg-type]
+    assert flow.results["email_task"].message == "{(1,): 2}"
+    json.dumps(snapshot(flow))  # still a JSON snapshot
+    assert out.ok
+
+
+class _Hostile:
+    """A value whose comparisons fail: no JSON decoder makes one, a caller's code might."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no comparing")
+
+    __hash__ = object.__hash__
+
+
+def test_an_event_no_check_foresaw_is_refused_as_an_error_and_changes_nothing() -> None:
+    refused(at_email(), ToolCalled("update_email_address", {"email": _Hostile()}), "error")
+    refused(at_email(), UserSpoke("hi", _Hostile()), "error", "UserSpoke could not be handled")  # type: ignore[arg-type]
+
+
+def test_a_recorded_flow_keeps_going_when_an_event_cannot_be_written() -> None:
+    flow = Interpreter(CHART, record=True)
+    flow.start()
+    accepted(flow, ToolCalled("record_intro", INTRO))
+    accepted(flow, SessionClosed(_Unprintable()))  # type: ignore[arg-type]
+    assert flow.done
+    assert flow.journal is not None
+    assert flow.journal[-1]["event"]["type"] == "SessionClosed"
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [("+-1990", "year must be a whole number"), (10**20, "Invalid date"), (1e20, "Invalid date")],
+)
+def test_impossible_years_are_refused_not_raised(year: Any, message: str) -> None:
+    flow = Interpreter(compile_chart(dob_spec()))
+    flow.start()
+    refused(
+        flow,
+        ToolCalled("update_dob", {"year": year, "month": 1, "day": 1}),
+        "invalid_argument",
+        message,
+    )

@@ -45,7 +45,7 @@ def check_dob(values: dict[str, Any], today: date | None = None) -> dict[str, An
         year = full_year(values["year"], today)
         try:
             born = date(year, values["month"], values["day"])
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValueError(f"Invalid date: {exc}") from None
         if born > today:
             raise ValueError(
@@ -58,7 +58,7 @@ def check_dob(values: dict[str, Any], today: date | None = None) -> dict[str, An
     if "hour" in values or "minute" in values:
         try:
             time(values.get("hour", 0), values.get("minute", 0))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValueError(f"Invalid time: {exc}") from None
     return values
 
