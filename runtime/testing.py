@@ -1217,6 +1217,7 @@ class _Walker:
             ToolCalled("out_of_scope", {"task_ids": ["nope"]}),
             TimerFired("bogus"),
             UserSpoke("", "video"),
+            DtmfReceived("12"),  # no keypad sends two keys as one tone
         ]
         if self.all_tools:
             sp, tool = self.all_tools[r % len(self.all_tools)]
