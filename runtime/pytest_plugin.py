@@ -29,7 +29,6 @@ project that installs taskchart.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -73,7 +72,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if flows is None:
         return
     from .interpreter import record_every_flow
-    from .replay import journal_lines
+    from .replay import journal_lines, json_line
 
     record_every_flow(False)
     out = Path(os.environ[JOURNALS_ENV])
@@ -88,7 +87,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             if fh is None:
                 fh = files[digest] = open(out / f"{digest}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
             for _, entry in journal_lines(flow):
-                fh.write(json.dumps(entry, default=repr) + "\n")
+                fh.write(json_line(entry) + "\n")
     finally:
         for fh in files.values():
             fh.close()

@@ -145,16 +145,18 @@ def dump_journal(
     """
     with open(path, "a" if append else "w", encoding="utf-8") as fh:
         for _, entry in journal_lines(flow, modality=modality):
-            fh.write(_json_line(entry) + "\n")
+            fh.write(json_line(entry) + "\n")
 
 
-def _json_line(entry: Mapping[str, Any]) -> str:
+def json_line(entry: Mapping[str, Any]) -> str:
+    """A journal entry as one JSON line, whatever values it holds."""
     try:
         return json.dumps(entry, default=shown)
-    except ValueError:  # an int too long to write: keep the line, name the event only
+    except (TypeError, ValueError):  # an int too long, a key JSON has no form for
         event = entry.get("event")
         kind = event.get("type") if isinstance(event, Mapping) else None
-        return json.dumps({**entry, "event": {"type": kind, "unrecordable": "too long to write"}})
+        note = {"type": kind, "unrecordable": shown(event, 200)}
+        return json.dumps({**entry, "event": note}, default=shown)
 
 
 def _describe(ok: bool, code: Any, step: Any) -> str:

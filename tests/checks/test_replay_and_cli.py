@@ -12,6 +12,7 @@ from taskchart.adapters.console.interview import interview_chart
 from taskchart.runtime import (
     Interpreter,
     RecordedError,
+    SessionClosed,
     TaskRaised,
     TaskReturned,
     ToolCalled,
@@ -183,3 +184,27 @@ def test_an_unreadable_log_line_is_named(tmp_path: Path, line: str) -> None:
 def test_unexpected_keys_of_any_type_are_named() -> None:
     with pytest.raises(ValueError, match="unexpected keys for UserSpoke: 'a', 1"):
         event_from_json({"type": "UserSpoke", 1: 1, "a": 2})
+
+
+def test_a_journal_with_values_json_cannot_hold_is_still_written(tmp_path: Path) -> None:
+    """One line per event all the same: the odd event is named, the rest replays."""
+    flow = Interpreter(interview_chart(), record=True)
+    flow.start()
+    flow.handle(ToolCalled("record_intro", {10**5000: "x"}))  # refused: an unknown argument
+    flow.handle(ToolCalled("record_intro", {"name": "Ada", "intro_notes": "hi"}))
+    flow.handle(SessionClosed({(1,): 2}))  # type: ignore[arg-type]
+    log = tmp_path / "odd.jsonl"
+    dump_journal(flow, log)
+    entries = read_log(log)
+    assert [e.get("event", {}).get("type") for _, e in entries] == [
+        None,  # the header
+        "ToolCalled",
+        "ToolCalled",
+        "SessionClosed",
+    ]
+    assert "unrecordable" in entries[1][1]["event"]
+    assert (
+        entries[3][1]["event"]["unrecordable"] == "{'type': 'SessionClosed', 'reason': {(1,): 2}}"
+    )
+    report = replay(interview_chart(), entries)
+    assert report.divergence is not None and report.divergence.line == 2
