@@ -44,6 +44,7 @@ from taskchart.statecharts.task import (
     CONFIRM,
     DECLINE,
     FAIL,
+    KEYPAD_KEYS,
     KEYS_TIMEOUT,
     TIMEOUT,
     UPDATE,
@@ -282,8 +283,8 @@ class Interpreter:
 
     # -- internals -----------------------------------------------------------------
     def _guarded(self, event: Event) -> Outcome:
-        # Checks read the event before anything changes, and a transition rolls
-        # itself back when it fails (_send): what escapes here changed nothing.
+        # What the checks did not foresee, before any change or inside a transition
+        # (which _send rolls back), is refused here rather than raised at the caller.
         try:
             return self._handle(event)
         except Exception as exc:
@@ -332,7 +333,7 @@ class Interpreter:
             name = KEYS_TIMEOUT if event.timer_id.endswith(".keys") else TIMEOUT
             return self._send(event, name, {})
         if isinstance(event, DtmfReceived):
-            if not isinstance(event.digit, str) or event.digit not in _KEYPAD:
+            if not isinstance(event.digit, str) or event.digit not in KEYPAD_KEYS:
                 return self._rejected(
                     event,
                     Rejected(
@@ -707,10 +708,6 @@ def _step_json(step: Step | None) -> dict[str, Any] | None:
         "target": list(step.target),
         "guards": dict(step.guards),
     }
-
-
-#: The tones a keypad sends.
-_KEYPAD = frozenset("0123456789*#")
 
 
 def _text(value: Any, limit: int = 500) -> str:

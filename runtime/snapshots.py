@@ -23,6 +23,7 @@ from typing import Any
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.chart import FLOW_FAILED
 from taskchart.statecharts.model import FAILURE_TYPES
+from taskchart.statecharts.task import KEYPAD_KEYS
 
 from .events import plain_json
 from .interpreter import Interpreter
@@ -170,7 +171,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             and chart.task_map[t].keypad is not None
             and isinstance(k, list)
             and len(k) < chart.task_map[t].keypad.num_digits  # type: ignore[union-attr]
-            and all(isinstance(d, str) and d in _KEYPAD for d in k)
+            and all(isinstance(d, str) and d in KEYPAD_KEYS for d in k)
             for t, k in keys.items()
         ),
         "bad keypad buffer {!r}",
@@ -215,10 +216,6 @@ def _int(value: Any, key: str) -> int:
         key,
     )
     return int(value)
-
-
-#: The tones a keypad buffer can hold.
-_KEYPAD = frozenset("0123456789*#")
 
 
 def _check_configuration(chart: Chart, config: Any) -> None:

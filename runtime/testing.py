@@ -62,7 +62,7 @@ from hypothesis.stateful import (
 )
 from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
 from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
-from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, UPDATE
+from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, KEYPAD_KEYS, UPDATE
 
 from .checks import _feasible, _Graph, as_chart, expected_states
 from .effects import (
@@ -116,7 +116,7 @@ ValueOverrides = Mapping[str, "st.SearchStrategy[Any]"]
 
 _FINALS = (FLOW_DONE, FLOW_FAILED)
 #: Keypad keys a caller can press.
-KEYPAD = tuple("0123456789*#")
+KEYPAD = KEYPAD_KEYS
 REJECT_CODES = frozenset(
     {"unknown_tool", "not_enabled", "invalid_argument", "guard_failed", "finished", "unexpected"}
 )

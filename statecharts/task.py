@@ -103,6 +103,10 @@ class Tool:
             raise ValueError(f"tool name {self.name!r} must be an identifier")
 
 
+#: The keys a phone keypad sends, one tone each.
+KEYPAD_KEYS: tuple[str, ...] = tuple("0123456789*#")
+
+
 @attrs.frozen
 class Keypad:
     """Keypad (DTMF) entry for a task: tones fill ``field`` with ``num_digits`` keys.
