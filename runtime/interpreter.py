@@ -338,7 +338,7 @@ class Interpreter:
                     event,
                     Rejected(
                         "invalid_argument",
-                        f"A keypad tone is one of 0-9, * and #, got {shown(event.digit, 20)}.",
+                        f"A keypad tone is one of 0-9, *, # and A-D, got {shown(event.digit, 20)}.",
                     ),
                 )
             if "dtmf" not in self.chart.events_from(self.machine.configuration_values):

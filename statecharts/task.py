@@ -103,8 +103,8 @@ class Tool:
             raise ValueError(f"tool name {self.name!r} must be an identifier")
 
 
-#: The keys a phone keypad sends, one tone each.
-KEYPAD_KEYS: tuple[str, ...] = tuple("0123456789*#")
+#: The tones DTMF sends, one key each: a phone's twelve keys, and A-D (as LiveKit's DtmfEvent).
+KEYPAD_KEYS: tuple[str, ...] = tuple("0123456789*#ABCD")
 
 
 @attrs.frozen
