@@ -131,6 +131,8 @@ class Interpreter:
         engine: str = "table",
         _machine: Machine | None = None,
     ) -> None:
+        if modality not in ("text", "audio"):
+            raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
         self.chart = chart
         self.regress_tool = regress_tool
         self.log = logger if logger is not None else get_logger("taskchart.runtime")

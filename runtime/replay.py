@@ -193,8 +193,10 @@ def replay(
         if "format" in obj:
             if obj.get("format") != FORMAT:
                 raise ValueError(f"line {n}: unknown log format {obj.get('format')!r}")
-            if start_modality is None and isinstance(obj.get("modality"), str):
+            if start_modality is None and "modality" in obj:
                 start_modality = obj["modality"]
+                if start_modality not in ("text", "audio"):
+                    raise ValueError(f"line {n}: unknown modality {shown(start_modality, 40)}")
             continue
         pending.append((n, obj))
     flow = Interpreter(chart, modality=start_modality or "text")

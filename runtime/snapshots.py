@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
-from taskchart.statecharts.chart import FLOW_FAILED
+from taskchart.statecharts.chart import CONFIRMING, FLOW_FAILED
 from taskchart.statecharts.model import FAILURE_TYPES
 from taskchart.statecharts.task import KEYPAD_KEYS
 
@@ -147,6 +147,10 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     active = config[0] if len(config) > 1 else None
     # the tasks still to redo after a regression; the active one was taken from it
     _expect(active not in model.queue, "queue names the active task {!r}", active)
+    if active is not None and config[1] == f"{active}__{CONFIRMING}":  # reached with every field
+        have = model.values[active]
+        missing = [f for f in chart.task_map[active].required_fields if f not in have]
+        _expect(not missing, "task {!r} is confirming without {}", active, missing)
     for tid, entry in _typed(data, "results", dict).items():
         _expect(
             tid in chart.task_map and isinstance(entry, dict), "result for unknown task {!r}", tid

@@ -749,6 +749,10 @@ CORRUPT: dict[str, tuple[Any, str]] = {
         _with(failed_task="intro_task"),
         "failed_task 'intro_task' in a flow that has not failed",
     ),
+    "confirming with nothing to confirm": (
+        _with(values={"intro_task": _email_snapshot()["values"]["intro_task"]}),
+        "task 'email_task' is confirming without ['email_address']",
+    ),
     "a turn counter no JSON reader keeps": (_with(user_turn=2**53), "bad user_turn"),
     "a counter too long to write": (_with(reprompts={"email_task": 10**5000}), "bad reprompts"),
 }

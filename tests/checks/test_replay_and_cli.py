@@ -208,3 +208,13 @@ def test_a_journal_with_values_json_cannot_hold_is_still_written(tmp_path: Path)
     )
     report = replay(interview_chart(), entries)
     assert report.divergence is not None and report.divergence.line == 2
+
+
+def test_a_log_header_with_an_unknown_modality_is_refused(tmp_path: Path) -> None:
+    log = tmp_path / "odd.jsonl"
+    header = {"format": "taskchart.journal/1", "chart": "InterviewFlow", "modality": "video"}
+    log.write_text(json.dumps(header) + "\n")
+    with pytest.raises(ValueError, match="line 1: unknown modality 'video'"):
+        replay(interview_chart(), read_log(log))
+    with pytest.raises(ValueError, match="modality must be 'text' or 'audio', got 'video'"):
+        Interpreter(interview_chart(), modality="video")
