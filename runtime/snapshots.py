@@ -43,10 +43,8 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for tid, value in model.results.items():
         spec = flow.chart.task_map[tid]
-        if isinstance(value, TaskFailure):
-            results[tid] = {"error": value.to_json()}
-        elif isinstance(value, Exception):  # a hand-written task's own error: kept as its text
-            results[tid] = {"error": TaskFailure(tid, f"{type(value).__name__}: {value}").to_json()}
+        if isinstance(value, Exception):  # a hand-written task's own error: kept as its text
+            results[tid] = {"error": TaskFailure.kept_as(tid, value).to_json()}
         elif spec.kind == "declarative":
             results[tid] = {"from_values": True}
         else:

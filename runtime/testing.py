@@ -433,9 +433,7 @@ def _state_of(flow: Interpreter) -> dict[str, Any]:
     results = model.results
     if any(isinstance(v, Exception) and not isinstance(v, TaskFailure) for v in results.values()):
         results = {
-            tid: TaskFailure(tid, f"{type(v).__name__}: {v}")
-            if isinstance(v, Exception) and not isinstance(v, TaskFailure)
-            else v
+            tid: TaskFailure.kept_as(tid, v) if isinstance(v, Exception) else v
             for tid, v in results.items()
         }
     return {

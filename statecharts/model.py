@@ -59,6 +59,13 @@ class TaskFailure(Exception):
     def to_json(self) -> dict[str, str]:
         return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
 
+    @classmethod
+    def kept_as(cls, task_id: str, error: Exception) -> TaskFailure:
+        """``error`` as snapshots keep it: itself if a failure, else its type and text."""
+        if isinstance(error, TaskFailure):
+            return error
+        return TaskFailure(task_id, f"{type(error).__name__}: {error}")
+
 
 class Declined(TaskFailure):
     """The user declined to give what the task asks for."""
