@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+from taskchart.statecharts.fields import shown
 
 __all__ = [
+    "MODALITIES",
     "DtmfReceived",
     "Event",
     "RecordedError",
@@ -41,6 +43,10 @@ class ToolCalled:
     def to_json(self) -> dict[str, Any]:
         args = dict(self.arguments) if isinstance(self.arguments, Mapping) else self.arguments
         return {"type": "ToolCalled", "name": self.name, "arguments": args, "call_id": self.call_id}
+
+
+#: How the user can speak to the agent.
+MODALITIES = ("text", "audio")
 
 
 @attrs.frozen
@@ -134,15 +140,6 @@ def _jsonable(value: Any) -> Any:
         return plain_json(value)
     except (TypeError, ValueError):
         return shown(value)
-
-
-def shown(value: Any, limit: int = 200) -> str:
-    """``repr(value)`` cut to ``limit`` characters; a placeholder when even repr fails."""
-    try:
-        text = repr(value)
-    except Exception:  # an int past the 4,300-digit limit, a broken __repr__
-        return f"<a {type(value).__name__} that cannot be shown>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 Event = (

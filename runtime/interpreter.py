@@ -38,6 +38,7 @@ from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
 from taskchart.statecharts.engines import Machine
+from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
 from taskchart.statecharts.task import (
     COMPLETE,
@@ -64,6 +65,7 @@ from .effects import (
     TaskStarted,
 )
 from .events import (
+    MODALITIES,
     DtmfReceived,
     Event,
     SessionClosed,
@@ -72,7 +74,6 @@ from .events import (
     TimerFired,
     ToolCalled,
     UserSpoke,
-    shown,
 )
 from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
@@ -131,7 +132,7 @@ class Interpreter:
         engine: str = "table",
         _machine: Machine | None = None,
     ) -> None:
-        if modality not in ("text", "audio"):
+        if modality not in MODALITIES:
             raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
         self.chart = chart
         self.regress_tool = regress_tool
@@ -373,7 +374,7 @@ class Interpreter:
         return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
 
     def _user_spoke(self, event: UserSpoke) -> Outcome:
-        if event.modality not in ("text", "audio"):
+        if event.modality not in MODALITIES:
             return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
         self.model.user_turn += 1
         self.model.modality = event.modality

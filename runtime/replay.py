@@ -31,8 +31,9 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart
+from taskchart.statecharts.fields import shown
 
-from .events import event_from_json, shown
+from .events import MODALITIES, event_from_json
 from .interpreter import Interpreter
 from .outcome import Accepted
 
@@ -195,7 +196,7 @@ def replay(
                 raise ValueError(f"line {n}: unknown log format {obj.get('format')!r}")
             if start_modality is None and "modality" in obj:
                 start_modality = obj["modality"]
-                if start_modality not in ("text", "audio"):
+                if start_modality not in MODALITIES:
                     raise ValueError(f"line {n}: unknown modality {shown(start_modality, 40)}")
             continue
         pending.append((n, obj))

@@ -25,7 +25,7 @@ from taskchart.statecharts.chart import CONFIRMING, FLOW_FAILED
 from taskchart.statecharts.model import FAILURE_TYPES
 from taskchart.statecharts.task import KEYPAD_KEYS
 
-from .events import plain_json
+from .events import MODALITIES, plain_json
 from .interpreter import Interpreter
 
 __all__ = ["FORMAT", "SnapshotError", "restore", "snapshot"]
@@ -181,7 +181,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     )
     model.keys = {t: list(k) for t, k in keys.items()}
     modality = data.get("modality")
-    _expect(modality in ("text", "audio"), "bad modality {!r}", modality)
+    _expect(modality in MODALITIES, "bad modality {!r}", modality)
     model.modality = modality
     model.closed = bool(data.get("closed", False))
     failed = data.get("failed_task")

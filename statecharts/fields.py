@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "Field", "FieldError"]
+__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "Field", "FieldError", "shown"]
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
 MAX_TEXT_LENGTH = 2000
@@ -47,18 +47,22 @@ _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _WHOLE = re.compile(r"[+-]?\d+")
 #: Most digits a whole number accepts (Python refuses to convert past 4,300).
 _MAX_DIGITS = 100
+_TOO_LONG = 10**_MAX_DIGITS
+#: Integers from here on count as infinite (near 2**1024, float() raises OverflowError).
+_NO_FLOAT = 2**1023
 
 
 class FieldError(ValueError):
     """A value a field cannot accept; ``str(err)`` is meant for the model."""
 
 
-def _preview(raw: object) -> str:
+def shown(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters; a placeholder when even repr fails."""
     try:
-        text = repr(raw)
+        text = repr(value)
     except Exception:  # an int past Python's 4,300-digit limit, a broken __repr__
-        return "a value that cannot be shown"
-    return text if len(text) <= 60 else text[:57] + "..."
+        return f"<a {type(value).__name__} that cannot be shown>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @attrs.frozen
@@ -125,7 +129,7 @@ class Field:
         expected = _TYPE_WORDS[self.type]
         if self.type is str:
             if not isinstance(raw, str):
-                raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
             text = raw.strip()
             if not text and not self.allow_empty:
                 raise FieldError(f"{self.name} must not be empty")
@@ -140,7 +144,7 @@ class Field:
             if isinstance(raw, str):  # one item said as text
                 raw = [raw]
             if not isinstance(raw, list | tuple):
-                raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
             if len(raw) > MAX_LIST_LENGTH:
                 raise FieldError(f"{self.name} is too long ({len(raw)} items)")
             return list(raw)
@@ -149,12 +153,12 @@ class Field:
                 return raw
             if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
                 return raw.strip().lower() in _TRUE
-            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
         if isinstance(raw, bool):
-            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
         if self.type is int:
             if isinstance(raw, int):
-                if abs(raw) >= 10**_MAX_DIGITS:  # str() of it could raise
+                if abs(raw) >= _TOO_LONG:  # str() of it could raise
                     raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return raw
             if isinstance(raw, float) and raw.is_integer():
@@ -164,15 +168,15 @@ class Field:
                 if len(raw.strip()) > _MAX_DIGITS:
                     raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return int(raw.strip())
-            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
         number: float | None = None
         if isinstance(raw, int | float):
-            number = float(raw) if not isinstance(raw, int) or abs(raw) < 2**1023 else math.inf
+            number = float(raw) if not isinstance(raw, int) or abs(raw) < _NO_FLOAT else math.inf
         elif isinstance(raw, str) and len(raw) <= MAX_TEXT_LENGTH:
             with contextlib.suppress(ValueError):  # not a number: refused below
                 number = float(raw.strip())
         if number is None:
-            raise FieldError(f"{self.name} must be {expected}, got {_preview(raw)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
         if not math.isfinite(number):  # nan and inf: no caller means them, JSON cannot hold them
-            raise FieldError(f"{self.name} must be a finite number, got {_preview(raw)}")
+            raise FieldError(f"{self.name} must be a finite number, got {shown(raw, 60)}")
         return number

@@ -227,7 +227,7 @@ def test_field_coercion(field: Field, raw: object, value: object) -> None:
         (Field("x", float), "1e400", "x must be a finite number"),
         (Field("x", float), 10**400, "x must be a finite number"),
         pytest.param(
-            Field("s"), 10**5000, "s must be text, got a value that cannot be shown", id="text-int"
+            Field("s"), 10**5000, "s must be text, got <a int that cannot be shown>", id="text-int"
         ),
     ],
 )
