@@ -20,12 +20,14 @@ A spec from :func:`~taskchart.statecharts.declarative_task` needs no
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 from livekit.agents import Agent, ModelSettings, RunContext, llm
 from livekit.agents.llm import ToolError, ToolFlag, function_tool
 from livekit.agents.llm.chat_context import Instructions
+from livekit.agents.llm.utils import parse_function_arguments
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
 from taskchart.runtime import (
     Accepted,
@@ -46,6 +48,7 @@ from taskchart.runtime import (
     restore,
 )
 from taskchart.statecharts import TaskSpec, compile_chart
+from taskchart.statecharts.fields import shown
 
 from .errors import livekit_error
 from .task import AgentTask
@@ -56,7 +59,12 @@ T = TypeVar("T")
 
 
 class _Turn:
-    """The tool calls of one model response, processed together once all arrived."""
+    """The chart tool calls of one model response, processed together once all arrived.
+
+    ``expected`` holds the call ids LiveKit will invoke, in stream order: a
+    call whose arguments LiveKit cannot parse, a repeated id, or any call
+    under ``tool_choice="none"`` is never invoked, so it is not waited for.
+    """
 
     def __init__(self) -> None:
         self.expected: list[str] = []
@@ -64,6 +72,16 @@ class _Turn:
         self.results: dict[str, asyncio.Future[Outcome]] = {}
         self.stream_done = False
         self.processed = False
+
+    @property
+    def complete(self) -> bool:
+        return all(cid in self.events for cid in self.expected)
+
+
+_STRAGGLER_TICKS = 200
+"""Loop iterations a streamed call may take to reach its tool once the stream
+ended (LiveKit takes a handful). A call still missing then is one LiveKit did
+not invoke (a mocked tool, an interrupted speech): the turn goes on without it."""
 
 
 class ChartTask(AgentTask[T]):
@@ -111,7 +129,7 @@ class ChartTask(AgentTask[T]):
             **agent_kwargs,
         )
         self._turns: dict[str, _Turn] = {}
-        self._current_turn: _Turn | None = None
+        self._answers: dict[str, tuple[ToolCalled, asyncio.Future[Outcome]]] = {}
         self._user_messages_seen: int | None = None
         self._resumed = False
 
@@ -153,8 +171,8 @@ class ChartTask(AgentTask[T]):
         """
         if self.done():
             return Rejected("finished", "This task has already finished.")
-        outcome = self.flow.handle(event)
-        if isinstance(outcome, Accepted) and not self._perform(outcome.effects):
+        outcome = self._handle_batch([event])[0]
+        if isinstance(outcome, Accepted) and not self.done():
             text = " ".join(e.instructions for e in outcome.effects if isinstance(e, Instruct))
             if text:
                 self.session.interrupt()
@@ -187,18 +205,37 @@ class ChartTask(AgentTask[T]):
         enabled = set(self.flow.tools)
         offered = [t for t in tools if _name(t) not in self._chart_tools or _name(t) in enabled]
         turn = _Turn()
-        self._current_turn = turn
+        no_tools = model_settings.tool_choice == "none"
         try:
             async for chunk in Agent.default.llm_node(self, chat_ctx, offered, model_settings):
                 if isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.tool_calls:
                     for call in chunk.delta.tool_calls:
-                        if call.name in self._chart_tools:
-                            turn.expected.append(call.call_id)
-                            self._turns[call.call_id] = turn
+                        if call.name in self._chart_tools and not no_tools:
+                            self._expect(turn, call)
                 yield chunk
         finally:
             turn.stream_done = True
             self._maybe_process(turn)
+
+    def _expect(self, turn: _Turn, call: llm.FunctionToolCall) -> None:
+        """Wait for ``call`` in ``turn`` if LiveKit will invoke it.
+
+        LiveKit answers a call whose arguments it cannot parse with its own
+        error and never invokes the tool; a repeated id (a provider retrying a
+        stream) is refused by LiveKit while the first runs, or answered with
+        the first call's answer once it is done (:meth:`_call`).
+        """
+        if call.call_id in self._turns or call.call_id in self._answers:
+            return
+        try:  # LiveKit's own parser, so both sides agree on what is invoked
+            arguments = parse_function_arguments(call.arguments or "{}")
+        except Exception:
+            return
+        canonical = json.dumps(arguments, default=str)
+        if canonical != (call.arguments or "{}"):
+            call.arguments = canonical  # what LiveKit would write back, repaired once
+        turn.expected.append(call.call_id)
+        self._turns[call.call_id] = turn
 
     def _resume_instructions(self) -> str:
         model = self.flow.model
@@ -250,32 +287,65 @@ class ChartTask(AgentTask[T]):
             self.flow.model.modality = modality
         call_id = context.function_call.call_id
         event = ToolCalled(name, arguments, call_id)
+        earlier = self._answers.get(call_id)
+        if earlier is not None:  # the same id again (a retried stream): answered once
+            first, answer = earlier
+            if (first.name, first.arguments) != (name, arguments):
+                raise ToolError(
+                    f"This call repeats the id {shown(call_id, 40)} of an earlier {first.name} "
+                    "call with other arguments; it was not processed. Call again with a new id."
+                )
+            return self._reply(await asyncio.shield(answer))
         turn = self._turns.pop(call_id, None)
-        if turn is None:  # not seen in a stream (called directly): a batch of one
+        if turn is None or turn.processed:  # not seen in a stream (called directly): alone
             turn = _Turn()
             turn.expected.append(call_id)
             turn.stream_done = True
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._answers[call_id] = (event, future)
         turn.events[call_id] = event
         turn.results[call_id] = future
         self._maybe_process(turn)
-        outcome = await asyncio.shield(future)
+        return self._reply(await asyncio.shield(future))
+
+    def _reply(self, outcome: Outcome) -> str | None:
         if isinstance(outcome, Rejected):
             raise ToolError(outcome.message)
-        if self._perform(outcome.effects):
+        if self.flow.done:
             return None  # the task is over: no reply is needed inside it
         return outcome.message or None
 
-    def _maybe_process(self, turn: _Turn) -> None:
+    def _maybe_process(self, turn: _Turn, ticks: int = _STRAGGLER_TICKS) -> None:
         if turn.processed or not turn.stream_done:
             return
-        if any(cid not in turn.events for cid in turn.expected):
-            return
+        if not turn.complete:
+            if ticks > 0:
+                asyncio.get_running_loop().call_soon(self._maybe_process, turn, ticks - 1)
+                return
+            for cid in turn.expected:  # LiveKit did not invoke it: stop waiting for it
+                if cid not in turn.events and self._turns.get(cid) is turn:
+                    del self._turns[cid]
         turn.processed = True
         ids = [cid for cid in turn.expected if cid in turn.events]
-        outcomes = self.flow.handle_batch([turn.events[cid] for cid in ids])
+        if not ids:
+            return
+        outcomes = self._handle_batch([turn.events[cid] for cid in ids])
         for cid, outcome in zip(ids, outcomes, strict=True):
             turn.results[cid].set_result(outcome)
+
+    def _handle_batch(self, events: Sequence[Event]) -> list[Outcome]:
+        """Send events to the flow and act on their effects at once.
+
+        Effects are performed here, not by the tool calls awaiting the
+        outcomes: a call LiveKit cancels (an interruption) must not leave the
+        flow finished and the LiveKit task running.
+        """
+        outcomes = self.flow.handle_batch(events)
+        for outcome in outcomes:
+            if isinstance(outcome, Accepted):
+                self._perform(outcome.effects)
+        self._finish_with_flow()
+        return outcomes
 
     def _perform(self, effects: Sequence[Effect]) -> bool:
         """Run timers; complete the LiveKit task on the flow's end (True when it ended)."""
@@ -291,6 +361,13 @@ class ChartTask(AgentTask[T]):
                 return True
         return False
 
+    def _finish_with_flow(self) -> None:
+        """Complete the LiveKit task if the flow has ended: the two never disagree."""
+        if not self.flow.done or self.done():
+            return
+        error = self.flow.error
+        self.complete(self.flow.result if error is None else self.error_for(error))
+
     def error_for(self, failure: Exception) -> Exception:
         """The exception awaiting code gets when the chart fails (override to map failures)."""
         return livekit_error(failure, self.spec.label)
@@ -301,11 +378,7 @@ class ChartTask(AgentTask[T]):
             self._user_messages_seen = len(users)
             return
         for message in users[self._user_messages_seen :]:
-            outcome = self.flow.handle(
-                UserSpoke(message.text_content or "", self.flow.model.modality)
-            )
-            if isinstance(outcome, Accepted):
-                self._timers.perform_all(outcome.effects)
+            self._handle_batch([UserSpoke(message.text_content or "", self.flow.model.modality)])
         self._user_messages_seen = len(users)
 
 

@@ -125,10 +125,12 @@ class Call:
 
     ``name`` and ``args`` are positional-only, so tool parameters may be called
     ``name`` too. A ``str`` in place of the mapping is sent verbatim as the
-    arguments JSON (to test malformed arguments).
+    arguments JSON (to test malformed arguments). The call id is generated per
+    request unless :meth:`with_call_id` fixes it (to test repeated ids, as a
+    provider sends when LiveKit retries a stream).
     """
 
-    __slots__ = ("args", "arguments", "name")
+    __slots__ = ("args", "arguments", "call_id", "name")
 
     def __init__(
         self, name: str, args: Mapping[str, Any] | str | None = None, /, **kwargs: Any
@@ -142,14 +144,27 @@ class Call:
         else:
             self.args = {**(args or {}), **kwargs}
             self.arguments = json.dumps(self.args)
+        self.call_id: str | None = None
+
+    def with_call_id(self, call_id: str) -> Call:
+        """This call, sent with the id ``call_id`` instead of a generated one."""
+        call = Call(self.name, self.arguments)
+        call.args = self.args
+        call.call_id = call_id
+        return call
 
     def __repr__(self) -> str:
-        return f"Call({self.name!r}, {self.arguments})"
+        suffix = "" if self.call_id is None else f".with_call_id({self.call_id!r})"
+        return f"Call({self.name!r}, {self.arguments}){suffix}"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Call):
             return NotImplemented
-        return (self.name, self.arguments) == (other.name, other.arguments)
+        return (self.name, self.arguments, self.call_id) == (
+            other.name,
+            other.arguments,
+            other.call_id,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -399,7 +414,7 @@ class _ScriptedStream(llm.LLMStream):
                 call = llm.FunctionToolCall(
                     name=item.name,
                     arguments=item.arguments,
-                    call_id=f"call_{self._index}_{position}",
+                    call_id=item.call_id or f"call_{self._index}_{position}",
                 )
                 delta = llm.ChoiceDelta(role="assistant", tool_calls=[call])
             else:

@@ -1,0 +1,128 @@
+"""Model turns a production model sends: unparsable arguments, repeated call ids.
+
+Each script runs against LiveKit's own task and taskchart's in a real offline
+``AgentSession``; a session that hangs fails the test (``within``) instead of
+hanging the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+from livekit.agents.beta import workflows as lk
+from taskchart.adapters import livekit as tc
+from taskchart.adapters.livekit.testing import Call, OfflineSession
+
+from .prebuilt_helpers import Collector, by_user_line
+
+T = TypeVar("T")
+HANG = 20.0  # seconds: far beyond a turn's few milliseconds; only a hang reaches it
+
+TASKS = {"livekit": lk.GetEmailTask, "taskchart": tc.GetEmailTask}
+
+
+async def within(awaitable: Awaitable[T]) -> T:
+    return await asyncio.wait_for(awaitable, HANG)
+
+
+async def run_script(factory: Callable[[], Any], plan: dict[str, Any], said: list[str]) -> Any:
+    """Say each line, close the session; return (agent, [outputs of each turn])."""
+    agent = Collector(factory)
+    offline = OfflineSession(agent=agent, llm=by_user_line(plan))
+    turns = []
+    await within(offline.start())
+    try:
+        for line in said:
+            run = await within(offline.say(line))
+            turns.append(
+                [
+                    (e.item.name, e.item.output, e.item.is_error)
+                    for e in run.events
+                    if e.type == "function_call_output"
+                ]
+            )
+    finally:
+        await within(offline.aclose())
+    return agent, turns
+
+
+@pytest.mark.parametrize("side", TASKS)
+@pytest.mark.parametrize("bad", ["[1]", "{not json", '"text"'])
+async def test_an_unparsable_call_beside_a_valid_one_gets_livekits_error(
+    side: str, bad: str
+) -> None:
+    plan = {
+        "mine": [
+            Call("update_email_address", email="ada@example.com"),
+            Call("update_email_address", bad),
+        ]
+    }
+    agent, turns = await run_script(TASKS[side], plan, ["mine"])
+    assert agent.result.email_address == "ada@example.com"
+    outputs = sorted(turns[0], key=lambda o: o[2])
+    assert len(outputs) == 2
+    assert outputs[1][2] is True
+    assert outputs[1][1].startswith("Error parsing arguments for `update_email_address`")
+
+
+@pytest.mark.parametrize("side", TASKS)
+async def test_a_repeated_call_id_is_processed_once(side: str) -> None:
+    call = Call("update_email_address", email="ada@example.com").with_call_id("call_retry")
+    plan = {"mine": [call, call]}
+    agent, turns = await run_script(TASKS[side], plan, ["mine"])
+    assert agent.result.email_address == "ada@example.com"
+    assert len(turns[0]) == 2
+
+
+async def test_a_repeated_call_id_in_a_later_turn_gets_the_first_answer() -> None:
+    first = Call("update_email_address", email="ada@example.com").with_call_id("call_x")
+    other = Call("update_email_address", email="bob@example.com").with_call_id("call_x")
+    plan = {"mine": first, "again": first, "changed": other, "yes": Call("confirm_email_address")}
+    agent = Collector(tc.GetEmailTask)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        turn1 = await within(offline.say("mine", modality="audio"))
+        turn2 = await within(offline.say("again", modality="audio"))
+        turn3 = await within(offline.say("changed", modality="audio"))
+        assert outputs_of(turn2) == outputs_of(turn1)  # the same answer, not a second update
+        [(tool, output, is_error)] = outputs_of(turn3)
+        assert tool == "update_email_address"
+        assert is_error and "repeats the id 'call_x'" in output and "not processed" in output
+        assert "bob" not in output
+        await within(offline.say("yes", modality="audio"))
+    assert agent.result.email_address == "ada@example.com"
+
+
+async def test_a_call_livekit_never_invokes_does_not_hold_up_its_turn() -> None:
+    """A mocked chart tool never reaches the chart; the confirmation beside it still runs."""
+    from livekit.agents import mock_tools
+
+    mocked: list[str] = []
+
+    def fake_update(raw_arguments: dict[str, str]) -> str:
+        mocked.append(raw_arguments["email"])
+        return "noted"
+
+    plan = {
+        "mine": Call("update_email_address", email="ada@example.com"),
+        "yes": [Call("confirm_email_address"), Call("update_email_address", email="x@y.org")],
+    }
+    agent = Collector(tc.GetEmailTask)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await within(offline.say("mine", modality="audio"))
+        task_type = type(offline.session.current_agent)
+        mock_tools(task_type, {"update_email_address": fake_update}, session=offline.session)
+        turn = await within(offline.say("yes", modality="audio"))
+    assert mocked == ["x@y.org"]
+    assert dict((n, o) for n, o, _ in outputs_of(turn))["update_email_address"] == "noted"
+    assert agent.result.email_address == "ada@example.com"
+
+
+def outputs_of(run: Any) -> list[tuple[str, str, bool]]:
+    return [
+        (e.item.name, e.item.output, e.item.is_error)
+        for e in run.events
+        if e.type == "function_call_output"
+    ]
