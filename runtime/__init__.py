@@ -30,7 +30,7 @@ from .events import (
     UserSpoke,
     event_from_json,
 )
-from .flow import AsyncFlow, FlowClosed
+from .flow import AsyncFlow, EffectFailed, FlowClosed
 from .interpreter import DEFAULT_REGRESS_TOOL, Interpreter
 from .outcome import Accepted, Outcome, Rejected, Step
 from .snapshots import SnapshotError, restore, snapshot
@@ -45,6 +45,7 @@ __all__ = [
     "Complete",
     "DtmfReceived",
     "Effect",
+    "EffectFailed",
     "Event",
     "Fail",
     "FlowClosed",

@@ -6,6 +6,11 @@ the processing of its event, so the chart is never left half-way. Timer
 effects are performed here against an injectable :class:`Clock`; every other
 effect is passed to ``on_effect``.
 
+No ``send()`` waits forever: an ``on_effect`` that raises fails that send
+with :class:`EffectFailed` (the callback's exception chained; the event was
+processed and the worker goes on), and a worker that stops (cancelled from
+outside) fails every pending and later send with :class:`FlowClosed`.
+
 >>> import asyncio
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
 >>> from taskchart.runtime import Interpreter, ToolCalled
@@ -32,17 +37,33 @@ from .clock import Clock, LoopClock
 from .effects import Effect
 from .events import Event, TimerFired
 from .interpreter import Interpreter
-from .outcome import Outcome, Rejected
+from .logs import get_logger
+from .outcome import Accepted, Outcome
 from .timers import TimerSet
 
-__all__ = ["AsyncFlow", "FlowClosed"]
+__all__ = ["AsyncFlow", "EffectFailed", "FlowClosed"]
+
+_log = get_logger("taskchart.runtime")
 
 
 class FlowClosed(RuntimeError):
-    """The flow's worker was closed; no more events are processed."""
+    """The flow's worker was closed or stopped; no more events are processed."""
 
 
-_Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]]"]
+class EffectFailed(RuntimeError):
+    """``on_effect`` raised while performing the effects of processed events.
+
+    The events were processed (``outcomes`` holds their outcomes) and every
+    other effect was still performed; ``__cause__`` is the first exception.
+    """
+
+    def __init__(self, message: str, outcomes: Sequence[Outcome]) -> None:
+        super().__init__(message)
+        self.outcomes = list(outcomes)
+
+
+_Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]] | None"]
+"""Events and the future of their sender (None for a timer's event: nobody awaits it)."""
 
 
 class AsyncFlow:
@@ -78,7 +99,11 @@ class AsyncFlow:
             return ()
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="taskchart-flow")
         effects = self.interpreter.start()
-        self._perform(effects)
+        failures = self._perform(effects)
+        if failures:
+            effect, first = failures[0]
+            message = f"on_effect raised {type(first).__name__} performing {type(effect).__name__}"
+            raise EffectFailed(f"{message}: {first}", []) from first
         return effects
 
     async def send(self, event: Event) -> Outcome:
@@ -91,6 +116,8 @@ class AsyncFlow:
             raise FlowClosed("this flow is closed")
         if self._worker is None:
             self.start()
+        elif self._worker.done():
+            raise self._stopped()
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((events, future))
         return await asyncio.shield(future)
@@ -103,34 +130,62 @@ class AsyncFlow:
         self._timers.close()
         if self._worker is not None:
             self._queue.put_nowait(None)
-            await asyncio.shield(self._worker)
+            await asyncio.wait([self._worker])  # returns even if the worker was cancelled
 
     async def _run(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            events, future = item
-            try:
-                outcomes = self.interpreter.handle_batch(events)
-            except Exception as exc:  # an adapter bug must not kill the worker
-                outcomes = [Rejected("error", f"internal error: {exc!r}") for _ in events]
-            for outcome in outcomes:
-                if outcome.ok:
-                    self._perform(outcome.effects)  # type: ignore[union-attr]
-            if not future.done():
-                future.set_result(outcomes)
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is None:
+                    return
+                self._process(*item)
+        finally:  # cancelled from outside, or closed: nobody waits on a dead queue
+            error = self._stopped()
+            while not self._queue.empty():
+                left = self._queue.get_nowait()
+                if left is not None and left[1] is not None and not left[1].done():
+                    left[1].set_exception(error)
 
-    def _perform(self, effects: Sequence[Effect]) -> None:
+    def _process(
+        self, events: Sequence[Event], future: asyncio.Future[list[Outcome]] | None
+    ) -> None:
+        outcomes = self.interpreter.handle_batch(events)  # never raises
+        failures: list[tuple[Effect, Exception]] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Accepted):
+                failures += self._perform(outcome.effects)
+        if future is None or future.done():  # a timer's event, or a sender gone
+            for effect, exc in failures:
+                _log.error("effect_failed", effect=type(effect).__name__, error=type(exc).__name__)
+        elif failures:
+            effect, first = failures[0]
+            error = EffectFailed(
+                f"on_effect raised {type(first).__name__} performing {type(effect).__name__}"
+                f" ({len(failures)} effect(s) failed): {first}",
+                outcomes,
+            )
+            error.__cause__ = first
+            future.set_exception(error)
+        else:
+            future.set_result(outcomes)
+
+    def _perform(self, effects: Sequence[Effect]) -> list[tuple[Effect, Exception]]:
+        """Perform every effect; the ones whose ``on_effect`` raised, with the exception."""
+        failures: list[tuple[Effect, Exception]] = []
         for effect in effects:
             self._timers.perform(effect)
             if self.on_effect is not None:
-                self.on_effect(effect)
+                try:
+                    self.on_effect(effect)
+                except Exception as exc:
+                    failures.append((effect, exc))
+        return failures
+
+    def _stopped(self) -> FlowClosed:
+        if self._closed:
+            return FlowClosed("this flow is closed")
+        return FlowClosed("the flow's worker stopped (it was cancelled); the flow takes no events")
 
     def _timer_fired(self, timer_id: str) -> None:
-        if not self._closed:
-            self._queue.put_nowait(([TimerFired(timer_id)], _orphan()))
-
-
-def _orphan() -> asyncio.Future[list[Outcome]]:
-    return asyncio.get_running_loop().create_future()
+        if not self._closed and self._worker is not None and not self._worker.done():
+            self._queue.put_nowait(([TimerFired(timer_id)], None))

@@ -1403,7 +1403,7 @@ def explore(
     gc.freeze()
     try:
         if rules:
-            run_state_machine_as_test(machine, settings=config)  # type: ignore[no-untyped-call]
+            run_state_machine_as_test(machine, settings=config)  # type: ignore[no-untyped-call, unused-ignore]
         else:
             walks(machine, step_count=step_count, settings=config)()
     finally:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from taskchart.runtime import (
     AsyncFlow,
+    Complete,
+    EffectFailed,
     Fail,
+    FlowClosed,
     Instruct,
     Interpreter,
     SimulatedClock,
@@ -106,3 +110,68 @@ async def test_closed_flow_refuses_new_events() -> None:
         assert "closed" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("a closed flow accepted an event")
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_an_on_effect_callback_that_raises_fails_that_send_not_the_flow() -> None:
+    performed: list[str] = []
+
+    def on_effect(effect: object) -> None:
+        if isinstance(effect, Complete):
+            raise Boom("the adapter broke")
+        performed.append(type(effect).__name__)
+
+    flow = AsyncFlow(Interpreter(name_chart()), on_effect=on_effect)
+    flow.start()
+    assert (await flow.send(ToolCalled("update_name", {"first": "Ada"}))).ok
+    with pytest.raises(EffectFailed) as failed:
+        await asyncio.wait_for(flow.send(ToolCalled("update_name", {"last": "L"})), 5)
+    assert isinstance(failed.value.__cause__, Boom)
+    assert "on_effect raised Boom performing Complete" in str(failed.value)
+    assert [o.ok for o in failed.value.outcomes] == [True]  # the event itself was processed
+    assert performed[-2:] == ["TaskCompleted", "SetTools"]  # and every other effect performed
+    assert flow.interpreter.result == {"first": "Ada", "last": "L"}
+    # the worker lives on: the next event is answered
+    late = await asyncio.wait_for(flow.send(ToolCalled("update_name", {"last": "M"})), 5)
+    assert not late.ok and late.code == "finished"  # type: ignore[union-attr]
+    await asyncio.wait_for(flow.aclose(), 5)
+
+
+async def test_a_worker_cancelled_from_outside_fails_sends_and_aclose_returns() -> None:
+    flow = AsyncFlow(Interpreter(name_chart()))
+    flow.start()
+    assert flow._worker is not None
+    pending = asyncio.ensure_future(flow.send(ToolCalled("update_name", {"first": "Ada"})))
+    flow._worker.cancel()
+    with pytest.raises(FlowClosed, match="worker stopped"):
+        await asyncio.wait_for(pending, 5)
+    with pytest.raises(FlowClosed, match="worker stopped"):
+        await asyncio.wait_for(flow.send(ToolCalled("update_name", {"last": "L"})), 5)
+    await asyncio.wait_for(flow.aclose(), 5)
+    assert flow.interpreter.configuration[-1] == "name__collecting"  # nothing half-done
+
+
+async def test_a_timer_whose_effect_callback_raises_is_logged_and_the_flow_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = SimulatedClock()
+    calls: list[object] = []
+
+    def on_effect(effect: object) -> None:
+        calls.append(effect)
+        if isinstance(effect, Instruct) and len(calls) > 3:
+            raise Boom("speaker unplugged")
+
+    flow = AsyncFlow(Interpreter(name_chart(timeout=5.0)), clock=clock, on_effect=on_effect)
+    flow.start()
+    with caplog.at_level("ERROR", logger="taskchart.runtime"):
+        clock.advance(5.0)  # no input: the reprompt's Instruct raises in on_effect
+        outcome = await asyncio.wait_for(flow.send(ToolCalled("update_name", {"first": "A"})), 5)
+    assert outcome.ok
+    assert flow.interpreter.model.reprompts["name"] == 1
+    [record] = [r for r in caplog.records if "effect_failed" in r.getMessage()]
+    assert '"effect": "Instruct"' in record.getMessage() and "Boom" in record.getMessage()
+    await asyncio.wait_for(flow.aclose(), 5)
