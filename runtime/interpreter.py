@@ -77,6 +77,7 @@ from .events import (
 )
 from .logs import get_logger, info_enabled, redact_mapping
 from .outcome import Accepted, Outcome, Rejected, Step
+from .turns import plan_turn
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
 
@@ -271,18 +272,36 @@ class Interpreter:
             )
         return outcome
 
-    def handle_batch(self, events: Sequence[Event]) -> list[Outcome]:
-        """Process the tool calls of one model turn: confirmations go last.
+    def handle_batch(self, events: Sequence[Event], *, goes_back: bool = False) -> list[Outcome]:
+        """Process the tool calls of one model turn by the one-turn rules.
 
-        A confirmation in the same turn as a change answers a value the user
-        never heard; processing it after the change lets its guard refuse it.
-        Outcomes are returned in the order of ``events``.
+        Going back wins, the caller's last word wins, confirmations go last
+        (:mod:`taskchart.runtime.turns`). ``goes_back`` says the turn goes
+        back through a tool handled outside this flow (a group's). Outcomes
+        are returned in the order of ``events``.
         """
-        order = sorted(range(len(events)), key=lambda i: self._is_confirm(events[i]))
-        outcomes: dict[int, Outcome] = {}
-        for i in order:
-            outcomes[i] = self.handle(events[i])
+        task = None if self.done else self.active_task
+        goes_back = goes_back or any(self._goes_back(event) for event in events)
+        steps, refused = plan_turn(
+            self.chart, task, events, regress_tool=self.regress_tool, goes_back=goes_back
+        )
+        outcomes: dict[int, Outcome] = dict(refused)
+        for step in steps:
+            outcome = self.handle(step.event)
+            for i in step.indices:
+                outcomes[i] = outcome
         return [outcomes[i] for i in range(len(events))]
+
+    def _goes_back(self, event: Event) -> bool:
+        """Whether ``event`` is a call to go back that would be accepted now."""
+        if not isinstance(event, ToolCalled) or event.name != self.regress_tool or self.done:
+            return False
+        if not self.chart.group or not isinstance(event.arguments, Mapping):
+            return False
+        try:
+            return self.check_regression(event.arguments.get("task_ids")) is None
+        except Exception:  # its own handling refuses it with the reason
+            return False
 
     # -- internals -----------------------------------------------------------------
     def _guarded(self, event: Event) -> Outcome:
@@ -295,13 +314,6 @@ class Interpreter:
             return Rejected(
                 "error", f"{type(event).__name__} could not be handled ({type(exc).__name__})"
             )
-
-    def _is_confirm(self, event: Event) -> bool:
-        if not isinstance(event, ToolCalled) or not isinstance(event.name, str):
-            return False
-        task = self.active_task
-        tool = self.chart.task_map[task].tool(event.name) if task else None
-        return tool is not None and tool.event == CONFIRM
 
     def _handle(self, event: Event) -> Outcome:
         if isinstance(event, UserSpoke):

@@ -39,7 +39,9 @@ class Rejected:
     """The event was refused and nothing changed.
 
     ``code`` is one of ``unknown_tool``, ``not_enabled``, ``invalid_argument``,
-    ``guard_failed``, ``finished``, ``unexpected`` or ``error``.
+    ``guard_failed``, ``finished``, ``unexpected``, ``superseded`` (another
+    call of the same turn took its place: see :mod:`taskchart.runtime.turns`)
+    or ``error``.
     """
 
     code: str

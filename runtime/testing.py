@@ -118,7 +118,15 @@ _FINALS = (FLOW_DONE, FLOW_FAILED)
 #: Keypad keys a caller can press.
 KEYPAD = KEYPAD_KEYS
 REJECT_CODES = frozenset(
-    {"unknown_tool", "not_enabled", "invalid_argument", "guard_failed", "finished", "unexpected"}
+    {
+        "unknown_tool",
+        "not_enabled",
+        "invalid_argument",
+        "guard_failed",
+        "finished",
+        "unexpected",
+        "superseded",
+    }
 )
 
 # -- values -------------------------------------------------------------------------

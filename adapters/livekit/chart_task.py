@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 from livekit.agents import Agent, ModelSettings, RunContext, llm
@@ -30,6 +30,7 @@ from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.llm.utils import parse_function_arguments
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
 from taskchart.runtime import (
+    DEFAULT_REGRESS_TOOL,
     Accepted,
     Clock,
     Complete,
@@ -72,6 +73,7 @@ class _Turn:
         self.results: dict[str, asyncio.Future[Outcome]] = {}
         self.stream_done = False
         self.processed = False
+        self.goes_back = False
 
     @property
     def complete(self) -> bool:
@@ -130,6 +132,9 @@ class ChartTask(AgentTask[T]):
         )
         self._turns: dict[str, _Turn] = {}
         self._answers: dict[str, tuple[ToolCalled, asyncio.Future[Outcome]]] = {}
+        self.regression_check: Callable[[Any], bool] | None = None
+        """Set by a group: whether its ``out_of_scope`` would accept these task ids now.
+        A turn that goes back processes none of this task's calls (the one-turn rules)."""
         self._user_messages_seen: int | None = None
         self._resumed = False
 
@@ -210,12 +215,26 @@ class ChartTask(AgentTask[T]):
             async for chunk in Agent.default.llm_node(self, chat_ctx, offered, model_settings):
                 if isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.tool_calls:
                     for call in chunk.delta.tool_calls:
-                        if call.name in self._chart_tools and not no_tools:
+                        if no_tools:
+                            continue
+                        if call.name in self._chart_tools:
                             self._expect(turn, call)
+                        elif call.name == DEFAULT_REGRESS_TOOL and self._goes_back(call):
+                            turn.goes_back = True
                 yield chunk
         finally:
             turn.stream_done = True
             self._maybe_process(turn)
+
+    def _goes_back(self, call: llm.FunctionToolCall) -> bool:
+        """Whether the group will accept this call to go back (its checker says)."""
+        if self.regression_check is None:
+            return False
+        try:
+            arguments = parse_function_arguments(call.arguments or "{}")
+            return self.regression_check(arguments.get("task_ids"))
+        except Exception:
+            return False
 
     def _expect(self, turn: _Turn, call: llm.FunctionToolCall) -> None:
         """Wait for ``call`` in ``turn`` if LiveKit will invoke it.
@@ -329,18 +348,18 @@ class ChartTask(AgentTask[T]):
         ids = [cid for cid in turn.expected if cid in turn.events]
         if not ids:
             return
-        outcomes = self._handle_batch([turn.events[cid] for cid in ids])
+        outcomes = self._handle_batch([turn.events[cid] for cid in ids], goes_back=turn.goes_back)
         for cid, outcome in zip(ids, outcomes, strict=True):
             turn.results[cid].set_result(outcome)
 
-    def _handle_batch(self, events: Sequence[Event]) -> list[Outcome]:
+    def _handle_batch(self, events: Sequence[Event], *, goes_back: bool = False) -> list[Outcome]:
         """Send events to the flow and act on their effects at once.
 
         Effects are performed here, not by the tool calls awaiting the
         outcomes: a call LiveKit cancels (an interruption) must not leave the
         flow finished and the LiveKit task running.
         """
-        outcomes = self.flow.handle_batch(events)
+        outcomes = self.flow.handle_batch(events, goes_back=goes_back)
         for outcome in outcomes:
             if isinstance(outcome, Accepted):
                 self._perform(outcome.effects)

@@ -199,6 +199,8 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             await task.update_chat_ctx(self.chat_ctx.copy())
             if tool := self._out_of_scope_tool(flow, entry.chart_id):
                 await task.update_tools([*task.tools, tool])
+                if isinstance(task, ChartTask):
+                    task.regression_check = functools.partial(_accepts, flow, by_id=self._by_id())
         except Exception as exc:
             return _effects(flow.handle(TaskRaised(exc)))
         self._current_task = task
@@ -226,6 +228,9 @@ class TaskGroup(AgentTask[TaskGroupResult]):
                 _log.warning("on_task_completed raised", task_id=entry.id, error=repr(exc))
         return effects
 
+    def _by_id(self) -> dict[str, str]:
+        return {e.id: e.chart_id for e in self._entries.values()}
+
     def _session_closing(self) -> bool:
         try:
             closing = getattr(self.session, "_is_closing", None)
@@ -241,18 +246,12 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         if not visited:
             return None
         described = {by_chart[c].id: by_chart[c].description for c in visited}
-        to_chart = {e.id: e.chart_id for e in self._entries.values()}
+        to_chart = self._by_id()
         group = self
 
         async def out_of_scope(raw_arguments: dict[str, Any]) -> None:
             ids = raw_arguments.get("task_ids") if isinstance(raw_arguments, dict) else None
-            if isinstance(ids, str):
-                ids = [ids]
-            chart_ids = (
-                [to_chart.get(t, t) if isinstance(t, str) else t for t in ids]
-                if isinstance(ids, list)
-                else ids
-            )
+            chart_ids = _to_chart_ids(ids, to_chart)
             problem = flow.check_regression(chart_ids)
             if problem is not None:
                 raise ToolError(f"unable to regress: {problem}")
@@ -310,6 +309,20 @@ def _group_chart(
         name=f"TaskGroup_{'_'.join(s.id for s in specs)}"[:120],
         return_exceptions=return_exceptions,
     )
+
+
+def _to_chart_ids(ids: Any, to_chart: dict[str, str]) -> Any:
+    """The model's ``task_ids`` (LiveKit ids, or one id) as chart ids; other shapes as given."""
+    if isinstance(ids, str):
+        ids = [ids]
+    if not isinstance(ids, list):
+        return ids
+    return [to_chart.get(t, t) if isinstance(t, str) else t for t in ids]
+
+
+def _accepts(flow: Interpreter, ids: Any, *, by_id: dict[str, str]) -> bool:
+    """Whether ``out_of_scope(task_ids=ids)`` would go back now."""
+    return not flow.done and flow.check_regression(_to_chart_ids(ids, by_id)) is None
 
 
 def _complete_if_open(task: _LiveKitAgentTask[Any], error: Exception) -> None:

@@ -126,3 +126,40 @@ def outputs_of(run: Any) -> list[tuple[str, str, bool]]:
         for e in run.events
         if e.type == "function_call_output"
     ]
+
+
+def email_then_name() -> Any:
+    group = tc.TaskGroup(summarize_chat_ctx=False)
+    group.add(tc.GetEmailTask, id="email_task", description="Collects the email")
+    group.add(lambda: tc.GetNameTask(last_name=True), id="name_task", description="The name")
+    return group
+
+
+async def test_going_back_and_answering_in_one_turn_goes_back() -> None:
+    name = Call("update_name", first_name="Ada", last_name="Lovelace")
+    plan = {
+        "ada at example dot com": Call("update_email_address", email="ada@example.com"),
+        "I'm Ada Lovelace, and my email is wrong": [
+            Call("out_of_scope", task_ids=["email_task"]),
+            name,
+        ],
+        "bob at example dot com": Call("update_email_address", email="bob@example.com"),
+        "as I said": name,
+    }
+    agent = Collector(email_then_name)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await within(offline.say("ada at example dot com"))
+        turn = await within(offline.say("I'm Ada Lovelace, and my email is wrong"))
+        answers = {n: (o, e) for n, o, e in outputs_of(turn)}
+        assert answers["out_of_scope"][1] is False
+        output, is_error = answers["update_name"]
+        assert is_error and "went back to an earlier task" in output
+        assert agent.result is None  # the group did not finish behind the correction
+        await within(offline.say("bob at example dot com"))
+        await within(offline.say("as I said"))
+    results = agent.result.task_results
+    assert results["email_task"].email_address == "bob@example.com"
+    assert (results["name_task"].first_name, results["name_task"].last_name) == (
+        "Ada",
+        "Lovelace",
+    )
