@@ -1250,9 +1250,17 @@ class _Walker:
         return ToolCalled(name, self.args(spec, tool, r))
 
     def batch(self, flow: Interpreter, r: int) -> list[Event]:
-        """Two calls in one model turn (sometimes the same call twice)."""
+        """Two calls in one model turn: two calls, the same call twice, the two with
+        one call id (a retried stream repeats ids), or going back beside an answer."""
         first = self.call(flow, r)
-        return [first, self.call(flow, r // 7) if r % 2 else first]
+        targets = flow.regression_targets() if r % 5 == 0 else ()
+        if targets:
+            back = ToolCalled(flow.regress_tool, {"task_ids": [targets[r // 5 % len(targets)]]})
+            return [first, back] if r % 2 else [back, first]
+        second = self.call(flow, r // 7) if r % 2 else first
+        if r % 3 == 0 and isinstance(first, ToolCalled) and isinstance(second, ToolCalled):
+            return [attrs.evolve(first, call_id="call_0"), attrs.evolve(second, call_id="call_0")]
+        return [first, second]
 
     def disabled_call(self, flow: Interpreter, r: int) -> Event | None:
         """A well-formed call of a chart tool the flow does not offer now (None: all are)."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from taskchart.runtime import (
     AsyncFlow,
     Complete,
@@ -175,3 +178,55 @@ async def test_a_timer_whose_effect_callback_raises_is_logged_and_the_flow_goes_
     [record] = [r for r in caplog.records if "effect_failed" in r.getMessage()]
     assert '"effect": "Instruct"' in record.getMessage() and "Boom" in record.getMessage()
     await asyncio.wait_for(flow.aclose(), 5)
+
+
+@given(
+    batches=st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    ToolCalled("update_name", {"first": "Ada"}),
+                    ToolCalled("update_name", {"last": "Lovelace"}),
+                    ToolCalled("update_name", {"first": 7}),
+                    ToolCalled("update_name", [1]),
+                    ToolCalled("decline_name", {"reason": "no"}),
+                    ToolCalled("confirm_name", {}),
+                    ToolCalled("update_name", {"first": "Bo"}, call_id="c1"),
+                    UserSpoke("yes"),
+                ]
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        max_size=6,
+    ),
+    raising=st.sets(st.sampled_from(["Instruct", "SetTools", "Complete", "Fail", "StartTimer"])),
+)
+@settings(max_examples=60, deadline=None)
+def test_raising_callbacks_never_hang_and_never_change_the_flow(
+    batches: list[list[object]], raising: set[str]
+) -> None:
+    """Whatever effects ``on_effect`` fails on, every send ends and the chart is the
+    same as one fed the same events with no callback at all."""
+
+    def on_effect(effect: object) -> None:
+        if type(effect).__name__ in raising:
+            raise Boom(type(effect).__name__)
+
+    async def main() -> tuple[tuple[str, ...], object]:
+        flow = AsyncFlow(Interpreter(name_chart(timeout=5.0)), on_effect=on_effect)
+        with contextlib.suppress(EffectFailed):  # the start's effects may fail too
+            flow.start()
+        for batch in batches:
+            try:
+                await asyncio.wait_for(flow.send_batch(batch), 5)  # type: ignore[arg-type]
+            except EffectFailed as failed:
+                assert isinstance(failed.__cause__, Boom)
+        await asyncio.wait_for(flow.aclose(), 5)
+        return flow.interpreter.configuration, flow.interpreter.result
+
+    plain = Interpreter(name_chart(timeout=5.0))
+    plain.start()
+    for batch in batches:
+        plain.handle_batch(batch)  # type: ignore[arg-type]
+    assert asyncio.run(main()) == (plain.configuration, plain.result)
