@@ -119,6 +119,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self._flow: Interpreter | None = None
         self._current_task: _LiveKitAgentTask[Any] | None = None
         self._suspended: dict[str, dict[str, Any]] = {}
+        self._going_back: list[str] | None = None
 
     def add(
         self,
@@ -204,19 +205,34 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         except Exception as exc:
             return _effects(flow.handle(TaskRaised(exc)))
         self._current_task = task
-        try:
-            result = await task
-        except _OutOfScope as exc:
+        # A call to go back ends the current task; one that arrived after the last
+        # task returned (a sibling call completed it in the same turn) goes back
+        # before this one starts: going back wins over the other calls of its turn.
+        going = self._take_going_back()
+        if going is None:
+            try:
+                result = await task
+            except _OutOfScope as exc:
+                going = exc.chart_ids
+                self._take_going_back()
+            except Exception as exc:
+                self._take_going_back()
+                if self._session_closing():
+                    return _effects(flow.handle(SessionClosed(f"session closed: {exc}")))
+                return _effects(flow.handle(TaskRaised(exc)))
+            else:
+                going = self._take_going_back()
+                completed = True
+        else:
+            completed = False
+        if going is not None:
             if isinstance(task, ChartTask) and not task.flow.done:
                 self._suspended[entry.chart_id] = snapshot(task.flow)
-            outcome = flow.handle(ToolCalled(DEFAULT_REGRESS_TOOL, {"task_ids": exc.chart_ids}))
+            outcome = flow.handle(ToolCalled(DEFAULT_REGRESS_TOOL, {"task_ids": going}))
             if outcome.ok:
                 return _effects(outcome)
-            return [TaskStarted(entry.chart_id, resumed=True)]  # refused late: run it again
-        except Exception as exc:
-            if self._session_closing():
-                return _effects(flow.handle(SessionClosed(f"session closed: {exc}")))
-            return _effects(flow.handle(TaskRaised(exc)))
+            if not completed:
+                return [TaskStarted(entry.chart_id, resumed=True)]  # refused late: run it again
         self._chat_ctx.merge(task.chat_ctx.copy(), exclude_instructions=True)
         effects = _effects(flow.handle(TaskReturned(result)))
         if self._task_completed_callback is not None:
@@ -227,6 +243,10 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             except Exception as exc:  # the result stands
                 _log.warning("on_task_completed raised", task_id=entry.id, error=repr(exc))
         return effects
+
+    def _take_going_back(self) -> list[str] | None:
+        going, self._going_back = self._going_back, None
+        return going
 
     def _by_id(self) -> dict[str, str]:
         return {e.id: e.chart_id for e in self._entries.values()}
@@ -255,6 +275,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             problem = flow.check_regression(chart_ids)
             if problem is not None:
                 raise ToolError(f"unable to regress: {problem}")
+            group._going_back = list(chart_ids)
             current = group._current_task
             if current is not None and not current.done():
                 # Completed outside this tool's context: LiveKit would otherwise make the

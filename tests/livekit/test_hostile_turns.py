@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
+from livekit.agents import function_tool
 from livekit.agents.beta import workflows as lk
 from taskchart.adapters import livekit as tc
 from taskchart.adapters.livekit.testing import Call, OfflineSession
@@ -163,3 +164,52 @@ async def test_going_back_and_answering_in_one_turn_goes_back() -> None:
         "Ada",
         "Lovelace",
     )
+
+
+class Intro(tc.AgentTask[str]):
+    """A hand-written task: its tool completes it at once."""
+
+    def __init__(self) -> None:
+        super().__init__(instructions="Ask what the caller does.")
+
+    async def on_enter(self) -> None:
+        self.session.generate_reply()
+
+    @function_tool
+    async def record_intro(self, intro: str) -> None:
+        """Record what the caller does."""
+        self.complete(intro)
+
+
+def email_then_intros() -> Any:
+    group = tc.TaskGroup(summarize_chat_ctx=False)
+    group.add(tc.GetEmailTask, id="email_task", description="Collects the email")
+    group.add(Intro, id="intro_task", description="What the caller does")
+    group.add(Intro, id="outro_task", description="A last word")
+    return group
+
+
+@pytest.mark.parametrize("back_first", [True, False], ids=["back-first", "answer-first"])
+async def test_going_back_wins_over_a_hand_written_task_completing_in_the_same_turn(
+    back_first: bool,
+) -> None:
+    back = Call("out_of_scope", task_ids=["email_task"])
+    answer = Call("record_intro", intro="mathematician")
+    plan = {
+        "ada at example dot com": Call("update_email_address", email="ada@example.com"),
+        "a mathematician, and my email is wrong": [back, answer] if back_first else [answer, back],
+        "bob at example dot com": Call("update_email_address", email="bob@example.com"),
+        "as I said": answer,
+        "bye": Call("record_intro", intro="bye"),
+    }
+    agent = Collector(email_then_intros)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await within(offline.say("ada at example dot com"))
+        await within(offline.say("a mathematician, and my email is wrong"))
+        assert "update_email_address" in offline.llm.requests[-1].tools  # back at the email
+        await within(offline.say("bob at example dot com"))
+        await within(offline.say("as I said"))
+        await within(offline.say("bye"))
+    results = agent.result.task_results
+    assert results["email_task"].email_address == "bob@example.com"
+    assert (results["intro_task"], results["outro_task"]) == ("mathematician", "bye")
