@@ -48,11 +48,6 @@ def _require_text(text: object, what: str) -> str:
     raise ValueError(f"Expected {what} as text, got {type(text).__name__}.")
 
 
-def _shown(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def strip_filler(text: str) -> str:
     """Remove leading fillers ("um", "uh", "erm", "well", "so", "like", "okay so").
 
@@ -159,15 +154,15 @@ def _normalize_email(text: str) -> str:
     else:
         candidate = _spoken_email_candidate(text.translate(_APOSTROPHES))
     try:
-        return validate_email(candidate, check_deliverability=False).normalized
+        valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
         reason = str(exc).rstrip()
         if not reason.endswith("."):
             reason += "."
         raise ValueError(
-            f"'{_shown(text, MAX_EMAIL_INPUT_LENGTH)}' is not a valid email address: "
-            f"{reason} Ask the user to spell it."
-        ) from exc
+            f"That is not a valid email address: {reason} Ask the user to spell it."
+        ) from None
+    return valid.normalized
 
 
 # --- yes / no ----------------------------------------------------------------
@@ -341,7 +336,7 @@ def spoken_digits(text: str) -> str:
     digits = "".join(out)
     if not digits:
         raise ValueError(
-            f"No digits found in '{_shown(text)}'. Ask the user to say the digits again, "
+            "No digits found in what was given. Ask the user to say the digits again, "
             "one at a time."
         )
     return digits
