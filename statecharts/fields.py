@@ -23,6 +23,8 @@ from typing import Any
 
 import attrs
 
+from .spoofing import invisible_character
+
 __all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "SHOWN_LIMIT", "Field", "FieldError", "shown"]
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
@@ -169,6 +171,12 @@ class Field:
             if bad is not None:
                 code = f"U+{ord(bad.group()):04X}"
                 raise FieldError(f"{self.name} contains a character that is not text ({code})")
+            hidden = None if text.isascii() else invisible_character(text)
+            if hidden is not None:
+                raise FieldError(
+                    f"{self.name} contains an invisible character ({hidden}), which could hide "
+                    "or reorder what it says; pass the value without it"
+                )
             return text
         if self.type is list:
             if isinstance(raw, str):  # one item said as text

@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from taskchart.statecharts.spoofing import mixed_scripts
 from text_to_num import alpha2digit, text2num  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = [
@@ -162,6 +163,14 @@ def _normalize_email(text: str) -> str:
         raise ValueError(
             f"That is not a valid email address: {reason} Ask the user to spell it."
         ) from None
+    for part, what in ((valid.local_part, "name before the @"), (valid.domain, "domain")):
+        scripts = mixed_scripts(part)
+        if scripts is not None:
+            raise ValueError(
+                f"The email's {what} mixes {' and '.join(scripts)} letters, as look-alike "
+                "addresses do, and no read-back can reveal it. Ask the user to spell it letter "
+                "by letter."
+            )
     return valid.normalized
 
 

@@ -95,6 +95,31 @@ def test_email_rejects_non_addresses(spoken: str, reason: str) -> None:
     assert spoken not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("address", "what", "scripts"),
+    [
+        ("ada@ex\u0430mple.com", "domain", "Cyrillic and Latin"),  # a Cyrillic a
+        ("ada@\u0430pple.com", "domain", "Cyrillic and Latin"),
+        ("ada@\u0430\u0440\u0440le.com", "domain", "Cyrillic and Latin"),
+        ("ada@\u03bfpenai.com", "domain", "Greek and Latin"),  # a Greek omicron
+        ("\u0430da@example.com", "name before the @", "Cyrillic and Latin"),
+    ],
+)
+def test_email_with_look_alike_letters_is_refused(address: str, what: str, scripts: str) -> None:
+    with pytest.raises(ValueError) as info:
+        normalize_spoken_email(address)
+    assert str(info.value).startswith(f"The email's {what} mixes {scripts} letters")
+    assert "spell it letter by letter" in str(info.value)
+    assert address.split("@")[1] not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@пример.рф", "ada@例え.jp", "jöhn@bücher.de", "ada@한국.kr", "иван@пример.рф"]
+)
+def test_email_in_one_script_is_kept(address: str) -> None:
+    assert normalize_spoken_email(address) == address
+
+
 @pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
 def test_email_rejects_empty(blank: str) -> None:
     with pytest.raises(ValueError, match=r"^No email address was given"):
