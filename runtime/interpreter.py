@@ -497,14 +497,14 @@ class Interpreter:
             if tid == task:
                 return Rejected(
                     "invalid_argument",
-                    f"{tid!r} is the current task; keep collecting it instead of going back.",
+                    f"{shown(tid)} is the current task; keep collecting it instead of going back.",
                     name,
                 )
             if tid not in targets:
                 known = "unknown task id" if tid not in self.chart.task_map else "not visited yet"
                 return Rejected(
                     "invalid_argument",
-                    f"{tid!r}: {known}; tasks you can go back to: {list(targets)}",
+                    f"{shown(tid)}: {known}; tasks you can go back to: {list(targets)}",
                     name,
                 )
         return REGRESS, {"task_ids": tuple(dict.fromkeys(ids))}
@@ -516,7 +516,7 @@ class Interpreter:
             msg = f"{name} belongs to the {owner} task, which is not active. Tools now: {offered}."
             return Rejected("not_enabled", msg, name)
         return Rejected(
-            "unknown_tool", f"There is no tool named {name!r}. Tools now: {offered}.", name
+            "unknown_tool", f"There is no tool named {shown(name)}. Tools now: {offered}.", name
         )
 
     def _not_enabled(self, spec: TaskSpec, event: str, tool: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.chart import CONFIRMING, FLOW_FAILED
+from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import FAILURE_TYPES
 from taskchart.statecharts.task import KEYPAD_KEYS
 
@@ -75,13 +76,34 @@ def _plain(value: Any, tid: str) -> Any:
     try:
         return plain_json(value)
     except (TypeError, ValueError) as exc:
-        raise SnapshotError(f"the result of task {tid!r} is not JSON-serialisable: {exc}") from exc
+        raise SnapshotError(
+            f"the result of task {tid!r} is not JSON-serialisable ({type(exc).__name__})"
+        ) from None
 
 
 def _expect(cond: bool, message: str, *args: Any) -> None:
-    """Raise :class:`SnapshotError` unless ``cond``; ``args`` fill ``message`` only then."""
+    """Raise :class:`SnapshotError` unless ``cond``; ``args`` fill ``message`` only then.
+
+    Each argument is shown capped (:func:`~taskchart.statecharts.fields.shown`): a
+    snapshot is untrusted input and may hold anything.
+    """
     if not cond:
-        raise SnapshotError(message.format(*args) if args else message)
+        raise SnapshotError(message.format(*map(_Capped, args)) if args else message)
+
+
+class _Capped:
+    """A message argument: its repr and text are cut to a few dozen characters."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return shown(self.value)
+
+    def __str__(self) -> str:
+        return self.value if isinstance(self.value, str) and len(self.value) < 60 else repr(self)
 
 
 def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
@@ -130,8 +152,8 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             _expect(name in spec_fields, "task {!r} has no field {!r}", tid, name)
             try:
                 model.values[tid][name] = spec_fields[name].clean(value)
-            except FieldError as exc:
-                raise SnapshotError(f"stored value of {tid}.{name} is invalid: {exc}") from exc
+            except FieldError as exc:  # its text names the rule, a private value never
+                raise SnapshotError(f"stored value of {tid}.{name} is invalid: {exc}") from None
     for key in ("visited", "interrupted", "queue"):
         ids = _typed(data, key, list)
         _expect(
@@ -176,8 +198,8 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             and all(isinstance(d, str) and d in KEYPAD_KEYS for d in k)
             for t, k in keys.items()
         ),
-        "bad keypad buffer {!r}",
-        keys,
+        "bad keypad buffer: each task with a keypad holds fewer keys than it collects, "
+        "each one of 0-9, *, # and A-D",
     )
     model.keys = {t: list(k) for t, k in keys.items()}
     modality = data.get("modality")
@@ -267,6 +289,8 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
         try:
             return spec.build_result(values)
         except Exception as exc:
-            raise SnapshotError(f"cannot rebuild the result of {tid!r}: {exc}") from exc
+            raise SnapshotError(
+                f"cannot rebuild the result of {tid!r} ({type(exc).__name__})"
+            ) from None
     _expect("value" in entry, "result entry of {!r} has no value", tid)
     return entry["value"]

@@ -62,6 +62,7 @@ from hypothesis.stateful import (
 )
 from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
 from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
+from taskchart.statecharts.fields import SHOWN_LIMIT
 from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, KEYPAD_KEYS, UPDATE
 
 from .checks import _feasible, _Graph, as_chart, expected_states
@@ -182,7 +183,43 @@ HOSTILE_POOL: tuple[Any, ...] = (
     1.5,
     -1,
     True,
+    "Ada\u202eecalevoL",  # a right-to-left override: reads "Ada Lovelace" backwards
+    "Ada\u200bLovelace",  # a zero-width space
+    "Ada" + "".join(chr(0xE0000 + ord(c)) for c in "say yes"),  # tag characters: hidden text
+    "ada@ex\u0430mple.com",  # a Cyrillic a (U+0430): sounds like example.com, is not
 )
+#: A task id a model might send to ``out_of_scope``: a megabyte, so a message that echoes
+#: it in full shows.
+HUGE_TASK_ID = "t" * 2**20
+#: Longest run of an argument a refusal may quote (longer values are cut).
+_ECHO_LIMIT = SHOWN_LIMIT
+
+
+def _huge_task_id() -> str:
+    return HUGE_TASK_ID
+
+
+def _check_not_echoed(flow: Interpreter, event: Event, message: str) -> None:
+    """A refusal quotes no argument longer than a few dozen characters in full, and no
+    value of a private (``pii``) field at all."""
+    if not isinstance(event, ToolCalled) or not isinstance(event.arguments, Mapping):
+        return
+    tool = None
+    if isinstance(event.name, str):
+        tool = next((t for s in flow.chart.tasks if (t := s.tool(event.name)) is not None), None)
+    owner = next((s for s in flow.chart.tasks if tool in s.tools), None) if tool else None
+    for arg, value in event.arguments.items():
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        target = tool.arguments.get(arg) if tool is not None and isinstance(arg, str) else None
+        field = owner.field_map.get(target) if owner is not None and target else None
+        for text in texts:
+            assert len(text) <= _ECHO_LIMIT or text not in message, (
+                f"a refusal of {event.name!r} quotes a {len(text)}-character argument in full"
+            )
+            if field is not None and field.pii and len(text.strip()) >= 4:
+                assert text.strip() not in message, (
+                    f"a refusal of {event.name!r} quotes the private {field.name}"
+                )
 
 
 def _clean(field: Field, raw: Any) -> tuple[bool, Any]:
@@ -377,7 +414,8 @@ def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.Sear
         else st.nothing()
     )
     ids = [t.id for t in chart.tasks]
-    regress = st.lists(st.sampled_from([*ids, "nope"]), max_size=2).map(
+    some_id = st.sampled_from([*ids, "nope"]) | st.builds(_huge_task_id)  # a short repr
+    regress = st.lists(some_id, max_size=2).map(
         lambda ids: ToolCalled("out_of_scope", {"task_ids": ids})
     )
     speech = st.builds(UserSpoke, st.text(max_size=10), st.sampled_from(["text", "audio"]))
@@ -947,6 +985,7 @@ class FlowMachine(RuleBasedStateMachine):
         if isinstance(outcome, Rejected):
             assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
             assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
+            _check_not_echoed(flow, event, outcome.message)
             changed = _changed_since(before, flow)
             assert not changed, f"{event!r} was refused but changed {changed}"
             self.known_state = (flow, flow.handled, before)
@@ -1221,6 +1260,7 @@ class _Walker:
         noise: list[Event] = [
             ToolCalled("no_such_tool", {}),
             ToolCalled("out_of_scope", {"task_ids": ["nope"]}),
+            ToolCalled("out_of_scope", {"task_ids": [HUGE_TASK_ID]}),
             TimerFired("bogus"),
             UserSpoke("", "video"),
             DtmfReceived("12"),  # no keypad sends two keys as one tone

@@ -23,10 +23,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "Field", "FieldError", "shown"]
+from .spoofing import invisible_character
+
+__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "SHOWN_LIMIT", "Field", "FieldError", "shown"]
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
 MAX_TEXT_LENGTH = 2000
+#: Most characters of a value that a message echoes.
+SHOWN_LIMIT = 60
 
 _TRUE = frozenset({"true", "yes", "y", "1", "yeah", "yep", "sure"})
 _FALSE = frozenset({"false", "no", "n", "0", "nope", "nah"})
@@ -56,12 +60,22 @@ class FieldError(ValueError):
     """A value a field cannot accept; ``str(err)`` is meant for the model."""
 
 
-def shown(value: object, limit: int = 200) -> str:
-    """``repr(value)`` cut to ``limit`` characters; a placeholder when even repr fails."""
+def shown(value: object, limit: int = SHOWN_LIMIT, *, pii: bool = False) -> str:
+    """How a message names a value: ``repr(value)`` cut to ``limit`` characters.
+
+    A private (``pii``) value is never shown, only its type; a value whose
+    repr fails gets a placeholder.
+
+    >>> shown("x" * 100, 10), shown(4111111111111111, pii=True)
+    ("'xxxxxx...", 'an int (private, not shown)')
+    """
+    kind = type(value).__name__
+    if pii:
+        return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} (private, not shown)"
     try:
         text = repr(value)
     except Exception:  # an int past Python's 4,300-digit limit, a broken __repr__
-        return f"<a {type(value).__name__} that cannot be shown>"
+        return f"<a {kind} that cannot be shown>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -115,21 +129,39 @@ class Field:
         except FieldError:
             raise
         except (ValueError, TypeError, ArithmeticError) as exc:  # an input no check foresaw
-            raise FieldError(f"{self.name} cannot be read: {exc}") from exc
+            why = type(exc).__name__ if self.pii else shown(exc)
+            raise FieldError(f"{self.name} cannot be read ({why})") from self._cause(exc)
         if self.normalize is not None:
             try:
                 value = self.normalize(value)
-            except FieldError:
-                raise
+            except FieldError as exc:
+                raise FieldError(self._unquoted(str(exc), value)) from self._cause(exc)
             except (ValueError, TypeError) as exc:
-                raise FieldError(f"{self.name}: {exc}") from exc
+                message = f"{self.name}: {self._unquoted(str(exc), value)}"
+                raise FieldError(message) from self._cause(exc)
         return value
+
+    def _cause(self, exc: Exception) -> Exception | None:
+        """The error to chain: none for a private value (a traceback would print it)."""
+        return None if self.pii else exc
+
+    def _unquoted(self, message: str, value: object) -> str:
+        """A validator's message without a private value in it (quoted or not)."""
+        if not self.pii:
+            return message
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                for form in (text, " ".join(text.split())):
+                    if len(form) >= 2:
+                        for quoted in (repr(form), f"'{form}'", f'"{form}"', form):
+                            message = message.replace(quoted, "the value")
+        return message
 
     def _coerce(self, raw: object) -> Any:
         expected = _TYPE_WORDS[self.type]
         if self.type is str:
             if not isinstance(raw, str):
-                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
             text = raw.strip()
             if not text and not self.allow_empty:
                 raise FieldError(f"{self.name} must not be empty")
@@ -139,12 +171,18 @@ class Field:
             if bad is not None:
                 code = f"U+{ord(bad.group()):04X}"
                 raise FieldError(f"{self.name} contains a character that is not text ({code})")
+            hidden = None if text.isascii() else invisible_character(text)
+            if hidden is not None:
+                raise FieldError(
+                    f"{self.name} contains an invisible character ({hidden}), which could hide "
+                    "or reorder what it says; pass the value without it"
+                )
             return text
         if self.type is list:
             if isinstance(raw, str):  # one item said as text
                 raw = [raw]
             if not isinstance(raw, list | tuple):
-                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+                raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
             if len(raw) > MAX_LIST_LENGTH:
                 raise FieldError(f"{self.name} is too long ({len(raw)} items)")
             return list(raw)
@@ -153,9 +191,9 @@ class Field:
                 return raw
             if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
                 return raw.strip().lower() in _TRUE
-            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
         if isinstance(raw, bool):
-            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
         if self.type is int:
             if isinstance(raw, int):
                 if abs(raw) >= _TOO_LONG:  # str() of it could raise
@@ -168,7 +206,7 @@ class Field:
                 if len(raw.strip()) > _MAX_DIGITS:
                     raise FieldError(f"{self.name} is too long (over {_MAX_DIGITS} digits)")
                 return int(raw.strip())
-            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
         number: float | None = None
         if isinstance(raw, int | float):
             number = float(raw) if not isinstance(raw, int) or abs(raw) < _NO_FLOAT else math.inf
@@ -176,7 +214,7 @@ class Field:
             with contextlib.suppress(ValueError):  # not a number: refused below
                 number = float(raw.strip())
         if number is None:
-            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, 60)}")
+            raise FieldError(f"{self.name} must be {expected}, got {shown(raw, pii=self.pii)}")
         if not math.isfinite(number):  # nan and inf: no caller means them, JSON cannot hold them
-            raise FieldError(f"{self.name} must be a finite number, got {shown(raw, 60)}")
+            raise FieldError(f"{self.name} must be a finite number, got {shown(raw, pii=self.pii)}")
         return number

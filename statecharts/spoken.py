@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from taskchart.statecharts.spoofing import mixed_scripts
 from text_to_num import alpha2digit, text2num  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = [
@@ -46,11 +47,6 @@ def _require_text(text: object, what: str) -> str:
     if isinstance(text, str):
         return text
     raise ValueError(f"Expected {what} as text, got {type(text).__name__}.")
-
-
-def _shown(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def strip_filler(text: str) -> str:
@@ -159,15 +155,23 @@ def _normalize_email(text: str) -> str:
     else:
         candidate = _spoken_email_candidate(text.translate(_APOSTROPHES))
     try:
-        return validate_email(candidate, check_deliverability=False).normalized
+        valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
         reason = str(exc).rstrip()
         if not reason.endswith("."):
             reason += "."
         raise ValueError(
-            f"'{_shown(text, MAX_EMAIL_INPUT_LENGTH)}' is not a valid email address: "
-            f"{reason} Ask the user to spell it."
-        ) from exc
+            f"That is not a valid email address: {reason} Ask the user to spell it."
+        ) from None
+    for part, what in ((valid.local_part, "name before the @"), (valid.domain, "domain")):
+        scripts = mixed_scripts(part)
+        if scripts is not None:
+            raise ValueError(
+                f"The email's {what} mixes {' and '.join(scripts)} letters, as look-alike "
+                "addresses do, and no read-back can reveal it. Ask the user to spell it letter "
+                "by letter."
+            )
+    return valid.normalized
 
 
 # --- yes / no ----------------------------------------------------------------
@@ -341,7 +345,7 @@ def spoken_digits(text: str) -> str:
     digits = "".join(out)
     if not digits:
         raise ValueError(
-            f"No digits found in '{_shown(text)}'. Ask the user to say the digits again, "
+            "No digits found in what was given. Ask the user to say the digits again, "
             "one at a time."
         )
     return digits

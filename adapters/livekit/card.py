@@ -5,10 +5,12 @@ repeated value, ``decline_card_capture``, ``restart_card_collection``) and
 results as LiveKit's ``beta.workflows.credit_card``. Card data is confirmed by
 repetition and never read back; the number must pass Luhn and its issuer's
 length; the security code has the issuer's length; an expired card is
-refused. The steps run as a ``TaskGroup`` that is not summarized, and once the
-card is collected the card number and security code are replaced by
-``[card]`` / ``[security code]`` in the conversation handed back, so no
-summarizer or later model request sees them. Logs show ``[redacted]``::
+refused. The steps run as a ``TaskGroup`` that is not summarized. However the
+task ends (a card, a decline, "start over", a failure, the session closing),
+every card number and security code it heard of is replaced by ``[card]`` /
+``[security code]`` in the conversation it hands back, typed or spoken, whole
+or in parts, so no summarizer or later model request sees them. Logs show
+``[redacted]``::
 
     result = await GetCreditCardTask(chat_ctx=self.chat_ctx)
     print(result.issuer, result.card_number[-4:])
@@ -16,9 +18,10 @@ summarizer or later model request sees them. Logs show ``[redacted]``::
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm, stt, tts, vad
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
@@ -29,7 +32,9 @@ from taskchart.statecharts.prebuilt.card import (
     GetCreditCardResult,
     GetExpirationDateResult,
     GetSecurityCodeResult,
+    redact_card_data,
 )
+from taskchart.statecharts.spoken import spoken_digits
 
 from .errors import DeclinedError, TaskFailedError
 from .group import TaskCompletedEvent, TaskGroup
@@ -85,6 +90,30 @@ class _CardStep(PrebuiltTask):
     def __init__(self, spec: TaskSpec, what: str, **kwargs: Any) -> None:
         base = card.BASE.format(what=what)
         super().__init__(spec, prompt=(base, card.AUDIO, card.TEXT), **kwargs)
+
+    def complete(self, result: Any) -> None:
+        """End the step; its conversation loses the card data it heard (see ``card_data``)."""
+        if not self.done():
+            self._heard = self.card_data()
+            _hand_back_without(self, *self._heard)
+        super().complete(result)
+
+    def card_data(self) -> tuple[set[str], set[str]]:
+        """The card numbers and codes this step heard of, as digits: what it stored, and
+        every value the model passed to its card tools, valid or not (a mistyped number
+        still gives most of the card away). Expiration dates are not secret."""
+        heard: tuple[set[str], set[str]] | None = getattr(self, "_heard", None)
+        if heard is not None:  # computed when the step ended, before its redaction
+            return heard
+        found: set[str] = set()
+        if not isinstance(self, GetExpirationDateTask):
+            found.update(map(str, self.flow.model.values.get(self.spec.id, {}).values()))
+            for item in self.chat_ctx.items:
+                if item.type == "function_call" and item.name in _CARD_TOOLS:
+                    found.update(_digits_in(item.arguments))
+        if isinstance(self, GetSecurityCodeTask):
+            return set(), {c for c in found if len(c) >= 3}
+        return {n for n in found if len(n) >= 4}, set()
 
     def error_for(self, failure: Exception) -> Exception:
         if isinstance(failure, Declined):
@@ -192,6 +221,7 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         )
         self._require_confirmation = require_confirmation
         self._extra_instructions = extra_instructions
+        self._steps: list[_LiveKitAgentTask[Any]] = []  # every step run, restarts included
 
     def build_group(self) -> TaskGroup:
         """The card steps as a task group (not summarized: card data never goes to a summarizer)."""
@@ -206,9 +236,12 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
 
         holder_extra = f"{extra}\n\n{_CARDHOLDER}" if extra else _CARDHOLDER
         group = TaskGroup(chat_ctx=ctx, summarize_chat_ctx=False, on_task_completed=remember_issuer)
+        step = self._step
         group.add(
-            lambda: GetCardNumberTask(
-                chat_ctx=ctx, require_confirmation=confirm, extra_instructions=extra
+            lambda: step(
+                GetCardNumberTask(
+                    chat_ctx=ctx, require_confirmation=confirm, extra_instructions=extra
+                )
             ),
             id="card_number_task",
             description="Collects the user's card number",
@@ -221,11 +254,13 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
             description="Collects the card's expiration date",
         )
         group.add(
-            lambda: GetSecurityCodeTask(
-                chat_ctx=ctx,
-                require_confirmation=confirm,
-                extra_instructions=extra,
-                issuer=issuer["value"],
+            lambda: step(
+                GetSecurityCodeTask(
+                    chat_ctx=ctx,
+                    require_confirmation=confirm,
+                    extra_instructions=extra,
+                    issuer=issuer["value"],
+                )
             ),
             id="security_code_task",
             description="Collects the card's security code",
@@ -244,6 +279,10 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         )
         return group
 
+    def _step(self, task: _Step) -> _Step:
+        self._steps.append(task)
+        return task
+
     async def on_enter(self) -> None:
         while not self.done():
             try:
@@ -251,7 +290,8 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
             except CardCollectionRestartError:
                 continue
             except Exception as exc:
-                self.complete(exc)
+                if not self.done():
+                    self.complete(exc)
                 return
             holder = results["cardholder_name_task"]
             number: GetCardNumberResult = results["card_number_task"]
@@ -262,33 +302,98 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
                 security_code=results["security_code_task"].security_code,
                 expiration_date=results["expiration_date_task"].date,
             )
-            await self._redact_card_data(result)
-            self.complete(result)
+            if not self.done():
+                self.complete(result)
 
-    async def _redact_card_data(self, result: GetCreditCardResult) -> None:
-        """Replace the number and the code in this task's conversation before it is handed back."""
-        patterns = [
-            (_spaced(result.card_number), "[card]"),
-            (_spaced(result.security_code), "[security code]"),
+    def complete(self, result: GetCreditCardResult | Exception) -> None:
+        """End the task; first take the card data out of the conversation handed back.
+
+        Every ending comes here (a result, an error, LiveKit's ``cancel()`` when
+        the session closes, a group's regression), and LiveKit merges this
+        task's conversation into the parent's right after.
+        """
+        if not self.done():
+            _hand_back_without(self, *self.card_data())
+        super().complete(result)
+
+    def card_data(self) -> tuple[set[str], set[str]]:
+        """The card numbers and security codes every step run so far heard of, as digits."""
+        numbers: set[str] = set()
+        codes: set[str] = set()
+        for step in self._steps:
+            if isinstance(step, _CardStep):
+                heard = step.card_data()
+                numbers |= heard[0]
+                codes |= heard[1]
+        return numbers, codes
+
+
+def _hand_back_without(task: _LiveKitAgentTask[Any], numbers: set[str], codes: set[str]) -> None:
+    """Replace card data in ``task``'s conversation, which LiveKit hands back when it ends.
+
+    The items are copies: the session's own history keeps what was said.
+    """
+    items = [_redacted(item, numbers, codes) for item in task.chat_ctx.items]
+    task._chat_ctx.items[:] = items  # as LiveKit itself sets the parent's on handing back
+
+
+_Step = TypeVar("_Step", bound=_LiveKitAgentTask[Any])
+_CARD_TOOLS = frozenset(
+    {"update_card_number", "confirm_card_number", "update_security_code", "confirm_security_code"}
+)
+
+
+def _digits_in(arguments: str) -> set[str]:
+    """The digits of every value in a tool call's JSON arguments."""
+    try:
+        values = json.loads(arguments)
+    except (ValueError, RecursionError):
+        values = {"raw": arguments}
+    found = set()
+    for value in values.values() if isinstance(values, dict) else [values]:
+        try:
+            found.add(spoken_digits(str(value)))
+        except ValueError:  # no digits in it
+            continue
+    return {"".join(filter(str.isdigit, d)) for d in found}
+
+
+def _redacted(item: llm.ChatItem, numbers: set[str], codes: set[str]) -> llm.ChatItem:
+    """``item`` with card data replaced (a copy: the session's history keeps its own)."""
+    if item.type == "message":
+        content = [
+            redact_card_data(c, numbers, codes) if isinstance(c, str) else c for c in item.content
         ]
-        ctx = self.chat_ctx.copy()
-        for item in ctx.items:
-            if item.type == "message":
-                item.content = [
-                    _redact(c, patterns) if isinstance(c, str) else c for c in item.content
-                ]
-            elif item.type == "function_call":
-                item.arguments = _redact(item.arguments, patterns)
-        await self.update_chat_ctx(ctx)
+        return item if content == item.content else item.model_copy(update={"content": content})
+    if item.type == "function_call":
+        arguments = _redact_json(item.arguments, numbers, codes)
+        return (
+            item
+            if arguments == item.arguments
+            else item.model_copy(update={"arguments": arguments})
+        )
+    if item.type == "function_call_output":
+        output = redact_card_data(item.output, numbers, codes)
+        return item if output == item.output else item.model_copy(update={"output": output})
+    return item
 
 
-def _spaced(digits: str) -> re.Pattern[str]:
-    """``digits`` with any spaces, dashes or dots between them, not inside a longer number."""
-    body = r"[\s\-.]*".join(map(re.escape, digits))
-    return re.compile(rf"(?<!\d){body}(?!\d)")
+def _redact_json(text: str, numbers: set[str], codes: set[str]) -> str:
+    """Tool arguments with card data replaced, still JSON (a number becomes a string)."""
+    try:
+        values = json.loads(text)
+    except (ValueError, RecursionError):
+        return redact_card_data(text, numbers, codes)
+    cleaned = _redact_value(values, numbers, codes)
+    return text if cleaned == values else json.dumps(cleaned, ensure_ascii=False)
 
 
-def _redact(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
-    for pattern, mark in patterns:
-        text = pattern.sub(mark, text)
-    return text
+def _redact_value(value: Any, numbers: set[str], codes: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_value(v, numbers, codes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v, numbers, codes) for v in value]
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        redacted = redact_card_data(str(value), numbers, codes)
+        return value if redacted == str(value) else redacted
+    return value

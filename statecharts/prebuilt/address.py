@@ -97,7 +97,7 @@ def normalize_country(text: str) -> str:
         country = pycountry.countries.lookup(code or key)
     except LookupError:
         raise ValueError(
-            f"{text!r} is not a country I know; ask the user for the country's full name."
+            "That is not a country I know; ask the user for the country's full name."
         ) from None
     return str(getattr(country, "common_name", None) or country.name)
 

@@ -10,7 +10,8 @@ output or instruction ever contains the values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -25,6 +26,8 @@ from .common import confirm_tool, decline_tool, policy, update_tool
 
 __all__ = [
     "CARD_ISSUERS",
+    "CARD_MARK",
+    "CODE_MARK",
     "GetCardNumberResult",
     "GetCreditCardResult",
     "GetExpirationDateResult",
@@ -33,6 +36,7 @@ __all__ = [
     "card_number_spec",
     "expiration_date_spec",
     "luhn_ok",
+    "redact_card_data",
     "security_code_spec",
 ]
 
@@ -333,6 +337,59 @@ def expiration_date_spec(require_confirmation: bool | None = None) -> TaskSpec:
         validate=check_expiry,
         readback=_ask_repeat("expiration date", "confirm_expiration_date"),
     )
+
+
+# -- card data out of the conversation ------------------------------------------------
+
+#: What a card number and a security code become in a conversation handed back.
+CARD_MARK, CODE_MARK = "[card]", "[security code]"
+_DIGIT_WORDS = (
+    "zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
+    "|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty"
+    "|seventy|eighty|ninety|hundred|thousand|double|triple"
+)
+_NUMBER_TOKEN = rf"(?:\d|\b(?:{_DIGIT_WORDS})\b)"
+#: A run of digits, typed or spoken, with spaces, dashes, dots, commas or slashes between.
+_NUMBER_RUN = re.compile(rf"{_NUMBER_TOKEN}(?:[\s\-.,/()]*{_NUMBER_TOKEN})*", re.IGNORECASE)
+#: Digits shared with a card number that give it away (a quarter of one is said in a breath).
+_CARD_PIECE = 4
+
+
+def redact_card_data(text: str, numbers: Collection[str], codes: Collection[str] = ()) -> str:
+    """``text`` with every run of digits that gives away a card number or a code replaced.
+
+    A run is digits typed or spoken ("four one one one"), with any separators
+    between them. It is replaced by ``[card]`` when it shares four digits in a
+    row with one of ``numbers`` (the whole number, either half, a group of
+    four) or is itself a card number (13 to 19 digits that pass Luhn for a
+    known issuer), and by ``[security code]`` when it contains one of ``codes``.
+
+    >>> redact_card_data("it's 4111-1111 1111 1111, code one two three", ["4111111111111111"], ["123"])
+    "it's [card], code [security code]"
+    >>> redact_card_data("the first half is four one one one one one one one", ["4111111111111111"])
+    'the first half is [card]'
+    """
+    pieces = {n[i : i + _CARD_PIECE] for n in numbers for i in range(len(n) - _CARD_PIECE + 1)}
+    short = [c for c in codes if c]
+
+    def mark(match: re.Match[str]) -> str:
+        try:
+            digits = spoken_digits(match.group())
+        except (ValueError, ArithmeticError):  # "double" alone: no digits
+            return match.group()
+        digits = "".join(filter(str.isdigit, digits))
+        windows = {digits[i : i + _CARD_PIECE] for i in range(len(digits) - _CARD_PIECE + 1)}
+        if windows & pieces or _is_card_number(digits):
+            return CARD_MARK
+        if any(code in digits for code in short):
+            return CODE_MARK
+        return match.group()
+
+    return _NUMBER_RUN.sub(mark, text)
+
+
+def _is_card_number(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and luhn_ok(digits) and card_issuer(digits) != "Other"
 
 
 BASE = """\

@@ -49,11 +49,10 @@ def check_dob(values: dict[str, Any], today: date | None = None) -> dict[str, An
             raise ValueError(f"Invalid date: {exc}") from None
         if born > today:
             raise ValueError(
-                f"Invalid date of birth: {born.strftime('%B %d, %Y')} is in the future. "
-                "Date of birth cannot be a future date."
+                "Invalid date of birth: it is in the future. Date of birth cannot be a future date."
             )
         if year < today.year - 130:
-            raise ValueError(f"Invalid date of birth: {year} is too long ago; ask the user again.")
+            raise ValueError("Invalid date of birth: the year is too long ago; ask the user again.")
         values = {**values, "year": year}
     if "hour" in values or "minute" in values:
         try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from taskchart.statecharts.fields import Field
+from taskchart.statecharts.fields import Field, shown
 from taskchart.statecharts.spoken import spoken_digits
 from taskchart.statecharts.task import Confirmation, Keypad, TaskSpec, declarative_task
 
@@ -66,7 +66,7 @@ def keys_of(items: list[Any], num_digits: int, stop_key: str | None = "#") -> st
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             value = str(value)
         if not isinstance(value, str):
-            raise ValueError(f"inputs must be keys or digits, got {value!r}")
+            raise ValueError(f"inputs must be keys or digits, got {shown(value, pii=True)}")
         words.append(value.strip())
     text = " ".join(words)
     compact = "".join(text.split()).replace("-", "").upper()

@@ -39,11 +39,11 @@ def normalize_name(text: str) -> str:
     """
     text = " ".join(strip_filler(text.strip().strip("'\"")).split())
     if text.casefold() in PLACEHOLDERS or not text:
-        raise ValueError(f"{text!r} is not a name; leave the part out if the user has not said it")
+        raise ValueError("that is not a name; leave the part out if the user has not said it")
     if len(text) > 100:
         raise ValueError("that is too long for a name")
     if not any(c.isalpha() for c in text):
-        raise ValueError(f"{text!r} contains no letters - that doesn't look like a name")
+        raise ValueError("that contains no letters - it doesn't look like a name")
     words = text.split()
     letters = [w for w in words if len(w) == 1 and w.isalpha()]
     if len(letters) >= 2 and len(letters) >= len(words) - 1:  # "michael m i c h a e l"

@@ -43,14 +43,14 @@ def e164(text: str, region: str = "US") -> str:
     body = _PLUS.sub("", text, count=1)
     digits = spoken_digits(body)  # typed with separators or spoken
     if not digits.isdigit():
-        raise ValueError(f"{text!r} is not a phone number; pass the digits only")
+        raise ValueError("that is not a phone number; pass the digits only")
     try:
         number = phonenumbers.parse(("+" if plus else "") + digits, None if plus else region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} is not a phone number ({exc})") from None
+        raise ValueError(f"that is not a phone number ({exc})") from None
     if not phonenumbers.is_valid_number(number):
         where = "" if plus else f" in region {region} (give the country code with + otherwise)"
-        raise ValueError(f"{text!r} is not a valid phone number{where}; ask the user to repeat it")
+        raise ValueError(f"that is not a valid phone number{where}; ask the user to repeat it")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 

@@ -147,6 +147,18 @@ async def test_a_bad_number_is_refused_without_echoing_it(number: str, message: 
         assert "1111" not in out.output and "8224" not in out.output
 
 
+async def test_a_card_number_sent_as_a_number_is_not_echoed_to_the_model() -> None:
+    agent = Collector(GetCardNumberTask)
+    plan = {"mine": Call("update_card_number", card_number=4111111111111111)}
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        turn = await offline.say("mine")
+        out = outputs(turn)["update_card_number"]
+        assert out.is_error
+        assert out.output == "card_number must be text, got an int (private, not shown)"
+        later = offline.llm.requests[-1].chat_ctx.items  # what the model reads next
+        assert not any("1111" in str(getattr(i, "output", "")) for i in later)
+
+
 async def test_a_repeated_number_that_differs_is_refused() -> None:
     agent = Collector(GetCardNumberTask)
     plan = {

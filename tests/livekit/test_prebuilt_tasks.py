@@ -222,6 +222,21 @@ async def test_a_value_prefilled_from_a_voice_call_still_needs_confirmation() ->
         (GetDOBTask, Call("update_dob", year=2090, month=1, day=1), "in the future"),
         (GetDOBTask, Call("update_dob", year=1990, month=2, day=30), "Invalid date"),
         (GetDOBTask, Call("update_dob", year="nineteen", month=2, day=3), "whole number"),
+        (
+            GetNameTask,
+            Call("update_name", first_name="Ada\u202eecalevoL"),
+            "first_name contains an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+        ),
+        (
+            GetNameTask,
+            Call("update_name", first_name="Ada" + "".join(chr(0xE0000 + ord(c)) for c in "hi")),
+            "first_name contains an invisible character (U+E0068 TAG LATIN SMALL LETTER H)",
+        ),
+        (
+            GetEmailTask,
+            Call("update_email_address", email="ada@ex\u0430mple.com"),
+            "The email's domain mixes Cyrillic and Latin letters",
+        ),
     ],
 )
 async def test_invalid_values_get_an_actionable_error_and_the_task_goes_on(
