@@ -75,7 +75,7 @@ from .events import (
     ToolCalled,
     UserSpoke,
 )
-from .logs import get_logger, info_enabled, redact_mapping
+from .logs import RedactingLogger, get_logger, info_enabled, personal_values
 from .outcome import Accepted, Outcome, Rejected, Step
 from .turns import plan_turn
 
@@ -137,7 +137,12 @@ class Interpreter:
             raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
         self.chart = chart
         self.regress_tool = regress_tool
-        self.log = logger if logger is not None else get_logger("taskchart.runtime")
+        pii = chart.pii_fields
+        #: Every record is redacted, whatever ``logger`` is: ``pii`` fields by name.
+        self.log = RedactingLogger(
+            logger if logger is not None else get_logger("taskchart.runtime"),
+            frozenset().union(*pii.values()),
+        )
         if _EVERY_FLOW is not None:
             record = True
             _EVERY_FLOW.append(self)
@@ -155,7 +160,7 @@ class Interpreter:
             self.machine = _machine
         self.engine = engine
         self.model: FlowModel = self.machine.model
-        self._pii = chart.pii_fields
+        self._pii = pii
 
     # -- reading the flow ----------------------------------------------------------
     @property
@@ -588,16 +593,16 @@ class Interpreter:
                 source=source,
                 target=step.target,
                 guards=checked,
-                args=self._redacted(kwargs, view.task),
+                args=kwargs,
+                scrub=self._personal(view.task, kwargs.get("digit"), kwargs.get("result")),
             )
         return Accepted(tuple(effects), self._message(name, kwargs, effects, view.task), step)
 
-    def _redacted(self, kwargs: Mapping[str, Any], task: str | None) -> dict[str, Any]:
-        values = kwargs.get("values")
-        if values is None:
-            return redact_mapping(kwargs)
+    def _personal(self, task: str | None, *carried: Any) -> list[str]:
+        """Values a record must not show: ``carried`` and the task's stored ``pii`` values."""
+        stored = self.model.values.get(task, {}) if task else {}
         pii = self._pii.get(task or "", frozenset())
-        return {"values": redact_mapping(values, pii)}
+        return personal_values([*carried, *(v for k, v in stored.items() if k in pii)])
 
     def _rejected(
         self, event: Event, rejected: Rejected, guards: Iterable[tuple[str, bool]] = ()
@@ -612,6 +617,7 @@ class Interpreter:
             reason=rejected.message,
             configuration=self.configuration,
             guards=dict(guards),
+            scrub=self._personal(self.active_task, _carried(event)),
         )
         return rejected
 
@@ -743,6 +749,19 @@ def _recordable(event: Event) -> dict[str, Any]:
         return event.to_json()
     except Exception:  # a value whose repr raises, say: the flow goes on, unrecorded
         return {"type": type(event).__name__, "unrecordable": shown(event, 200)}
+
+
+def _carried(event: Event) -> Any:
+    """The values an event carries from the caller or a task (never shown in logs)."""
+    if isinstance(event, ToolCalled):
+        return event.arguments
+    if isinstance(event, DtmfReceived):
+        return event.digit
+    if isinstance(event, UserSpoke):
+        return event.text
+    if isinstance(event, TaskReturned):
+        return event.result
+    return ()
 
 
 def _listed(keys: Iterable[Any]) -> str:

@@ -1,30 +1,59 @@
 """Structured logs of every transition, with personal data redacted.
 
-Redaction happens before a record reaches structlog, so it holds whatever
-processors the application configures. :func:`redact_processor` is also
-offered for an application's own structlog chain.
+Every record the runtime and the adapters write goes through one
+:class:`RedactingLogger`, which redacts it *before* it reaches structlog or
+the standard library, so no processor chain and no log level can show what
+it removed. Fields keep their names; values are redacted:
+
+- fields that hold personal data whatever the task (:data:`PERSONAL_KEYS`:
+  keypad digits, task results, user speech) and the flow's ``pii`` fields,
+  at any depth, become ``[redacted]``;
+- objects other than plain data (a task's result dataclass, say) show only
+  their type; exceptions show their type and redacted text;
+- text loses emails, card numbers and runs of four or more digits, and
+  values the call site names as personal (``scrub=``).
+
+:func:`redact_processor` is also offered for an application's own structlog chain.
 
 >>> redact_text("mail john.doe@gmail.com, card 4111 1111 1111 1111, pin 4242")
 'mail [email], card [card], pin [digits]'
+>>> redact_fields({"args": {"values": {"email": "a@b.co", "ok": True}}, "digit": "7"}, {"email"})
+{'args': {'values': {'email': '[redacted]', 'ok': True}}, 'digit': '[redacted]'}
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Collection, Mapping, MutableMapping
+from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from typing import Any
 
+import attrs
 import structlog
 
 __all__ = [
+    "PERSONAL_KEYS",
+    "REDACTED",
+    "RedactingLogger",
     "get_logger",
     "info_enabled",
+    "personal_values",
+    "redact_fields",
     "redact_mapping",
     "redact_processor",
     "redact_text",
     "redact_value",
+    "scrub",
 ]
+
+REDACTED = "[redacted]"
+
+#: Fields whose values are personal in any record: keypad keys, task results
+#: (a card, an email...), what the user said, a tool's raw arguments.
+PERSONAL_KEYS = frozenset(
+    {"digit", "digits", "keys", "result", "results", "text", "arguments", "repeated_value"}
+)
 
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -60,6 +89,147 @@ def redact_mapping(data: Mapping[str, Any], pii_keys: Collection[str] = ()) -> d
     }
 
 
+def scrub(text: str, values: Iterable[str] = ()) -> str:
+    """``text`` without any of ``values`` (whole words of two characters or more), redacted."""
+    for value in sorted({v for v in values if len(v) >= 2}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", REDACTED, text)
+    return redact_text(text)
+
+
+def personal_values(value: Any, limit: int = 200) -> list[str]:
+    """The text of every leaf of ``value`` (mappings, sequences, dataclasses), for :func:`scrub`."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item.strip())
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int | float):
+            out.append(_number_text(item))
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        elif attrs.has(type(item)):
+            stack.extend(getattr(item, a.name) for a in attrs.fields(type(item)))
+        elif not isinstance(item, BaseException | type) and hasattr(item, "__dict__"):
+            stack.extend(vars(item).values())  # TaskGroupResult and other plain objects
+    return out
+
+
+def _number_text(number: int | float) -> str:
+    try:
+        return str(number)
+    except ValueError:  # an int past Python's digit limit
+        return ""
+
+
+def redact_fields(
+    fields: Mapping[str, Any], personal: Collection[str] = (), scrubbed: Iterable[str] = ()
+) -> dict[str, Any]:
+    """A record's fields as logs may show them (see the module docs)."""
+    keys = PERSONAL_KEYS | frozenset(personal)
+    words = tuple(scrubbed)
+    return {k: _field(k, v, keys, words, 0) for k, v in fields.items()}
+
+
+def _field(key: Any, value: Any, keys: frozenset[str], words: tuple[str, ...], depth: int) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if key in keys:
+        return REDACTED
+    if isinstance(value, str):
+        return scrub(value, words)
+    if isinstance(value, int | float):
+        text = _number_text(value)
+        return value if text and scrub(text, words) == text else "[digits]"
+    if depth > 8:
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {k: _field(k, v, keys, words, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [_field(None, v, keys, words, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, BaseException):
+        try:
+            text = str(value)
+        except Exception:  # a broken __str__
+            text = ""
+        return f"{type(value).__name__}: {scrub(text, words)}".rstrip(": ")
+    return f"<{type(value).__name__}>"  # a result object: its type, never its content
+
+
+class RedactingLogger:
+    """Wrap ``logger`` (structlog or standard-library style) so no record shows personal data.
+
+    Every method redacts the event text and the fields (:func:`redact_fields`)
+    before calling ``logger``; ``personal`` names more fields to redact
+    whole, and the keyword ``scrub`` takes values (text) to remove wherever
+    they appear in the record. ``exc_info`` and ``stack_info`` are dropped: a
+    traceback quotes values.
+    """
+
+    __slots__ = ("_logger", "_personal")
+    _logger: Any
+    _personal: frozenset[str]
+
+    def __init__(self, logger: Any, personal: Collection[str] = ()) -> None:
+        if isinstance(logger, RedactingLogger):
+            personal = logger._personal | frozenset(personal)
+            logger = logger._logger
+        self._logger = logger
+        self._personal = PERSONAL_KEYS | frozenset(personal)
+
+    @property
+    def personal(self) -> frozenset[str]:
+        """Field names whose values are always redacted."""
+        return self._personal
+
+    def bind(self, **fields: Any) -> RedactingLogger:
+        return RedactingLogger(self._logger.bind(**redact_fields(fields, self._personal)), ())
+
+    def is_enabled_for(self, level: int) -> bool:
+        return info_enabled(self._logger, level)
+
+    def _emit(self, method: str, event: Any, args: tuple[Any, ...], fields: dict[str, Any]) -> Any:
+        words = personal_values(fields.pop("scrub", ()))
+        fields.pop("exc_info", None)
+        fields.pop("stack_info", None)
+        text = (
+            scrub(event, words)
+            if isinstance(event, str)
+            else _field(None, event, self._personal, tuple(words), 0)
+        )
+        clean_args = tuple(_field(None, a, self._personal, tuple(words), 0) for a in args)
+        return getattr(self._logger, method)(
+            text, *clean_args, **redact_fields(fields, self._personal, words)
+        )
+
+    def debug(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("debug", event, args, fields)
+
+    def info(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("info", event, args, fields)
+
+    def warning(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("warning", event, args, fields)
+
+    warn = warning
+
+    def error(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("error", event, args, fields)
+
+    def exception(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("error", event, args, fields)
+
+    def critical(self, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit("critical", event, args, fields)
+
+
 def redact_processor(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -70,15 +240,16 @@ def redact_processor(
     return event_dict
 
 
-def get_logger(name: str = "taskchart") -> Any:
-    """The logger the runtime writes to.
+def get_logger(name: str = "taskchart", *, personal: Collection[str] = ()) -> RedactingLogger:
+    """The logger the runtime writes to, redacting every record (see :class:`RedactingLogger`).
 
-    When the application configured structlog, this is its logger. Otherwise
-    records go, redacted and as JSON, to the standard-library logger ``name``,
-    so a library that nobody configured prints nothing below WARNING.
+    When the application configured structlog, records go to its logger.
+    Otherwise they go, as JSON, to the standard-library logger ``name``, so a
+    library that nobody configured prints nothing below WARNING.
+    ``personal`` names more fields whose values are never shown.
     """
     if structlog.is_configured():
-        return structlog.get_logger(name).bind()
+        return RedactingLogger(structlog.get_logger(name).bind(), personal)
     logger = _UNCONFIGURED.get(name)
     if logger is None:  # its setup is fixed, so one per name serves every flow
         logger = _UNCONFIGURED[name] = structlog.wrap_logger(
@@ -91,18 +262,18 @@ def get_logger(name: str = "taskchart") -> Any:
             ],
             wrapper_class=structlog.stdlib.BoundLogger,
         ).bind()
-    return logger
+    return RedactingLogger(logger, personal)
 
 
 _UNCONFIGURED: dict[str, Any] = {}
 
 
-def info_enabled(logger: Any) -> bool:
-    """Whether ``logger`` would emit at INFO (so log arguments are worth building)."""
+def info_enabled(logger: Any, level: int = logging.INFO) -> bool:
+    """Whether ``logger`` would emit at ``level`` (so log arguments are worth building)."""
     check = getattr(logger, "is_enabled_for", None) or getattr(logger, "isEnabledFor", None)
     if check is None:
         return True
     try:
-        return bool(check(logging.INFO))
+        return bool(check(level))
     except Exception:  # an unusual logger: assume it wants the record
         return True

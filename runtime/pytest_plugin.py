@@ -22,6 +22,9 @@ Journals: with the environment variable ``TASKCHART_JOURNALS=DIR`` every flow
 the test session creates is recorded, and at the end the journals are written
 to ``DIR/<chart digest>.jsonl``, one file per chart; ``taskchart coverage DIR
 --chart TARGET`` then reports how much of that chart the test suite covered.
+The files are created with mode 0600 and hold no personal value (see
+:mod:`taskchart.runtime.private`); ``TASKCHART_JOURNALS_RAW=1`` keeps the
+values, for local debugging.
 
 This module imports hypothesis only inside the fixtures, so it loads in any
 project that installs taskchart.
@@ -38,7 +41,7 @@ import pytest
 
 _FLOWS: pytest.StashKey[list[Any]] = pytest.StashKey()
 
-__all__ = ["explore_flow", "flow_machine"]
+__all__ = ["explore_flow", "flow_machine", "write_journals"]
 
 MARKER = "taskchart_flow"
 
@@ -53,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 JOURNALS_ENV = "TASKCHART_JOURNALS"
+RAW_ENV = "TASKCHART_JOURNALS_RAW"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,11 +76,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if flows is None:
         return
     from .interpreter import record_every_flow
-    from .replay import journal_lines, json_line
 
     record_every_flow(False)
-    out = Path(os.environ[JOURNALS_ENV])
-    out.mkdir(parents=True, exist_ok=True)
+    raw = os.environ.get(RAW_ENV, "") not in ("", "0")
+    write_journals(flows, Path(os.environ[JOURNALS_ENV]), raw_values=raw)
+
+
+def write_journals(flows: list[Any], out: Path, *, raw_values: bool = False) -> None:
+    """Write each recorded flow's journal to ``out/<chart digest>.jsonl`` (mode 0600)."""
+    from .private import private_open
+    from .replay import journal_lines, json_line
+
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     files: dict[str, Any] = {}
     try:
         for flow in flows:
@@ -85,8 +96,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             digest = flow.chart.digest
             fh = files.get(digest)
             if fh is None:
-                fh = files[digest] = open(out / f"{digest}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
-            for _, entry in journal_lines(flow):
+                fh = files[digest] = private_open(out / f"{digest}.jsonl")
+            for _, entry in journal_lines(flow, raw_values=raw_values):
                 fh.write(json_line(entry) + "\n")
     finally:
         for fh in files.values():

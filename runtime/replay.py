@@ -4,7 +4,11 @@ A log is JSON lines. Each line is either a journal entry of an
 ``Interpreter(record=True)`` (``{"event": {...}, "ok": ..., "code": ...,
 "step": {...}, "ms": ...}``) or a bare event (``{"type": "ToolCalled", ...}``,
 no expectation). An optional first line ``{"format": "taskchart.journal/1",
-"chart": ..., "modality": ...}`` sets the starting modality.
+"chart": ..., "modality": ..., "values": "redacted"}`` sets the starting
+modality and says whether personal values were redacted (the default of
+:func:`journal_lines` and :func:`dump_journal`; ``raw_values=True`` keeps
+them, for local debugging). A redacted journal replays with the recorded
+outcomes standing in for the values (:mod:`taskchart.runtime.standins`).
 
 Replay feeds the events to a fresh flow and compares each outcome with the
 recorded one: accepted or refused, the refusal code, the transition's source
@@ -36,6 +40,8 @@ from taskchart.statecharts.fields import shown
 from .events import MODALITIES, event_from_json
 from .interpreter import Interpreter
 from .outcome import Accepted
+from .private import private_open, redact_journal
+from .standins import Recording, value_blind_flow
 
 __all__ = [
     "FORMAT",
@@ -122,9 +128,13 @@ def read_log(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def journal_lines(
-    flow: Interpreter, *, modality: str | None = None
+    flow: Interpreter, *, modality: str | None = None, raw_values: bool = False
 ) -> list[tuple[int, dict[str, Any]]]:
-    """A recorded flow's journal as numbered log entries (header first)."""
+    """A recorded flow's journal as numbered log entries (header first).
+
+    Personal values are redacted (:func:`~taskchart.runtime.private.redact_journal`)
+    unless ``raw_values``.
+    """
     if flow.journal is None:
         raise ValueError("the flow was not recorded: create it with Interpreter(..., record=True)")
     header = {
@@ -132,20 +142,32 @@ def journal_lines(
         "chart": flow.chart.name,
         "digest": flow.chart.digest,
         "modality": modality or "text",
+        "values": "raw" if raw_values else "redacted",
     }
-    return list(enumerate([header, *flow.journal], 1))
+    entries = (
+        flow.journal
+        if raw_values
+        else redact_journal(flow.chart, flow.journal, regress_tool=flow.regress_tool)
+    )
+    return list(enumerate([header, *entries], 1))
 
 
 def dump_journal(
-    flow: Interpreter, path: str | Path, *, modality: str | None = None, append: bool = False
+    flow: Interpreter,
+    path: str | Path,
+    *,
+    modality: str | None = None,
+    append: bool = False,
+    raw_values: bool = False,
 ) -> None:
     """Write a recorded flow's journal as a JSON-lines log that :func:`replay` reads.
 
-    With ``append`` the flow is added after the flows already in the file (a
-    header line starts each); coverage reads such files whole.
+    The file is created with mode 0600 and holds no personal value unless
+    ``raw_values``. With ``append`` the flow is added after the flows already
+    in the file (a header line starts each); coverage reads such files whole.
     """
-    with open(path, "a" if append else "w", encoding="utf-8") as fh:
-        for _, entry in journal_lines(flow, modality=modality):
+    with private_open(path, append=append) as fh:
+        for _, entry in journal_lines(flow, modality=modality, raw_values=raw_values):
             fh.write(json_line(entry) + "\n")
 
 
@@ -190,17 +212,26 @@ def replay(
     items: Iterator[tuple[int, Mapping[str, Any]]] = iter(entries)
     pending: list[tuple[int, Mapping[str, Any]]] = []
     start_modality = modality
+    redacted = False
     for n, obj in items:
         if "format" in obj:
             if obj.get("format") != FORMAT:
                 raise ValueError(f"line {n}: unknown log format {obj.get('format')!r}")
+            values = obj.get("values", "raw")
+            if values not in ("raw", "redacted"):
+                raise ValueError(f"line {n}: values must be 'raw' or 'redacted'")
+            redacted = redacted or values == "redacted"
             if start_modality is None and "modality" in obj:
                 start_modality = obj["modality"]
                 if start_modality not in MODALITIES:
                     raise ValueError(f"line {n}: unknown modality {shown(start_modality, 40)}")
             continue
         pending.append((n, obj))
-    flow = Interpreter(chart, modality=start_modality or "text")
+    recording: Recording | None = None
+    if redacted:  # the recorded outcomes stand in for the values
+        flow, recording = value_blind_flow(chart, modality=start_modality or "text")
+    else:
+        flow = Interpreter(chart, modality=start_modality or "text")
     flow.start()
     steps: list[ReplayStep] = []
     divergence: Divergence | None = None
@@ -212,6 +243,8 @@ def replay(
         except ValueError as exc:
             divergence = divergence or Divergence(index, n, data, "a replayable event", str(exc))
             break
+        if recording is not None:
+            recording.entry = obj if recorded else None
         outcome = flow.handle(event)
         code = None if outcome.ok else outcome.code  # type: ignore[union-attr]
         step = outcome.step if isinstance(outcome, Accepted) else None

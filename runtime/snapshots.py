@@ -5,6 +5,12 @@ collected data, the regression bookkeeping and the pending timers. Restoring
 validates all of it against the chart first: a corrupted or foreign snapshot
 raises :class:`SnapshotError` and creates nothing.
 
+A snapshot holds the collected values in clear: it is the flow's state, kept
+in memory to resume it (a task group resumes an interrupted task from one).
+To write one out, use :func:`taskchart.runtime.private.dump_snapshot` or
+:func:`~taskchart.runtime.private.redact_snapshot`, which redact personal
+values (a redacted snapshot does not restore).
+
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
 >>> from taskchart.runtime import Interpreter, ToolCalled
 >>> chart = compile_chart([declarative_task("intro", fields=[Field("name"), Field("intro")])])
@@ -109,6 +115,10 @@ class _Capped:
 def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
     _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
+    _expect(
+        not data.get("redacted"),
+        "a redacted snapshot shows where a flow was; it cannot be restored",
+    )
     _expect(
         data.get("format") == FORMAT, "not a {} snapshot: format={!r}", FORMAT, data.get("format")
     )

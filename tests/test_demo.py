@@ -120,7 +120,8 @@ def test_demo_journal_replays_with_no_llm_and_shows_coverage(tmp_path: Path) -> 
     replayed = CliRunner().invoke(app, ["replay", str(log), "--chart", target])
     assert replayed.exit_code == 0, replayed.output
     assert "final: flow_done" in replayed.output
-    assert "ada_lovelace@example.org" in replayed.output
+    assert '"email_task": "\'[redacted]\'"' in replayed.output  # the email was never written
+    assert "ada_lovelace" not in log.read_text() and log.stat().st_mode & 0o777 == 0o600
     covered = CliRunner().invoke(
         app, ["coverage", str(log), "--chart", target, "--fail-under", "30"]
     )

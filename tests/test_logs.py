@@ -98,3 +98,104 @@ def test_card_data_never_reaches_the_logs() -> None:
     assert flow.result is not None and code.result is not None
     assert len(logs) >= 5
     assert not any(d in repr(logs) for d in ("4111", "1111", "737"))
+
+
+def _leaky_calls(flow_logger: object = None) -> None:
+    """Records that used to show personal values: results, a repeated CVV, keys, a refusal."""
+    from taskchart.runtime import DtmfReceived, TaskReturned, UserSpoke
+    from taskchart.statecharts import implicit_task
+    from taskchart.statecharts.prebuilt import (
+        GetCardNumberResult,
+        card_number_spec,
+        dtmf_spec,
+        security_code_spec,
+    )
+
+    group = Interpreter(compile_chart([implicit_task("card"), implicit_task("code")]))
+    group.start()
+    group.handle(TaskReturned(GetCardNumberResult("Visa", "4111111111111111")))
+    code = Interpreter(compile_chart(security_code_spec(True)), logger=flow_logger)
+    code.start()
+    code.handle(ToolCalled("update_security_code", {"security_code": "737"}))
+    code.handle(UserSpoke("seven three seven"))
+    code.handle(ToolCalled("confirm_security_code", {"repeated_security_code": "737"}))
+    assert code.done
+    card = Interpreter(compile_chart(card_number_spec()))
+    card.start()
+    card.handle(ToolCalled("update_card_number", {"card_number": 4111111111111111}))
+    card.handle(ToolCalled("update_card_number", {"card_number": ["Ada Lovelace 2718"]}))
+    keys = Interpreter(compile_chart(dtmf_spec(4)))
+    keys.start()
+    for digit in "9876":
+        keys.handle(DtmfReceived(digit))
+    assert keys.done
+
+
+_RAW = ("4111", "737", "9876", "Lovelace", "'9'", '"9"', "'8'", '"8"')
+
+
+def test_an_application_structlog_chain_without_redaction_shows_no_personal_value() -> None:
+    import io
+
+    out = io.StringIO()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+    )
+    try:
+        _leaky_calls()
+    finally:
+        structlog.reset_defaults()
+    text = out.getvalue()
+    assert "args={'result': '[redacted]'}" in text  # the field keeps its name
+    assert "args={'repeated': {'security_code': '[redacted]'}}" in text
+    assert "args={'digit': '[redacted]'}" in text
+    assert "reason='card_number must be text, got [redacted]'" in text
+    assert not [raw for raw in _RAW if raw in text], text
+
+
+def test_stdlib_logging_at_debug_shows_no_personal_value(caplog: pytest.LogCaptureFixture) -> None:
+    structlog.reset_defaults()
+    with caplog.at_level(logging.DEBUG):
+        _leaky_calls()
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert '"args": {"result": "[redacted]"}' in text
+    assert not [raw for raw in _RAW if raw in text], text
+
+
+def test_a_logger_given_to_the_interpreter_is_redacted_too() -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.records: list[tuple[str, dict[str, object]]] = []
+
+        def info(self, event: str, **fields: object) -> None:
+            self.records.append((event, fields))
+
+        def warning(self, event: str, **fields: object) -> None:
+            self.records.append((event, fields))
+
+    recorder = Recorder()
+    _leaky_calls(recorder)
+    assert recorder.records[0][1]["args"] == {"values": {"security_code": "[redacted]"}}
+    assert "737" not in repr(recorder.records)
+
+
+def test_records_keep_field_names_and_show_objects_by_type_only() -> None:
+    from taskchart.runtime.logs import redact_fields, scrub
+
+    class Secret:
+        def __repr__(self) -> str:
+            return "Secret('Ada')"
+
+    fields = {"n": 3, "pin": 12345, "obj": Secret(), "err": ValueError("Ada said 4242"), "ok": None}
+    assert redact_fields(fields, scrubbed=["Ada"]) == {
+        "n": 3,
+        "pin": "[digits]",
+        "obj": "<Secret>",
+        "err": "ValueError: [redacted] said [digits]",
+        "ok": None,
+    }
+    assert scrub("Adam met Ada", ["Ada"]) == "Adam met [redacted]"

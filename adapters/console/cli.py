@@ -42,10 +42,17 @@ def demo(
         Path | None,
         typer.Option(
             "--journal",
-            help="Write the event log (JSON lines) to FILE, for `taskchart replay` and "
-            "`taskchart coverage`. It holds what was typed, unredacted.",
+            help="Write the event log (JSON lines, mode 0600) to FILE, for `taskchart replay` "
+            "and `taskchart coverage`. Personal values (the email) are redacted.",
         ),
     ] = None,
+    raw_journal: Annotated[
+        bool,
+        typer.Option(
+            "--raw-journal",
+            help="Keep what was typed in the journal, unredacted (local debugging only).",
+        ),
+    ] = False,
 ) -> None:
     """Run the interview flow offline: no LLM, no server, no API key.
 
@@ -72,7 +79,7 @@ def demo(
     else:
         ok = runner.run(sys.stdin)
     if journal is not None:
-        dump_journal(runner.flow, journal)
+        dump_journal(runner.flow, journal, raw_values=raw_journal)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -98,7 +98,7 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
             return
         outcome = self.feed(DtmfReceived(ev.digit))
         if not outcome.ok:
-            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""))
+            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""), scrub=ev.digit)
 
     def _from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
         if participant is None:  # sent by a server SDK: no one to tell apart

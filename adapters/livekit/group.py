@@ -241,7 +241,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
                     TaskCompletedEvent(agent_task=task, task_id=entry.id, result=result)
                 )
             except Exception as exc:  # the result stands
-                _log.warning("on_task_completed raised", task_id=entry.id, error=repr(exc))
+                _log.warning("on_task_completed raised", task_id=entry.id, error=exc, scrub=result)
         return effects
 
     def _take_going_back(self) -> list[str] | None:

@@ -204,6 +204,8 @@ def test_the_plugin_writes_the_suite_journals_for_coverage(tmp_path: Path) -> No
         env={**os.environ, "TASKCHART_JOURNALS": str(journals)},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    (written,) = journals.iterdir()  # private: only its owner reads it, and no email in it
+    assert written.stat().st_mode & 0o777 == 0o600 and "a@b.io" not in written.read_text()
     target = "taskchart.statecharts.prebuilt.gallery:email"
     result = CliRunner().invoke(app, ["coverage", str(journals), "--chart", target])
     assert result.exit_code == 0, result.output

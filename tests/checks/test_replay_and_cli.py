@@ -46,7 +46,7 @@ def recorded_interview() -> Interpreter:
 
 def test_replay_reproduces_a_recorded_flow() -> None:
     flow = recorded_interview()
-    report = replay(interview_chart(), journal_lines(flow))
+    report = replay(interview_chart(), journal_lines(flow, raw_values=True))
     assert report.ok
     assert report.configuration == ("flow_done",)
     assert report.result == flow.result
@@ -79,7 +79,7 @@ def test_hand_written_task_endings_replay(tmp_path: Path) -> None:
     assert flow.handle(TaskRaised(ValueError("the caller hung up"))).ok
     assert flow.done
     log = tmp_path / "call.jsonl"
-    dump_journal(flow, log)
+    dump_journal(flow, log, raw_values=True)
     report = replay(chart, read_log(log))
     assert report.ok and report.done
     # the result comes back as its JSON form, the error as its recorded text
@@ -194,7 +194,7 @@ def test_a_journal_with_values_json_cannot_hold_is_still_written(tmp_path: Path)
     flow.handle(ToolCalled("record_intro", {"name": "Ada", "intro_notes": "hi"}))
     flow.handle(SessionClosed({(1,): 2}))  # type: ignore[arg-type]
     log = tmp_path / "odd.jsonl"
-    dump_journal(flow, log)
+    dump_journal(flow, log, raw_values=True)
     entries = read_log(log)
     assert [e.get("event", {}).get("type") for _, e in entries] == [
         None,  # the header
