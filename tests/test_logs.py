@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 import structlog
@@ -153,7 +154,8 @@ def test_an_application_structlog_chain_without_redaction_shows_no_personal_valu
     assert "args={'result': '[redacted]'}" in text  # the field keeps its name
     assert "args={'repeated': {'security_code': '[redacted]'}}" in text
     assert "args={'digit': '[redacted]'}" in text
-    assert "reason='card_number must be text, got [redacted]'" in text
+    # the refusal names the field and the rule; the value is not echoed at all
+    assert "reason='card_number must be text, got an int (private, not shown)'" in text
     assert not [raw for raw in _RAW if raw in text], text
 
 
@@ -162,6 +164,7 @@ def test_stdlib_logging_at_debug_shows_no_personal_value(caplog: pytest.LogCaptu
     with caplog.at_level(logging.DEBUG):
         _leaky_calls()
     text = "\n".join(r.getMessage() for r in caplog.records)
+    text = re.sub(r'"timestamp": "[^"]*"', "", text)  # its digits may hold "737" by chance
     assert '"args": {"result": "[redacted]"}' in text
     assert not [raw for raw in _RAW if raw in text], text
 

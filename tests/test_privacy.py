@@ -267,24 +267,18 @@ def test_no_personal_value_in_logs_journals_or_snapshot_files(
     assert report.ok and report.configuration == flow.configuration
 
 
-def _echoes(name: str) -> Any:
-    return pytest.param(
-        name, marks=pytest.mark.xfail(strict=True, reason="error text: fixed on another branch")
-    )
-
-
 @pytest.mark.parametrize(
     "name",
     [
-        _echoes("email"),
-        _echoes("address"),
-        _echoes("phone"),
-        _echoes("name"),
-        _echoes("date of birth"),
-        _echoes("dtmf"),
-        _echoes("card number"),
+        "email",
+        "address",
+        "phone",
+        "name",
+        "date of birth",
+        "dtmf",
+        "card number",
         "expiration date",
-        _echoes("security code"),
+        "security code",
     ],
 )
 def test_refusals_the_model_reads_do_not_echo_the_value(name: str) -> None:
@@ -299,7 +293,6 @@ def test_refusals_the_model_reads_do_not_echo_the_value(name: str) -> None:
     assert not found(task, " ".join(texts)), texts
 
 
-@pytest.mark.xfail(strict=True, reason="error text: fixed on another branch")
 def test_a_snapshot_refused_on_restore_does_not_echo_the_value() -> None:
     flow = Interpreter(compile_chart(email_spec()))
     flow.start()

@@ -311,9 +311,6 @@ async def test_the_card_task_hands_back_no_card_number_or_code() -> None:
     assert not [r for r in ("4111", "1111 1111", "5555", CVV) if r in handed_back], handed_back
 
 
-_CARD_CHAT = pytest.mark.xfail(strict=True, reason="card chat context: fixed on another branch")
-
-
 @pytest.mark.parametrize(
     ("factory", "line", "call"),
     [
@@ -321,14 +318,12 @@ _CARD_CHAT = pytest.mark.xfail(strict=True, reason="card chat context: fixed on 
             GetCardNumberTask,
             f"my card is {CARD}",
             Call("update_card_number", card_number=CARD),
-            marks=_CARD_CHAT,
             id="card number",
         ),
         pytest.param(
             GetSecurityCodeTask,
             f"the code is {CVV}",
             Call("update_security_code", security_code=CVV),
-            marks=_CARD_CHAT,
             id="security code",
         ),
     ],
