@@ -92,21 +92,25 @@ def test_emails_livekit_refuses_are_refused(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "collected", "expected"),
     [
-        ("555-123-4567", None),  # 555-123 is not an assigned US exchange: refused
-        ("(415) 555-0132", "+14155550132"),
-        ("+44 20 7946 0958", "+442079460958"),
-        ("four one five five five five oh one three two", "+14155550132"),
+        ("555-123-4567", None, None),  # 555-123 is not an assigned US exchange: refused
+        ("(415) 555-0132", "4155550132", "+14155550132"),
+        ("+44 20 7946 0958", "+442079460958", "+442079460958"),
+        ("four one five five five five oh one three two", "4155550132", "+14155550132"),
     ],
 )
-def test_phone_numbers_are_validated_and_e164(raw: str, expected: str | None) -> None:
-    field = phone_spec().field_map["phone_number"]
+def test_phone_numbers_are_validated_kept_as_collected_and_e164(
+    raw: str, collected: str | None, expected: str | None
+) -> None:
+    spec = phone_spec()
+    field = spec.field_map["phone_number"]
     if expected is None:
         with pytest.raises(FieldError):
             field.clean(raw)
     else:
-        assert field.clean(raw) == expected
+        assert field.clean(raw) == collected
+        assert spec.build_result({"phone_number": collected}).e164 == expected
 
 
 @pytest.mark.parametrize(

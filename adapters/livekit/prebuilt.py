@@ -174,9 +174,10 @@ class GetAddressTask(PrebuiltTask):
 
 
 class GetPhoneNumberTask(PrebuiltTask):
-    """Collect a phone number; ``await`` gives :class:`GetPhoneNumberResult` in E.164.
+    """Collect a phone number; ``await`` gives :class:`GetPhoneNumberResult`.
 
-    ``region`` (an ISO country code) reads numbers given without ``+``.
+    ``phone_number`` is the number as collected, as in LiveKit; ``e164`` its
+    E.164 form. ``region`` (an ISO country code) reads numbers given without ``+``.
     """
 
     def __init__(

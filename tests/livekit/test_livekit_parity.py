@@ -1,0 +1,128 @@
+"""The same scripts against LiveKit 1.8.9's prebuilt tasks and taskchart's: same outcomes.
+
+Each case runs a real offline ``AgentSession`` once with the class from
+``livekit.agents.beta.workflows`` and once with taskchart's drop-in, and
+compares what user code or the model can observe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from livekit.agents.beta import workflows as livekit
+from taskchart.adapters import livekit as taskchart
+from taskchart.adapters.livekit.testing import Call, OfflineSession
+
+from .prebuilt_helpers import Collector, by_user_line
+
+SOURCES = {"livekit": livekit, "taskchart": taskchart}
+
+
+async def run(
+    factory: Callable[[], Any], plan: dict[str, Any], modality: Any = "text"
+) -> tuple[Collector, list[dict[str, Any]]]:
+    """Say each line of ``plan`` in order; the agent and each turn's tool outputs by name."""
+    agent = Collector(factory)
+    turns: list[dict[str, Any]] = []
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        for line in plan:
+            if line:
+                turn = await offline.say(line, modality=modality)
+                turns.append(
+                    {e.item.name: e.item for e in turn.events if e.type == "function_call_output"}
+                )
+    return agent, turns
+
+
+def livekit_fields(result: Any, like: Any) -> dict[str, Any]:
+    """``result``'s values of the fields LiveKit's result ``like`` has."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(like)}
+
+
+RESULT_CASES: list[tuple[str, Callable[[Any], Any], Call]] = [
+    (
+        "email",
+        lambda m: m.GetEmailTask(),
+        Call("update_email_address", email="Ada.King@Example.com"),
+    ),
+    (
+        "phone",
+        lambda m: m.GetPhoneNumberTask(),
+        Call("update_phone_number", phone_number="415-555-0199"),
+    ),
+    (
+        "phone+",
+        lambda m: m.GetPhoneNumberTask(),
+        Call("update_phone_number", phone_number="+1 (415) 555 0199"),
+    ),
+    (
+        "address",
+        lambda m: m.GetAddressTask(),
+        Call(
+            "update_address",
+            street_address="450 South Main St",
+            unit_number="Floor 2",
+            locality="Salt Lake City UT 84101",
+            country="United States of America",
+        ),
+    ),
+    (
+        "address without unit",
+        lambda m: m.GetAddressTask(),
+        Call(
+            "update_address",
+            street_address="10 Downing Street",
+            unit_number="",
+            locality="London SW1A 2AA",
+            country="UK",
+        ),
+    ),
+    (
+        "name",
+        lambda m: m.GetNameTask(last_name=True),
+        Call("update_name", first_name="ada", last_name="lovelace"),
+    ),
+    ("dob", lambda m: m.GetDOBTask(), Call("update_dob", year=90, month=1, day=15)),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "factory", "update"), RESULT_CASES, ids=[c[0] for c in RESULT_CASES]
+)
+async def test_result_values_are_livekits(case: str, factory: Any, update: Call) -> None:
+    theirs, _ = await run(lambda: factory(livekit), {"mine": update})
+    ours, _ = await run(lambda: factory(taskchart), {"mine": update})
+    assert theirs.result is not None and ours.result is not None
+    assert livekit_fields(ours.result, theirs.result) == dataclasses.asdict(theirs.result)
+
+
+async def test_normalised_forms_are_extra_attributes() -> None:
+    phone, _ = await run(taskchart.GetPhoneNumberTask, {"mine": RESULT_CASES[1][2]})
+    assert phone.result == taskchart.GetPhoneNumberResult("4155550199")
+    assert phone.result.e164 == "+14155550199"
+    email, _ = await run(taskchart.GetEmailTask, {"mine": RESULT_CASES[0][2]})
+    assert email.result.email_address == "Ada.King@Example.com"
+    assert email.result.normalized == "Ada.King@example.com"
+    address, _ = await run(taskchart.GetAddressTask, {"mine": RESULT_CASES[3][2]})
+    assert address.result.address == (
+        "450 South Main St Floor 2 Salt Lake City UT 84101 United States of America"
+    )
+    assert address.result.formatted == (
+        "450 South Main St, Floor 2, Salt Lake City UT 84101, United States"
+    )
+    assert (address.result.country, address.result.locality) == (
+        "United States",
+        "Salt Lake City UT 84101",
+    )
+    name, _ = await run(
+        lambda: taskchart.GetNameTask(last_name=True),
+        {"mine": Call("update_name", first_name="m i c h a e l", last_name="o'brien")},
+    )
+    assert (name.result.first_name, name.result.last_name) == ("m i c h a e l", "o'brien")
+    assert name.result.full_name == "Michael O'Brien"
+    dob, _ = await run(taskchart.GetDOBTask, {"mine": RESULT_CASES[-1][2]})
+    assert dob.result == taskchart.GetDOBResult(date(1990, 1, 15))
