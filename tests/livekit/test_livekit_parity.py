@@ -126,3 +126,56 @@ async def test_normalised_forms_are_extra_attributes() -> None:
     assert name.result.full_name == "Michael O'Brien"
     dob, _ = await run(taskchart.GetDOBTask, {"mine": RESULT_CASES[-1][2]})
     assert dob.result == taskchart.GetDOBResult(date(1990, 1, 15))
+
+
+def test_workflow_instructions_is_livekits_class() -> None:
+    assert taskchart.WorkflowInstructions is livekit.WorkflowInstructions
+    assert "WorkflowInstructions" in taskchart.__all__
+
+
+PERSONA = "You are Max, the assistant of a courier company."
+EXTRA = "Mention that the parcel ships tomorrow."
+
+
+@pytest.mark.parametrize("source", ["livekit", "taskchart"])
+@pytest.mark.parametrize("task", ["GetEmailTask", "GetAddressTask"])
+@pytest.mark.parametrize("modality", ["text", "audio"])
+async def test_workflow_instructions_keep_their_persona_and_extra(
+    source: str, task: str, modality: str
+) -> None:
+    module = SOURCES[source]
+    given = module.WorkflowInstructions(persona=PERSONA, extra=EXTRA)
+    agent = Collector(lambda: getattr(module, task)(instructions=given))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.say("hello", modality=modality)
+        system = offline.llm.requests[-1].chat_ctx.messages()[0].text_content or ""
+    assert system.startswith(PERSONA)
+    assert system.rstrip().endswith(EXTRA)
+    assert "You are only a single step" not in system  # the default persona is replaced
+
+
+@pytest.mark.parametrize("source", ["livekit", "taskchart"])
+async def test_workflow_instructions_without_persona_keep_the_default_one(source: str) -> None:
+    module = SOURCES[source]
+    given = module.WorkflowInstructions(extra=EXTRA)
+    agent = Collector(lambda: module.GetEmailTask(instructions=given))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        system = offline.llm.requests[0].chat_ctx.messages()[0].text_content or ""
+    assert system.startswith(
+        "You are only a single step in a broader system, responsible solely for capturing an "
+        "email address."
+    )
+    assert system.rstrip().endswith(EXTRA)
+
+
+@pytest.mark.parametrize("source", ["livekit", "taskchart"])
+async def test_plain_instructions_are_used_as_given_and_extra_instructions_ignored(
+    source: str,
+) -> None:
+    module = SOURCES[source]
+    agent = Collector(
+        lambda: module.GetAddressTask(instructions="Collect the address.", extra_instructions=EXTRA)
+    )
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        system = offline.llm.requests[0].chat_ctx.messages()[0].text_content or ""
+    assert system == "Collect the address."
