@@ -104,6 +104,8 @@ class FlowModel:
         self.plan: tuple[str, str] | None = None
         self.user_turn = 0
         self.readback_turn: dict[str, int] = {}
+        #: Read-backs so far per task (LiveKit spells every one after the first).
+        self.readbacks: dict[str, int] = {}
         self.reprompts: dict[str, int] = {}
         self.keys: dict[str, list[str]] = {}
         self.modality = "text"
@@ -121,6 +123,7 @@ class FlowModel:
             list(self.queue),
             self.plan,
             dict(self.readback_turn),
+            dict(self.readbacks),
             dict(self.reprompts),
             {k: list(v) for k, v in self.keys.items()},
             self.closed,
@@ -136,6 +139,7 @@ class FlowModel:
             self.queue,
             self.plan,
             self.readback_turn,
+            self.readbacks,
             self.reprompts,
             self.keys,
             self.closed,
@@ -222,6 +226,7 @@ class FlowModel:
         if not resumed:
             self.values[task_id] = {}
             self.readback_turn.pop(task_id, None)
+            self.readbacks.pop(task_id, None)
             self.reprompts.pop(task_id, None)
             self.keys.pop(task_id, None)
         if task_id in self.interrupted:
@@ -234,7 +239,8 @@ class FlowModel:
 
     def readback(self, task_id: str) -> None:
         self.readback_turn[task_id] = self.user_turn
-        self.signals.append(("readback", task_id))
+        count = self.readbacks[task_id] = self.readbacks.get(task_id, 0) + 1
+        self.signals.append(("readback", task_id, count))
 
     def complete_task(self, task_id: str, result: Any = None) -> None:
         spec = self.tasks[task_id]

@@ -147,6 +147,7 @@ class TaskSpec:
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     readback: Callable[[Mapping[str, Any]], str] | None = None
     keypad: Keypad | None = None
+    spelled_readback: Callable[[Mapping[str, Any]], str] | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -251,6 +252,7 @@ def declarative_task(
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     readback: Callable[[Mapping[str, Any]], str] | None = None,
     keypad: Keypad | None = None,
+    spelled_readback: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
@@ -261,7 +263,9 @@ def declarative_task(
     ``validate`` checks the values of an update together with those already
     collected (a date from year, month and day) and returns the values to
     store, or raises ``ValueError`` with a reason for the model. ``readback``
-    words the read-back instruction from the collected values. A confirm
+    words the read-back instruction from the collected values;
+    ``spelled_readback``, when given, words every read-back after the first
+    (LiveKit's prebuilt tasks spell the value out once it was read back). A confirm
     tool with arguments confirms by repetition: the repeated value must match
     the stored one. ``keypad`` takes the value from DTMF tones.
     """
@@ -289,6 +293,7 @@ def declarative_task(
         validate=validate,
         readback=readback,
         keypad=keypad,
+        spelled_readback=spelled_readback,
     )
 
 

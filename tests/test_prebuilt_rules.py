@@ -155,3 +155,20 @@ def test_star_is_a_key_and_the_stop_key_ends_spoken_input() -> None:
 
     assert keys_of(["1", "2", "*", "4", "#"], 4) == "1 2 * 4"
     assert keys_of(["one two star four"], 4) == "1 2 * 4"
+
+
+def test_the_read_back_count_is_chart_data_kept_by_snapshots() -> None:
+    from taskchart.runtime import Interpreter, ToolCalled, UserSpoke, restore, snapshot
+    from taskchart.statecharts import compile_chart
+
+    chart = compile_chart(email_spec())
+    flow = Interpreter(chart, modality="audio")
+    flow.start()
+    first = flow.handle(ToolCalled("update_email_address", {"email": "ab@cd.io"}))
+    assert "Repeat the email back to the user." in first.message  # type: ignore[union-attr]
+    saved = snapshot(flow)
+    assert saved["readbacks"] == {"email": 1}
+    again = restore(chart, saved)
+    again.handle(UserSpoke("no, ab@cd.com", "audio"))
+    second = again.handle(ToolCalled("update_email_address", {"email": "ab@cd.com"}))
+    assert "Repeat the email character by character: a b @ c d . c o m" in second.message  # type: ignore[union-attr]

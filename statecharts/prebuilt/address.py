@@ -245,13 +245,17 @@ def livekit_address(values: Mapping[str, Any]) -> str:
     ...                  "locality": "Salt Lake City UT 84101", "country": "usa"})
     '450 South Main St Salt Lake City UT 84101 usa'
     """
+    return " ".join(_livekit_parts(values))
+
+
+def _livekit_parts(values: Mapping[str, Any]) -> list[str]:
+    """The parts LiveKit joins: street, unit (when there is one), locality, country."""
     locality = " ".join(
         p for p in (values.get("locality"), values.get("region"), values.get("postal_code")) if p
     )
     unit = values.get("unit_number") or ""
     street, country = values.get("street_address") or "", values.get("country") or ""
-    parts = [street, unit, locality, country] if unit.strip() else [street, locality, country]
-    return " ".join(parts)
+    return [street, unit, locality, country] if unit.strip() else [street, locality, country]
 
 
 def format_address(values: Mapping[str, Any]) -> str:
@@ -283,12 +287,25 @@ def _result(**values: Any) -> GetAddressResult:
     )
 
 
-def _readback(values: Mapping[str, Any]) -> str:
-    return (
-        f"The address has been updated to {format_address(values)}\n"
-        "Repeat the address back to the user, reading postal codes digit by digit.\n"
-        "Prompt the user for confirmation, do not call `confirm_address` directly."
-    )
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the address, how to read it back, and not to confirm directly."""
+
+    def readback(values: Mapping[str, Any]) -> str:
+        address = livekit_address(values)
+        if spell:
+            street, *rest = _livekit_parts(values)
+            how = (
+                "Repeat the address field by field, spelling the street name letter by "
+                f"letter: {[' '.join(street.replace(' ', '')), *rest]}"
+            )
+        else:
+            how = "Repeat the address back to the user."
+        return (
+            f"The address has been updated to {address}\n{how}\n"
+            "Prompt the user for confirmation, do not call `confirm_address` directly"
+        )
+
+    return readback
 
 
 BASE = """\
@@ -385,5 +402,6 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
             decline_tool("decline_address_capture", "an address"),
         ],
         validate=check_address,
-        readback=_readback,
+        readback=_readback(False),
+        spelled_readback=_readback(True),
     )

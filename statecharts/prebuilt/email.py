@@ -10,7 +10,7 @@ with email-validator (no network deliverability check); the result's
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -73,7 +73,9 @@ Handle input as typed text. Expect users to type their email address directly.
 """
 
 
-def _readback(spell: bool) -> Any:
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the value, how to read it back, and not to confirm directly."""
+
     def readback(values: Mapping[str, Any]) -> str:
         email = values.get("email_address", "")
         how = (
@@ -83,7 +85,7 @@ def _readback(spell: bool) -> Any:
         )
         return (
             f"The email has been updated to {email}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_email_address` directly."
+            "Prompt the user for confirmation, do not call `confirm_email_address` directly"
         )
 
     return readback
@@ -121,4 +123,5 @@ def email_spec(require_confirmation: bool | None = None, verify_spelling: bool =
             decline_tool("decline_email_capture", "an email address"),
         ],
         readback=_readback(verify_spelling),
+        spelled_readback=_readback(True),
     )

@@ -86,8 +86,10 @@ def _result(collect: tuple[bool, bool, bool], name_format: str) -> Callable[...,
 
 
 def _readback(name_format: str, spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the name, how to read it back, and not to confirm directly."""
+
     def readback(values: Mapping[str, Any]) -> str:
-        full = " ".join(name_format.format(**{p: values.get(p) or "" for p in PARTS}).split())
+        full = name_format.format(**{p: values.get(p) or "" for p in PARTS}).strip()
         how = (
             f"Spell out the name letter by letter for verification: {' '.join(full.replace(' ', ''))}"
             if spell
@@ -95,7 +97,7 @@ def _readback(name_format: str, spell: bool) -> Callable[[Mapping[str, Any]], st
         )
         return (
             f"The name has been updated to {full}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_name` directly."
+            "Prompt the user for confirmation, do not call `confirm_name` directly"
         )
 
     return readback
@@ -161,4 +163,5 @@ def name_spec(
             decline_tool("decline_name_capture", "their name"),
         ],
         readback=_readback(name_format, verify_spelling),
+        spelled_readback=_readback(name_format, True),
     )

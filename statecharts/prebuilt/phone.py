@@ -89,13 +89,22 @@ def _result(region: str) -> Callable[..., GetPhoneNumberResult]:
     return build
 
 
-def _readback(values: Mapping[str, Any]) -> str:
-    number = values.get("phone_number", "")
-    return (
-        f"The phone number has been updated to {number}\n"
-        "Read the number back to the user in groups of digits, never as one block.\n"
-        "Prompt the user for confirmation, do not call `confirm_phone_number` directly."
-    )
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the number, how to read it back, and not to confirm directly."""
+
+    def readback(values: Mapping[str, Any]) -> str:
+        number = values.get("phone_number", "")
+        how = (
+            f"Read the number back digit by digit: {' '.join(number)}"
+            if spell
+            else "Read the number back to the user in groups."
+        )
+        return (
+            f"The phone number has been updated to {number}\n{how}\n"
+            "Prompt the user for confirmation, do not call `confirm_phone_number` directly"
+        )
+
+    return readback
 
 
 BASE = """\
@@ -151,5 +160,6 @@ def phone_spec(require_confirmation: bool | None = None, region: str = "US") -> 
             ),
             decline_tool("decline_phone_number_capture", "a phone number"),
         ],
-        readback=_readback,
+        readback=_readback(False),
+        spelled_readback=_readback(True),
     )

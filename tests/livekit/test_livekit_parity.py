@@ -8,6 +8,7 @@ compares what user code or the model can observe.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -179,3 +180,65 @@ async def test_plain_instructions_are_used_as_given_and_extra_instructions_ignor
     async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
         system = offline.llm.requests[0].chat_ctx.messages()[0].text_content or ""
     assert system == "Collect the address."
+
+
+READBACK_CASES: list[tuple[str, Callable[[Any], Any], list[Call]]] = [
+    (
+        "email",
+        lambda m: m.GetEmailTask(),
+        [Call("update_email_address", email=e) for e in ("ada@example.com", "ad@example.com")],
+    ),
+    (
+        "email spelled",
+        lambda m: m.GetEmailTask(verify_spelling=True),
+        [Call("update_email_address", email=e) for e in ("ada@example.com", "ad@example.com")],
+    ),
+    (
+        "name",
+        lambda m: m.GetNameTask(last_name=True),
+        [Call("update_name", first_name=f, last_name="Lovelace") for f in ("Ada", "Adda")],
+    ),
+    (
+        "phone",
+        lambda m: m.GetPhoneNumberTask(),
+        [Call("update_phone_number", phone_number=n) for n in ("4155550199", "4155550198")],
+    ),
+    (
+        "address",
+        lambda m: m.GetAddressTask(),
+        [
+            Call(
+                "update_address",
+                street_address="450 South Main St",
+                unit_number=unit,
+                locality="Salt Lake City UT 84101",
+                country="United States",
+            )
+            for unit in ("", "Floor 2")
+        ],
+    ),
+    (
+        "dob",
+        lambda m: m.GetDOBTask(),
+        [Call("update_dob", year=90, month=1, day=d) for d in (15, 16)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "factory", "updates"), READBACK_CASES, ids=[c[0] for c in READBACK_CASES]
+)
+async def test_every_read_back_after_the_first_is_spelled_as_in_livekit(
+    case: str, factory: Any, updates: list[Call]
+) -> None:
+    plan = {"first": updates[0], "no": updates[1], "still no": updates[0]}
+    texts = {}
+    for source, module in SOURCES.items():
+        agent, turns = await run(functools.partial(factory, module), plan, modality="audio")
+        assert agent.result is None  # each value waits for a confirmation
+        texts[source] = [turn[updates[0].name].output for turn in turns]
+    assert texts["taskchart"] == texts["livekit"]
+    first, second, third = texts["taskchart"]
+    spelled = ("character by character", "letter by letter", "digit by digit", "one part at a")
+    assert any(s in second for s in spelled) and any(s in third for s in spelled)
+    assert any(s in first for s in spelled) == (case == "email spelled")
