@@ -108,6 +108,8 @@ class FlowModel:
         self.readbacks: dict[str, int] = {}
         self.reprompts: dict[str, int] = {}
         self.keys: dict[str, list[str]] = {}
+        #: Short keypad entries re-prompted so far per task.
+        self.keypad_retries: dict[str, int] = {}
         self.modality = "text"
         self.closed = False
         self.failed_task: str | None = None
@@ -126,6 +128,7 @@ class FlowModel:
             dict(self.readbacks),
             dict(self.reprompts),
             {k: list(v) for k, v in self.keys.items()},
+            dict(self.keypad_retries),
             self.closed,
             self.failed_task,
         )
@@ -142,6 +145,7 @@ class FlowModel:
             self.readbacks,
             self.reprompts,
             self.keys,
+            self.keypad_retries,
             self.closed,
             self.failed_task,
         ) = saved
@@ -178,6 +182,10 @@ class FlowModel:
         keypad = self.tasks[task_id].keypad
         return keypad is not None and len(self.keys.get(task_id, ())) + 1 == keypad.num_digits
 
+    def keypad_retries_left(self, task_id: str) -> bool:
+        keypad = self.tasks[task_id].keypad
+        return keypad is not None and self.keypad_retries.get(task_id, 0) < keypad.max_retries
+
     def reprompts_left(self, task_id: str) -> bool:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
@@ -209,10 +217,20 @@ class FlowModel:
         self.signals.append(("cancel_timer", f"{task_id}.keys"))
 
     def reject_keys(self, task_id: str) -> None:
-        """Too few keys (stop key or pause): drop them and ask again."""
+        """Too few keys (stop key or pause) with retries left: drop them and ask again."""
         got = len(self.keys.pop(task_id, []))
+        self.keypad_retries[task_id] = self.keypad_retries.get(task_id, 0) + 1
         self.signals.append(("cancel_timer", f"{task_id}.keys"))
         self.signals.append(("keys_short", task_id, got))
+
+    def fail_keys(self, task_id: str) -> None:
+        """Too few keys and no retry left: the task fails with LiveKit's words."""
+        keypad = self.tasks[task_id].keypad
+        assert keypad is not None
+        got = len(self.keys.pop(task_id, []))
+        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+        message = f"Digits input not fully received. Expect {keypad.num_digits} digits, got {got}"
+        self.fail_task(task_id, TaskFailure(task_id, message))
 
     def count_reprompt(self, task_id: str) -> None:
         self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
@@ -229,6 +247,7 @@ class FlowModel:
             self.readbacks.pop(task_id, None)
             self.reprompts.pop(task_id, None)
             self.keys.pop(task_id, None)
+            self.keypad_retries.pop(task_id, None)
         if task_id in self.interrupted:
             self.interrupted.remove(task_id)
         if task_id not in self.visited:

@@ -112,20 +112,24 @@ class Keypad:
     """Keypad (DTMF) entry for a task: tones fill ``field`` with ``num_digits`` keys.
 
     Collection ends when ``num_digits`` keys arrived, at ``stop_key``, or
-    ``timeout`` seconds after the last key; too few keys re-prompt. The
-    value stored is the keys joined by single spaces ("4 1 5").
+    ``timeout`` seconds after the last key. Too few keys fail the task, as in
+    LiveKit, after ``max_retries`` re-prompts. The value stored is the keys
+    joined by single spaces ("4 1 5").
     """
 
     num_digits: int
     field: str
     stop_key: str | None = "#"
     timeout: float = 4.0
+    max_retries: int = 0
 
     def __attrs_post_init__(self) -> None:
         if self.num_digits <= 0:
             raise ValueError("num_digits must be greater than 0")
         if self.timeout <= 0:
             raise ValueError("the keypad timeout must be positive")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
 
 
 @attrs.frozen(eq=False)

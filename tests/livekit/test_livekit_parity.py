@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from livekit.agents.beta import workflows as livekit
+from livekit.agents.llm import ToolError
 from taskchart.adapters import livekit as taskchart
 from taskchart.adapters.livekit.testing import Call, OfflineSession
+from taskchart.runtime import SimulatedClock
 
 from .prebuilt_helpers import Collector, by_user_line
 
@@ -242,3 +244,47 @@ async def test_every_read_back_after_the_first_is_spelled_as_in_livekit(
     spelled = ("character by character", "letter by letter", "digit by digit", "one part at a")
     assert any(s in second for s in spelled) and any(s in third for s in spelled)
     assert any(s in first for s in spelled) == (case == "email spelled")
+
+
+def dtmf_task(source: str, **kwargs: Any) -> Callable[[], Any]:
+    if source == "livekit":
+        return lambda: livekit.GetDtmfTask(num_digits=4, **kwargs)
+    return lambda: taskchart.GetDtmfTask(num_digits=4, clock=SimulatedClock(), **kwargs)
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+async def test_a_short_keypad_entry_fails_with_livekits_tool_error(confirm: bool) -> None:
+    errors = {}
+    for source in SOURCES:
+        agent = Collector(dtmf_task(source, ask_for_confirmation=confirm))
+        async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+            await offline.dtmf("12#")
+        assert agent.result is None and agent.error is not None
+        errors[source] = agent.error
+    assert isinstance(errors["taskchart"], ToolError)
+    assert str(errors["taskchart"]) == str(errors["livekit"])
+    assert str(errors["livekit"]) == "Digits input not fully received. Expect 4 digits, got 2"
+
+
+async def test_a_short_keypad_entry_after_the_pause_fails_too() -> None:
+    clock = SimulatedClock()
+    agent = Collector(lambda: taskchart.GetDtmfTask(num_digits=4, clock=clock))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("123")
+        clock.advance(4.0)
+        await offline.settle()
+    assert isinstance(agent.error, ToolError)
+    assert str(agent.error) == "Digits input not fully received. Expect 4 digits, got 3"
+
+
+async def test_max_retries_reprompts_a_short_entry_that_many_times() -> None:
+    clock = SimulatedClock()
+    agent = Collector(lambda: taskchart.GetDtmfTask(num_digits=4, clock=clock, max_retries=1))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("12#")
+        assert agent.error is None
+        assert "expected 4 digits, got 2" in offline.llm.requests[-1].instructions
+        await offline.dtmf("1")
+        clock.advance(4.0)
+        await offline.settle()
+    assert str(agent.error) == "Digits input not fully received. Expect 4 digits, got 1"
