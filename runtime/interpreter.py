@@ -642,10 +642,11 @@ class Interpreter:
                 text = f"Resume collecting the {spec.label} where you left off. {text}"
             return [TaskStarted(tid, resumed), Instruct(text, tid)]
         if kind == "readback":
-            tid = signal[1]
+            _, tid, count = signal
             spec = self.chart.task_map[tid]
-            if spec.readback is not None:
-                return [Instruct(spec.readback(model.values[tid]), tid)]
+            words = spec.spelled_readback if count > 1 and spec.spelled_readback else spec.readback
+            if words is not None:
+                return [Instruct(words(model.values[tid]), tid)]
             shown = ", ".join(f"{k}: {v}" for k, v in model.values[tid].items())
             return [
                 Instruct(

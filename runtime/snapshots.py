@@ -69,7 +69,9 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
         "queue": list(model.queue),
         "user_turn": model.user_turn,
         "readback_turn": dict(model.readback_turn),
+        "readbacks": dict(model.readbacks),
         "reprompts": dict(model.reprompts),
+        "keypad_retries": dict(model.keypad_retries),
         "keys": {t: list(k) for t, k in model.keys.items()},
         "modality": model.modality,
         "closed": model.closed,
@@ -188,7 +190,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         _expect(tid != active, "the active task {!r} cannot have a result yet", tid)
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
     model.user_turn = _int(data.get("user_turn"), "user_turn")
-    for key in ("readback_turn", "reprompts"):
+    for key in ("readback_turn", "readbacks", "reprompts", "keypad_retries"):
         counts = _typed(data, key, dict)
         _expect(
             all(k in chart.task_map for k in counts),

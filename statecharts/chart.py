@@ -168,20 +168,29 @@ def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Trans
 
 
 def _keypad_rows(row: Callable[..., TransitionDef]) -> list[TransitionDef]:
-    """Tones fill a key buffer; the last key, the stop key or a pause ends the entry."""
+    """Tones fill a key buffer; the last key, the stop key or a pause ends the entry.
+
+    Too few keys re-prompt while retries are left, then fail the task (LiveKit's rule).
+    """
     rows: list[TransitionDef] = []
     ends = ("press_key", "take_keys")
+    retry = ("keypad_retries_left",)
+    stop_retry = ("is_stop_key", *retry)
     rows += [
-        row(COLLECTING, COLLECTING, KEY, ("is_stop_key",), ("reject_keys",), True),
+        row(COLLECTING, COLLECTING, KEY, stop_retry, ("reject_keys",), True),
+        row(COLLECTING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
         row(COLLECTING, CONFIRMING, KEY, ("key_completes", "needs_confirmation"), ends),
         row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task")),
         row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(COLLECTING, COLLECTING, KEYS_TIMEOUT, (), ("reject_keys",), True),
+        row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
+        row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
         # a new entry while a value awaits confirmation replaces it (and is read back)
-        row(CONFIRMING, CONFIRMING, KEY, ("is_stop_key",), ("reject_keys",), True),
+        row(CONFIRMING, CONFIRMING, KEY, stop_retry, ("reject_keys",), True),
+        row(CONFIRMING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
         row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends),
         row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, (), ("reject_keys",), True),
+        row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
+        row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
     ]
     return rows
 

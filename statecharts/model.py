@@ -104,8 +104,12 @@ class FlowModel:
         self.plan: tuple[str, str] | None = None
         self.user_turn = 0
         self.readback_turn: dict[str, int] = {}
+        #: Read-backs so far per task (LiveKit spells every one after the first).
+        self.readbacks: dict[str, int] = {}
         self.reprompts: dict[str, int] = {}
         self.keys: dict[str, list[str]] = {}
+        #: Short keypad entries re-prompted so far per task.
+        self.keypad_retries: dict[str, int] = {}
         self.modality = "text"
         self.closed = False
         self.failed_task: str | None = None
@@ -121,8 +125,10 @@ class FlowModel:
             list(self.queue),
             self.plan,
             dict(self.readback_turn),
+            dict(self.readbacks),
             dict(self.reprompts),
             {k: list(v) for k, v in self.keys.items()},
+            dict(self.keypad_retries),
             self.closed,
             self.failed_task,
         )
@@ -136,8 +142,10 @@ class FlowModel:
             self.queue,
             self.plan,
             self.readback_turn,
+            self.readbacks,
             self.reprompts,
             self.keys,
+            self.keypad_retries,
             self.closed,
             self.failed_task,
         ) = saved
@@ -174,6 +182,10 @@ class FlowModel:
         keypad = self.tasks[task_id].keypad
         return keypad is not None and len(self.keys.get(task_id, ())) + 1 == keypad.num_digits
 
+    def keypad_retries_left(self, task_id: str) -> bool:
+        keypad = self.tasks[task_id].keypad
+        return keypad is not None and self.keypad_retries.get(task_id, 0) < keypad.max_retries
+
     def reprompts_left(self, task_id: str) -> bool:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
@@ -205,10 +217,20 @@ class FlowModel:
         self.signals.append(("cancel_timer", f"{task_id}.keys"))
 
     def reject_keys(self, task_id: str) -> None:
-        """Too few keys (stop key or pause): drop them and ask again."""
+        """Too few keys (stop key or pause) with retries left: drop them and ask again."""
         got = len(self.keys.pop(task_id, []))
+        self.keypad_retries[task_id] = self.keypad_retries.get(task_id, 0) + 1
         self.signals.append(("cancel_timer", f"{task_id}.keys"))
         self.signals.append(("keys_short", task_id, got))
+
+    def fail_keys(self, task_id: str) -> None:
+        """Too few keys and no retry left: the task fails with LiveKit's words."""
+        keypad = self.tasks[task_id].keypad
+        assert keypad is not None
+        got = len(self.keys.pop(task_id, []))
+        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+        message = f"Digits input not fully received. Expect {keypad.num_digits} digits, got {got}"
+        self.fail_task(task_id, TaskFailure(task_id, message))
 
     def count_reprompt(self, task_id: str) -> None:
         self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
@@ -222,8 +244,10 @@ class FlowModel:
         if not resumed:
             self.values[task_id] = {}
             self.readback_turn.pop(task_id, None)
+            self.readbacks.pop(task_id, None)
             self.reprompts.pop(task_id, None)
             self.keys.pop(task_id, None)
+            self.keypad_retries.pop(task_id, None)
         if task_id in self.interrupted:
             self.interrupted.remove(task_id)
         if task_id not in self.visited:
@@ -234,7 +258,8 @@ class FlowModel:
 
     def readback(self, task_id: str) -> None:
         self.readback_turn[task_id] = self.user_turn
-        self.signals.append(("readback", task_id))
+        count = self.readbacks[task_id] = self.readbacks.get(task_id, 0) + 1
+        self.signals.append(("readback", task_id, count))
 
     def complete_task(self, task_id: str, result: Any = None) -> None:
         spec = self.tasks[task_id]

@@ -112,20 +112,24 @@ class Keypad:
     """Keypad (DTMF) entry for a task: tones fill ``field`` with ``num_digits`` keys.
 
     Collection ends when ``num_digits`` keys arrived, at ``stop_key``, or
-    ``timeout`` seconds after the last key; too few keys re-prompt. The
-    value stored is the keys joined by single spaces ("4 1 5").
+    ``timeout`` seconds after the last key. Too few keys fail the task, as in
+    LiveKit, after ``max_retries`` re-prompts. The value stored is the keys
+    joined by single spaces ("4 1 5").
     """
 
     num_digits: int
     field: str
     stop_key: str | None = "#"
     timeout: float = 4.0
+    max_retries: int = 0
 
     def __attrs_post_init__(self) -> None:
         if self.num_digits <= 0:
             raise ValueError("num_digits must be greater than 0")
         if self.timeout <= 0:
             raise ValueError("the keypad timeout must be positive")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
 
 
 @attrs.frozen(eq=False)
@@ -147,6 +151,7 @@ class TaskSpec:
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     readback: Callable[[Mapping[str, Any]], str] | None = None
     keypad: Keypad | None = None
+    spelled_readback: Callable[[Mapping[str, Any]], str] | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -251,6 +256,7 @@ def declarative_task(
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     readback: Callable[[Mapping[str, Any]], str] | None = None,
     keypad: Keypad | None = None,
+    spelled_readback: Callable[[Mapping[str, Any]], str] | None = None,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
@@ -261,7 +267,9 @@ def declarative_task(
     ``validate`` checks the values of an update together with those already
     collected (a date from year, month and day) and returns the values to
     store, or raises ``ValueError`` with a reason for the model. ``readback``
-    words the read-back instruction from the collected values. A confirm
+    words the read-back instruction from the collected values;
+    ``spelled_readback``, when given, words every read-back after the first
+    (LiveKit's prebuilt tasks spell the value out once it was read back). A confirm
     tool with arguments confirms by repetition: the repeated value must match
     the stored one. ``keypad`` takes the value from DTMF tones.
     """
@@ -289,6 +297,7 @@ def declarative_task(
         validate=validate,
         readback=readback,
         keypad=keypad,
+        spelled_readback=spelled_readback,
     )
 
 

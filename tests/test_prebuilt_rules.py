@@ -92,21 +92,25 @@ def test_emails_livekit_refuses_are_refused(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "collected", "expected"),
     [
-        ("555-123-4567", None),  # 555-123 is not an assigned US exchange: refused
-        ("(415) 555-0132", "+14155550132"),
-        ("+44 20 7946 0958", "+442079460958"),
-        ("four one five five five five oh one three two", "+14155550132"),
+        ("555-123-4567", None, None),  # 555-123 is not an assigned US exchange: refused
+        ("(415) 555-0132", "4155550132", "+14155550132"),
+        ("+44 20 7946 0958", "+442079460958", "+442079460958"),
+        ("four one five five five five oh one three two", "4155550132", "+14155550132"),
     ],
 )
-def test_phone_numbers_are_validated_and_e164(raw: str, expected: str | None) -> None:
-    field = phone_spec().field_map["phone_number"]
+def test_phone_numbers_are_validated_kept_as_collected_and_e164(
+    raw: str, collected: str | None, expected: str | None
+) -> None:
+    spec = phone_spec()
+    field = spec.field_map["phone_number"]
     if expected is None:
         with pytest.raises(FieldError):
             field.clean(raw)
     else:
-        assert field.clean(raw) == expected
+        assert field.clean(raw) == collected
+        assert spec.build_result({"phone_number": collected}).e164 == expected
 
 
 @pytest.mark.parametrize(
@@ -151,3 +155,20 @@ def test_star_is_a_key_and_the_stop_key_ends_spoken_input() -> None:
 
     assert keys_of(["1", "2", "*", "4", "#"], 4) == "1 2 * 4"
     assert keys_of(["one two star four"], 4) == "1 2 * 4"
+
+
+def test_the_read_back_count_is_chart_data_kept_by_snapshots() -> None:
+    from taskchart.runtime import Interpreter, ToolCalled, UserSpoke, restore, snapshot
+    from taskchart.statecharts import compile_chart
+
+    chart = compile_chart(email_spec())
+    flow = Interpreter(chart, modality="audio")
+    flow.start()
+    first = flow.handle(ToolCalled("update_email_address", {"email": "ab@cd.io"}))
+    assert "Repeat the email back to the user." in first.message  # type: ignore[union-attr]
+    saved = snapshot(flow)
+    assert saved["readbacks"] == {"email": 1}
+    again = restore(chart, saved)
+    again.handle(UserSpoke("no, ab@cd.com", "audio"))
+    second = again.handle(ToolCalled("update_email_address", {"email": "ab@cd.com"}))
+    assert "Repeat the email character by character: a b @ c d . c o m" in second.message  # type: ignore[union-attr]

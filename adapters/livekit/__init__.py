@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         GetNameTask,
         GetPhoneNumberResult,
         GetPhoneNumberTask,
+        WorkflowInstructions,
     )
     from .task import AgentTask, task_spec
 
@@ -73,6 +74,7 @@ _WHERE = {
     "GetNameTask": ".prebuilt",
     "GetPhoneNumberResult": ".prebuilt",
     "GetPhoneNumberTask": ".prebuilt",
+    "WorkflowInstructions": ".prebuilt",
     "DtmfEvent": ".dtmf",
     "GetDtmfResult": ".dtmf",
     "GetDtmfTask": ".dtmf",
@@ -124,6 +126,7 @@ __all__ = [
     "TaskFailedError",
     "TaskGroup",
     "TaskGroupResult",
+    "WorkflowInstructions",
     "function_tool",
     "task_spec",
 ]

@@ -2,10 +2,11 @@
 
 Same constructor, tools (``record_inputs``, ``confirm_inputs``) and result
 (``GetDtmfResult.user_input``, keys joined by spaces) as LiveKit's
-``beta.workflows.dtmf_inputs.GetDtmfTask``. Where LiveKit falls short this
-does better: spoken digits must have ``num_digits`` keys; too few keys at
-the stop key or after the inter-key pause re-prompt instead of failing;
-tones that arrive while a reply is being generated are kept; tones from a
+``beta.workflows.dtmf_inputs.GetDtmfTask``. Too few keys at the stop key or
+after the inter-key pause fail the task with LiveKit's ``ToolError``
+("Digits input not fully received ..."); ``max_retries=N`` re-prompts up to
+N times first. Where LiveKit falls short this does better: spoken digits
+must have ``num_digits`` keys; tones that arrive while a reply is being generated are kept; tones from a
 participant other than the caller are ignored; the caller can decline
 (``decline_dtmf_capture``); the inter-key timer runs on an injectable clock::
 
@@ -40,6 +41,7 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
     ``caller_identity`` names the participant whose tones count; by default
     the session's linked participant, else the first participant that presses
     a key. ``clock`` runs the inter-key timer (tests pass a ``SimulatedClock``).
+    ``max_retries`` re-prompts a short entry that many times before the task fails.
     """
 
     def __init__(
@@ -54,11 +56,14 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
         tools: NotGivenOr[list[llm.Tool | llm.Toolset]] = NOT_GIVEN,
         caller_identity: str | None = None,
         clock: Clock | None = None,
+        max_retries: int = 0,
     ) -> None:
         if num_digits <= 0:
             raise ValueError("num_digits must be greater than 0")
         stop = DtmfEvent(dtmf_stop_event).value
-        spec = dtmf.dtmf_spec(num_digits, ask_for_confirmation, dtmf_input_timeout, stop)
+        spec = dtmf.dtmf_spec(
+            num_digits, ask_for_confirmation, dtmf_input_timeout, stop, max_retries
+        )
         how = dtmf.CONFIRM if ask_for_confirmation else dtmf.RECORD
         super().__init__(
             spec,

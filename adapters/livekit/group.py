@@ -13,8 +13,10 @@ TaskGroup``; the order, the regression bookkeeping and the results live in a
   factory, as in LiveKit; a :class:`ChartTask` resumes with the fields it had
   collected (a value being confirmed is read back again); tasks in between keep their results unless they
   were added with ``depends_on`` a corrected task.
-- ``on_task_completed`` fires for every completion, re-runs included; a
-  callback that raises is logged and does not overwrite the result.
+- ``on_task_completed`` fires for every completion, re-runs included; an
+  exception it raises counts as the task's (as in LiveKit): it ends the
+  group, or takes the task's place in ``task_results`` with
+  ``return_exceptions=True``.
 - A task that fails ends the group with its exception (or is kept in
   ``task_results`` with ``return_exceptions=True``); a session closed mid-task
   ends it with :class:`~taskchart.statecharts.SessionClosed`.
@@ -234,15 +236,15 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             if not completed:
                 return [TaskStarted(entry.chart_id, resumed=True)]  # refused late: run it again
         self._chat_ctx.merge(task.chat_ctx.copy(), exclude_instructions=True)
-        effects = _effects(flow.handle(TaskReturned(result)))
         if self._task_completed_callback is not None:
             try:
                 await self._task_completed_callback(
                     TaskCompletedEvent(agent_task=task, task_id=entry.id, result=result)
                 )
-            except Exception as exc:  # the result stands
-                _log.warning("on_task_completed raised", task_id=entry.id, error=exc, scrub=result)
-        return effects
+            except Exception as exc:  # LiveKit's rule: the callback's error is the task's
+                _log.info("on_task_completed raised", task_id=entry.id, error=type(exc).__name__)
+                return _effects(flow.handle(TaskRaised(exc)))
+        return _effects(flow.handle(TaskReturned(result)))
 
     def _take_going_back(self) -> list[str] | None:
         going, self._going_back = self._going_back, None

@@ -21,9 +21,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from livekit.agents import llm, stt, tts, vad
+from livekit.agents.beta.workflows.utils import WorkflowInstructions
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from livekit.agents.utils import is_given
+from taskchart.runtime.logs import get_logger
 from taskchart.statecharts import TaskSpec
 from taskchart.statecharts.prebuilt import (
     GetAddressResult,
@@ -55,7 +57,10 @@ __all__ = [
     "GetPhoneNumberResult",
     "GetPhoneNumberTask",
     "PrebuiltTask",
+    "WorkflowInstructions",
 ]
+
+_log = get_logger("taskchart.adapters.livekit")
 
 
 def given(value: NotGivenOr[Any]) -> Any:
@@ -85,7 +90,14 @@ def forwarded(scope: dict[str, Any]) -> dict[str, Any]:
 
 
 class PrebuiltTask(ChartTask[Any]):
-    """What the prebuilt tasks share: LiveKit's keyword arguments mapped onto a chart task."""
+    """What the prebuilt tasks share: LiveKit's keyword arguments mapped onto a chart task.
+
+    ``instructions`` follow LiveKit's rules: by default the task's own, with
+    ``extra_instructions`` at the end; a :class:`WorkflowInstructions` puts its
+    ``persona`` (when given) in place of the task's first line and its ``extra``
+    at the end; a plain string or ``Instructions`` is used as it is, and then
+    ``extra_instructions`` is ignored.
+    """
 
     def __init__(
         self,
@@ -93,29 +105,43 @@ class PrebuiltTask(ChartTask[Any]):
         *,
         prompt: tuple[str, str, str],
         update_tools: tuple[str, ...],
-        instructions: NotGivenOr[Instructions | str] = NOT_GIVEN,
+        instructions: NotGivenOr[WorkflowInstructions | Instructions | str] = NOT_GIVEN,
         extra_instructions: str = "",
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         tools: NotGivenOr[list[llm.Tool | llm.Toolset]] = NOT_GIVEN,
         require_explicit_ask: bool = False,
         **agent_kwargs: Any,
     ) -> None:
-        base, audio, text = prompt
-        chosen = (
-            instructions
-            if isinstance(instructions, str | Instructions)
-            else Instructions(base, audio=audio, text=text)
-        )
+        if is_given(instructions) and extra_instructions:
+            _log.warning("extra_instructions are ignored when instructions are given")
+        chosen: Instructions | str
+        if isinstance(instructions, WorkflowInstructions):
+            chosen = _resolve(instructions, prompt)
+        elif isinstance(instructions, Instructions | str):
+            chosen = instructions
+        else:
+            chosen = _resolve(WorkflowInstructions(extra=extra_instructions), prompt)
         declines = tuple(t.name for t in spec.tools if t.name.startswith("decline_"))
         super().__init__(
             spec,
             instructions=chosen,
-            extra_instructions=extra_instructions,
             chat_ctx=chat_ctx,
             tools=list(tools) if is_given(tools) else None,
             ignore_on_enter=(*declines, *(update_tools if require_explicit_ask else ())),
             **{k: v for k, v in agent_kwargs.items() if is_given(v)},
         )
+
+
+def _resolve(instructions: WorkflowInstructions, prompt: tuple[str, str, str]) -> Instructions:
+    """LiveKit's resolution: the persona, the task's rules, the modality's part, the extra."""
+    base, audio, text = prompt
+    persona, _, rules = base.partition("\n")
+    rules = rules.replace("{", "{{").replace("}", "}}")  # text, not placeholders
+    return instructions.resolve(
+        template="{persona}\n" + rules + "\n{_modality_specific}\n\n{extra}\n",
+        default_persona=persona,
+        _modality_specific=Instructions(audio=audio, text=text),
+    )
 
 
 class GetEmailTask(PrebuiltTask):
@@ -124,7 +150,7 @@ class GetEmailTask(PrebuiltTask):
     def __init__(
         self,
         *,
-        instructions: NotGivenOr[Instructions | str] = NOT_GIVEN,
+        instructions: NotGivenOr[WorkflowInstructions | Instructions | str] = NOT_GIVEN,
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         turn_detection: NotGivenOr[TurnDetectionMode | None] = NOT_GIVEN,
         tools: NotGivenOr[list[llm.Tool | llm.Toolset]] = NOT_GIVEN,
@@ -152,7 +178,7 @@ class GetAddressTask(PrebuiltTask):
     def __init__(
         self,
         *,
-        instructions: NotGivenOr[Instructions | str] = NOT_GIVEN,
+        instructions: NotGivenOr[WorkflowInstructions | Instructions | str] = NOT_GIVEN,
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         turn_detection: NotGivenOr[TurnDetectionMode | None] = NOT_GIVEN,
         tools: NotGivenOr[list[llm.Tool | llm.Toolset]] = NOT_GIVEN,
@@ -174,9 +200,10 @@ class GetAddressTask(PrebuiltTask):
 
 
 class GetPhoneNumberTask(PrebuiltTask):
-    """Collect a phone number; ``await`` gives :class:`GetPhoneNumberResult` in E.164.
+    """Collect a phone number; ``await`` gives :class:`GetPhoneNumberResult`.
 
-    ``region`` (an ISO country code) reads numbers given without ``+``.
+    ``phone_number`` is the number as collected, as in LiveKit; ``e164`` its
+    E.164 form. ``region`` (an ISO country code) reads numbers given without ``+``.
     """
 
     def __init__(

@@ -12,8 +12,8 @@ diagrams, static checks and property tests use.
 >>> _ = flow.start()
 >>> flow.handle(ToolCalled("update_email_address", {"email": "ada at example dot com"})).ok
 True
->>> flow.result
-GetEmailResult(email_address='ada@example.com')
+>>> flow.result.email_address
+'ada@example.com'
 """
 
 from . import address, card, dob, dtmf, email, name, phone

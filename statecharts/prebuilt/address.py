@@ -1,16 +1,19 @@
-"""``GetAddressTask``'s chart: an international mailing address as one formatted string.
+"""``GetAddressTask``'s chart: an international mailing address.
 
-Spoken forms are normalised ("one two three main street" -> "123 main street",
-"apartment four b" -> "apartment 4B"); the country is resolved with pycountry
-(names, official names, two- and three-letter codes, common aliases); where a
-country's postal code format is known, the code must be present and match.
+The result's ``address`` is LiveKit's value: the parts as given, joined by
+spaces. Its other attributes are the parts normalised: spoken numbers as
+digits ("one two three main street" -> "123 main street", "apartment four
+b" -> "apartment 4B"), the country's name resolved with pycountry (names,
+official names, two- and three-letter codes, common aliases), and
+``formatted``, the normalised parts separated by commas. Where a country's
+postal code format is known, the code must be present and match.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -29,14 +32,25 @@ __all__ = [
     "GetAddressResult",
     "address_spec",
     "format_address",
+    "livekit_address",
     "normalize_country",
+    "normalized_parts",
     "spoken_address_part",
 ]
 
 
 @dataclass
 class GetAddressResult:
+    """``address`` as LiveKit returns it; the other attributes are the normalised parts."""
+
     address: str
+    formatted: str | None = field(default=None, compare=False, kw_only=True)
+    street_address: str | None = field(default=None, compare=False, kw_only=True)
+    unit_number: str | None = field(default=None, compare=False, kw_only=True)
+    locality: str | None = field(default=None, compare=False, kw_only=True)
+    region: str | None = field(default=None, compare=False, kw_only=True)
+    postal_code: str | None = field(default=None, compare=False, kw_only=True)
+    country: str | None = field(default=None, compare=False, kw_only=True)
 
 
 _ALIASES = {
@@ -166,10 +180,12 @@ def _names_region(code: str, text: str) -> bool:
 def check_address(values: dict[str, Any]) -> dict[str, Any]:
     """Required parts per country: the postal code where its format is known, the region
     where addresses name one (a US state, a Canadian province, an Australian state)."""
+    given = values
+    values = normalized_parts(values)
     country = values.get("country")
     code = _alpha2(country) if country else ""
     if not code or not values.get("locality"):
-        return values
+        return given
     known = POSTAL_CODES.get(code)
     if known is not None:
         pattern, words = known
@@ -187,7 +203,59 @@ def check_address(values: dict[str, Any]) -> dict[str, Any]:
                 f"An address in {country} needs its {what}; ask the user for it and pass it "
                 "in region (or in locality)."
             )
-    return values
+    return given
+
+
+#: How each part is normalised (each raises ValueError for a part it cannot read).
+_NORMALIZE: dict[str, Callable[[str], str]] = {
+    "street_address": spoken_address_part,
+    "unit_number": _unit,
+    "locality": spoken_address_part,
+    "region": lambda text: " ".join(text.split()),
+    "postal_code": _postal,
+    "country": normalize_country,
+}
+
+
+def normalized_parts(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts given, normalised: spoken numbers as digits, the country's common name.
+
+    >>> normalized_parts({"street_address": "one two three main street", "country": "usa"})
+    {'street_address': '123 main street', 'country': 'United States'}
+    """
+    return {k: _NORMALIZE[k](v) if k in _NORMALIZE and v else v for k, v in values.items()}
+
+
+def _as_given(part: str) -> Callable[[str], str]:
+    normalize = _NORMALIZE[part]
+
+    def check(text: str) -> str:
+        normalize(text)  # raises ValueError saying what is wrong
+        return text
+
+    return check
+
+
+def livekit_address(values: Mapping[str, Any]) -> str:
+    """LiveKit's value: the parts as given joined by spaces, the unit only when there is one.
+
+    ``region`` and ``postal_code`` (taskchart's optional arguments) follow the locality.
+
+    >>> livekit_address({"street_address": "450 South Main St", "unit_number": "",
+    ...                  "locality": "Salt Lake City UT 84101", "country": "usa"})
+    '450 South Main St Salt Lake City UT 84101 usa'
+    """
+    return " ".join(_livekit_parts(values))
+
+
+def _livekit_parts(values: Mapping[str, Any]) -> list[str]:
+    """The parts LiveKit joins: street, unit (when there is one), locality, country."""
+    locality = " ".join(
+        p for p in (values.get("locality"), values.get("region"), values.get("postal_code")) if p
+    )
+    unit = values.get("unit_number") or ""
+    street, country = values.get("street_address") or "", values.get("country") or ""
+    return [street, unit, locality, country] if unit.strip() else [street, locality, country]
 
 
 def format_address(values: Mapping[str, Any]) -> str:
@@ -211,15 +279,33 @@ def format_address(values: Mapping[str, Any]) -> str:
 
 
 def _result(**values: Any) -> GetAddressResult:
-    return GetAddressResult(address=format_address(values))
-
-
-def _readback(values: Mapping[str, Any]) -> str:
-    return (
-        f"The address has been updated to {format_address(values)}\n"
-        "Repeat the address back to the user, reading postal codes digit by digit.\n"
-        "Prompt the user for confirmation, do not call `confirm_address` directly."
+    parts = normalized_parts({k: v for k, v in values.items() if v is not None})
+    return GetAddressResult(
+        livekit_address(values),
+        formatted=format_address(parts),
+        **{k: parts.get(k) or None for k in _NORMALIZE},
     )
+
+
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the address, how to read it back, and not to confirm directly."""
+
+    def readback(values: Mapping[str, Any]) -> str:
+        address = livekit_address(values)
+        if spell:
+            street, *rest = _livekit_parts(values)
+            how = (
+                "Repeat the address field by field, spelling the street name letter by "
+                f"letter: {[' '.join(street.replace(' ', '')), *rest]}"
+            )
+        else:
+            how = "Repeat the address back to the user."
+        return (
+            f"The address has been updated to {address}\n{how}\n"
+            "Prompt the user for confirmation, do not call `confirm_address` directly"
+        )
+
+    return readback
 
 
 BASE = """\
@@ -255,7 +341,7 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 "street_address",
                 description="Dependent on country, may include fields like house number, "
                 "street name, block, or district",
-                normalize=spoken_address_part,
+                normalize=_as_given("street_address"),
                 pii=True,
             ),
             Field(
@@ -264,14 +350,14 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 "If there is no unit number, return ''",
                 required=False,
                 allow_empty=True,
-                normalize=_unit,
+                normalize=_as_given("unit_number"),
                 pii=True,
             ),
             Field(
                 "locality",
                 description="Dependent on country, may include fields like city, zip code, "
                 "or province",
-                normalize=spoken_address_part,
+                normalize=_as_given("locality"),
                 pii=True,
             ),
             Field(
@@ -285,13 +371,13 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 description="The postal or ZIP code, if not already in locality",
                 required=False,
                 allow_empty=True,
-                normalize=_postal,
+                normalize=_as_given("postal_code"),
                 pii=True,
             ),
             Field(
                 "country",
                 description="The country the user lives in spelled out fully",
-                normalize=normalize_country,
+                normalize=_as_given("country"),
             ),
         ],
         confirmation=policy(require_confirmation),
@@ -316,5 +402,6 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
             decline_tool("decline_address_capture", "an address"),
         ],
         validate=check_address,
-        readback=_readback,
+        readback=_readback(False),
+        spelled_readback=_readback(True),
     )

@@ -69,17 +69,27 @@ def _result(**values: Any) -> GetDOBResult:
     return GetDOBResult(date_of_birth=born, time_of_birth=at)
 
 
-def _readback(values: Mapping[str, Any]) -> str:
-    if not all(k in values for k in ("year", "month", "day")):
-        return "Ask the user for their date of birth."
-    born = date(values["year"], values["month"], values["day"])
-    text = f"The date of birth has been updated to {born.strftime('%B %d, %Y')}"
-    if values.get("hour") is not None:
-        text += f" at {time(values['hour'], values.get('minute') or 0).strftime('%I:%M %p')}"
-    return (
-        f"{text}\nRepeat the date back to the user in a natural spoken format.\n"
-        "Prompt the user for confirmation, do not call `confirm_dob` directly."
-    )
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the date, how to read it back, and not to confirm directly."""
+
+    def readback(values: Mapping[str, Any]) -> str:
+        if not all(k in values for k in ("year", "month", "day")):
+            return "Ask the user for their date of birth."
+        born = date(values["year"], values["month"], values["day"])
+        text = f"The date of birth has been updated to {born.strftime('%B %d, %Y')}"
+        if values.get("hour") is not None:
+            text += f" at {time(values['hour'], values.get('minute') or 0).strftime('%I:%M %p')}"
+        how = (
+            "Repeat the date back one part at a time, the month, the day, then the year: "
+            f"{born.strftime('%B')}, {born.day}, {born.year}"
+            if spell
+            else "Repeat the date back to the user in a natural spoken format."
+        )
+        return (
+            f"{text}\n{how}\nPrompt the user for confirmation, do not call `confirm_dob` directly"
+        )
+
+    return readback
 
 
 BASE = """\
@@ -159,5 +169,6 @@ def dob_spec(require_confirmation: bool | None = None, include_time: bool = Fals
         instructions="Ask the user to provide their date of birth.",
         tools=tools,
         validate=check,
-        readback=_readback,
+        readback=_readback(False),
+        spelled_readback=_readback(True),
     )

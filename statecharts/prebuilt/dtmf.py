@@ -2,7 +2,8 @@
 
 Tones fill a key buffer (``dtmf`` events); the entry ends when ``num_digits``
 keys arrived, at the stop key, or ``timeout`` seconds after the last key. Too
-few keys re-prompt instead of failing. Spoken digits arrive through
+few keys fail the task, as in LiveKit, after ``max_retries`` re-prompts (none
+by default). Spoken digits arrive through
 ``record_inputs`` (normalised with text2num) and must have ``num_digits``
 keys too. With confirmation the digits are read back and ``confirm_inputs``
 must repeat them.
@@ -114,9 +115,10 @@ def dtmf_spec(
     ask_for_confirmation: bool = False,
     dtmf_input_timeout: float = 4.0,
     dtmf_stop_event: str | None = "#",
+    max_retries: int = 0,
 ) -> TaskSpec:
-    """The DTMF task for ``num_digits`` keys."""
-    keypad = Keypad(num_digits, "user_input", dtmf_stop_event, dtmf_input_timeout)
+    """The DTMF task for ``num_digits`` keys; a short entry is re-prompted ``max_retries`` times."""
+    keypad = Keypad(num_digits, "user_input", dtmf_stop_event, dtmf_input_timeout, max_retries)
     key_schema = {"items": {"type": "string", "enum": [e.value for e in DtmfEvent]}}
     tools = [
         update_tool(

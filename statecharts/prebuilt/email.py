@@ -1,14 +1,17 @@
 """``GetEmailTask``'s chart: update, read back and confirm (audio), decline.
 
-The address is normalised from spoken forms ("john dot doe at gmail dot com",
-"underscore", "dash", spelled letters) and checked for syntax with
-email-validator (no network deliverability check).
+An address LiveKit accepts is kept as typed (LiveKit's value); spoken forms
+("john dot doe at gmail dot com", "underscore", "dash", spelled letters),
+which LiveKit refuses, are normalised. Every address is checked for syntax
+with email-validator (no network deliverability check); the result's
+``normalized`` is its normalised form (the domain in lower case).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -18,12 +21,36 @@ from taskchart.statecharts.task import TaskSpec, declarative_task
 
 from .common import confirm_tool, decline_tool, policy, update_tool
 
-__all__ = ["AUDIO", "BASE", "TEXT", "GetEmailResult", "email_spec"]
+__all__ = ["AUDIO", "BASE", "TEXT", "GetEmailResult", "as_collected", "email_spec"]
 
 
 @dataclass
 class GetEmailResult:
+    """``email_address`` as LiveKit returns it; ``normalized`` its normalised form."""
+
     email_address: str
+    normalized: str | None = field(default=None, compare=False, kw_only=True)
+
+
+#: LiveKit's pattern: an address it takes as typed.
+EMAIL_REGEX = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
+)
+
+
+def as_collected(text: str) -> str:
+    """The address as typed when LiveKit takes it so, else normalised from its spoken form.
+
+    >>> as_collected("Ada.Lovelace@Example.com"), as_collected("ada at example dot com")
+    ('Ada.Lovelace@Example.com', 'ada@example.com')
+    """
+    normalized = normalize_spoken_email(text)  # raises ValueError saying what is wrong
+    typed = text.strip()
+    return typed if EMAIL_REGEX.match(typed) else normalized
+
+
+def _result(email_address: str) -> GetEmailResult:
+    return GetEmailResult(email_address, normalized=normalize_spoken_email(email_address))
 
 
 BASE = """\
@@ -46,7 +73,9 @@ Handle input as typed text. Expect users to type their email address directly.
 """
 
 
-def _readback(spell: bool) -> Any:
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the value, how to read it back, and not to confirm directly."""
+
     def readback(values: Mapping[str, Any]) -> str:
         email = values.get("email_address", "")
         how = (
@@ -56,7 +85,7 @@ def _readback(spell: bool) -> Any:
         )
         return (
             f"The email has been updated to {email}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_email_address` directly."
+            "Prompt the user for confirmation, do not call `confirm_email_address` directly"
         )
 
     return readback
@@ -67,14 +96,14 @@ def email_spec(require_confirmation: bool | None = None, verify_spelling: bool =
     """The email task; ``verify_spelling`` confirms (spelled out) in every modality."""
     return declarative_task(
         "email",
-        GetEmailResult,
+        _result,
         subject="email address",
         description="Collects the user's email address",
         fields=[
             Field(
                 "email_address",
                 description="The email address provided by the user",
-                normalize=normalize_spoken_email,
+                normalize=as_collected,
                 pii=True,
             )
         ],
@@ -94,4 +123,5 @@ def email_spec(require_confirmation: bool | None = None, verify_spelling: bool =
             decline_tool("decline_email_capture", "an email address"),
         ],
         readback=_readback(verify_spelling),
+        spelled_readback=_readback(True),
     )

@@ -2,14 +2,15 @@
 
 A part must contain letters (a card number or ZIP code put in a name argument
 is refused); placeholders such as "null" are refused with a hint to leave the
-part out; names spelled letter by letter ("m i c h a e l") are joined and
-capitalised; hyphens and apostrophes are kept.
+part out. The result's parts are what the model gave (LiveKit's values);
+its ``full_name`` is the name normalised: parts spelled letter by letter
+("m i c h a e l") joined, capitalised, hyphens and apostrophes kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -19,16 +20,19 @@ from taskchart.statecharts.task import TaskSpec, declarative_task
 
 from .common import PLACEHOLDERS, confirm_tool, decline_tool, policy, update_tool
 
-__all__ = ["AUDIO", "BASE", "TEXT", "GetNameResult", "name_spec", "normalize_name"]
+__all__ = ["AUDIO", "BASE", "TEXT", "GetNameResult", "as_collected", "name_spec", "normalize_name"]
 
 PARTS = ("first_name", "middle_name", "last_name")
 
 
 @dataclass
 class GetNameResult:
+    """The parts as given (LiveKit's values); ``full_name`` the normalised name in order."""
+
     first_name: str | None = None
     middle_name: str | None = None
     last_name: str | None = None
+    full_name: str | None = field(default=None, compare=False, kw_only=True)
 
 
 def normalize_name(text: str) -> str:
@@ -53,6 +57,16 @@ def normalize_name(text: str) -> str:
     return text
 
 
+def as_collected(text: str) -> str:
+    """The part as LiveKit keeps it (quotes and outer spaces removed), once it is a name.
+
+    >>> as_collected(" 'ada' "), as_collected("michael m i c h a e l")
+    ('ada', 'michael m i c h a e l')
+    """
+    normalize_name(text)  # raises ValueError saying what is wrong
+    return text.strip().strip("'\"").strip()
+
+
 def _cap(part: str) -> str:
     if "'" in part:  # o'brien -> O'Brien
         head, _, tail = part.partition("'")
@@ -60,18 +74,22 @@ def _cap(part: str) -> str:
     return " ".join(w.capitalize() for w in part.split())
 
 
-def _result(collect: tuple[bool, bool, bool]) -> Callable[..., GetNameResult]:
+def _result(collect: tuple[bool, bool, bool], name_format: str) -> Callable[..., GetNameResult]:
     def build(**values: Any) -> GetNameResult:
-        return GetNameResult(
-            *(values.get(p) if wanted else None for p, wanted in zip(PARTS, collect, strict=True))
-        )
+        parts = [
+            values.get(p) if wanted else None for p, wanted in zip(PARTS, collect, strict=True)
+        ]
+        clean = {p: normalize_name(v) if v else "" for p, v in zip(PARTS, parts, strict=True)}
+        return GetNameResult(*parts, full_name=" ".join(name_format.format(**clean).split()))
 
     return build
 
 
 def _readback(name_format: str, spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the name, how to read it back, and not to confirm directly."""
+
     def readback(values: Mapping[str, Any]) -> str:
-        full = " ".join(name_format.format(**{p: values.get(p) or "" for p in PARTS}).split())
+        full = name_format.format(**{p: values.get(p) or "" for p in PARTS}).strip()
         how = (
             f"Spell out the name letter by letter for verification: {' '.join(full.replace(' ', ''))}"
             if spell
@@ -79,7 +97,7 @@ def _readback(name_format: str, spell: bool) -> Callable[[Mapping[str, Any]], st
         )
         return (
             f"The name has been updated to {full}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_name` directly."
+            "Prompt the user for confirmation, do not call `confirm_name` directly"
         )
 
     return readback
@@ -128,11 +146,11 @@ def name_spec(
     )
     return declarative_task(
         "name",
-        _result(collect),
+        _result(collect, name_format),
         subject="name",
         description="Collects the user's name",
         fields=[
-            Field(p, description=d, required=wanted, normalize=normalize_name, pii=True)
+            Field(p, description=d, required=wanted, normalize=as_collected, pii=True)
             for p, d, wanted in zip(PARTS, descriptions, collect, strict=True)
         ],
         confirmation=policy(require_confirmation, always=verify_spelling),
@@ -145,4 +163,5 @@ def name_spec(
             decline_tool("decline_name_capture", "their name"),
         ],
         readback=_readback(name_format, verify_spelling),
+        spelled_readback=_readback(name_format, True),
     )

@@ -1,15 +1,17 @@
-"""``GetPhoneNumberTask``'s chart: a phone number, validated with phonenumbers, in E.164.
+"""``GetPhoneNumberTask``'s chart: a phone number, validated with phonenumbers.
 
-Numbers without a leading ``+`` are read in ``region`` (an ISO country code,
-"US" by default); spoken digits ("four one five ...", "plus four four ...")
-are normalised first.
+The result's ``phone_number`` is the number as LiveKit keeps it: what the
+user gave without separators ("4155550199", "+14155550199"); its E.164 form
+is ``e164``. Numbers without a leading ``+`` are read in ``region`` (an ISO
+country code, "US" by default); spoken digits ("four one five ...",
+"plus four four ...") are normalised first.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -20,15 +22,21 @@ from taskchart.statecharts.task import TaskSpec, declarative_task
 
 from .common import confirm_tool, decline_tool, policy, update_tool
 
-__all__ = ["AUDIO", "BASE", "TEXT", "GetPhoneNumberResult", "e164", "phone_spec"]
+__all__ = ["AUDIO", "BASE", "TEXT", "GetPhoneNumberResult", "as_collected", "e164", "phone_spec"]
 
 
 @dataclass
 class GetPhoneNumberResult:
+    """``phone_number`` as collected (LiveKit's value); ``e164`` its E.164 form."""
+
     phone_number: str
+    e164: str | None = field(default=None, compare=False, kw_only=True)
 
 
 _PLUS = re.compile(r"^\s*(?:\+|plus\b)", re.IGNORECASE)
+#: LiveKit's pattern for a number as collected, and the separators it removes first.
+PHONE_REGEX = re.compile(r"^\+?[1-9]\d{6,14}$")
+_SEPARATORS = re.compile(r"[\s\-().]+")
 
 
 def e164(text: str, region: str = "US") -> str:
@@ -54,17 +62,49 @@ def e164(text: str, region: str = "US") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def as_collected(text: str, region: str = "US") -> str:
+    """The number as LiveKit keeps it (separators removed), once phonenumbers accepts it.
+
+    Spoken digits, which LiveKit refuses, become digits.
+
+    >>> as_collected("(415) 555-0132"), as_collected("plus four four two zero seven nine four six zero nine five eight")
+    ('4155550132', '+442079460958')
+    """
+    e164(text, region)  # raises ValueError saying what is wrong
+    cleaned = _SEPARATORS.sub("", text.strip())
+    if PHONE_REGEX.match(cleaned):
+        return cleaned
+    plus = "+" if _PLUS.match(text) else ""
+    return plus + spoken_digits(_PLUS.sub("", text, count=1))
+
+
 def _normalizer(region: str) -> Callable[[str], str]:
-    return lambda text: e164(text, region)
+    return lambda text: as_collected(text, region)
 
 
-def _readback(values: Mapping[str, Any]) -> str:
-    number = values.get("phone_number", "")
-    return (
-        f"The phone number has been updated to {number}\n"
-        "Read the number back to the user in groups of digits, never as one block.\n"
-        "Prompt the user for confirmation, do not call `confirm_phone_number` directly."
-    )
+def _result(region: str) -> Callable[..., GetPhoneNumberResult]:
+    def build(phone_number: str) -> GetPhoneNumberResult:
+        return GetPhoneNumberResult(phone_number, e164=e164(phone_number, region))
+
+    return build
+
+
+def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
+    """LiveKit's tool output: the number, how to read it back, and not to confirm directly."""
+
+    def readback(values: Mapping[str, Any]) -> str:
+        number = values.get("phone_number", "")
+        how = (
+            f"Read the number back digit by digit: {' '.join(number)}"
+            if spell
+            else "Read the number back to the user in groups."
+        )
+        return (
+            f"The phone number has been updated to {number}\n{how}\n"
+            "Prompt the user for confirmation, do not call `confirm_phone_number` directly"
+        )
+
+    return readback
 
 
 BASE = """\
@@ -95,7 +135,7 @@ def phone_spec(require_confirmation: bool | None = None, region: str = "US") -> 
         raise ValueError(f"unknown phone region {region!r}")
     return declarative_task(
         "phone_number",
-        GetPhoneNumberResult,
+        _result(region),
         subject="phone number",
         description="Collects the user's phone number",
         fields=[
@@ -120,5 +160,6 @@ def phone_spec(require_confirmation: bool | None = None, region: str = "US") -> 
             ),
             decline_tool("decline_phone_number_capture", "a phone number"),
         ],
-        readback=_readback,
+        readback=_readback(False),
+        spelled_readback=_readback(True),
     )

@@ -64,9 +64,9 @@ async def test_a_confirmation_with_other_digits_is_refused() -> None:
 
 
 @pytest.mark.parametrize("end", ["stop key", "pause"])
-async def test_too_few_digits_reprompt_instead_of_failing(end: str) -> None:
+async def test_with_max_retries_too_few_digits_reprompt(end: str) -> None:
     clock = SimulatedClock()
-    agent = task(clock)
+    agent = task(clock, max_retries=1)
     async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
         await offline.dtmf("12")
         before = len(offline.llm.requests)

@@ -232,7 +232,9 @@ async def test_a_prebuilt_task_leaves_no_value_in_logs_or_journals(
 async def test_keypad_tones_leave_no_digit_in_logs_or_journals(tmp_path: Path) -> None:
     for mode in MODES:
         with taskchart_logs(mode) as logged, journals(tmp_path / mode) as written:
-            agent = Collector(lambda: GetDtmfTask(num_digits=4, clock=SimulatedClock()))
+            agent = Collector(
+                lambda: GetDtmfTask(num_digits=4, max_retries=1, clock=SimulatedClock())
+            )
             async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
                 await offline.dtmf("98")
                 await offline.dtmf("#")  # too few: asked again

@@ -190,10 +190,10 @@ class GroupAgent(Agent):
     async def on_enter(self) -> None:
         async def on_done(ev: TaskCompletedEvent) -> None:
             self.seen.append(ev.task_id)
-            if self.options.get("raise_in_callback"):
-                raise RuntimeError("callback bug")
+            if ev.task_id == self.options.get("raise_after"):
+                raise KnownCaller(ev.result)
 
-        group = TaskGroup(
+        group = self.options.get("group_cls", TaskGroup)(
             summarize_chat_ctx=False,
             on_task_completed=on_done,
             return_exceptions=self.options.get("return_exceptions", False),
@@ -292,18 +292,40 @@ async def test_bad_regression_targets_get_a_tool_error_and_change_nothing(
         assert agent.seen == ["name", "city", "email"]
 
 
-async def test_a_raising_callback_does_not_overwrite_results() -> None:
-    agent = GroupAgent(raise_in_callback=True)
+class KnownCaller(Exception):
+    """What LiveKit's healthcare example raises from on_task_completed to stop early."""
+
+
+@pytest.mark.parametrize("return_exceptions", [False, True])
+@pytest.mark.parametrize("source", ["livekit", "taskchart"])
+async def test_an_exception_from_on_task_completed_is_the_tasks_as_in_livekit(
+    source: str, return_exceptions: bool
+) -> None:
+    from livekit.agents.beta.workflows import TaskGroup as LiveKitTaskGroup
+
+    group_cls = LiveKitTaskGroup if source == "livekit" else TaskGroup
+    agent = GroupAgent(raise_after="name", group_cls=group_cls, return_exceptions=return_exceptions)
     plan = {
         "Ada": Call("record_name", name="Ada"),
         "Oslo": Call("record_city", city="Oslo"),
         "a@b.co": Call("record_email", email="a@b.co"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        for line in plan:
-            await offline.say(line)
-        assert agent.results == {"name": "Ada", "city": "Oslo", "email": "a@b.co"}
-        assert agent.seen == ["name", "city", "email"]
+        for line in plan if return_exceptions else ["Ada"]:
+            with contextlib.suppress(KnownCaller):  # LiveKit re-raises it from run()
+                await offline.say(line)
+        await offline.settle()
+        if return_exceptions:  # the exception takes the task's place; the group goes on
+            assert agent.error is None and agent.results is not None
+            assert isinstance(agent.results["name"], KnownCaller)
+            assert {k: v for k, v in agent.results.items() if k != "name"} == {
+                "city": "Oslo",
+                "email": "a@b.co",
+            }
+            assert agent.seen == ["name", "city", "email"]
+        else:  # the group ends with it: the awaiting code receives it
+            assert isinstance(agent.error, KnownCaller) and agent.error.args == ("Ada",)
+            assert agent.results is None and agent.seen == ["name"]
 
 
 class FailingCity(CityTask):

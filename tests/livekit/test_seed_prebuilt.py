@@ -51,8 +51,8 @@ async def test_collect_contact_info_takes_an_alternate_contact_instead_of_declin
 async def test_collect_shipping_address() -> None:
     address = Call(
         "update_address",
-        street_address="one two three Main Street",
-        unit_number="apartment four b",
+        street_address="123 Main Street",
+        unit_number="Apartment 4B",
         locality="Springfield IL 62704",
         country="United States",
     )
@@ -62,7 +62,7 @@ async def test_collect_shipping_address() -> None:
         assert "for shipping purposes" in offline.llm.requests[-1].instructions
         turn = await offline.say("123 Main Street")
         assert outputs(turn)["collect_shipping_address"].output == (
-            "Shipping address recorded: 123 Main Street, apartment 4B, Springfield IL 62704, "
+            "Shipping address recorded: 123 Main Street Apartment 4B Springfield IL 62704 "
             "United States"
         )
 
