@@ -34,15 +34,24 @@ __all__ = [
 
 @attrs.frozen
 class ToolCalled:
-    """The model called a tool; ``arguments`` is the decoded JSON it sent."""
+    """The model called a tool; ``arguments`` is the decoded JSON it sent.
+
+    ``heard`` is set by the adapter, never by the model: the conversation shows
+    that the agent read the value of this confirmation back and the user
+    answered after (a task with ``confirm_heard`` then confirms in one call).
+    """
 
     name: str
     arguments: Any = attrs.field(factory=dict)
     call_id: str | None = None
+    heard: bool = False
 
     def to_json(self) -> dict[str, Any]:
         args = dict(self.arguments) if isinstance(self.arguments, Mapping) else self.arguments
-        return {"type": "ToolCalled", "name": self.name, "arguments": args, "call_id": self.call_id}
+        data = {"type": "ToolCalled", "name": self.name, "arguments": args, "call_id": self.call_id}
+        if self.heard:
+            data["heard"] = True
+        return data
 
 
 #: How the user can speak to the agent.
@@ -191,6 +200,8 @@ def event_from_json(data: Mapping[str, Any]) -> Event:
             kwargs[name], str | None if name in _OPTIONAL else str
         ):
             raise ValueError(f"malformed {kind}: {name} must be text, got {shown(kwargs[name])}")
+    if not isinstance(kwargs.get("heard", False), bool):
+        raise ValueError(f"malformed {kind}: heard must be true or false")
     if cls is TaskRaised:  # the error comes back as its recorded text
         if not isinstance(kwargs.get("error"), str):
             raise ValueError("malformed TaskRaised: error must be the recorded text")

@@ -82,15 +82,28 @@ from .turns import plan_turn
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
 
 #: Flows created while :func:`record_every_flow` is on (the pytest plugin's journals).
-_EVERY_FLOW: list[Interpreter] | None = None
+_RECORDERS: list[list[Interpreter]] = []
 
 
-def record_every_flow(on: bool = True) -> list[Interpreter]:
-    """Record every flow created from now on (or stop); returns the list they go to."""
-    global _EVERY_FLOW
-    flows: list[Interpreter] = []
-    _EVERY_FLOW = flows if on else None
-    return flows
+def record_every_flow(
+    on: bool = True, *, flows: list[Interpreter] | None = None
+) -> list[Interpreter]:
+    """Record every flow created from now on into a new list, returned (``on=False``: stop).
+
+    Recorders nest: stopping one (``flows``, by default the newest) leaves the
+    others recording, so a test that records its own flows does not end the
+    test session's recording.
+    """
+    if on:
+        new: list[Interpreter] = []
+        _RECORDERS.append(new)
+        return new
+    target = flows if flows is not None else (_RECORDERS[-1] if _RECORDERS else None)
+    for i, recorder in enumerate(_RECORDERS):
+        if recorder is target:
+            del _RECORDERS[i]
+            break
+    return target if target is not None else []
 
 
 _FINALS = frozenset({FLOW_DONE, FLOW_FAILED})
@@ -104,6 +117,10 @@ _GUARD_HINTS = {
         "a confirmation must answer the value the user last heard."
     ),
     "regression_targets_visited": "You can only go back to a task the user has already done.",
+    "heard_in_conversation": (
+        "Read the {label} back to the user and wait for their answer before confirming "
+        "them; a confirmation must answer what the user heard."
+    ),
     "repetition_matches": (
         "The repeated {label} does not match the one given before; ask the user to try again."
     ),
@@ -143,9 +160,10 @@ class Interpreter:
             logger if logger is not None else get_logger("taskchart.runtime"),
             frozenset().union(*pii.values()),
         )
-        if _EVERY_FLOW is not None:
+        if _RECORDERS:
             record = True
-            _EVERY_FLOW.append(self)
+            for recorder in _RECORDERS:
+                recorder.append(self)
         self.journal: list[dict[str, Any]] | None = [] if record else None
         self.timers: dict[str, float] = {}
         self._offered: tuple[str, ...] | None = None
@@ -459,6 +477,8 @@ class Interpreter:
                     event.name,
                 )
             if tool.event == CONFIRM:
+                if event.heard is True:  # the adapter saw it read back and answered
+                    return CONFIRM, {"repeated": values, "heard": True}
                 return CONFIRM, {"repeated": values}
             if spec.validate is not None:
                 have = self.model.values[task]

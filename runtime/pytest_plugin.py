@@ -77,7 +77,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     from .interpreter import record_every_flow
 
-    record_every_flow(False)
+    record_every_flow(False, flows=flows)
     raw = os.environ.get(RAW_ENV, "") not in ("", "0")
     write_journals(flows, Path(os.environ[JOURNALS_ENV]), raw_values=raw)
 

@@ -295,6 +295,10 @@ def arguments_for(
     return st.just({})
 
 
+def _confirming(flow: Interpreter) -> bool:
+    return flow.configuration[-1].endswith("__confirming")
+
+
 def repeated_arguments(flow: Interpreter, spec: TaskSpec, tool: Tool) -> dict[str, Any]:
     """A confirmation by repetition that repeats what the flow stored (the user got it right)."""
     have = flow.model.values.get(spec.id, {})
@@ -325,8 +329,12 @@ def enabled_calls(
         if tool is None:  # the regression tool
             ids = st.lists(st.sampled_from(targets), min_size=1, max_size=2, unique=True)
             return ids.map(lambda ids: ToolCalled(name, {"task_ids": ids}))
-        if tool.event == CONFIRM and tool.arguments:
+        if tool.event == CONFIRM and tool.arguments and _confirming(flow):
             return st.just(ToolCalled(name, repeated_arguments(flow, spec, tool)))
+        if tool.event == CONFIRM and spec.confirm_heard:  # a one-call confirmation
+            return st.tuples(arguments_for(spec, tool, overrides), st.booleans()).map(
+                lambda ah: ToolCalled(name, ah[0], heard=ah[1])
+            )
         return arguments_for(spec, tool, overrides).map(lambda a: ToolCalled(name, a))
 
     return st.sampled_from(names).flatmap(call)
@@ -694,7 +702,7 @@ def drive_to_end(
         if spec.kind == "implicit":
             handle(TaskReturned(None))
             continue
-        if CONFIRM in offered:
+        if CONFIRM in offered and _confirming(flow):
             confirm = offered[CONFIRM]
             handle(UserSpoke("yes, that's right", flow.model.modality))
             handle(ToolCalled(confirm.name, repeated_arguments(flow, spec, confirm)))
@@ -1285,8 +1293,10 @@ class _Walker:
         if tool is None:  # the regression tool
             targets = flow.regression_targets()
             return ToolCalled(name, {"task_ids": [targets[r % len(targets)]]})
-        if tool.event == CONFIRM and tool.arguments and r % 4:
+        if tool.event == CONFIRM and tool.arguments and r % 4 and _confirming(flow):
             return ToolCalled(name, repeated_arguments(flow, spec, tool))
+        if tool.event == CONFIRM and spec.confirm_heard and not _confirming(flow):
+            return ToolCalled(name, self.args(spec, tool, r // 2), heard=bool(r % 2))
         return ToolCalled(name, self.args(spec, tool, r))
 
     def batch(self, flow: Interpreter, r: int) -> list[Event]:

@@ -146,6 +146,16 @@ def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Trans
             row(CONFIRMING, COMPLETE_STATE, CONFIRM, confirmed, ("complete_task",)),
             row(CONFIRMING, COLLECTING, CORRECT),
         ]
+        if spec.confirm_heard:  # one call confirms what the conversation shows was heard
+            rows.append(
+                row(
+                    COLLECTING,
+                    COMPLETE_STATE,
+                    CONFIRM,
+                    ("heard_in_conversation",),
+                    ("store_heard", "complete_task"),
+                )
+            )
         open_states = [COLLECTING, CONFIRMING]
         if spec.keypad is not None:
             rows += _keypad_rows(row)
@@ -228,6 +238,13 @@ def _guard(name: str, task: str | None) -> Callable[..., Any]:
     if name in ("is_stop_key", "key_completes"):
         method_ = getattr(FlowModel, name)
         return _named(lambda model, digit="": method_(model, task, digit), name)
+    if name == "heard_in_conversation":
+        return _named(
+            lambda model, heard=False, repeated=None: model.heard_in_conversation(
+                task, heard, repeated
+            ),
+            name,
+        )
     if name == "repetition_matches":
         return _named(lambda model, repeated=None: model.repetition_matches(task, repeated), name)
     if name == "regression_targets_visited":
@@ -241,6 +258,8 @@ def _guard(name: str, task: str | None) -> Callable[..., Any]:
 def _action(name: str, task: str) -> Callable[..., Any]:
     if name == "store":
         return _named(lambda model, values=None: model.store(task, values), name)
+    if name == "store_heard":
+        return _named(lambda model, repeated=None: model.store(task, repeated), name)
     if name == "complete_task":
         return _named(lambda model, result=None: model.complete_task(task, result), name)
     if name == "decline_task":

@@ -173,6 +173,12 @@ class FlowModel:
         have = self.values[task_id]
         return bool(repeated) and all(have.get(k) == v for k, v in (repeated or {}).items())
 
+    def heard_in_conversation(
+        self, task_id: str, heard: bool, repeated: Mapping[str, Any] | None
+    ) -> bool:
+        """The conversation showed this value read back and answered, and it is complete."""
+        return heard is True and self.all_fields_collected(task_id, repeated)
+
     def is_stop_key(self, task_id: str, digit: str) -> bool:
         keypad = self.tasks[task_id].keypad
         return keypad is not None and digit == keypad.stop_key

@@ -152,6 +152,7 @@ class TaskSpec:
     readback: Callable[[Mapping[str, Any]], str] | None = None
     keypad: Keypad | None = None
     spelled_readback: Callable[[Mapping[str, Any]], str] | None = None
+    confirm_heard: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -257,6 +258,7 @@ def declarative_task(
     readback: Callable[[Mapping[str, Any]], str] | None = None,
     keypad: Keypad | None = None,
     spelled_readback: Callable[[Mapping[str, Any]], str] | None = None,
+    confirm_heard: bool = False,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
@@ -272,6 +274,9 @@ def declarative_task(
     (LiveKit's prebuilt tasks spell the value out once it was read back). A confirm
     tool with arguments confirms by repetition: the repeated value must match
     the stored one. ``keypad`` takes the value from DTMF tones.
+    ``confirm_heard`` lets a confirm tool with arguments complete the task in
+    one call from ``collecting`` when the conversation shows its value was
+    read back and answered (``ToolCalled.heard``, set by the adapter).
     """
     fields = tuple(fields)
     label = subject or id.replace("_", " ")
@@ -298,6 +303,7 @@ def declarative_task(
         readback=readback,
         keypad=keypad,
         spelled_readback=spelled_readback,
+        confirm_heard=confirm_heard,
     )
 
 

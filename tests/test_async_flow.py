@@ -230,3 +230,17 @@ def test_raising_callbacks_never_hang_and_never_change_the_flow(
     for batch in batches:
         plain.handle_batch(batch)  # type: ignore[arg-type]
     assert asyncio.run(main()) == (plain.configuration, plain.result)
+
+
+def test_recorders_nest_so_an_inner_one_does_not_end_the_outer_one() -> None:
+    from taskchart.runtime.interpreter import record_every_flow
+
+    outer = record_every_flow()
+    inner = record_every_flow()
+    first = Interpreter(name_chart())
+    record_every_flow(False, flows=inner)
+    second = Interpreter(name_chart())
+    record_every_flow(False, flows=outer)
+    third = Interpreter(name_chart())
+    assert inner == [first] and outer == [first, second]
+    assert third.journal is None  # nobody records any more

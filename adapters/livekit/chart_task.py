@@ -50,6 +50,8 @@ from taskchart.runtime import (
 )
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.fields import shown
+from taskchart.statecharts.spoken import spoken_digits
+from taskchart.statecharts.task import CONFIRM
 
 from .errors import livekit_error
 from .task import AgentTask
@@ -305,7 +307,9 @@ class ChartTask(AgentTask[T]):
         if modality != self.flow.model.modality and modality in ("text", "audio"):
             self.flow.model.modality = modality
         call_id = context.function_call.call_id
-        event = ToolCalled(name, arguments, call_id)
+        event = ToolCalled(
+            name, arguments, call_id, heard=self._read_back_and_answered(name, arguments)
+        )
         earlier = self._answers.get(call_id)
         if earlier is not None:  # the same id again (a retried stream): answered once
             first, answer = earlier
@@ -326,6 +330,36 @@ class ChartTask(AgentTask[T]):
         turn.results[call_id] = future
         self._maybe_process(turn)
         return self._reply(await asyncio.shield(future))
+
+    def _read_back_and_answered(self, name: str, arguments: Any) -> bool:
+        """Whether the agent's last words before the user's last answer held this value.
+
+        Only for a spec with ``confirm_heard`` (LiveKit's one-call confirmation
+        of keypad digits): the digits and keys of the confirmed value must
+        appear, in order, in what the agent said (digits or words).
+        """
+        tool = self.spec.tool(name)
+        if not self.spec.confirm_heard or tool is None or tool.event != CONFIRM:
+            return False
+        try:
+            values = [
+                self.spec.field_map[tool.arguments[arg]].clean(value)
+                for arg, value in arguments.items()
+            ]
+        except Exception:  # the chart refuses the value itself, with its reason
+            return False
+        wanted = "".join("".join(str(v).split()) for v in values)
+        answered = False
+        for message in reversed(self.chat_ctx.messages()):
+            if message.role == "user":
+                answered = True
+            elif message.role == "assistant" and answered:
+                try:
+                    said = spoken_digits(message.text_content or "")
+                except ValueError:  # no digits in it
+                    return False
+                return bool(wanted) and wanted in said
+        return False
 
     def _reply(self, outcome: Outcome) -> str | None:
         if isinstance(outcome, Rejected):

@@ -6,7 +6,8 @@ few keys fail the task, as in LiveKit, after ``max_retries`` re-prompts (none
 by default). Spoken digits arrive through
 ``record_inputs`` (normalised with text2num) and must have ``num_digits``
 keys too. With confirmation the digits are read back and ``confirm_inputs``
-must repeat them.
+must repeat them; as in LiveKit, ``confirm_inputs`` alone also completes the
+task once the conversation shows the digits were read back and answered.
 """
 
 from __future__ import annotations
@@ -104,8 +105,9 @@ The user either types the digits on the keypad (they are collected for you) or s
 
 RECORD = "If the user says the digits, call `record_inputs` with them."
 CONFIRM = (
-    "If the user says the digits, call `record_inputs` with them; read the digits back one by one "
-    "and, once the user confirmed, call `confirm_inputs` with the same inputs."
+    "Once user has confirmed the digits (by verbally spoken or entered manually), call "
+    "`confirm_inputs` with the inputs. Read spoken digits back one by one first; you can "
+    "also call `record_inputs` with them and the digits are read back for you."
 )
 
 
@@ -159,4 +161,5 @@ def dtmf_spec(
         tools=tools,
         readback=_readback,
         keypad=keypad,
+        confirm_heard=ask_for_confirmation,  # LiveKit's one call, once the digits were heard
     )

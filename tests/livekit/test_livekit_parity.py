@@ -288,3 +288,55 @@ async def test_max_retries_reprompts_a_short_entry_that_many_times() -> None:
         clock.advance(4.0)
         await offline.settle()
     assert str(agent.error) == "Digits input not fully received. Expect 4 digits, got 1"
+
+
+@pytest.mark.parametrize("modality", ["text", "audio"])
+async def test_spoken_digits_confirmed_in_one_call_as_in_livekit(modality: Any) -> None:
+    """LiveKit's protocol: the model reads the digits back, the caller says yes, and one
+    ``confirm_inputs`` call completes the task."""
+    plan = {
+        "four one five five": "I heard four, one, five, five. Is that right?",
+        "yes": Call("confirm_inputs", inputs=["4", "1", "5", "5"]),
+    }
+    results, offered = {}, {}
+    for source in SOURCES:
+        agent = Collector(dtmf_task(source, ask_for_confirmation=True))
+        async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+            offered[source] = offline.llm.requests[0].tools
+            await offline.say("four one five five", modality=modality)
+            await offline.say("yes", modality=modality)
+        results[source] = agent.result.user_input
+    assert results == {"livekit": "4 1 5 5", "taskchart": "4 1 5 5"}
+    assert "confirm_inputs" in offered["livekit"] and "confirm_inputs" in offered["taskchart"]
+
+
+async def test_a_one_call_confirmation_of_digits_nobody_read_back_is_refused() -> None:
+    """The deliberate difference: LiveKit completes; taskchart asks for the read-back first,
+    then takes the same single call."""
+    plan = {
+        "four one five five": Call("confirm_inputs", inputs=["4", "1", "5", "5"]),
+        "what?": "Let me read that back: 4 1 5 5. Correct?",
+        "yes": Call("confirm_inputs", inputs=["4", "1", "5", "5"]),
+    }
+    agent = Collector(dtmf_task("taskchart", ask_for_confirmation=True))
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        turn = await offline.say("four one five five", modality="audio")
+        [output] = [e.item for e in turn.events if e.type == "function_call_output"]
+        assert output.is_error and "Read the digits back to the user" in output.output
+        assert agent.result is None
+        await offline.say("what?", modality="audio")
+        await offline.say("yes", modality="audio")
+    assert agent.result.user_input == "4 1 5 5"
+
+
+async def test_a_one_call_confirmation_of_other_digits_than_read_back_is_refused() -> None:
+    plan = {
+        "four one five five": "I heard 4 1 5 5, right?",
+        "yes": Call("confirm_inputs", inputs=["4", "1", "5", "6"]),
+    }
+    agent = Collector(dtmf_task("taskchart", ask_for_confirmation=True))
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("four one five five", modality="audio")
+        turn = await offline.say("yes", modality="audio")
+        [output] = [e.item for e in turn.events if e.type == "function_call_output"]
+        assert output.is_error and agent.result is None

@@ -176,7 +176,7 @@ def journals(tmp_path: Path) -> Iterator[Callable[[], list[str]]]:
     try:
         yield written
     finally:
-        record_every_flow(False)
+        record_every_flow(False, flows=flows)
 
 
 def _clean(text: str) -> str:
