@@ -109,6 +109,13 @@ def redact_journal(
 
 def _said(event: Any, tools: Mapping[str, Mapping[str, bool]]) -> Any:
     """The personal values an event carries (to scrub from free text elsewhere)."""
+    try:
+        return _carried(event, tools)
+    except Exception:  # keys no check foresaw (their == raises): the entry is held back whole
+        return ()
+
+
+def _carried(event: Any, tools: Mapping[str, Mapping[str, bool]]) -> Any:
     if not isinstance(event, Mapping):
         return ()
     kind = event.get("type")
@@ -131,7 +138,12 @@ def _entry(
     event = entry.get("event")
     if not isinstance(event, Mapping):
         return dict(entry)
-    return {**entry, "event": _event(event, entry, tools, key, words, regress_tool)}
+    try:
+        redacted = _event(event, entry, tools, key, words, regress_tool)
+    except Exception:  # a value no check foresaw (its == or hash raises): held back whole
+        kind = event.get("type")
+        redacted = {"type": kind if isinstance(kind, str) else None, "unrecordable": REDACTED}
+    return {**entry, "event": redacted}
 
 
 def _event(
@@ -195,7 +207,7 @@ def _arguments(
 
 def _whole(value: Any) -> Any:
     """``value`` redacted whole; absent and empty values stay (they hold nothing)."""
-    return value if value in (None, "") else REDACTED
+    return value if value is None or (type(value) is str and not value) else REDACTED
 
 
 def redact_snapshot(chart: Chart, data: Mapping[str, Any]) -> dict[str, Any]:

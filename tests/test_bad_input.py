@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from taskchart.runtime import (
     restore,
     snapshot,
 )
+from taskchart.runtime.replay import dump_journal
 from taskchart.statecharts import (
     Confirmation,
     Declined,
@@ -1036,3 +1038,16 @@ def test_joiners_and_selectors_a_script_needs_are_kept(text: str) -> None:
     flow = at_intro()
     accepted(flow, ToolCalled("record_intro", {"name": text, "intro_notes": text}))
     assert flow.results["intro_task"] == IntroResults(text, text)
+
+
+def test_a_journal_holding_a_value_that_cannot_be_compared_is_still_written(
+    tmp_path: Path,
+) -> None:
+    flow = Interpreter(compile_chart(email_spec()), record=True)
+    flow.start()
+    flow.handle(ToolCalled("update_email_address", {"email": _Hostile()}))
+    flow.handle(ToolCalled("update_email_address", {_Hostile(): "x"}))
+    dump_journal(flow, tmp_path / "call.jsonl")  # redacted by default
+    lines = (tmp_path / "call.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and '"email": "[redacted]"' in lines[1]
+    assert '"unrecordable"' in lines[2]  # a key JSON cannot hold: named, not fatal
