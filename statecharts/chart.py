@@ -452,7 +452,6 @@ class Chart:
     _rows_cache: dict[tuple[ConfigKey, str], tuple[int, ...]] = attrs.field(
         factory=dict, repr=False
     )
-    _pool: list[StateChart[Any]] = attrs.field(factory=list, repr=False)
     _initials: dict[str, tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]] = attrs.field(
         factory=dict, repr=False
     )
@@ -578,25 +577,10 @@ class Chart:
             raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         if isinstance(model.state, tuple):  # the library keeps several states in an OrderedSet
             model.state = OrderedSet(model.state)
-        inner = None
-        while self._pool and inner is None:
-            candidate = self._pool.pop()
-            if _rebind(candidate, model):
-                inner = candidate
-        machine = LibraryMachine(self, inner or self.machine_class(model=model))
+        machine = LibraryMachine(self, self.machine_class(model=model))  # fresh: no reuse
         if history:
             machine.history = history
         return machine
-
-    def recycle(self, machine: StateChart[Any]) -> None:
-        """Take back a python-statemachine machine whose flow is over, for the next flow.
-
-        Building a machine resolves every callback of the chart (most of the
-        cost of a new flow); the chart's callbacks read the flow's data only
-        through the ``model`` argument, so a machine can serve another model.
-        """
-        if len(self._pool) < _POOL_SIZE and type(machine) is self.machine_class:
-            self._pool.append(machine)
 
     def view(self, configuration: Iterable[str]) -> ConfigView:
         """What a configuration allows: active task, events, tools (cached)."""
@@ -663,7 +647,6 @@ class Chart:
         return True, tuple(results)
 
 
-_POOL_SIZE = 8
 _LENIENT = {
     "validate_disconnected_states": False,
     "validate_trap_states": False,
@@ -671,36 +654,25 @@ _LENIENT = {
 }
 
 
-def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
-    """Point a finished machine at a new flow's model (its state is read from the model).
-
-    python-statemachine 3.x keeps the model in the machine and its configuration,
-    and stops its engine at the top-level final state; a machine whose engine
-    still has work queued is not reused. False when the machine cannot serve.
-    """
-    try:
-        engine = machine._engine
-        if not (engine.external_queue.is_empty() and engine.internal_queue.is_empty()):
-            return False
-        machine.model = model
-        machine._config._model = model
-        machine.history_values = {}
-        engine.running = True
-        engine.clear_cache()
-        engine._root_parallel_final_pending = None
-    except AttributeError:  # another library layout: build machines afresh
-        return False
-    return True
-
-
 #: Names a task id may not take: the chart's own states and events, and the
-#: attributes python-statemachine gives every chart (a task compound of that name
-#: would shadow them on the ``statemachine`` engine).
+#: python-statemachine attributes a task compound of that name breaks on the
+#: ``statemachine`` engine (``tests/test_engines.py`` tries every public
+#: attribute of the installed library and holds this list to what collides).
 RESERVED_IDS = frozenset(
     {DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, "done", "error"}
     | {COMPLETE, CONFIRM, CORRECT, DECLINE, FAIL, KEY, KEYS_TIMEOUT, TIMEOUT, UPDATE}
-    | {n for n in dir(StateChart) if not n.startswith("_")} - {"name"}
-    | {"model", "state", "history_values"}
+    | {
+        "configuration",
+        "configuration_values",
+        "current_state_value",
+        "history_values",
+        "model",
+        "prepare",
+        "send",
+        "start_configuration_values",
+        "states",
+        "states_map",
+    }
 )
 
 _BUILD_LOCK = threading.RLock()

@@ -358,5 +358,4 @@ class LibraryMachine:
         if self.inner is None:
             return
         self._final = (self.configuration_values, self.history)
-        self.chart.recycle(self.inner)
         self.inner = None
