@@ -31,7 +31,6 @@ FORMATS = {
     ".png": "png",
     ".pdf": "pdf",
 }
-_IMAGE = ("svg", "png", "pdf")
 
 #: The comment an SVG made by :func:`render` carries: the hash of its DOT source.
 DOT_HASH_PREFIX = "taskchart-dot-sha256:"

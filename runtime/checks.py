@@ -48,7 +48,7 @@ Codes:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -488,11 +488,3 @@ def _check_rows(chart: Chart, graph: _Graph) -> list[Finding]:
                 )
             )
     return out
-
-
-def summarize(findings: Sequence[Finding]) -> Mapping[str, int]:
-    """Counts per severity."""
-    counts = {"error": 0, "warning": 0}
-    for f in findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    return counts

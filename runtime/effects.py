@@ -17,20 +17,12 @@ __all__ = [
     "Fail",
     "Instruct",
     "Regressed",
-    "Say",
     "SetTools",
     "StartTimer",
     "TaskCompleted",
     "TaskFailed",
     "TaskStarted",
 ]
-
-
-@attrs.frozen
-class Say:
-    """Speak this text as is."""
-
-    text: str
 
 
 @attrs.frozen
@@ -110,8 +102,7 @@ class CancelTimer:
 
 
 Effect = (
-    Say
-    | Instruct
+    Instruct
     | SetTools
     | TaskStarted
     | TaskCompleted

@@ -288,7 +288,7 @@ class Interpreter:
                 {
                     "event": _recordable(event),
                     "ok": outcome.ok,
-                    "code": None if outcome.ok else outcome.code,  # type: ignore[union-attr]
+                    "code": None if outcome.ok else outcome.code,
                     "step": _step_json(outcome.step) if isinstance(outcome, Accepted) else None,
                     "ms": round((time.perf_counter() - t0) * 1000, 3),
                 }

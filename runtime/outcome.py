@@ -6,11 +6,25 @@ becomes the tool's error output).
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal, TypeAlias
+
 import attrs
 
 from .effects import Effect
 
-__all__ = ["Accepted", "Outcome", "Rejected", "Step"]
+__all__ = ["Accepted", "Outcome", "RejectCode", "Rejected", "Step"]
+
+RejectCode: TypeAlias = Literal[
+    "unknown_tool",
+    "not_enabled",
+    "invalid_argument",
+    "guard_failed",
+    "finished",
+    "unexpected",
+    "superseded",
+    "error",
+]
+"""Why an event was refused (``Rejected.code``)."""
 
 
 @attrs.frozen
@@ -31,7 +45,7 @@ class Accepted:
     message: str = ""
     step: Step | None = None
 
-    ok = True
+    ok: ClassVar[Literal[True]] = True
 
 
 @attrs.frozen
@@ -44,11 +58,11 @@ class Rejected:
     or ``error``.
     """
 
-    code: str
+    code: RejectCode
     message: str
     event: str = ""
 
-    ok = False
+    ok: ClassVar[Literal[False]] = False
 
 
 Outcome = Accepted | Rejected

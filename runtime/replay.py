@@ -246,7 +246,7 @@ def replay(
         if recording is not None:
             recording.entry = obj if recorded else None
         outcome = flow.handle(event)
-        code = None if outcome.ok else outcome.code  # type: ignore[union-attr]
+        code = None if outcome.ok else outcome.code
         step = outcome.step if isinstance(outcome, Accepted) else None
         step_json = (
             {"event": step.event, "source": list(step.source), "target": list(step.target)}

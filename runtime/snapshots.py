@@ -204,9 +204,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         isinstance(keys, dict)
         and all(
             t in chart.task_map
-            and chart.task_map[t].keypad is not None
+            and (keypad := chart.task_map[t].keypad) is not None
             and isinstance(k, list)
-            and len(k) < chart.task_map[t].keypad.num_digits  # type: ignore[union-attr]
+            and len(k) < keypad.num_digits
             and all(isinstance(d, str) and d in KEYPAD_KEYS for d in k)
             for t, k in keys.items()
         ),
