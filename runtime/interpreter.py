@@ -9,10 +9,10 @@ and never raises for bad input.
 Theory of operation: a tool call is resolved against the active task's
 tool table into a chart event plus cleaned keyword arguments (field values
 pass their validators first). The candidate rows of the transition table are
-checked here, so a refused event never reaches python-statemachine and the
-refusal can say which guard failed. An accepted event is sent to the
-machine; the model's signals become effects, and the tool list is re-offered
-when it changed.
+checked here, so a refused event never reaches the engine and the refusal
+can say which guard failed. An accepted event is taken by the engine (the
+table engine by default, python-statemachine when asked); the model's
+signals become effects, and the tool list is re-offered when it changed.
 
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
 >>> chart = compile_chart(declarative_task("name", fields=[Field("name")],

@@ -1,10 +1,11 @@
-"""Compile task specs into a python-statemachine chart, and keep its table.
+"""Compile task specs into a chart: its transition table, and what is derived from it.
 
 Rules of this file: the transition table (:attr:`Chart.transitions`) is the
-single source of truth; the python-statemachine class, the tool lists, the
+single source of truth; the table engine's lookups, the python-statemachine
+class (the reference semantics, built on first use), the tool lists, the
 diagrams and the static checks are all derived from it. State ids are
-prefixed with the task id (``email__collecting``) because python-statemachine
-ids are global to a chart.
+prefixed with the task id (``email__collecting``) because state ids are
+global to a chart.
 
 Theory of operation: every flow, a single task included, is a sequence of
 task compounds plus a transient ``dispatch`` state and two finals,

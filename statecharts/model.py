@@ -89,7 +89,7 @@ FAILURE_TYPES: dict[str, type[TaskFailure]] = {
 
 
 class FlowModel:
-    """Mutable data of one running flow (python-statemachine's ``model``)."""
+    """Mutable data of one running flow (the ``model`` both engines act on)."""
 
     def __init__(self, tasks: Sequence[TaskSpec], *, return_exceptions: bool = False) -> None:
         self.state: Any = None

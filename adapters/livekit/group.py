@@ -322,7 +322,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
 def _group_chart(
     shape: tuple[tuple[str, str, tuple[str, ...]], ...], return_exceptions: bool
 ) -> Chart:
-    """One compiled chart per group shape: class building is the expensive step."""
+    """One compiled chart per group shape (compiling resolves every row's callbacks)."""
     specs: list[TaskSpec] = [
         implicit_task(cid, description=description, depends_on=deps)
         for cid, description, deps in shape
