@@ -39,7 +39,7 @@ from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
 from taskchart.statecharts.engines import Machine
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.model import FlowModel, Signal, TaskFailure
+from taskchart.statecharts.model import FlowModel, TaskFailure
 from taskchart.statecharts.task import (
     COMPLETE,
     CONFIRM,
@@ -51,18 +51,14 @@ from taskchart.statecharts.task import (
     UPDATE,
 )
 
+from . import messages
 from .effects import (
-    CancelTimer,
-    Complete,
     Effect,
-    Fail,
     Instruct,
-    Regressed,
     SetTools,
     StartTimer,
     TaskCompleted,
     TaskFailed,
-    TaskStarted,
 )
 from .events import (
     MODALITIES,
@@ -77,6 +73,7 @@ from .events import (
 )
 from .logs import RedactingLogger, get_logger, info_enabled, personal_values
 from .outcome import Accepted, Outcome, Rejected, Step
+from .signal_effects import effects_of
 from .turns import plan_turn
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
@@ -110,21 +107,6 @@ _FINALS = frozenset({FLOW_DONE, FLOW_FAILED})
 
 #: The regression tool's name, the same as LiveKit's TaskGroup.
 DEFAULT_REGRESS_TOOL = "out_of_scope"
-
-_GUARD_HINTS = {
-    "value_unchanged_since_readback": (
-        "Read the {label} back to the user and wait for their answer before confirming; "
-        "a confirmation must answer the value the user last heard."
-    ),
-    "regression_targets_visited": "You can only go back to a task the user has already done.",
-    "heard_in_conversation": (
-        "Read the {label} back to the user and wait for their answer before confirming "
-        "them; a confirmation must answer what the user heard."
-    ),
-    "repetition_matches": (
-        "The repeated {label} does not match the one given before; ask the user to try again."
-    ),
-}
 
 
 class Interpreter:
@@ -580,7 +562,9 @@ class Interpreter:
             failed = next(g for g, passed in checked.items() if not passed)
             task = view.task
             label = self.chart.task_map[task].label if task else "value"
-            hint = _GUARD_HINTS.get(failed, f"{name} is not possible now ({failed} is false).")
+            hint = messages.GUARD_HINTS.get(
+                failed, f"{name} is not possible now ({failed} is false)."
+            )
             return self._rejected(
                 event, Rejected("guard_failed", hint.format(label=label), name), checked.items()
             )
@@ -647,70 +631,9 @@ class Interpreter:
             return []
         effects: list[Effect] = []
         for signal in signals:
-            effects.extend(self._effects_of(signal))
+            effects.extend(effects_of(self, signal))
         signals.clear()
         return effects
-
-    def _effects_of(self, signal: Signal) -> list[Effect]:
-        kind = signal[0]
-        model = self.model
-        if kind == "enter_task":
-            _, tid, resumed = signal
-            spec = self.chart.task_map[tid]
-            text = spec.instructions or f"Ask the user for their {spec.label}."
-            if resumed:
-                text = f"Resume collecting the {spec.label} where you left off. {text}"
-            return [TaskStarted(tid, resumed), Instruct(text, tid)]
-        if kind == "readback":
-            _, tid, count = signal
-            spec = self.chart.task_map[tid]
-            words = spec.spelled_readback if count > 1 and spec.spelled_readback else spec.readback
-            if words is not None:
-                return [Instruct(words(model.values[tid]), tid)]
-            shown = ", ".join(f"{k}: {v}" for k, v in model.values[tid].items())
-            return [
-                Instruct(
-                    f"Read the {spec.label} back to the user ({shown}) and ask them to confirm.",
-                    tid,
-                )
-            ]
-        if kind == "keys_short":
-            _, tid, got = signal
-            keypad = self.chart.task_map[tid].keypad
-            assert keypad is not None
-            need = keypad.num_digits
-            return [
-                Instruct(
-                    f"Digits input not fully received: expected {need} digits, got {got}. "
-                    f"Ask the caller to enter all {need} digits again.",
-                    tid,
-                )
-            ]
-        if kind == "reprompt":
-            spec = self.chart.task_map[signal[1]]
-            return [
-                Instruct(f"The user said nothing. Ask again for their {spec.label}.", signal[1])
-            ]
-        if kind == "task_done":
-            _, tid, outcome = signal
-            result = model.results[tid]
-            if outcome == "complete":
-                return [TaskCompleted(tid, result)]
-            return [TaskFailed(tid, result)]
-        if kind == "regress":
-            return [Regressed(signal[1], signal[2])]
-        if kind == "flow_done":
-            if signal[1] == "done":
-                return [Complete(self.result)]
-            return [Fail(self.error or TaskFailure("", "the flow failed"))]
-        if kind == "start_timer":
-            self.timers[signal[1]] = signal[2]
-            return [StartTimer(signal[1], signal[2])]
-        if kind == "cancel_timer":
-            if self.timers.pop(signal[1], None) is None:
-                return []
-            return [CancelTimer(signal[1])]
-        raise AssertionError(f"unknown signal {signal!r}")  # pragma: no cover
 
     def _offer(self, effects: list[Effect]) -> None:
         tools = self.tools
@@ -724,20 +647,16 @@ class Interpreter:
         parts: list[str] = []
         for effect in effects:
             if isinstance(effect, TaskCompleted):
-                parts.append(f"The {self.chart.task_map[effect.task_id].label} is complete.")
+                parts.append(messages.task_complete(self.chart.task_map[effect.task_id]))
             elif isinstance(effect, TaskFailed):
-                parts.append(f"Task {effect.task_id} ended: {effect.error}.")
+                parts.append(messages.task_ended(effect.task_id, effect.error))
             elif isinstance(effect, Instruct):
                 parts.append(effect.instructions)
         if not parts and name == "update" and task is not None:
             spec = self.chart.task_map[task]
             have = self.model.values[task]
             missing = [f for f in spec.required_fields if f not in have]
-            recorded = ", ".join(kwargs["values"])
-            if missing:
-                parts.append(f"Recorded {recorded}. Still needed: {', '.join(missing)}.")
-            else:
-                parts.append(f"Recorded {recorded}.")
+            parts.append(messages.recorded(kwargs["values"], missing))
         return " ".join(parts)
 
 

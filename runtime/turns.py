@@ -40,6 +40,7 @@ import attrs
 from taskchart.statecharts import Chart, TaskSpec
 from taskchart.statecharts.task import CONFIRM, DECLINE, UPDATE
 
+from . import messages
 from .events import Event, ToolCalled
 from .outcome import Rejected
 
@@ -74,7 +75,7 @@ def plan_turn(
     if goes_back:
         for i, kind in enumerate(kinds):
             if kind != "regress" and isinstance(events[i], ToolCalled):
-                refused[i] = Rejected("superseded", _GOING_BACK)
+                refused[i] = Rejected("superseded", messages.GOING_BACK)
         kinds = [k if i not in refused else "refused" for i, k in enumerate(kinds)]
     else:
         updates = [i for i, k in enumerate(kinds) if k == UPDATE]
@@ -83,10 +84,10 @@ def plan_turn(
         if updates and declines:
             if declines[-1] > updates[-1]:
                 for i in updates:
-                    refused[i] = Rejected("superseded", _DECLINED_LATER.format(label=label))
+                    refused[i] = Rejected("superseded", messages.DECLINED_LATER.format(label=label))
             else:
                 for i in declines:
-                    refused[i] = Rejected("superseded", _GIVEN_LATER.format(label=label))
+                    refused[i] = Rejected("superseded", messages.GIVEN_LATER.format(label=label))
     steps: list[TurnStep] = []
     confirms: list[TurnStep] = []
     merged: dict[str, list[int]] = {}
@@ -109,19 +110,6 @@ def plan_turn(
         at = sum(1 for s in steps if s.indices[-1] < indices[-1])
         steps.insert(at, TurnStep(tuple(indices), event))
     return steps + confirms, refused
-
-
-_GOING_BACK = (
-    "Not processed: in this turn you also went back to an earlier task. This task "
-    "resumes afterwards with what it had; make this call again then if it still applies."
-)
-_DECLINED_LATER = (
-    "Not processed: a later call in this turn declines the {label}, and the caller's "
-    "last word stands."
-)
-_GIVEN_LATER = (
-    "Not processed: a later call in this turn gives the {label}, and the caller's last word stands."
-)
 
 
 def _kind(spec: TaskSpec | None, event: Event, regress_tool: str | None) -> str:

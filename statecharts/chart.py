@@ -36,6 +36,7 @@ from statemachine.orderedset import OrderedSet
 
 from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
 from .model import FlowModel
+from .signals import ArmTimer, DisarmTimer
 from .task import (
     COMPLETE,
     CONFIRM,
@@ -298,7 +299,7 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
         for s in (COLLECTING, CONFIRMING):
             hooks.setdefault(_sid(t, s), {}).setdefault("exit", []).append(
                 _named(
-                    lambda model: model.signals.append(("cancel_timer", keys_timer)),
+                    lambda model: model.signals.append(DisarmTimer(keys_timer)),
                     "cancel_keys_timer",
                 )
             )
@@ -309,12 +310,12 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
             entry = hooks.setdefault(_sid(t, s), {})
             entry.setdefault("enter", []).append(
                 _named(
-                    lambda model: model.signals.append(("start_timer", timer, seconds)),
+                    lambda model: model.signals.append(ArmTimer(timer, seconds)),
                     "start_timer",
                 )
             )
             entry.setdefault("exit", []).append(
-                _named(lambda model: model.signals.append(("cancel_timer", timer)), "cancel_timer")
+                _named(lambda model: model.signals.append(DisarmTimer(timer)), "cancel_timer")
             )
     return hooks
 

@@ -3,7 +3,8 @@
 Rules of this file: the model holds plain data only (values, results,
 counters), every mutation happens in a callback named in the transition
 table, and nothing here performs I/O. The model reports what happened as
-*signals* (plain tuples) in ``signals``; the runtime turns them into effects.
+*signals* (:mod:`taskchart.statecharts.signals`) in ``signals``; the runtime
+turns them into effects.
 
 Theory of operation: a flow is a sequence of tasks. ``dispatch`` is a
 transient state entered whenever a task ends or the caller regresses; its
@@ -16,8 +17,20 @@ interrupted task so it resumes where it was.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
+from .signals import (
+    ArmTimer,
+    DisarmTimer,
+    EnterTask,
+    FlowDone,
+    KeysShort,
+    ReadBack,
+    Regress,
+    Reprompt,
+    Signal,
+    TaskDone,
+)
 from .task import TaskSpec
 
 __all__ = [
@@ -30,8 +43,6 @@ __all__ = [
     "TaskFailure",
     "TaskGroupResult",
 ]
-
-Signal = tuple[Any, ...]
 
 
 class TaskFailure(Exception):
@@ -206,7 +217,7 @@ class FlowModel:
         if values:
             self.values[task_id].update(values)
         if self.keys.pop(task_id, None) is not None:  # spoken input replaces partial keys
-            self.signals.append(("cancel_timer", f"{task_id}.keys"))
+            self.signals.append(DisarmTimer(f"{task_id}.keys"))
 
     def press_key(self, task_id: str, digit: str) -> None:
         self.keys.setdefault(task_id, []).append(digit)
@@ -214,36 +225,36 @@ class FlowModel:
     def arm_keys_timer(self, task_id: str) -> None:
         keypad = self.tasks[task_id].keypad
         assert keypad is not None
-        self.signals.append(("start_timer", f"{task_id}.keys", keypad.timeout))
+        self.signals.append(ArmTimer(f"{task_id}.keys", keypad.timeout))
 
     def take_keys(self, task_id: str) -> None:
         keypad = self.tasks[task_id].keypad
         assert keypad is not None
         self.values[task_id][keypad.field] = " ".join(self.keys.pop(task_id, []))
-        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+        self.signals.append(DisarmTimer(f"{task_id}.keys"))
 
     def reject_keys(self, task_id: str) -> None:
         """Too few keys (stop key or pause) with retries left: drop them and ask again."""
         got = len(self.keys.pop(task_id, []))
         self.keypad_retries[task_id] = self.keypad_retries.get(task_id, 0) + 1
-        self.signals.append(("cancel_timer", f"{task_id}.keys"))
-        self.signals.append(("keys_short", task_id, got))
+        self.signals.append(DisarmTimer(f"{task_id}.keys"))
+        self.signals.append(KeysShort(task_id, got))
 
     def fail_keys(self, task_id: str) -> None:
         """Too few keys and no retry left: the task fails with LiveKit's words."""
         keypad = self.tasks[task_id].keypad
         assert keypad is not None
         got = len(self.keys.pop(task_id, []))
-        self.signals.append(("cancel_timer", f"{task_id}.keys"))
+        self.signals.append(DisarmTimer(f"{task_id}.keys"))
         message = f"Digits input not fully received. Expect {keypad.num_digits} digits, got {got}"
         self.fail_task(task_id, TaskFailure(task_id, message))
 
     def count_reprompt(self, task_id: str) -> None:
         self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
-        self.signals.append(("reprompt", task_id))
+        self.signals.append(Reprompt(task_id))
         seconds = self.tasks[task_id].no_input_timeout
         if seconds is not None:
-            self.signals.append(("start_timer", f"{task_id}.no_input", seconds))
+            self.signals.append(ArmTimer(f"{task_id}.no_input", seconds))
 
     def enter_task(self, task_id: str) -> None:
         resumed = self.plan is not None and self.plan == (task_id, "resume")
@@ -260,19 +271,19 @@ class FlowModel:
             self.visited.append(task_id)
         self.results.pop(task_id, None)
         self.plan = None
-        self.signals.append(("enter_task", task_id, resumed))
+        self.signals.append(EnterTask(task_id, resumed))
 
     def readback(self, task_id: str) -> None:
         self.readback_turn[task_id] = self.user_turn
         count = self.readbacks[task_id] = self.readbacks.get(task_id, 0) + 1
-        self.signals.append(("readback", task_id, count))
+        self.signals.append(ReadBack(task_id, count))
 
     def complete_task(self, task_id: str, result: Any = None) -> None:
         spec = self.tasks[task_id]
         if spec.kind == "declarative":
             result = spec.build_result(self.values[task_id])
         self.results[task_id] = result
-        self.signals.append(("task_done", task_id, "complete"))
+        self.signals.append(TaskDone(task_id, "complete"))
 
     def fail_task(
         self, task_id: str, error: Exception | None = None, reason: str = "", kind: str = "failed"
@@ -289,7 +300,7 @@ class FlowModel:
         self.results[task_id] = error
         if self.closed or not self.return_exceptions:
             self.failed_task = task_id
-        self.signals.append(("task_done", task_id, kind))
+        self.signals.append(TaskDone(task_id, kind))
 
     def begin_regression(self, task_id: str, task_ids: Sequence[str] = ()) -> None:
         targets = [t for t in dict.fromkeys(task_ids) if t in self.tasks]
@@ -302,7 +313,7 @@ class FlowModel:
         if task_id not in dirty and task_id not in self.interrupted:
             self.interrupted.append(task_id)
         self.queue = targets
-        self.signals.append(("regress", task_id, tuple(targets)))
+        self.signals.append(Regress(task_id, tuple(targets)))
 
     def plan_next(self) -> None:
         self.plan = self._next_step()
@@ -324,8 +335,8 @@ class FlowModel:
     def flow_failed(self) -> bool:
         return self.failed_task is not None
 
-    def finish(self, outcome: str) -> None:
-        self.signals.append(("flow_done", outcome))
+    def finish(self, outcome: Literal["done", "failed"]) -> None:
+        self.signals.append(FlowDone(outcome))
 
 
 class TaskGroupResult:

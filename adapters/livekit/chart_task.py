@@ -46,6 +46,7 @@ from taskchart.runtime import (
     TimerSet,
     ToolCalled,
     UserSpoke,
+    messages,
     restore,
 )
 from taskchart.statecharts import TaskSpec, compile_chart
@@ -259,19 +260,11 @@ class ChartTask(AgentTask[T]):
         self._turns[call.call_id] = turn
 
     def _resume_instructions(self) -> str:
-        model = self.flow.model
-        tid = self.spec.id
-        values = model.values.get(tid, {})
-        shown = ", ".join(f"{k}: {v}" for k, v in values.items())
-        if self.flow.configuration[-1].endswith("__confirming"):
-            model.readback_turn[tid] = model.user_turn  # a fresh answer is needed
-            return (
-                f"Back to the {self.spec.label}. Read it back to the user ({shown}) "
-                "and ask them to confirm."
-            )
-        missing = [f for f in self.spec.required_fields if f not in values]
-        have = f" Already collected: {shown}." if shown else ""
-        return f"Back to the {self.spec.label}.{have} Still needed: {', '.join(missing)}."
+        values = self.flow.model.values.get(self.spec.id, {})
+        confirming = self.flow.configuration[-1].endswith("__confirming")
+        if confirming:  # a fresh answer is needed
+            self.flow.model.readback_turn[self.spec.id] = self.flow.model.user_turn
+        return messages.resume(self.spec, values, confirming=confirming)
 
     # -- tools --------------------------------------------------------------------------
     def _tool(self, name: str) -> llm.RawFunctionTool[Any, Any]:

@@ -1,0 +1,121 @@
+"""Signals to effects: one small function per kind of signal, in a table.
+
+Rules of this file: each function reads the flow (its chart, data, result)
+and returns the effects a signal asks for; only the timer functions change
+anything, the flow's table of running timers. The words come from
+:mod:`taskchart.runtime.messages`.
+
+>>> from taskchart.statecharts import Field, compile_chart, declarative_task
+>>> from taskchart.statecharts.signals import EnterTask
+>>> from taskchart.runtime import Interpreter
+>>> flow = Interpreter(compile_chart(declarative_task("name", fields=[Field("name")])))
+>>> effects_of(flow, EnterTask("name", resumed=False))
+[TaskStarted(task_id='name', resumed=False), Instruct(instructions='Ask the user for their name.', task_id='name')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from taskchart.statecharts.model import TaskFailure
+from taskchart.statecharts.signals import (
+    ArmTimer,
+    DisarmTimer,
+    EnterTask,
+    FlowDone,
+    KeysShort,
+    ReadBack,
+    Regress,
+    Reprompt,
+    Signal,
+    TaskDone,
+)
+
+from . import messages
+from .effects import (
+    CancelTimer,
+    Complete,
+    Effect,
+    Fail,
+    Instruct,
+    Regressed,
+    StartTimer,
+    TaskCompleted,
+    TaskFailed,
+    TaskStarted,
+)
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+__all__ = ["effects_of"]
+
+
+def effects_of(flow: Interpreter, signal: Signal) -> list[Effect]:
+    """The effects ``signal`` asks for in ``flow``."""
+    return _TABLE[type(signal)](flow, signal)
+
+
+def _enter(flow: Interpreter, signal: EnterTask) -> list[Effect]:
+    spec = flow.chart.task_map[signal.task_id]
+    text = messages.ask(spec, resumed=signal.resumed)
+    return [TaskStarted(signal.task_id, signal.resumed), Instruct(text, signal.task_id)]
+
+
+def _read_back(flow: Interpreter, signal: ReadBack) -> list[Effect]:
+    spec = flow.chart.task_map[signal.task_id]
+    values = flow.model.values[signal.task_id]
+    return [Instruct(messages.read_back(spec, values, signal.count), signal.task_id)]
+
+
+def _keys_short(flow: Interpreter, signal: KeysShort) -> list[Effect]:
+    keypad = flow.chart.task_map[signal.task_id].keypad
+    assert keypad is not None
+    return [Instruct(messages.keys_short(keypad.num_digits, signal.got), signal.task_id)]
+
+
+def _reprompt(flow: Interpreter, signal: Reprompt) -> list[Effect]:
+    spec = flow.chart.task_map[signal.task_id]
+    return [Instruct(messages.reprompt(spec), signal.task_id)]
+
+
+def _task_done(flow: Interpreter, signal: TaskDone) -> list[Effect]:
+    result = flow.model.results[signal.task_id]
+    if signal.outcome == "complete":
+        return [TaskCompleted(signal.task_id, result)]
+    return [TaskFailed(signal.task_id, result)]
+
+
+def _regress(flow: Interpreter, signal: Regress) -> list[Effect]:
+    return [Regressed(signal.task_id, signal.targets)]
+
+
+def _flow_done(flow: Interpreter, signal: FlowDone) -> list[Effect]:
+    if signal.outcome == "done":
+        return [Complete(flow.result)]
+    return [Fail(flow.error or TaskFailure("", "the flow failed"))]
+
+
+def _arm(flow: Interpreter, signal: ArmTimer) -> list[Effect]:
+    flow.timers[signal.timer_id] = signal.seconds
+    return [StartTimer(signal.timer_id, signal.seconds)]
+
+
+def _disarm(flow: Interpreter, signal: DisarmTimer) -> list[Effect]:
+    if flow.timers.pop(signal.timer_id, None) is None:
+        return []
+    return [CancelTimer(signal.timer_id)]
+
+
+_TABLE: dict[type[Any], Callable[[Interpreter, Any], list[Effect]]] = {
+    EnterTask: _enter,
+    ReadBack: _read_back,
+    KeysShort: _keys_short,
+    Reprompt: _reprompt,
+    TaskDone: _task_done,
+    Regress: _regress,
+    FlowDone: _flow_done,
+    ArmTimer: _arm,
+    DisarmTimer: _disarm,
+}
