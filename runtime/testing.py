@@ -50,16 +50,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import HealthCheck, Phase, given, note, settings
-from hypothesis import strategies as st
-from hypothesis.control import should_note
-from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
 from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
 from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 from taskchart.statecharts.fields import SHOWN_LIMIT
@@ -85,9 +75,24 @@ from .events import (
     ToolCalled,
     UserSpoke,
 )
+from .extras import missing_extra
 from .interpreter import Interpreter
 from .outcome import Accepted, Outcome, Rejected
 from .snapshots import restore, snapshot
+
+try:
+    from hypothesis import HealthCheck, Phase, given, note, settings
+    from hypothesis import strategies as st
+    from hypothesis.control import should_note
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
+except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+    raise missing_extra(exc, "taskchart.runtime.testing") from exc
 
 __all__ = [
     "ChartSource",

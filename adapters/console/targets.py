@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 from taskchart.runtime.checks import as_chart as pure_chart
+from taskchart.runtime.extras import install_hint
 from taskchart.statecharts import Chart, TaskSpec, compile_chart
 
 __all__ = ["TargetError", "as_chart", "load_chart", "load_target", "missing_extra_hint"]
@@ -49,6 +50,8 @@ def load_target(target: str) -> Any:
             obj = getattr(obj, part)
         except AttributeError as exc:
             raise TargetError(f"{module_name!r} has no attribute {attr!r}") from exc
+        except ImportError as exc:  # a lazily loaded name whose dependency is missing
+            raise TargetError(f"{exc}") from exc
     return obj
 
 
@@ -89,13 +92,8 @@ def _raised(exc: BaseException) -> str:
 
 def missing_extra_hint(module: str | None) -> str:
     """What to install when ``module`` (a missing import) comes with a taskchart extra."""
-    root = (module or "").partition(".")[0]
-    extra = EXTRAS.get(root)
-    return f"install it with: pip install 'taskchart[{extra}]'" if extra else ""
-
-
-#: Top-level modules of optional dependencies, and the extra that installs each.
-EXTRAS = {"livekit": "livekit", "hypothesis": "testing"}
+    hint = install_hint(module)
+    return f"install it with: {hint}" if hint else ""
 
 
 def as_chart(obj: Any) -> Chart:

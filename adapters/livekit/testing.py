@@ -68,17 +68,22 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Never, Protocol, Self, TypeAlias, TypeVar
 
-from livekit import rtc
-from livekit.agents import (
-    DEFAULT_API_CONNECT_OPTIONS,
-    NOT_GIVEN,
-    Agent,
-    AgentSession,
-    APIConnectOptions,
-    NotGivenOr,
-    RunResult,
-    llm,
-)
+from taskchart.runtime.extras import missing_extra
+
+try:
+    from livekit import rtc
+    from livekit.agents import (
+        DEFAULT_API_CONNECT_OPTIONS,
+        NOT_GIVEN,
+        Agent,
+        AgentSession,
+        APIConnectOptions,
+        NotGivenOr,
+        RunResult,
+        llm,
+    )
+except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+    raise missing_extra(exc, "taskchart.adapters.livekit.testing") from exc
 
 if TYPE_CHECKING:
     from livekit.agents.job import JobContext
