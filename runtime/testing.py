@@ -43,6 +43,7 @@ import functools
 import gc
 import io
 import json
+import os
 import pickle
 import time
 import warnings
@@ -1179,8 +1180,31 @@ class FlowMachine(RuleBasedStateMachine):
         ended = drive_to_end(self.flow, overrides=self.overrides, send=self.send)
         assert ended, (
             f"a cooperative model could not finish the flow from {before}: "
-            f"stuck in {self.flow.configuration}"
+            f"stuck in {self.flow.configuration}; {_values_hint(self.flow, self.overrides)}"
         )
+
+
+def _values_hint(flow: Interpreter, overrides: ValueOverrides | None) -> str:
+    """Which fields no built-in value satisfies, and how to give them values."""
+    task = flow.active_task
+    spec = flow.chart.task_map[task] if task is not None else None
+    own = _overrides_for(spec, overrides) if spec is not None else {}
+    lacking = [
+        f"{spec.id}.{name}"
+        for name in (spec.required_fields if spec is not None else ())
+        if _cooperative_value(spec.field_map[name], own) is _NONE
+    ]
+    if lacking:
+        example = lacking[0]
+        return (
+            f"no built-in value is valid for {', '.join(lacking)}: pass values="
+            f"{{{example!r}: st.sampled_from([...])}} (hypothesis strategies of valid values) "
+            "to flow_state_machine"
+        )
+    return (
+        "if a field needs values of a format of your own, pass values={'task.field': "
+        "strategy} to flow_state_machine"
+    )
 
 
 class _Walker:
@@ -1383,7 +1407,9 @@ def flow_state_machine(
     :class:`Interpreter` after every event. ``values`` gives strategies for
     fields the built-in value pool cannot satisfy (``{"task.field": st...}``).
     ``max_examples`` overrides the loaded hypothesis profile for this
-    machine's ``TestCase``. ``noise`` adds a rule sending arbitrary events
+    machine's ``TestCase``, and the environment variable
+    ``TASKCHART_EXAMPLES=N`` (set by pytest's ``--taskchart-examples N``)
+    overrides both. ``noise`` adds a rule sending arbitrary events
     (any task's tools, speech, unknown timers, session close).
     """
     chart = as_chart(chart_factory)
@@ -1404,8 +1430,11 @@ def flow_state_machine(
         attrs_["anything"] = rule(event=tool_calls(chart, values))(_anything)
     cls: type[FlowMachine] = type(f"{chart.name}Machine", (FlowMachine,), attrs_)
     default = settings.default
+    forced = forced_examples()
     cls.TestCase.settings = settings(
-        max_examples=max_examples
+        max_examples=forced
+        if forced is not None
+        else max_examples
         if max_examples is not None
         else (default.max_examples if default is not None else 100),
         stateful_step_count=step_count,
@@ -1417,6 +1446,24 @@ def flow_state_machine(
         ],
     )
     return cls
+
+
+#: The environment variable that sets every generated TestCase's number of examples.
+EXAMPLES_ENV = "TASKCHART_EXAMPLES"
+
+
+def forced_examples() -> int | None:
+    """``TASKCHART_EXAMPLES`` as a positive number of examples, or None when unset."""
+    raw = os.environ.get(EXAMPLES_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{EXAMPLES_ENV} must be a positive whole number, got {raw[:20]!r}")
+    return value
 
 
 def _anything(self: FlowMachine, event: Event) -> None:
