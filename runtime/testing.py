@@ -1187,13 +1187,15 @@ class FlowMachine(RuleBasedStateMachine):
 def _values_hint(flow: Interpreter, overrides: ValueOverrides | None) -> str:
     """Which fields no built-in value satisfies, and how to give them values."""
     task = flow.active_task
-    spec = flow.chart.task_map[task] if task is not None else None
-    own = _overrides_for(spec, overrides) if spec is not None else {}
-    lacking = [
-        f"{spec.id}.{name}"
-        for name in (spec.required_fields if spec is not None else ())
-        if _cooperative_value(spec.field_map[name], own) is _NONE
-    ]
+    lacking: list[str] = []
+    if task is not None:
+        spec = flow.chart.task_map[task]
+        own = _overrides_for(spec, overrides)
+        lacking = [
+            f"{task}.{name}"
+            for name in spec.required_fields
+            if _cooperative_value(spec.field_map[name], own) is _NONE
+        ]
     if lacking:
         example = lacking[0]
         return (

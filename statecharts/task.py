@@ -274,6 +274,11 @@ def declarative_task(
     the stored one. ``keypad`` takes the value from DTMF tones.
     """
     fields = tuple(fields)
+    if not fields:
+        raise ValueError(
+            f"declarative task {id!r} has no fields: it would complete on an empty update; "
+            "give it at least one Field (or use implicit_task for a hand-written task)"
+        )
     label = subject or id.replace("_", " ")
     if tools is None:
         chosen = _default_tools(id, fields, label)
