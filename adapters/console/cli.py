@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -108,7 +109,7 @@ def demo(
         ok = runner.run(sys.stdin)
     if journal is not None:
         dump_journal(runner.flow, journal, raw_values=raw_journal)
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(130 if runner.interrupted else 0 if ok else 1)
 
 
 def _script_lines(script: Path) -> list[str]:
@@ -135,6 +136,8 @@ def _check_writable(path: Path) -> None:
 
 
 def _prompted_lines() -> Iterator[str]:
+    with contextlib.suppress(ImportError):  # line editing for input(), where there is one
+        import readline  # noqa: F401
     while True:
         try:
             yield input("  you > ")
