@@ -4,7 +4,9 @@ A log is the :attr:`Interpreter.journal` of a flow run with ``record=True``
 (one dict per handled event; accepted ones carry ``step: {event, source,
 target, guards}``), written one JSON object per line by ``taskchart.runtime.replay.dump_journal``.
 A file may hold several flows: each starts with a header line
-``{"format": "taskchart.journal/1", ...}``.
+``{"format": "taskchart.journal/2", "digest": ...}`` and ends with ``{"end": N}``.
+A header names the chart by its digest: a journal of another chart (or of an
+earlier version of this one) is refused rather than counted as nothing.
 
 Theory of operation: a step names its event, the configurations before and
 after, and the guards the interpreter checked. The row taken is the first
@@ -41,13 +43,18 @@ from .model import initial_leaf
 
 __all__ = ["JOURNAL_FORMAT", "Coverage", "read_journals"]
 
-JOURNAL_FORMAT = "taskchart.journal/1"
+JOURNAL_FORMAT = "taskchart.journal/2"
+#: Formats read (``/1`` journals have no end record).
+JOURNAL_FORMATS = ("taskchart.journal/1", JOURNAL_FORMAT)
 
 Journal = Sequence[Mapping[str, Any]]
 
 
-def read_journals(path: str | Path) -> list[list[dict[str, Any]]]:
-    """The flows in a JSON-lines log: split at header lines (a file without one is one flow)."""
+def read_journals(path: str | Path, chart: Chart | None = None) -> list[list[dict[str, Any]]]:
+    """The flows in a JSON-lines log: split at header lines (a file without one is one flow).
+
+    With ``chart``, a header naming another chart's digest is a ``ValueError``.
+    """
     flows: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] | None = None
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -60,10 +67,19 @@ def read_journals(path: str | Path) -> list[list[dict[str, Any]]]:
         if not isinstance(entry, dict):
             raise ValueError(f"{path}:{n}: expected a JSON object")
         if "format" in entry:
-            if entry["format"] != JOURNAL_FORMAT:
+            if entry["format"] not in JOURNAL_FORMATS:
                 raise ValueError(f"{path}:{n}: unknown log format {entry['format']!r}")
+            digest = entry.get("digest")
+            if chart is not None and digest is not None and digest != chart.digest:
+                raise ValueError(
+                    f"{path}:{n}: a journal of chart {str(entry.get('chart'))[:60]!r} "
+                    f"(digest {str(digest)[:20]}), not of {chart.name!r} (digest {chart.digest}):"
+                    " pass the chart it was recorded with, or record a new journal"
+                )
             current = []
             flows.append(current)
+            continue
+        if "end" in entry:  # the end record of the flow
             continue
         if current is None:
             current = []
@@ -103,7 +119,7 @@ class Coverage:
 
     @classmethod
     def from_files(cls, chart: Chart, paths: Iterable[str | Path]) -> Coverage:
-        return cls.from_journals(chart, [j for p in paths for j in read_journals(p)])
+        return cls.from_journals(chart, [j for p in paths for j in read_journals(p, chart)])
 
     # -- figures -------------------------------------------------------------------
     @property

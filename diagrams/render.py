@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ from .coverage import Coverage
 from .dot import to_dot
 from .mermaid import to_mermaid
 
-__all__ = ["FORMATS", "GraphvizNotFoundError", "dot_to_image", "format_for", "render"]
+__all__ = [
+    "FORMATS",
+    "GraphvizNotFoundError",
+    "dot_to_image",
+    "format_for",
+    "graphviz_program",
+    "render",
+]
 
 FORMATS = {
     ".dot": "dot",
@@ -58,15 +66,34 @@ def format_for(path: str | Path, format: str | None = None) -> str:
     return FORMATS[suffix]
 
 
-def dot_to_image(dot: str, format: str = "svg") -> bytes:
-    """Run Graphviz ``dot -T<format>`` on DOT text."""
+def graphviz_program(format: str = "svg") -> str:
+    """The program that renders DOT: the system ``dot``, else pip's ``graphviz-pure``.
+
+    ``graphviz-pure`` (``pip install 'taskchart[diagrams]'``) is a self-contained
+    build of Graphviz with ``dot``'s command line, for machines without
+    Graphviz; it writes SVG and PNG but not PDF.
+    """
     exe = shutil.which("dot")
-    if exe is None:
-        raise GraphvizNotFoundError(
-            "the Graphviz program 'dot' was not found on PATH; install Graphviz "
-            "(Debian/Ubuntu: apt-get install graphviz) to render SVG/PNG/PDF. "
-            "DOT (.dot) and Mermaid (.mmd) output work without it."
-        )
+    if exe is not None:
+        return exe
+    for found in (shutil.which(PURE), Path(sys.executable).with_name(PURE)):
+        if found and Path(found).is_file() and format != "pdf":
+            return str(found)
+    raise GraphvizNotFoundError(
+        "the Graphviz program 'dot' was not found on PATH; for SVG and PNG run "
+        "pip install 'taskchart[diagrams]' (graphviz-pure, a self-contained build), or install "
+        "Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; "
+        "it is the one that also writes PDF); .dot and .mmd files need neither"
+    )
+
+
+#: The pip-installable Graphviz build used when the system has no ``dot``.
+PURE = "graphviz-pure"
+
+
+def dot_to_image(dot: str, format: str = "svg") -> bytes:
+    """Run Graphviz (``dot -T<format>``, see :func:`graphviz_program`) on DOT text."""
+    exe = graphviz_program(format)
     proc = subprocess.run(
         [exe, f"-T{format}"], input=dot.encode(), capture_output=True, check=False
     )

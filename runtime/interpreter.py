@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
 from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
 from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
@@ -134,6 +135,11 @@ class Interpreter:
     ) -> None:
         if modality not in MODALITIES:
             raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
+        if not isinstance(chart, Chart):
+            raise TypeError(
+                f"Interpreter runs a compiled Chart, got {type(chart).__name__}: "
+                "pass compile_chart(spec) (or compile_chart([spec, ...]) for a group)"
+            )
         self.chart = chart
         self.regress_tool = regress_tool
         pii = chart.pii_fields
@@ -180,7 +186,15 @@ class Interpreter:
 
     @property
     def results(self) -> dict[str, Any]:
-        """Results so far, keyed by task id, in task order."""
+        """Results so far, keyed by task id, in task order.
+
+        A task that completed maps to its result (the task's result class, or
+        what a hand-written task returned). A task that ended without one maps
+        to why: a :class:`~taskchart.statecharts.TaskFailure` (``Declined``,
+        ``NoInput``, ``SessionClosed``, ``StartOver``) or the exception a
+        hand-written task raised; ``isinstance(r, Exception)`` tells them
+        apart. :attr:`result` is set only when the flow completed.
+        """
         return {t: self.model.results[t] for t in self.model.order if t in self.model.results}
 
     @property
@@ -285,12 +299,19 @@ class Interpreter:
         back through a tool handled outside this flow (a group's). Outcomes
         are returned in the order of ``events``.
         """
+        if isinstance(events, str | bytes) or not isinstance(events, Sequence):
+            raise TypeError(
+                "handle_batch takes a list of the events of one turn, got "
+                f"{type(events).__name__}; use handle() for one event"
+            )
         task = None if self.done else self.active_task
         goes_back = goes_back or any(self._goes_back(event) for event in events)
         steps, refused = plan_turn(
             self.chart, task, events, regress_tool=self.regress_tool, goes_back=goes_back
         )
-        outcomes: dict[int, Outcome] = dict(refused)
+        outcomes: dict[int, Outcome] = {
+            i: attrs.evolve(r, event=_event_name(events[i])) for i, r in refused.items()
+        }
         for step in steps:
             outcome = self.handle(step.event)
             for i in step.indices:
@@ -313,12 +334,17 @@ class Interpreter:
         # What the checks did not foresee, before any change or inside a transition
         # (which _send rolls back), is refused here rather than raised at the caller.
         try:
-            return self._handle(event)
+            outcome = self._handle(event)
         except Exception as exc:
             self.log.warning("event_failed", trigger=type(event).__name__, error=type(exc).__name__)
-            return Rejected(
+            outcome = Rejected(
                 "error", f"{type(event).__name__} could not be handled ({type(exc).__name__})"
             )
+        if isinstance(outcome, Rejected):  # named one way, whatever refused it
+            name = _event_name(event)
+            if outcome.event != name:
+                outcome = attrs.evolve(outcome, event=name)
+        return outcome
 
     def _handle(self, event: Event) -> Outcome:
         if isinstance(event, UserSpoke):
@@ -681,6 +707,13 @@ def _text(value: Any, limit: int = 500) -> str:
         return str(value)[:limit]
     except Exception:  # an int past the 4,300-digit limit, a broken __str__
         return shown(value, limit)
+
+
+def _event_name(event: Event) -> str:
+    """What :attr:`Rejected.event` holds: a tool call's tool name, else the event's type."""
+    if isinstance(event, ToolCalled) and isinstance(event.name, str):
+        return event.name
+    return type(event).__name__
 
 
 def _recordable(event: Event) -> dict[str, Any]:

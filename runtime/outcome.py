@@ -55,7 +55,9 @@ class Rejected:
     ``code`` is one of ``unknown_tool``, ``not_enabled``, ``invalid_argument``,
     ``guard_failed``, ``finished``, ``unexpected``, ``superseded`` (another
     call of the same turn took its place: see :mod:`taskchart.runtime.turns`)
-    or ``error``.
+    or ``error``. ``event`` names what was refused, the same way for every
+    refusal: a tool call's tool name, else the event's type (``UserSpoke``,
+    ``DtmfReceived``, ``TimerFired``, ``SessionClosed``, ...).
     """
 
     code: RejectCode

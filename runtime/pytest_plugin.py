@@ -3,7 +3,9 @@
 Marker: ``@pytest.mark.taskchart_flow(max_examples=50, step_count=30, ...)`` sets
 the budget of the fixtures below for one test (keyword arguments are passed
 to :func:`~taskchart.runtime.testing.explore`). ``--taskchart-examples N`` on
-the command line overrides every budget (a nightly run: a large N).
+the command line overrides every budget (a nightly run: a large N), that of
+every ``flow_state_machine(chart).TestCase`` included: it sets
+``TASKCHART_EXAMPLES`` before the test files are collected.
 
 Fixtures:
 
@@ -59,7 +61,15 @@ JOURNALS_ENV = "TASKCHART_JOURNALS"
 RAW_ENV = "TASKCHART_JOURNALS_RAW"
 
 
+EXAMPLES_ENV = "TASKCHART_EXAMPLES"  # read by taskchart.runtime.testing.flow_state_machine
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    forced = config.getoption("--taskchart-examples", default=None)
+    if forced is not None:
+        if forced < 1:
+            raise pytest.UsageError("--taskchart-examples must be a positive number")
+        os.environ[EXAMPLES_ENV] = str(forced)  # TestCase classes are built at collection
     if os.environ.get(JOURNALS_ENV):
         from .interpreter import record_every_flow
 

@@ -3,12 +3,18 @@
 A log is JSON lines. Each line is either a journal entry of an
 ``Interpreter(record=True)`` (``{"event": {...}, "ok": ..., "code": ...,
 "step": {...}, "ms": ...}``) or a bare event (``{"type": "ToolCalled", ...}``,
-no expectation). An optional first line ``{"format": "taskchart.journal/1",
-"chart": ..., "modality": ..., "values": "redacted"}`` sets the starting
+no expectation). A journal written by :func:`dump_journal` starts each flow
+with a header ``{"format": "taskchart.journal/2", "chart": ..., "digest": ...,
+"modality": ..., "values": "redacted"}`` and ends it with ``{"end": N}``, N
+the number of its entries: a file cut short, or a file that is not a journal,
+is refused instead of replaying as a shorter call. (``taskchart.journal/1``
+files, which have no end record, still read.) The header sets the starting
 modality and says whether personal values were redacted (the default of
 :func:`journal_lines` and :func:`dump_journal`; ``raw_values=True`` keeps
 them, for local debugging). A redacted journal replays with the recorded
 outcomes standing in for the values (:mod:`taskchart.runtime.standins`).
+A file may hold several flows (the pytest plugin's journals):
+:func:`split_flows` separates them and :func:`replay_flow` replays one.
 
 Replay feeds the events to a fresh flow and compares each outcome with the
 recorded one: accepted or refused, the refusal code, the transition's source
@@ -29,7 +35,7 @@ the chart changed since the call was recorded.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +52,20 @@ from .standins import Recording, value_blind_flow
 __all__ = [
     "FORMAT",
     "Divergence",
+    "RecordedFlow",
     "ReplayReport",
     "ReplayStep",
     "dump_journal",
     "journal_lines",
     "read_log",
     "replay",
+    "replay_flow",
+    "split_flows",
 ]
 
-FORMAT = "taskchart.journal/1"
+FORMAT = "taskchart.journal/2"
+#: Formats read: ``/1`` journals have no end record.
+FORMATS = ("taskchart.journal/1", FORMAT)
 
 
 @attrs.frozen
@@ -149,7 +160,7 @@ def journal_lines(
         if raw_values
         else redact_journal(flow.chart, flow.journal, regress_tool=flow.regress_tool)
     )
-    return list(enumerate([header, *entries], 1))
+    return list(enumerate([header, *entries, {"end": len(entries)}], 1))
 
 
 def dump_journal(
@@ -201,6 +212,103 @@ def _ids(value: Any) -> list[str] | None:
     return None
 
 
+@attrs.frozen
+class RecordedFlow:
+    """One flow of a log: its header (None for bare events), entries and where it starts."""
+
+    line: int
+    header: Mapping[str, Any] | None
+    entries: tuple[tuple[int, Mapping[str, Any]], ...]
+    modality: str | None = None
+    redacted: bool = False
+
+
+def split_flows(entries: Iterable[tuple[int, Mapping[str, Any]]]) -> list[RecordedFlow]:
+    """The flows of a log (from :func:`read_log`), checked to be whole; ``ValueError`` if not.
+
+    A line that is neither a header, an event, a journal entry nor an end
+    record means the file is not a journal; a flow whose end record is
+    missing, or counts other entries than the flow holds, was cut short.
+    """
+    flows: list[RecordedFlow] = []
+    current: dict[str, Any] | None = None
+
+    def close(at: str) -> None:
+        if current is None:
+            return
+        if current["needs_end"] and current["end"] is None:
+            raise ValueError(
+                f"the flow that starts at line {current['line']} has no end record {at}: "
+                "the journal was cut short; record it again"
+            )
+        flows.append(
+            RecordedFlow(
+                current["line"],
+                current["header"],
+                tuple(current["entries"]),
+                current["modality"],
+                current["redacted"],
+            )
+        )
+
+    for n, obj in entries:
+        if "format" in obj:
+            close(f"(line {n} starts another)")
+            current = {"line": n, "entries": [], "end": None, **_header(n, obj)}
+            continue
+        if current is None:  # bare events, no header: nothing to check them against
+            current = {"line": n, "header": None, "entries": [], "end": None}
+            current.update(needs_end=False, modality=None, redacted=False)
+        if current["end"] is not None:
+            raise ValueError(
+                f"line {n}: an entry after the end of the flow that starts at line "
+                f"{current['line']}; each flow of a journal starts with a header"
+            )
+        if "end" in obj:
+            count = obj["end"]
+            have = len(current["entries"])
+            if not isinstance(count, int) or isinstance(count, bool) or count != have:
+                raise ValueError(
+                    f"line {n}: the end record counts {shown(count, 20)} entries but the flow "
+                    f"that starts at line {current['line']} holds {have}: lines are missing "
+                    "or were added; record it again"
+                )
+            current["end"] = n
+            continue
+        if "event" not in obj and "type" not in obj:
+            keys = ", ".join(shown(k, 30) for k in list(obj)[:5]) or "none"
+            raise ValueError(
+                f"line {n}: not a taskchart journal line (keys: {keys}); a journal holds a "
+                "header, events and an end record, as dump_journal() writes"
+            )
+        current["entries"].append((n, obj))
+    close("(the file ends there)")
+    if not flows:
+        raise ValueError(
+            "is empty: a journal holds a header and the events of a flow; record one with "
+            "Interpreter(chart, record=True) and dump_journal()"
+        )
+    return flows
+
+
+def _header(n: int, obj: Mapping[str, Any]) -> dict[str, Any]:
+    fmt = obj.get("format")
+    if fmt not in FORMATS:
+        raise ValueError(f"line {n}: unknown log format {shown(fmt, 40)}; expected {FORMAT}")
+    values = obj.get("values", "raw")
+    if values not in ("raw", "redacted"):
+        raise ValueError(f"line {n}: values must be 'raw' or 'redacted'")
+    modality = obj.get("modality")
+    if modality is not None and modality not in MODALITIES:
+        raise ValueError(f"line {n}: unknown modality {shown(modality, 40)}")
+    return {
+        "header": obj,
+        "needs_end": fmt != FORMATS[0],
+        "modality": modality,
+        "redacted": values == "redacted",
+    }
+
+
 def replay(
     chart: Chart,
     entries: Iterable[tuple[int, Mapping[str, Any]]],
@@ -208,25 +316,34 @@ def replay(
     modality: str | None = None,
     stop_at_divergence: bool = True,
 ) -> ReplayReport:
-    """Re-run ``entries`` (from :func:`read_log`) against ``chart``."""
-    items: Iterator[tuple[int, Mapping[str, Any]]] = iter(entries)
-    pending: list[tuple[int, Mapping[str, Any]]] = []
-    start_modality = modality
-    redacted = False
-    for n, obj in items:
-        if "format" in obj:
-            if obj.get("format") != FORMAT:
-                raise ValueError(f"line {n}: unknown log format {obj.get('format')!r}")
-            values = obj.get("values", "raw")
-            if values not in ("raw", "redacted"):
-                raise ValueError(f"line {n}: values must be 'raw' or 'redacted'")
-            redacted = redacted or values == "redacted"
-            if start_modality is None and "modality" in obj:
-                start_modality = obj["modality"]
-                if start_modality not in MODALITIES:
-                    raise ValueError(f"line {n}: unknown modality {shown(start_modality, 40)}")
-            continue
-        pending.append((n, obj))
+    """Re-run ``entries`` (from :func:`read_log`, one flow) against ``chart``.
+
+    ``ValueError`` when the entries are not one whole flow (see
+    :func:`split_flows`; replay the flows of a longer file one by one with
+    :func:`replay_flow`).
+    """
+    flows = split_flows(entries)
+    if len(flows) > 1:
+        starts = ", ".join(str(f.line) for f in flows[:5])
+        raise ValueError(
+            f"holds {len(flows)} flows (starting at lines {starts}"
+            f"{', ...' if len(flows) > 5 else ''}): replay one at a time "
+            "(split_flows() and replay_flow(), or taskchart replay --flow N)"
+        )
+    return replay_flow(chart, flows[0], modality=modality, stop_at_divergence=stop_at_divergence)
+
+
+def replay_flow(
+    chart: Chart,
+    one: RecordedFlow,
+    *,
+    modality: str | None = None,
+    stop_at_divergence: bool = True,
+) -> ReplayReport:
+    """Re-run one flow of a log (from :func:`split_flows`) against ``chart``."""
+    pending = one.entries
+    start_modality = modality or one.modality
+    redacted = one.redacted
     recording: Recording | None = None
     if redacted:  # the recorded outcomes stand in for the values
         flow, recording = value_blind_flow(chart, modality=start_modality or "text")

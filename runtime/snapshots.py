@@ -27,15 +27,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
-from taskchart.statecharts.chart import CONFIRMING, FLOW_FAILED
+from taskchart.statecharts.chart import CONFIRMING, FLOW_DONE, FLOW_FAILED
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.model import FAILURE_TYPES
+from taskchart.statecharts.model import FAILURE_TYPES, FlowModel
 from taskchart.statecharts.task import KEYPAD_KEYS
 
 from .events import MODALITIES, plain_json
 from .interpreter import Interpreter
 
-__all__ = ["FORMAT", "SnapshotError", "restore", "snapshot"]
+__all__ = ["FORMAT", "SnapshotError", "check_snapshot", "restore", "snapshot"]
 
 FORMAT = "taskchart.snapshot/1"
 
@@ -114,13 +114,14 @@ class _Capped:
         return self.value if isinstance(self.value, str) and len(self.value) < 60 else repr(self)
 
 
-def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
-    """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
+def check_snapshot(chart: Chart, data: Any) -> dict[str, Any]:
+    """Check that ``data`` is a snapshot of ``chart`` and names only its states; its history.
+
+    The part of :func:`restore`'s checks that a redacted snapshot (the one
+    written out) passes too: format, tasks, configuration and history. A
+    diagram highlights a snapshot only once it passes.
+    """
     _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
-    _expect(
-        not data.get("redacted"),
-        "a redacted snapshot shows where a flow was; it cannot be restored",
-    )
     _expect(
         data.get("format") == FORMAT, "not a {} snapshot: format={!r}", FORMAT, data.get("format")
     )
@@ -132,9 +133,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     )
     config = data.get("configuration")
     _check_configuration(chart, config)
-    model = chart.new_model()
-    order = model.order
-    history = _typed(data, "history", dict)
+    history: dict[str, Any] = _typed(data, "history", dict)
     states = chart.state_map
     for hid, ids in history.items():
         _expect(
@@ -154,6 +153,28 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             hid[:-3],
             ids,
         )
+    for key in ("values", "results"):
+        entries = _typed(data, key, dict)
+        _expect(
+            all(t in chart.task_map and isinstance(v, dict) for t, v in entries.items()),
+            "{} for unknown task(s) or not objects: {!r}",
+            key,
+            sorted(map(str, entries)),
+        )
+    return history
+
+
+def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
+    """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
+    _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
+    _expect(
+        not data.get("redacted"),
+        "a redacted snapshot shows where a flow was; it cannot be restored",
+    )
+    history = check_snapshot(chart, data)
+    config = data["configuration"]
+    model = chart.new_model()
+    order = model.order
     values = _typed(data, "values", dict)
     for tid, fields in values.items():
         _expect(
@@ -189,6 +210,7 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
         _expect(tid != active, "the active task {!r} cannot have a result yet", tid)
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
+    _check_visited(model, active)
     model.user_turn = _int(data.get("user_turn"), "user_turn")
     for key in ("readback_turn", "readbacks", "reprompts", "keypad_retries"):
         counts = _typed(data, key, dict)
@@ -217,13 +239,25 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     modality = data.get("modality")
     _expect(modality in MODALITIES, "bad modality {!r}", modality)
     model.modality = modality
-    model.closed = bool(data.get("closed", False))
+    closed = data.get("closed", False)
+    _expect(isinstance(closed, bool), "closed must be true or false, got {!r}", closed)
+    model.closed = closed
     failed = data.get("failed_task")
     _expect(failed is None or failed in order, "unknown failed_task {!r}", failed)
     _expect(
         failed is None or config == [FLOW_FAILED],
         "failed_task {!r} in a flow that has not failed",
         failed,
+    )
+    _expect(
+        failed is not None or config != [FLOW_FAILED],
+        "a failed flow must name its failed_task",
+    )
+    missing = [t for t in order if t not in model.results]
+    _expect(
+        config != [FLOW_DONE] or not missing,
+        "a finished flow lacks the results of {!r}",
+        missing,
     )
     model.failed_task = failed
     timers = _typed(data, "timers", dict)
@@ -237,6 +271,22 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     flow.timers = dict(timers)
     flow._offered = flow.tools
     return flow
+
+
+def _check_visited(model: FlowModel, active: str | None) -> None:
+    """The active task, the tasks with a result and the interrupted ones were all entered."""
+    entered = set(model.visited)
+    unvisited = [
+        t
+        for t in model.order
+        if t not in entered and (t == active or t in model.results or t in model.interrupted)
+    ]
+    _expect(
+        not unvisited,
+        "visited lacks {!r}: the active task, every task with a result and every "
+        "interrupted task must have been visited",
+        unvisited,
+    )
 
 
 def _typed(data: Mapping[str, Any], key: str, kind: type) -> Any:

@@ -43,6 +43,7 @@ import functools
 import gc
 import io
 import json
+import os
 import pickle
 import time
 import warnings
@@ -50,16 +51,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import HealthCheck, Phase, given, note, settings
-from hypothesis import strategies as st
-from hypothesis.control import should_note
-from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
 from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
 from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 from taskchart.statecharts.fields import SHOWN_LIMIT
@@ -85,9 +76,24 @@ from .events import (
     ToolCalled,
     UserSpoke,
 )
+from .extras import missing_extra
 from .interpreter import Interpreter
 from .outcome import Accepted, Outcome, Rejected
 from .snapshots import restore, snapshot
+
+try:
+    from hypothesis import HealthCheck, Phase, given, note, settings
+    from hypothesis import strategies as st
+    from hypothesis.control import should_note
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
+except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+    raise missing_extra(exc, "taskchart.runtime.testing") from exc
 
 __all__ = [
     "ChartSource",
@@ -1182,8 +1188,33 @@ class FlowMachine(RuleBasedStateMachine):
         ended = drive_to_end(self.flow, overrides=self.overrides, send=self.send)
         assert ended, (
             f"a cooperative model could not finish the flow from {before}: "
-            f"stuck in {self.flow.configuration}"
+            f"stuck in {self.flow.configuration}; {_values_hint(self.flow, self.overrides)}"
         )
+
+
+def _values_hint(flow: Interpreter, overrides: ValueOverrides | None) -> str:
+    """Which fields no built-in value satisfies, and how to give them values."""
+    task = flow.active_task
+    lacking: list[str] = []
+    if task is not None:
+        spec = flow.chart.task_map[task]
+        own = _overrides_for(spec, overrides)
+        lacking = [
+            f"{task}.{name}"
+            for name in spec.required_fields
+            if _cooperative_value(spec.field_map[name], own) is _NONE
+        ]
+    if lacking:
+        example = lacking[0]
+        return (
+            f"no built-in value is valid for {', '.join(lacking)}: pass values="
+            f"{{{example!r}: st.sampled_from([...])}} (hypothesis strategies of valid values) "
+            "to flow_state_machine"
+        )
+    return (
+        "if a field needs values of a format of your own, pass values={'task.field': "
+        "strategy} to flow_state_machine"
+    )
 
 
 class _Walker:
@@ -1388,7 +1419,9 @@ def flow_state_machine(
     :class:`Interpreter` after every event. ``values`` gives strategies for
     fields the built-in value pool cannot satisfy (``{"task.field": st...}``).
     ``max_examples`` overrides the loaded hypothesis profile for this
-    machine's ``TestCase``. ``noise`` adds a rule sending arbitrary events
+    machine's ``TestCase``, and the environment variable
+    ``TASKCHART_EXAMPLES=N`` (set by pytest's ``--taskchart-examples N``)
+    overrides both. ``noise`` adds a rule sending arbitrary events
     (any task's tools, speech, unknown timers, session close).
     """
     chart = as_chart(chart_factory)
@@ -1409,8 +1442,11 @@ def flow_state_machine(
         attrs_["anything"] = rule(event=tool_calls(chart, values))(_anything)
     cls: type[FlowMachine] = type(f"{chart.name}Machine", (FlowMachine,), attrs_)
     default = settings.default
+    forced = forced_examples()
     cls.TestCase.settings = settings(
-        max_examples=max_examples
+        max_examples=forced
+        if forced is not None
+        else max_examples
         if max_examples is not None
         else (default.max_examples if default is not None else 100),
         stateful_step_count=step_count,
@@ -1422,6 +1458,24 @@ def flow_state_machine(
         ],
     )
     return cls
+
+
+#: The environment variable that sets every generated TestCase's number of examples.
+EXAMPLES_ENV = "TASKCHART_EXAMPLES"
+
+
+def forced_examples() -> int | None:
+    """``TASKCHART_EXAMPLES`` as a positive number of examples, or None when unset."""
+    raw = os.environ.get(EXAMPLES_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{EXAMPLES_ENV} must be a positive whole number, got {raw[:20]!r}")
+    return value
 
 
 def _anything(self: FlowMachine, event: Event) -> None:

@@ -279,6 +279,11 @@ def declarative_task(
     read back and answered (``ToolCalled.heard``, set by the adapter).
     """
     fields = tuple(fields)
+    if not fields:
+        raise ValueError(
+            f"declarative task {id!r} has no fields: it would complete on an empty update; "
+            "give it at least one Field (or use implicit_task for a hand-written task)"
+        )
     label = subject or id.replace("_", " ")
     if tools is None:
         chosen = _default_tools(id, fields, label)

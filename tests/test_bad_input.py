@@ -1049,5 +1049,6 @@ def test_a_journal_holding_a_value_that_cannot_be_compared_is_still_written(
     flow.handle(ToolCalled("update_email_address", {_Hostile(): "x"}))
     dump_journal(flow, tmp_path / "call.jsonl")  # redacted by default
     lines = (tmp_path / "call.jsonl").read_text().splitlines()
-    assert len(lines) == 3 and '"email": "[redacted]"' in lines[1]
+    assert len(lines) == 4 and lines[3] == '{"end": 2}'  # header, 2 entries, end record
+    assert '"email": "[redacted]"' in lines[1]
     assert '"unrecordable"' in lines[2]  # a key JSON cannot hold: named, not fatal

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from taskchart.runtime.replay import dump_journal
@@ -24,9 +27,35 @@ register_diagram_commands(app)  # taskchart diagram / taskchart coverage
 register_flow_commands(app)  # taskchart check / taskchart replay
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"taskchart {_installed_version()}")
+        raise typer.Exit(0)
+
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("taskchart")
+    except metadata.PackageNotFoundError:  # run from a copy that was never installed
+        return "(not installed)"
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Statechart flows for voice agents."""
+
+
+def fail(message: str) -> NoReturn:
+    """End the command with one line on stderr and exit status 2 (a usage error)."""
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -60,18 +89,18 @@ def demo(
     example dot com", "yes", "go back, my name is wrong"); or pipe lines in.
     """
     interactive = script is None and sys.stdin.isatty()
+    lines: list[str] | None = None
+    if script is not None:
+        lines = _script_lines(script)
+    if journal is not None:
+        _check_writable(journal)
     runner = ConsoleRunner(
         interview_chart(),
         show_transitions=not quiet,
         echo_user=not interactive,
         record=journal is not None,
     )
-    if script is not None:
-        try:
-            lines = script.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            typer.echo(f"cannot read script {script}: {exc.strerror or exc}", err=True)
-            raise typer.Exit(2) from exc
+    if lines is not None:
         ok = runner.run(lines)
     elif interactive:
         typer.echo("Interview demo. Type as the candidate; 'quit' ends.\n")
@@ -80,10 +109,35 @@ def demo(
         ok = runner.run(sys.stdin)
     if journal is not None:
         dump_journal(runner.flow, journal, raw_values=raw_journal)
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(130 if runner.interrupted else 0 if ok else 1)
+
+
+def _script_lines(script: Path) -> list[str]:
+    try:
+        return script.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        fail(
+            f"cannot read script {script}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+            f"at offset {exc.start}); save it as UTF-8 and try again"
+        )
+    except OSError as exc:
+        fail(f"cannot read script {script}: {exc.strerror or exc}")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an output path that cannot be written, before the call starts."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"cannot write journal {path}: it is a directory; give a file name")
+    if not parent.is_dir():
+        fail(f"cannot write journal {path}: folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        fail(f"cannot write journal {path}: permission denied; pick another path")
 
 
 def _prompted_lines() -> Iterator[str]:
+    with contextlib.suppress(ImportError):  # line editing for input(), where there is one
+        import readline  # noqa: F401
     while True:
         try:
             yield input("  you > ")
@@ -92,8 +146,23 @@ def _prompted_lines() -> Iterator[str]:
 
 
 def main() -> None:
-    """Entry point of the ``taskchart`` console script."""
-    app()
+    """Entry point of the ``taskchart`` console script.
+
+    An error no command foresaw still ends in one line and exit status 2, not
+    a traceback (``TASKCHART_DEBUG=1`` shows it).
+    """
+    try:
+        app(prog_name="taskchart")
+    except Exception as exc:
+        if os.environ.get("TASKCHART_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        typer.echo(
+            f"taskchart: unexpected {type(exc).__name__}: {text} "
+            "(TASKCHART_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from taskchart.runtime.checks import check_chart
-from taskchart.runtime.replay import read_log, replay
+from taskchart.runtime.replay import read_log, replay_flow, split_flows
 from taskchart.statecharts import Chart
 
 from .targets import load_chart
@@ -28,8 +28,7 @@ def _chart(target: str) -> Chart:
     try:
         return load_chart(target)
     except ValueError as exc:
-        typer.echo(f"{target}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(f"{target}: {exc}")
 
 
 def check(
@@ -76,20 +75,51 @@ def replay_command(
     modality: Annotated[
         str | None, typer.Option(help="Starting modality (default: the log header, or text).")
     ] = None,
+    flow_number: Annotated[
+        int | None,
+        typer.Option(
+            "--flow",
+            min=1,
+            help="Replay only the Nth flow of a file that holds several (the pytest "
+            "plugin's journals); by default every flow is replayed.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the outcome.")] = False,
 ) -> None:
     """Re-run a recorded event log against a chart, with no LLM.
 
     Prints every transition and the final state and results; exits 1 naming
-    the first event whose outcome differs from the recording.
+    the first event whose outcome differs from the recording. A file of
+    several flows is replayed flow by flow, one line each (--flow N: that
+    flow in full).
     """
     chart = _chart(chart_target)
     try:
-        entries = read_log(log)
-        report = replay(chart, entries, modality=modality)
+        flows = split_flows(read_log(log))
+        if flow_number is not None and flow_number > len(flows):
+            raise ValueError(
+                f"holds {len(flows)} flow(s), so there is no flow {flow_number}: "
+                f"pick --flow 1 to {len(flows)}"
+            )
+        if flow_number is not None:
+            flows = [flows[flow_number - 1]]
+        reports = [replay_flow(chart, one, modality=modality) for one in flows]
+    except UnicodeDecodeError:
+        _fail(f"{log}: not a journal (not UTF-8 text); give a file written by dump_journal()")
     except (OSError, ValueError) as exc:
-        typer.echo(f"{log}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(f"{log}: {getattr(exc, 'strerror', None) or exc}")
+    if len(reports) > 1:
+        diverged = 0
+        for number, (one, report) in enumerate(zip(flows, reports, strict=True), 1):
+            outcome = f"DIVERGED {report.divergence}" if report.divergence else "ok"
+            typer.echo(
+                f"flow {number} (line {one.line}): {outcome}; final "
+                f"{'/'.join(report.configuration)}"
+            )
+            diverged += report.divergence is not None
+        typer.echo(f"{len(reports)} flows, {diverged} diverged")
+        raise typer.Exit(1 if diverged else 0)
+    report = reports[0]
     if not quiet:
         for step in report.steps:
             kind = step.event.get("type", "?")
@@ -110,6 +140,11 @@ def replay_command(
         typer.echo(f"DIVERGED {report.divergence}", err=True)
         raise typer.Exit(1)
     raise typer.Exit(0)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

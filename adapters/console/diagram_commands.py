@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 from taskchart.diagrams.coverage import Coverage
 from taskchart.diagrams.render import GraphvizNotFoundError, render
+from taskchart.runtime.snapshots import SnapshotError, check_snapshot
+from taskchart.statecharts import Chart
 
 from .targets import TargetError, load_chart
 
@@ -40,13 +42,30 @@ def diagram(
     """Draw a flow: states, transitions, guards, tools, history and regression edges."""
     try:
         chart = load_chart(target)
-        snap = json.loads(snapshot.read_text(encoding="utf-8")) if snapshot else None
+        snap = _snapshot_of(chart, snapshot) if snapshot else None
         cov = Coverage.from_files(chart, logs) if logs else None
         render(chart, output, format, snapshot=snap, coverage=cov)
     except (TargetError, GraphvizNotFoundError, ValueError, OSError) as exc:
         typer.echo(f"taskchart diagram: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"wrote {output}")
+
+
+def _snapshot_of(chart: Chart, path: Path) -> Any:
+    """The snapshot at ``path``, checked against ``chart`` as ``restore()`` checks it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"{path} is not a JSON snapshot ({exc}); write one with dump_snapshot()"
+        ) from None
+    try:
+        check_snapshot(chart, data)
+    except SnapshotError as exc:
+        raise ValueError(f"{path} is not a snapshot of this chart: {exc}") from None
+    return data
 
 
 def coverage(

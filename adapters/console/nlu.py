@@ -64,19 +64,29 @@ def _field_kind(f: Field) -> str:
 
 
 class RuleBasedModel:
-    """Turns a user line into tool calls for the flow's active task."""
+    """Turns a user line into tool calls for the flow's active task.
+
+    When it answers with words instead of a tool call (nothing to go back
+    to, say), :attr:`said` holds the sentence.
+    """
+
+    def __init__(self) -> None:
+        #: What the model said instead of calling a tool, for the last line (or None).
+        self.said: str | None = None
 
     def respond(self, text: str, flow: Interpreter) -> list[ToolCalled]:
         """The tool calls for ``text``; empty when nothing was understood."""
+        self.said = None
         task = flow.active_task
         if task is None:
             return []
         text = strip_filler(text.strip())
         spec = flow.chart.task_map[task]
-        back = self._regression(text, flow, spec)
-        if back is not None:
-            return [back]
         state = flow.configuration[-1].rsplit("__", 1)[-1]
+        if _BACK.search(text):
+            back = self._going_back(text, flow, spec, state)
+            if back is not None:
+                return back
         if _DECLINE.search(text):
             tool = self._tool(spec, DECLINE, flow)
             if tool is not None:
@@ -99,21 +109,50 @@ class RuleBasedModel:
                 return tool.name
         return None
 
-    def _regression(self, text: str, flow: Interpreter, spec: TaskSpec) -> ToolCalled | None:
+    def _going_back(
+        self, text: str, flow: Interpreter, spec: TaskSpec, state: str
+    ) -> list[ToolCalled] | None:
+        """The calls for a line that asks to go back or fix something; None: not that."""
         targets = flow.regression_targets()
-        if not targets or flow.regress_tool not in flow.tools or not _BACK.search(text):
-            return None
-        lowered = text.lower()
+        named = self._named_tasks(text, flow)
         for tid in reversed(targets):
-            other = flow.chart.task_map[tid]
+            if tid in named and flow.regress_tool in flow.tools:
+                return [ToolCalled(flow.regress_tool, {"task_ids": [tid]})]
+        if spec.id in named:  # a correction of this task, not a step back
+            update = self._update(text, spec, flow)
+            if update is not None and self._has_new_value(update, flow, spec.id, valid=True):
+                return [update]  # "my email is wrong, it's ..."
+            tool = self._tool(spec, CORRECT, flow) if state == "confirming" else None
+            if tool is not None:
+                return [ToolCalled(tool, {})]
+            self.said = f"Sure, what is the right {spec.label}?"
+            return []
+        later = [t for t in named if t not in targets and t != spec.id]
+        if later:
+            label = flow.chart.task_map[later[0]].label
+            self.said = f"We have not come to the {label} yet; we will, after the {spec.label}."
+            return []
+        if not re.search(r"\bgo(?:ing)? back\b", text, re.I):
+            return None
+        if targets and flow.regress_tool in flow.tools:
+            return [ToolCalled(flow.regress_tool, {"task_ids": [targets[-1]]})]
+        self.said = (
+            f"There is nothing to go back to: this is the first step. "
+            f"Let's go on with the {spec.label}."
+        )
+        return []
+
+    def _named_tasks(self, text: str, flow: Interpreter) -> list[str]:
+        """The tasks ``text`` names by a field, a word of its subject or its id."""
+        lowered = text.lower()
+        named: list[str] = []
+        for other in flow.chart.tasks:
             words = {f.name.lower().replace("_", " ") for f in other.fields}
             words |= {w for w in other.label.lower().split() if len(w) > 3}
-            words |= {tid.removesuffix("_task").replace("_", " ")}
+            words |= {other.id.removesuffix("_task").replace("_", " ")}
             if any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words):
-                return ToolCalled(flow.regress_tool, {"task_ids": [tid]})
-        if re.search(r"\bgo(?:ing)? back\b", lowered):
-            return ToolCalled(flow.regress_tool, {"task_ids": [targets[-1]]})
-        return None
+                named.append(other.id)
+        return named
 
     def _update(self, text: str, spec: TaskSpec, flow: Interpreter) -> ToolCalled | None:
         tool = next((t for t in spec.tools if t.event == UPDATE and t.name in flow.tools), None)
@@ -154,7 +193,10 @@ class RuleBasedModel:
             return None
         return ToolCalled(tool.name, found)
 
-    def _has_new_value(self, call: ToolCalled, flow: Interpreter, task: str) -> bool:
+    def _has_new_value(
+        self, call: ToolCalled, flow: Interpreter, task: str, *, valid: bool = False
+    ) -> bool:
+        """Whether ``call`` changes a value (``valid``: only by a value the field accepts)."""
         spec = flow.chart.task_map[task]
         tool = spec.tool(call.name)
         assert tool is not None
@@ -164,6 +206,8 @@ class RuleBasedModel:
             try:
                 value = spec.field_map[fname].clean(raw)
             except ValueError:
+                if valid:
+                    continue
                 return True  # let the chart explain what is wrong with it
             if current.get(fname) != value:
                 return True

@@ -90,6 +90,8 @@ class ConsoleRunner:
         self.show_transitions = show_transitions
         self.echo_user = echo_user
         self._last_instruction = ""
+        #: Whether Ctrl-C ended the conversation.
+        self.interrupted = False
 
     def say(self, who: str, text: str) -> None:
         print(f"{who:>6} > {text}", file=self.out)
@@ -104,7 +106,10 @@ class ConsoleRunner:
         self.flow.handle(UserSpoke(line, "text"))
         calls = self.model.respond(line, self.flow)
         if not calls:
-            self.say("agent", f"Sorry, I didn't catch that. {self._last_instruction}".strip())
+            said = self.model.said
+            self.say(
+                "agent", said or f"Sorry, I didn't catch that. {self._last_instruction}".strip()
+            )
             return
         for call, outcome in zip(calls, self.flow.handle_batch(calls), strict=True):
             self._show_outcome(call, outcome)
@@ -116,20 +121,29 @@ class ConsoleRunner:
                 self._show_effects(outcome.effects)
 
     def run(self, lines: Iterable[str]) -> bool:
-        """Run the whole conversation; True when the flow completed."""
+        """Run the whole conversation; True when the flow completed.
+
+        Ctrl-C ends it like ``quit``: the results so far are printed
+        (:attr:`interrupted` tells).
+        """
         self.start()
-        for raw in lines:
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if line.lower() in ("quit", "exit", "bye"):
-                if self.echo_user:
-                    self.say("user", line)
-                self.close("the user quit")
-                break
-            self.step(line)
-            if self.flow.done:
-                break
+        try:
+            for raw in lines:
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if line.lower() in ("quit", "exit", "bye"):
+                    if self.echo_user:
+                        self.say("user", line)
+                    self.close("the user quit")
+                    break
+                self.step(line)
+                if self.flow.done:
+                    break
+        except KeyboardInterrupt:
+            self.interrupted = True
+            print(file=self.out)  # end the line the prompt was on
+            self.close("the user interrupted")
         self.close()
         completed = self.flow.result is not None
         print("\nresults:", file=self.out)

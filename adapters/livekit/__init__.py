@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from taskchart.runtime.extras import missing_extra
+
 if TYPE_CHECKING:
     from livekit.agents import RunContext, function_tool
 
@@ -136,7 +138,10 @@ def __getattr__(name: str) -> Any:
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(where, __name__ if where.startswith(".") else None)
+    try:
+        module = importlib.import_module(where, __name__ if where.startswith(".") else None)
+    except ModuleNotFoundError as exc:  # LiveKit is an optional dependency
+        raise missing_extra(exc, f"{__name__}.{name}") from exc
     value = getattr(module, name)
     globals()[name] = value
     return value

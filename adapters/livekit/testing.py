@@ -68,17 +68,22 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Never, Protocol, Self, TypeAlias, TypeVar
 
-from livekit import rtc
-from livekit.agents import (
-    DEFAULT_API_CONNECT_OPTIONS,
-    NOT_GIVEN,
-    Agent,
-    AgentSession,
-    APIConnectOptions,
-    NotGivenOr,
-    RunResult,
-    llm,
-)
+from taskchart.runtime.extras import missing_extra
+
+try:
+    from livekit import rtc
+    from livekit.agents import (
+        DEFAULT_API_CONNECT_OPTIONS,
+        NOT_GIVEN,
+        Agent,
+        AgentSession,
+        APIConnectOptions,
+        NotGivenOr,
+        RunResult,
+        llm,
+    )
+except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
+    raise missing_extra(exc, "taskchart.adapters.livekit.testing") from exc
 
 if TYPE_CHECKING:
     from livekit.agents.job import JobContext
@@ -233,10 +238,24 @@ class Request:
         instructions = " ".join(self.instructions.split())
         if len(instructions) > 80:
             instructions = instructions[:77] + "..."
+        errors = "".join(f"; the session answered {e}" for e in self.tool_errors)
         return (
             f"LLM request #{self.index} offered tools {self.tools}; "
-            f"last user message {self.user_text!r}; instructions {instructions!r}"
+            f"last user message {self.user_text!r}; instructions {instructions!r}{errors}"
         )
+
+    @property
+    def tool_errors(self) -> list[str]:
+        """The tool errors the session returned since the last user message, as
+        ``name: output`` (a misspelled argument shows here)."""
+        errors: list[str] = []
+        for item in self.chat_ctx.items:
+            if item.type == "message" and item.role == "user":
+                errors.clear()
+            elif item.type == "function_call_output" and item.is_error:
+                output = " ".join(str(item.output).split())
+                errors.append(f"{item.name}: {output[:300]}")
+        return errors
 
 
 def default_summary(request: Request) -> str:

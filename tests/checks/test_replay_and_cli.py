@@ -201,6 +201,7 @@ def test_a_journal_with_values_json_cannot_hold_is_still_written(tmp_path: Path)
         "ToolCalled",
         "ToolCalled",
         "SessionClosed",
+        None,  # the end record
     ]
     assert "unrecordable" in entries[1][1]["event"]
     assert (

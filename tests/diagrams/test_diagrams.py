@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -29,6 +30,7 @@ from typer.testing import CliRunner
 
 from .conftest import run_interview
 
+render_module = importlib.import_module("taskchart.diagrams.render")  # `render` is the function
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 
 
@@ -186,6 +188,7 @@ def test_missing_dot_names_the_program(
     chart: Chart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(render_module, "PURE", "no-such-graphviz")  # nor pip's build
     with pytest.raises(GraphvizNotFoundError, match="'dot'"):
         render(chart, tmp_path / "flow.svg")
     render(chart, tmp_path / "flow.dot")  # text formats still work
