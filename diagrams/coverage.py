@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart
-from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
+from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 
 from .model import initial_leaf
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, StateDef, TransitionDef
-from taskchart.statecharts.chart import DISPATCH, REGRESS
+from taskchart.statecharts.table import DISPATCH, REGRESS
 
 __all__ = [
     "REGRESS_TOOL",

@@ -53,8 +53,8 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
-from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
-from taskchart.statecharts.model import FlowModel
+from taskchart.statecharts.bindings import GUARDS
+from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
     COMPLETE,
     CONFIRM,
@@ -315,24 +315,13 @@ def _check_names(chart: Chart, graph: _Graph) -> list[Finding]:
             out.append(
                 Finding("unknown-task", "error", where, f"history of unknown task {row.target!r}")
             )
+        if row.source == DISPATCH and row.task is not None and row.task not in ids:
+            out.append(Finding("unknown-task", "error", where, f"no task {row.task!r}"))
         for guard in row.guards:
-            for prefix in ("next_is_", "resume_"):
-                if guard.startswith(prefix):
-                    tid = guard[len(prefix) :]
-                    if tid not in ids:
-                        out.append(
-                            Finding(
-                                "unknown-task", "error", where, f"guard {guard!r}: no task {tid!r}"
-                            )
-                        )
-                    break
-            else:
-                if not callable(getattr(FlowModel, guard, None)):
-                    out.append(
-                        Finding(
-                            "unknown-guard", "error", where, f"the model has no guard {guard!r}"
-                        )
-                    )
+            if guard not in GUARDS:
+                out.append(
+                    Finding("unknown-guard", "error", where, f"the model has no guard {guard!r}")
+                )
     for spec in chart.tasks:
         for dep in spec.depends_on:
             if dep not in ids:

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
-from taskchart.statecharts.chart import CONFIRMING, FLOW_DONE, FLOW_FAILED
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import FAILURE_TYPES, FlowModel
+from taskchart.statecharts.table import CONFIRMING, FLOW_DONE, FLOW_FAILED
 from taskchart.statecharts.task import KEYPAD_KEYS
 
 from .events import MODALITIES, plain_json

@@ -52,8 +52,8 @@ from typing import Any, ClassVar
 
 import attrs
 from taskchart.statecharts import Chart, Declined, Field, FieldError, TaskFailure, TaskSpec, Tool
-from taskchart.statecharts.chart import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 from taskchart.statecharts.fields import SHOWN_LIMIT
+from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, KEYPAD_KEYS, UPDATE
 
 from .checks import _feasible, _Graph, as_chart, expected_states

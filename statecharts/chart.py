@@ -1,19 +1,11 @@
-"""Compile task specs into a chart: its transition table, and what is derived from it.
+"""A compiled chart: a flow's table (:mod:`.table`) with its callables bound (:mod:`.bindings`).
 
 Rules of this file: the transition table (:attr:`Chart.transitions`) is the
 single source of truth; the table engine's lookups, the python-statemachine
-class (the reference semantics, built on first use), the tool lists, the
-diagrams and the static checks are all derived from it. State ids are
-prefixed with the task id (``email__collecting``) because state ids are
-global to a chart.
-
-Theory of operation: every flow, a single task included, is a sequence of
-task compounds plus a transient ``dispatch`` state and two finals,
-``flow_done`` and ``flow_failed``. A task compound holds the task's own
-states and a deep history state, so a task interrupted by a regression
-resumes exactly where it was. ``dispatch`` is initial: on entry it plans the
-next task, and eventless transitions enter that task fresh or through its
-history.
+class (the reference semantics, built on first use by :mod:`.definition`),
+the tool lists, the diagrams and the static checks are all derived from it.
+A :class:`Chart` is data plus caches of what each configuration allows
+(:class:`ConfigView`); :func:`compile_chart` builds and caches charts.
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
 >>> chart = compile_chart([declarative_task("name", fields=[Field("name")])])
@@ -34,9 +26,19 @@ from statemachine import StateChart
 from statemachine.io import create_machine_class_from_definition
 from statemachine.orderedset import OrderedSet
 
+from .bindings import GuardFn, Hooks, bind_action, bind_guard, chart_hooks
+from .definition import CLASS_FLAGS, LENIENT, definition, tasks_by_id
 from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
 from .model import FlowModel
-from .signals import ArmTimer, DisarmTimer
+from .table import (
+    DISPATCH,
+    FLOW_DONE,
+    FLOW_FAILED,
+    REGRESS,
+    StateDef,
+    TransitionDef,
+    flow_table,
+)
 from .task import (
     COMPLETE,
     CONFIRM,
@@ -61,352 +63,6 @@ __all__ = [
     "TransitionDef",
     "compile_chart",
 ]
-
-REGRESS = "regress"
-DISPATCH = "dispatch"
-FLOW_DONE = "flow_done"
-FLOW_FAILED = "flow_failed"
-
-#: Task-level states, in drawing order.
-COLLECTING, CONFIRMING, ACTIVE = "collecting", "confirming", "active"
-COMPLETE_STATE, DECLINED_STATE, FAILED_STATE = "complete", "declined", "failed"
-
-
-@attrs.frozen
-class StateDef:
-    """One state of the table: id, owning task (or None), kind."""
-
-    id: str
-    task: str | None
-    kind: str  # "compound" | "atomic" | "final" | "transient" | "history"
-    initial: bool = False
-
-
-@attrs.frozen
-class TransitionDef:
-    """One row of the transition table.
-
-    ``event`` is None for eventless transitions. ``guards`` and ``actions``
-    are names of :class:`FlowModel` methods, called with the task id.
-    ``internal`` rows stay in ``source`` (``target == source``) and run their
-    actions without exiting or entering any state.
-    """
-
-    source: str
-    target: str
-    event: str | None
-    guards: tuple[str, ...] = ()
-    actions: tuple[str, ...] = ()
-    internal: bool = False
-    task: str | None = None
-
-    @property
-    def label(self) -> str:
-        guard = f" [{' & '.join(self.guards)}]" if self.guards else ""
-        return f"{self.event or ''}{guard}"
-
-
-def _sid(task_id: str, state: str) -> str:
-    return f"{task_id}__{state}"
-
-
-def _task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[TransitionDef]]:
-    t = spec.id
-    row: Callable[..., TransitionDef] = lambda s, d, e, g=(), a=(), i=False: TransitionDef(  # noqa: E731
-        _sid(t, s) if s != t else t, d if d in (DISPATCH,) else _sid(t, d), e, g, a, i, t
-    )
-    states = [StateDef(t, t, "compound"), StateDef(_sid(t, "h"), t, "history")]
-    rows: list[TransitionDef] = []
-    if spec.kind == "implicit":
-        states += [
-            StateDef(_sid(t, ACTIVE), t, "atomic", True),
-            StateDef(_sid(t, COMPLETE_STATE), t, "final"),
-            StateDef(_sid(t, FAILED_STATE), t, "final"),
-        ]
-        rows += [
-            row(ACTIVE, COMPLETE_STATE, COMPLETE, (), ("complete_task",)),
-            row(ACTIVE, FAILED_STATE, FAIL, (), ("fail_task",)),
-        ]
-        open_states = [ACTIVE]
-    else:
-        states += [
-            StateDef(_sid(t, COLLECTING), t, "atomic", True),
-            StateDef(_sid(t, CONFIRMING), t, "atomic"),
-            StateDef(_sid(t, COMPLETE_STATE), t, "final"),
-            StateDef(_sid(t, DECLINED_STATE), t, "final"),
-            StateDef(_sid(t, FAILED_STATE), t, "final"),
-        ]
-        collected = "all_fields_collected"
-        confirmed: tuple[str, ...] = ("value_unchanged_since_readback",)
-        if spec.confirms_by_repetition:
-            confirmed += ("repetition_matches",)
-        rows += [
-            row(COLLECTING, CONFIRMING, UPDATE, (collected, "needs_confirmation"), ("store",)),
-            row(COLLECTING, COMPLETE_STATE, UPDATE, (collected,), ("store", "complete_task")),
-            row(COLLECTING, COLLECTING, UPDATE, (), ("store",), True),
-            row(CONFIRMING, CONFIRMING, UPDATE, (), ("store",)),
-            row(CONFIRMING, COMPLETE_STATE, CONFIRM, confirmed, ("complete_task",)),
-            row(CONFIRMING, COLLECTING, CORRECT),
-        ]
-        if spec.confirm_heard:  # one call confirms what the conversation shows was heard
-            rows.append(
-                row(
-                    COLLECTING,
-                    COMPLETE_STATE,
-                    CONFIRM,
-                    ("heard_in_conversation",),
-                    ("store_heard", "complete_task"),
-                )
-            )
-        open_states = [COLLECTING, CONFIRMING]
-        if spec.keypad is not None:
-            rows += _keypad_rows(row)
-        for s in open_states:
-            rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
-        for s in open_states:
-            rows.append(row(s, FAILED_STATE, FAIL, (), ("fail_task",)))
-    if spec.no_input_timeout is not None:
-        for s in open_states:
-            rows.append(row(s, s, TIMEOUT, ("reprompts_left",), ("count_reprompt",), True))
-            rows.append(row(s, FAILED_STATE, TIMEOUT, (), ("no_input",)))
-    rows.append(TransitionDef(t, DISPATCH, f"done.state.{t}", task=t))
-    if not first:
-        rows.append(
-            TransitionDef(
-                t, DISPATCH, REGRESS, ("regression_targets_visited",), ("begin_regression",), task=t
-            )
-        )
-    return states, rows
-
-
-def _keypad_rows(row: Callable[..., TransitionDef]) -> list[TransitionDef]:
-    """Tones fill a key buffer; the last key, the stop key or a pause ends the entry.
-
-    Too few keys re-prompt while retries are left, then fail the task (LiveKit's rule).
-    """
-    rows: list[TransitionDef] = []
-    ends = ("press_key", "take_keys")
-    retry = ("keypad_retries_left",)
-    stop_retry = ("is_stop_key", *retry)
-    rows += [
-        row(COLLECTING, COLLECTING, KEY, stop_retry, ("reject_keys",), True),
-        row(COLLECTING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
-        row(COLLECTING, CONFIRMING, KEY, ("key_completes", "needs_confirmation"), ends),
-        row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task")),
-        row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
-        row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
-        # a new entry while a value awaits confirmation replaces it (and is read back)
-        row(CONFIRMING, CONFIRMING, KEY, stop_retry, ("reject_keys",), True),
-        row(CONFIRMING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
-        row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends),
-        row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
-        row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
-    ]
-    return rows
-
-
-def _dispatch_rows(order: Sequence[str]) -> list[TransitionDef]:
-    rows = [TransitionDef(DISPATCH, FLOW_FAILED, None, ("flow_failed",))]
-    for t in order:
-        rows.append(TransitionDef(DISPATCH, t, None, (f"next_is_{t}",), task=t))
-        rows.append(TransitionDef(DISPATCH, _sid(t, "h"), None, (f"resume_{t}",), task=t))
-    rows.append(TransitionDef(DISPATCH, FLOW_DONE, None))
-    return rows
-
-
-# -- turning table rows into python-statemachine callables -----------------------
-# Each callable declares exactly the keyword names python-statemachine should
-# inject (``model`` plus event keywords), and carries the table's name.
-
-
-def _named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    fn.__name__ = fn.__qualname__ = name
-    return fn
-
-
-def _guard(name: str, task: str | None) -> Callable[..., Any]:
-    if name.startswith("next_is_"):
-        tid = name[len("next_is_") :]
-        return _named(lambda model: model.is_next(tid, "fresh"), name)
-    if name.startswith("resume_"):
-        tid = name[len("resume_") :]
-        return _named(lambda model: model.is_next(tid, "resume"), name)
-    if name == "flow_failed":
-        return _named(lambda model: model.flow_failed(), name)
-    if name == "all_fields_collected":
-        return _named(lambda model, values=None: model.all_fields_collected(task, values), name)
-    if name in ("is_stop_key", "key_completes"):
-        method_ = getattr(FlowModel, name)
-        return _named(lambda model, digit="": method_(model, task, digit), name)
-    if name == "heard_in_conversation":
-        return _named(
-            lambda model, heard=False, repeated=None: model.heard_in_conversation(
-                task, heard, repeated
-            ),
-            name,
-        )
-    if name == "repetition_matches":
-        return _named(lambda model, repeated=None: model.repetition_matches(task, repeated), name)
-    if name == "regression_targets_visited":
-        return _named(
-            lambda model, task_ids=(): model.regression_targets_visited(task, task_ids), name
-        )
-    method = getattr(FlowModel, name)
-    return _named(lambda model: method(model, task), name)
-
-
-def _action(name: str, task: str) -> Callable[..., Any]:
-    if name == "store":
-        return _named(lambda model, values=None: model.store(task, values), name)
-    if name == "store_heard":
-        return _named(lambda model, repeated=None: model.store(task, repeated), name)
-    if name == "complete_task":
-        return _named(lambda model, result=None: model.complete_task(task, result), name)
-    if name == "decline_task":
-        return _named(
-            lambda model, reason="": model.fail_task(task, reason=reason, kind="declined"), name
-        )
-    if name == "fail_task":
-        return _named(
-            lambda model, error=None: model.fail_task(
-                task, error if isinstance(error, Exception) else None, str(error or "")
-            ),
-            name,
-        )
-    if name == "no_input":
-        return _named(lambda model: model.fail_task(task, kind="no_input"), name)
-    if name == "press_key":
-        return _named(lambda model, digit="": model.press_key(task, digit), name)
-    if name == "begin_regression":
-        return _named(lambda model, task_ids=(): model.begin_regression(task, task_ids), name)
-    method = getattr(FlowModel, name)
-    return _named(lambda model: method(model, task), name)
-
-
-def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]]]:
-    t = spec.id
-    hooks: dict[str, dict[str, list[Callable[..., Any]]]] = {
-        t: {"enter": [_named(lambda model: model.enter_task(t), "enter_task")]},
-    }
-    if spec.kind == "declarative":
-        hooks[_sid(t, CONFIRMING)] = {
-            "enter": [_named(lambda model: model.readback(t), "readback")]
-        }
-    if spec.keypad is not None:
-        keys_timer = f"{t}.keys"
-        for s in (COLLECTING, CONFIRMING):
-            hooks.setdefault(_sid(t, s), {}).setdefault("exit", []).append(
-                _named(
-                    lambda model: model.signals.append(DisarmTimer(keys_timer)),
-                    "cancel_keys_timer",
-                )
-            )
-    if spec.no_input_timeout is not None:
-        timer = f"{t}.no_input"
-        seconds = spec.no_input_timeout
-        for s in (COLLECTING, CONFIRMING) if spec.kind == "declarative" else (ACTIVE,):
-            entry = hooks.setdefault(_sid(t, s), {})
-            entry.setdefault("enter", []).append(
-                _named(
-                    lambda model: model.signals.append(ArmTimer(timer, seconds)),
-                    "start_timer",
-                )
-            )
-            entry.setdefault("exit", []).append(
-                _named(lambda model: model.signals.append(DisarmTimer(timer)), "cancel_timer")
-            )
-    return hooks
-
-
-GuardFn = Callable[..., bool]
-
-
-Hooks = dict[str, dict[str, list[Callable[..., Any]]]]
-
-
-def chart_hooks(tasks: Sequence[TaskSpec]) -> Hooks:
-    """Enter and exit callbacks per state id (each takes the model only)."""
-    hooks: Hooks = {
-        DISPATCH: {"enter": [_named(lambda model: model.plan_next(), "plan_next")]},
-        FLOW_DONE: {"enter": [_named(lambda model: model.finish("done"), "finish")]},
-        FLOW_FAILED: {"enter": [_named(lambda model: model.finish("failed"), "finish")]},
-    }
-    for spec in tasks:
-        hooks.update(_state_hooks(spec))
-    return hooks
-
-
-def _definition(
-    states: Sequence[StateDef],
-    rows: Sequence[TransitionDef],
-    tasks: Sequence[TaskSpec],
-    row_guards: Sequence[tuple[tuple[str, GuardFn], ...]],
-    row_actions: Sequence[tuple[Callable[..., Any], ...]],
-    hooks: Hooks,
-) -> dict[str, Any]:
-    """The python-statemachine dict definition of a table (the library engine's class)."""
-    defs: dict[str, dict[str, Any]] = {}
-    by_task: dict[str | None, dict[str, Any]] = {}
-    for s in states:
-        if s.kind == "history":
-            continue
-        d: dict[str, Any] = {}
-        if s.initial:
-            d["initial"] = True
-        if s.kind == "final":
-            d["final"] = True
-        for key, fns in hooks.get(s.id, {}).items():
-            d[key] = list(fns)
-        if s.kind == "compound":
-            d["states"] = {}
-            first_child = _sid(
-                s.id, ACTIVE if tasks_by_id(tasks)[s.id].kind == "implicit" else COLLECTING
-            )
-            d["history"] = {
-                _sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}
-            }
-            by_task[s.id] = d
-        if s.task is not None and s.kind != "compound":
-            by_task[s.task]["states"][s.id] = d
-        else:
-            defs[s.id] = d
-        d.setdefault("on", {})
-    index = {sid: d for sid, d in _walk(defs)}
-    for r, guards, acts in zip(rows, row_guards, row_actions, strict=True):
-        row: dict[str, Any] = {"target": r.target}
-        if guards:
-            conds = [fn for _, fn in guards]
-            row["cond"] = conds if len(conds) > 1 else conds[0]
-        if acts:
-            row["on"] = list(acts) if len(acts) > 1 else acts[0]
-        if r.internal:  # targetless: run the actions, exit and enter nothing
-            row["target"] = None
-        src = index[r.source]
-        if r.event is None:
-            src.setdefault("transitions", []).append(row)
-        else:
-            src["on"].setdefault(r.event, []).append(row)
-    return defs
-
-
-def tasks_by_id(tasks: Sequence[TaskSpec]) -> dict[str, TaskSpec]:
-    return {t.id: t for t in tasks}
-
-
-def _walk(defs: Mapping[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
-    for sid, d in defs.items():
-        yield sid, d
-        yield from _walk(d.get("states", {}))
-
-
-_CLASS_FLAGS = {
-    "allow_event_without_transition": False,
-    "catch_errors_as_events": False,
-    "enable_self_transition_entries": False,
-    "atomic_configuration_update": True,
-}
 
 
 @attrs.frozen
@@ -476,8 +132,8 @@ class Chart:
             tuple(tasks),
             tuple(states),
             tuple(rows),
-            row_guards=tuple(tuple((g, _guard(g, r.task)) for g in r.guards) for r in rows),
-            row_actions=tuple(tuple(_action(a, r.task or "") for a in r.actions) for r in rows),
+            row_guards=tuple(tuple((g, bind_guard(g, r.task)) for g in r.guards) for r in rows),
+            row_actions=tuple(tuple(bind_action(a, r.task) for a in r.actions) for r in rows),
             hooks=chart_hooks(tasks),
             **options,
         )
@@ -485,13 +141,13 @@ class Chart:
     @cached_property
     def machine_class(self) -> type[StateChart[Any]]:
         """The python-statemachine class of this table (built on first use: milliseconds)."""
-        definition = _definition(
+        states = definition(
             self.states, self.transitions, self.tasks, self.row_guards, self.row_actions, self.hooks
         )
-        checks = {} if self.strict else _LENIENT
+        checks = {} if self.strict else LENIENT
         with _BUILD_LOCK:
             return create_machine_class_from_definition(
-                self.name, states=definition, **_CLASS_FLAGS, **checks
+                self.name, states=states, **CLASS_FLAGS, **checks
             )
 
     @cached_property
@@ -649,13 +305,6 @@ class Chart:
         return True, tuple(results)
 
 
-_LENIENT = {
-    "validate_disconnected_states": False,
-    "validate_trap_states": False,
-    "validate_final_reachability": False,
-}
-
-
 #: Names a task id may not take: the chart's own states and events, and the
 #: python-statemachine attributes a task compound of that name breaks on the
 #: ``statemachine`` engine (``tests/test_engines.py`` tries every public
@@ -719,14 +368,7 @@ def compile_chart(
         hit = _CACHE.get(key)
         if hit is not None:
             return hit[1]
-        states: list[StateDef] = [StateDef(DISPATCH, None, "transient", True)]
-        rows: list[TransitionDef] = []
-        for i, spec in enumerate(tasks):
-            s, r = _task_table(spec, first=i == 0)
-            states += s
-            rows += r
-        rows += _dispatch_rows(ids)
-        states += [StateDef(FLOW_DONE, None, "final"), StateDef(FLOW_FAILED, None, "final")]
+        states, rows = flow_table(tasks)
         digest = hashlib.sha1("|".join(ids).encode()).hexdigest()[:10]
         chart = Chart.from_table(
             name or f"Flow_{digest}",
