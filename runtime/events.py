@@ -21,7 +21,9 @@ __all__ = [
     "MODALITIES",
     "DtmfReceived",
     "Event",
+    "ModalitySet",
     "RecordedError",
+    "Resumed",
     "SessionClosed",
     "TaskRaised",
     "TaskReturned",
@@ -67,6 +69,26 @@ class UserSpoke:
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "UserSpoke", "text": self.text, "modality": self.modality}
+
+
+@attrs.frozen
+class ModalitySet:
+    """The input modality is ``modality`` from now on, though the user has not spoken yet
+    (a task started by a voice turn)."""
+
+    modality: str = "text"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "ModalitySet", "modality": self.modality}
+
+
+@attrs.frozen
+class Resumed:
+    """The caller is back at the active task after correcting an earlier one (an adapter
+    that runs each task on its own flow says so): a value being confirmed is read back again."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "Resumed"}
 
 
 @attrs.frozen
@@ -152,7 +174,15 @@ def _jsonable(value: Any) -> Any:
 
 
 Event = (
-    ToolCalled | UserSpoke | DtmfReceived | TimerFired | SessionClosed | TaskReturned | TaskRaised
+    ToolCalled
+    | UserSpoke
+    | ModalitySet
+    | Resumed
+    | DtmfReceived
+    | TimerFired
+    | SessionClosed
+    | TaskReturned
+    | TaskRaised
 )
 
 _TYPES: dict[str, type[Any]] = {
@@ -160,6 +190,8 @@ _TYPES: dict[str, type[Any]] = {
     for cls in (
         ToolCalled,
         UserSpoke,
+        ModalitySet,
+        Resumed,
         DtmfReceived,
         TimerFired,
         SessionClosed,
@@ -173,6 +205,8 @@ _TYPES: dict[str, type[Any]] = {
 _TEXT: dict[str, tuple[str, ...]] = {
     "ToolCalled": ("name", "call_id"),
     "UserSpoke": ("text", "modality"),
+    "ModalitySet": ("modality",),
+    "Resumed": (),
     "DtmfReceived": ("digit", "participant"),
     "TimerFired": ("timer_id",),
     "SessionClosed": ("reason",),

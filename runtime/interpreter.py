@@ -65,6 +65,8 @@ from .events import (
     MODALITIES,
     DtmfReceived,
     Event,
+    ModalitySet,
+    Resumed,
     SessionClosed,
     TaskRaised,
     TaskReturned,
@@ -167,6 +169,27 @@ class Interpreter:
         self.engine = engine
         self.model: FlowModel = self.machine.model
         self._pii = pii
+
+    @classmethod
+    def resumed(
+        cls, chart: Chart, machine: Machine, timers: Mapping[str, float], **options: Any
+    ) -> Interpreter:
+        """A flow continuing on ``machine`` (already in its configuration) with ``timers``.
+
+        What :func:`~taskchart.runtime.snapshots.restore` builds once it has
+        checked a snapshot; :meth:`from_snapshot` is the usual way in.
+        """
+        flow = cls(chart, _machine=machine, **options)
+        flow.timers = dict(timers)
+        flow._offered = flow.tools  # the model was offered these before the snapshot
+        return flow
+
+    @classmethod
+    def from_snapshot(cls, chart: Chart, data: Any, **options: Any) -> Interpreter:
+        """The flow a :func:`~taskchart.runtime.snapshots.snapshot` saved (``SnapshotError`` if unfit)."""
+        from .snapshots import restore
+
+        return restore(chart, data, **options)
 
     # -- reading the flow ----------------------------------------------------------
     @property
@@ -349,6 +372,11 @@ class Interpreter:
     def _handle(self, event: Event) -> Outcome:
         if isinstance(event, UserSpoke):
             return self._user_spoke(event)
+        if isinstance(event, ModalitySet):
+            if event.modality not in MODALITIES:
+                return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
+            self.model.modality = event.modality
+            return Accepted()
         if self.done:
             return Rejected("finished", "This flow has already finished; nothing more to do.")
         if isinstance(event, ToolCalled):
@@ -409,12 +437,24 @@ class Interpreter:
             if isinstance(event, TaskReturned):
                 return self._send(event, COMPLETE, {"result": event.result})
             return self._send(event, FAIL, {"error": event.error})
+        if isinstance(event, Resumed):
+            return self._resumed()
         if isinstance(event, SessionClosed):
             task = self.active_task
             assert task is not None
             reason = _text(event.reason) or "session closed"
             return self._send(event, FAIL, {"error": SessionClosedError(task, reason)})
         return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
+
+    def _resumed(self) -> Outcome:
+        task = self.active_task
+        assert task is not None
+        confirming = self.configuration[-1].endswith("__confirming")
+        if confirming:  # the value is read back again: it needs a fresh answer
+            self.model.readback_turn[task] = self.model.user_turn
+        spec = self.chart.task_map[task]
+        text = messages.resume(spec, self.model.values[task], confirming=confirming)
+        return Accepted((Instruct(text, task),), text)
 
     def _user_spoke(self, event: UserSpoke) -> Outcome:
         if event.modality not in MODALITIES:

@@ -178,7 +178,7 @@ def _event(
     elif kind == "SessionClosed":
         reason = event.get("reason")
         out["reason"] = scrub(reason, words) if isinstance(reason, str) else _whole(reason)
-    elif kind != "TimerFired":
+    elif kind not in ("TimerFired", "ModalitySet", "Resumed"):  # those carry nothing personal
         out = {"type": kind, **{k: _whole(v) for k, v in event.items() if k != "type"}}
     return out
 

@@ -23,12 +23,12 @@ values (a redacted snapshot does not restore).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.model import FAILURE_TYPES, FlowModel
+from taskchart.statecharts.model import DATA_FIELDS, FAILURE_TYPES, FlowModel
 from taskchart.statecharts.table import CONFIRMING, FLOW_DONE, FLOW_FAILED
 from taskchart.statecharts.task import KEYPAD_KEYS
 
@@ -45,39 +45,47 @@ class SnapshotError(ValueError):
 
 
 def snapshot(flow: Interpreter) -> dict[str, Any]:
-    """The flow's state as a JSON-compatible dict (see :func:`restore`)."""
+    """The flow's state as a JSON-compatible dict (see :func:`restore`).
+
+    Every data field of the model (:data:`~taskchart.statecharts.model.DATA_FIELDS`)
+    is saved, copied as a checkpoint copies it, except where :data:`_SAVE` says
+    how (results as JSON, empty value maps left out); ``plan`` is only set
+    inside a step, never at rest.
+    """
     model = flow.model
-    results: dict[str, Any] = {}
-    for tid, value in model.results.items():
-        spec = flow.chart.task_map[tid]
-        if isinstance(value, Exception):  # a hand-written task's own error: kept as its text
-            results[tid] = {"error": TaskFailure.kept_as(tid, value).to_json()}
-        elif spec.kind == "declarative":
-            results[tid] = {"from_values": True}
-        else:
-            results[tid] = {"value": _plain(value, tid)}
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "chart": flow.chart.name,
         "tasks": list(model.order),
         "configuration": list(flow.configuration),
         "history": {hid: list(ids) for hid, ids in flow.machine.history.items()},
-        "values": {t: dict(v) for t, v in model.values.items() if v},
-        "results": results,
-        "visited": list(model.visited),
-        "interrupted": list(model.interrupted),
-        "queue": list(model.queue),
-        "user_turn": model.user_turn,
-        "readback_turn": dict(model.readback_turn),
-        "readbacks": dict(model.readbacks),
-        "reprompts": dict(model.reprompts),
-        "keypad_retries": dict(model.keypad_retries),
-        "keys": {t: list(k) for t, k in model.keys.items()},
-        "modality": model.modality,
-        "closed": model.closed,
-        "failed_task": model.failed_task,
-        "timers": dict(flow.timers),
     }
+    for name, copy in DATA_FIELDS:
+        if name != "plan":
+            save = _SAVE.get(name)
+            value = getattr(model, name)
+            data[name] = save(flow, value) if save is not None else copy(value)
+    data["timers"] = dict(flow.timers)
+    return data
+
+
+def _save_results(flow: Interpreter, results: Mapping[str, Any]) -> dict[str, Any]:
+    saved: dict[str, Any] = {}
+    for tid, value in results.items():
+        spec = flow.chart.task_map[tid]
+        if isinstance(value, Exception):  # a hand-written task's own error: kept as its text
+            saved[tid] = {"error": TaskFailure.kept_as(tid, value).to_json()}
+        elif spec.kind == "declarative":
+            saved[tid] = {"from_values": True}
+        else:
+            saved[tid] = {"value": _plain(value, tid)}
+    return saved
+
+
+_SAVE: dict[str, Callable[[Interpreter, Any], Any]] = {
+    "values": lambda flow, values: {t: dict(v) for t, v in values.items() if v},
+    "results": _save_results,
+}
 
 
 def _plain(value: Any, tid: str) -> Any:
@@ -165,7 +173,12 @@ def check_snapshot(chart: Chart, data: Any) -> dict[str, Any]:
 
 
 def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
-    """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit."""
+    """Rebuild a flow of ``chart`` from :func:`snapshot` output; :class:`SnapshotError` if unfit.
+
+    Each section of the snapshot has its own reader (:data:`_SECTIONS`, in
+    order: a later one may rely on an earlier one), then the sections are
+    checked against each other and against the configuration.
+    """
     _expect(isinstance(data, Mapping), "a snapshot must be a JSON object")
     _expect(
         not data.get("redacted"),
@@ -174,9 +187,21 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     history = check_snapshot(chart, data)
     config = data["configuration"]
     model = chart.new_model()
-    order = model.order
-    values = _typed(data, "values", dict)
-    for tid, fields in values.items():
+    for read in _SECTIONS:
+        read(chart, data, model)
+    _check_together(chart, model, config)
+    timers = _typed(data, "timers", dict)
+    _expect(
+        all(isinstance(v, int | float) and v > 0 for v in timers.values()),
+        "timers must map ids to positive seconds",
+    )
+    model.state = tuple(config) if len(config) > 1 else config[0]
+    machine = chart.machine_for(model, history, engine=options.get("engine", "table"))
+    return Interpreter.resumed(chart, machine, timers, **options)
+
+
+def _read_values(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
+    for tid, fields in _typed(data, "values", dict).items():
         _expect(
             tid in chart.task_map and isinstance(fields, dict), "values for unknown task {!r}", tid
         )
@@ -187,6 +212,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
                 model.values[tid][name] = spec_fields[name].clean(value)
             except FieldError as exc:  # its text names the rule, a private value never
                 raise SnapshotError(f"stored value of {tid}.{name} is invalid: {exc}") from None
+
+
+def _read_task_lists(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     for key in ("visited", "interrupted", "queue"):
         ids = _typed(data, key, list)
         _expect(
@@ -197,20 +225,19 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
         _expect(len(set(ids)) == len(ids), "{} names a task twice: {!r}", key, ids)
         setattr(model, key, list(ids))
-    active = config[0] if len(config) > 1 else None
-    # the tasks still to redo after a regression; the active one was taken from it
-    _expect(active not in model.queue, "queue names the active task {!r}", active)
-    if active is not None and config[1] == f"{active}__{CONFIRMING}":  # reached with every field
-        have = model.values[active]
-        missing = [f for f in chart.task_map[active].required_fields if f not in have]
-        _expect(not missing, "task {!r} is confirming without {}", active, missing)
+
+
+def _read_results(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
+    active = _active(data["configuration"])
     for tid, entry in _typed(data, "results", dict).items():
         _expect(
             tid in chart.task_map and isinstance(entry, dict), "result for unknown task {!r}", tid
         )
         _expect(tid != active, "the active task {!r} cannot have a result yet", tid)
         model.results[tid] = _result(chart, model.values.get(tid, {}), tid, entry)
-    _check_visited(model, active)
+
+
+def _read_counters(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     model.user_turn = _int(data.get("user_turn"), "user_turn")
     for key in ("readback_turn", "readbacks", "reprompts", "keypad_retries"):
         counts = _typed(data, key, dict)
@@ -221,6 +248,9 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
             sorted(counts),
         )
         setattr(model, key, {k: _int(v, key) for k, v in counts.items()})
+
+
+def _read_keys(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     keys = data.get("keys", {})
     _expect(
         isinstance(keys, dict)
@@ -236,14 +266,46 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         "each one of 0-9, *, # and A-D",
     )
     model.keys = {t: list(k) for t, k in keys.items()}
+
+
+def _read_flags(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     modality = data.get("modality")
     _expect(modality in MODALITIES, "bad modality {!r}", modality)
-    model.modality = modality
+    model.modality = str(modality)
     closed = data.get("closed", False)
     _expect(isinstance(closed, bool), "closed must be true or false, got {!r}", closed)
     model.closed = closed
     failed = data.get("failed_task")
-    _expect(failed is None or failed in order, "unknown failed_task {!r}", failed)
+    _expect(failed is None or failed in model.order, "unknown failed_task {!r}", failed)
+    model.failed_task = failed
+
+
+#: The readers of a snapshot's sections, in order (results need the values).
+_SECTIONS: tuple[Callable[[Chart, Mapping[str, Any], FlowModel], None], ...] = (
+    _read_values,
+    _read_task_lists,
+    _read_results,
+    _read_counters,
+    _read_keys,
+    _read_flags,
+)
+
+
+def _active(config: list[str]) -> str | None:
+    return config[0] if len(config) > 1 else None
+
+
+def _check_together(chart: Chart, model: FlowModel, config: list[str]) -> None:
+    """What no section shows alone: the sections fit each other and the configuration."""
+    active = _active(config)
+    # the tasks still to redo after a regression; the active one was taken from it
+    _expect(active not in model.queue, "queue names the active task {!r}", active)
+    if active is not None and config[1] == f"{active}__{CONFIRMING}":  # reached with every field
+        have = model.values[active]
+        missing = [f for f in chart.task_map[active].required_fields if f not in have]
+        _expect(not missing, "task {!r} is confirming without {}", active, missing)
+    _check_visited(model, active)
+    failed = model.failed_task
     _expect(
         failed is None or config == [FLOW_FAILED],
         "failed_task {!r} in a flow that has not failed",
@@ -253,24 +315,12 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         failed is not None or config != [FLOW_FAILED],
         "a failed flow must name its failed_task",
     )
-    missing = [t for t in order if t not in model.results]
+    missing = [t for t in model.order if t not in model.results]
     _expect(
         config != [FLOW_DONE] or not missing,
         "a finished flow lacks the results of {!r}",
         missing,
     )
-    model.failed_task = failed
-    timers = _typed(data, "timers", dict)
-    _expect(
-        all(isinstance(v, int | float) and v > 0 for v in timers.values()),
-        "timers must map ids to positive seconds",
-    )
-    model.state = tuple(config) if len(config) > 1 else config[0]
-    machine = chart.machine_for(model, history, engine=options.get("engine", "table"))
-    flow = Interpreter(chart, _machine=machine, **options)
-    flow.timers = dict(timers)
-    flow._offered = flow.tools
-    return flow
 
 
 def _check_visited(model: FlowModel, active: str | None) -> None:

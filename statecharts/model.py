@@ -16,7 +16,7 @@ interrupted task so it resumes where it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from .signals import (
@@ -34,6 +34,7 @@ from .signals import (
 from .task import TaskSpec
 
 __all__ = [
+    "DATA_FIELDS",
     "Declined",
     "FlowModel",
     "NoInput",
@@ -99,8 +100,50 @@ FAILURE_TYPES: dict[str, type[TaskFailure]] = {
 }
 
 
+def _copy_nested(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: type(v)(v) for k, v in value.items()}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+#: The flow's data, field by field: name, and how to copy it (for rollback).
+#: Everything a transition may change is here, so a checkpoint and a
+#: snapshot are derived from this one list (:meth:`FlowModel.checkpoint`,
+#: :func:`taskchart.runtime.snapshots.snapshot`).
+DATA_FIELDS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("values", _copy_nested),
+    ("results", dict),
+    ("visited", list),
+    ("interrupted", list),
+    ("queue", list),
+    ("plan", _same),
+    ("user_turn", _same),
+    ("readback_turn", dict),
+    ("readbacks", dict),
+    ("reprompts", dict),
+    ("keys", _copy_nested),
+    ("keypad_retries", dict),
+    ("modality", _same),
+    ("closed", _same),
+    ("failed_task", _same),
+)
+
+#: What the user's turns set (``UserSpoke``), never a transition: a checkpoint
+#: leaves them alone, so starting a flow keeps the modality it was given.
+TURN_FIELDS = frozenset({"user_turn", "modality"})
+
+_CHECKPOINTED = tuple((n, c) for n, c in DATA_FIELDS if n not in TURN_FIELDS)
+
+
 class FlowModel:
-    """Mutable data of one running flow (the ``model`` both engines act on)."""
+    """Mutable data of one running flow (the ``model`` both engines act on).
+
+    ``tasks``, ``order`` and ``return_exceptions`` describe the flow; the
+    fields of :data:`DATA_FIELDS` are its data; ``state`` is the engine's
+    configuration and ``signals`` what the last callbacks reported.
+    """
 
     def __init__(self, tasks: Sequence[TaskSpec], *, return_exceptions: bool = False) -> None:
         self.state: Any = None
@@ -128,38 +171,12 @@ class FlowModel:
 
     # -- copies, for rollback and snapshots ------------------------------------
     def checkpoint(self) -> tuple[Any, ...]:
-        return (
-            {k: dict(v) for k, v in self.values.items()},
-            dict(self.results),
-            list(self.visited),
-            list(self.interrupted),
-            list(self.queue),
-            self.plan,
-            dict(self.readback_turn),
-            dict(self.readbacks),
-            dict(self.reprompts),
-            {k: list(v) for k, v in self.keys.items()},
-            dict(self.keypad_retries),
-            self.closed,
-            self.failed_task,
-        )
+        """A copy of every data field a transition may change, for :meth:`rollback`."""
+        return tuple(copy(getattr(self, name)) for name, copy in _CHECKPOINTED)
 
     def rollback(self, saved: tuple[Any, ...]) -> None:
-        (
-            self.values,
-            self.results,
-            self.visited,
-            self.interrupted,
-            self.queue,
-            self.plan,
-            self.readback_turn,
-            self.readbacks,
-            self.reprompts,
-            self.keys,
-            self.keypad_retries,
-            self.closed,
-            self.failed_task,
-        ) = saved
+        for (name, _), value in zip(_CHECKPOINTED, saved, strict=True):
+            setattr(self, name, value)
         self.signals.clear()
 
     # -- guards ------------------------------------------------------------------

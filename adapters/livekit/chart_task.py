@@ -40,15 +40,17 @@ from taskchart.runtime import (
     Instruct,
     Interpreter,
     LoopClock,
+    ModalitySet,
     Outcome,
     Rejected,
+    Resumed,
     TimerFired,
     TimerSet,
     ToolCalled,
     UserSpoke,
-    messages,
     restore,
 )
+from taskchart.runtime.events import MODALITIES
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.spoken import spoken_digits
@@ -154,9 +156,11 @@ class ChartTask(AgentTask[T]):
 
     async def on_enter(self) -> None:
         if not self._modality_given:
-            self.flow.model.modality = self._session_modality()
+            self.flow.handle(ModalitySet(self._session_modality()))
         if self._resumed:
-            text = self._resume_instructions()
+            resumed = self.flow.handle(Resumed())
+            effects = resumed.effects if resumed.ok else ()
+            text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
         else:
             effects = self.flow.start()
             self._timers.perform_all(effects)
@@ -259,13 +263,6 @@ class ChartTask(AgentTask[T]):
         turn.expected.append(call.call_id)
         self._turns[call.call_id] = turn
 
-    def _resume_instructions(self) -> str:
-        values = self.flow.model.values.get(self.spec.id, {})
-        confirming = self.flow.configuration[-1].endswith("__confirming")
-        if confirming:  # a fresh answer is needed
-            self.flow.model.readback_turn[self.spec.id] = self.flow.model.user_turn
-        return messages.resume(self.spec, values, confirming=confirming)
-
     # -- tools --------------------------------------------------------------------------
     def _tool(self, name: str) -> llm.RawFunctionTool[Any, Any]:
         spec_tool = self.spec.tool(name)
@@ -297,8 +294,8 @@ class ChartTask(AgentTask[T]):
 
     async def _call(self, name: str, arguments: Any, context: RunContext[Any]) -> str | None:
         modality = context.speech_handle.input_details.modality
-        if modality != self.flow.model.modality and modality in ("text", "audio"):
-            self.flow.model.modality = modality
+        if modality != self.flow.model.modality and modality in MODALITIES:
+            self.flow.handle(ModalitySet(modality))
         call_id = context.function_call.call_id
         event = ToolCalled(
             name, arguments, call_id, heard=self._read_back_and_answered(name, arguments)
