@@ -26,12 +26,9 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from statemachine import StateChart
-from statemachine.io import create_machine_class_from_definition
-from statemachine.orderedset import OrderedSet
 
 from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
 from .model import FlowModel
@@ -47,6 +44,9 @@ from .task import (
     UPDATE,
     TaskSpec,
 )
+
+if TYPE_CHECKING:  # python-statemachine loads when a flow first runs on it
+    from statemachine import StateChart
 
 __all__ = [
     "DISPATCH",
@@ -469,6 +469,8 @@ class Chart:
             self.states, self.transitions, self.tasks, self.row_guards, self.row_actions, self.hooks
         )
         checks = {} if self.strict else _LENIENT
+        from statemachine.io import create_machine_class_from_definition
+
         with _BUILD_LOCK:
             return create_machine_class_from_definition(
                 self.name, states=definition, **_CLASS_FLAGS, **checks
@@ -558,6 +560,8 @@ class Chart:
         if engine != "statemachine":
             raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         if isinstance(model.state, tuple):  # the library keeps several states in an OrderedSet
+            from statemachine.orderedset import OrderedSet
+
             model.state = OrderedSet(model.state)
         inner = None
         while self._pool and inner is None:
@@ -674,13 +678,45 @@ def _rebind(machine: StateChart[Any], model: FlowModel) -> bool:
     return True
 
 
+#: The public attributes of python-statemachine 3.x's ``StateChart`` ("name" aside), listed
+#: so that importing this module does not load the library; a test holds the list to it.
+_LIBRARY_NAMES = frozenset(
+    {
+        "TransitionNotAllowed",
+        "activate_initial_state",
+        "active_listeners",
+        "add_listener",
+        "allow_event_without_transition",
+        "allowed_events",
+        "atomic_configuration_update",
+        "bind_events_to",
+        "cancel_event",
+        "catch_errors_as_events",
+        "configuration",
+        "configuration_values",
+        "current_state",
+        "current_state_value",
+        "enable_self_transition_entries",
+        "enabled_events",
+        "events",
+        "id",
+        "is_terminated",
+        "prepare",
+        "raise_",
+        "send",
+        "start_configuration_values",
+        "states",
+        "states_map",
+    }
+)
+
 #: Names a task id may not take: the chart's own states and events, and the
 #: attributes python-statemachine gives every chart (a task compound of that name
 #: would shadow them on the ``statemachine`` engine).
 RESERVED_IDS = frozenset(
     {DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, "done", "error"}
     | {COMPLETE, CONFIRM, CORRECT, DECLINE, FAIL, KEY, KEYS_TIMEOUT, TIMEOUT, UPDATE}
-    | {n for n in dir(StateChart) if not n.startswith("_")} - {"name"}
+    | _LIBRARY_NAMES
     | {"model", "state", "history_values"}
 )
 

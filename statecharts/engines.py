@@ -43,7 +43,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
-from statemachine.exceptions import TransitionNotAllowed
 
 if TYPE_CHECKING:
     from statemachine import StateChart
@@ -347,10 +346,11 @@ class LibraryMachine:
         self.send(event, **kwargs)
 
     def send(self, event: str, **kwargs: Any) -> bool:
-        assert self.inner is not None, "a released machine cannot change"
+        inner = self.inner
+        assert inner is not None, "a released machine cannot change"
         try:
-            self.inner.send(event, **kwargs)
-        except TransitionNotAllowed:
+            inner.send(event, **kwargs)
+        except inner.TransitionNotAllowed:
             return False
         return True
 
