@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -721,7 +722,10 @@ RESERVED_IDS = frozenset(
 )
 
 _BUILD_LOCK = threading.RLock()
-_CACHE: dict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = {}
+#: Compiled charts by spec objects, least recently used first; a worker that builds
+#: specs per call (a ``ChartTask`` of a new spec) keeps only the last ``_CACHE_SIZE``.
+_CACHE: OrderedDict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = OrderedDict()
+_CACHE_SIZE = 256
 
 
 def compile_chart(
@@ -761,6 +765,7 @@ def compile_chart(
     with _BUILD_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
+            _CACHE.move_to_end(key)
             return hit[1]
         states: list[StateDef] = [StateDef(DISPATCH, None, "transient", True)]
         rows: list[TransitionDef] = []
@@ -780,4 +785,6 @@ def compile_chart(
             group=group,
         )
         _CACHE[key] = (tasks, chart)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
         return chart

@@ -132,12 +132,15 @@ class Table:
 
 
 _PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
+_PARAMS_SIZE = 8192
 
 
 def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any]) -> Any:
     """Call a guard or action with ``model`` and the event keywords it declares."""
     params = _PARAMS.get(fn)
     if params is None:
+        if len(_PARAMS) >= _PARAMS_SIZE:  # every chart brings new callables: stay bounded
+            _PARAMS.clear()
         code = fn.__code__
         params = _PARAMS[fn] = tuple(
             n for n in code.co_varnames[: code.co_argcount] if n != "model"
