@@ -26,11 +26,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Collection, Iterable, Mapping, MutableMapping
+import sys
+from collections.abc import Callable, Collection, Iterable, Mapping, MutableMapping
 from typing import Any
 
 import attrs
-import structlog
 
 __all__ = [
     "PERSONAL_KEYS",
@@ -245,13 +245,61 @@ def get_logger(name: str = "taskchart", *, personal: Collection[str] = ()) -> Re
 
     When the application configured structlog, records go to its logger.
     Otherwise they go, as JSON, to the standard-library logger ``name``, so a
-    library that nobody configured prints nothing below WARNING.
+    library that nobody configured prints nothing below WARNING; structlog
+    (whose import loads rich and pygments when they are installed) is
+    imported only when such a record passes the logger's level.
     ``personal`` names more fields whose values are never shown.
     """
-    if structlog.is_configured():
+    structlog = sys.modules.get("structlog")  # an application that configured it imported it
+    if structlog is not None and structlog.is_configured():
         return RedactingLogger(structlog.get_logger(name).bind(), personal)
+    return RedactingLogger(_StdlibJSON(logging.getLogger(name)), personal)
+
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+class _StdlibJSON:
+    """structlog's JSON rendering onto a standard-library logger, built on the first
+    record the logger's level lets through."""
+
+    __slots__ = ("_context", "_logger")
+
+    def __init__(self, logger: logging.Logger, context: Mapping[str, Any] | None = None) -> None:
+        self._logger = logger
+        self._context = dict(context or {})
+
+    def bind(self, **fields: Any) -> _StdlibJSON:
+        return _StdlibJSON(self._logger, {**self._context, **fields})
+
+    def isEnabledFor(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        level = _LEVELS.get(method)
+        if level is None:
+            raise AttributeError(method)
+
+        def emit(event: Any = None, *args: Any, **fields: Any) -> Any:
+            if not self._logger.isEnabledFor(level):
+                return None
+            bound = _structlog_logger(self._logger.name).bind(**self._context)
+            return getattr(bound, method)(event, *args, **fields)
+
+        return emit
+
+
+def _structlog_logger(name: str) -> Any:
     logger = _UNCONFIGURED.get(name)
     if logger is None:  # its setup is fixed, so one per name serves every flow
+        import structlog
+
         logger = _UNCONFIGURED[name] = structlog.wrap_logger(
             logging.getLogger(name),
             processors=[
@@ -262,7 +310,7 @@ def get_logger(name: str = "taskchart", *, personal: Collection[str] = ()) -> Re
             ],
             wrapper_class=structlog.stdlib.BoundLogger,
         ).bind()
-    return RedactingLogger(logger, personal)
+    return logger
 
 
 _UNCONFIGURED: dict[str, Any] = {}

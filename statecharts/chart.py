@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from statemachine import StateChart
-from statemachine.io import create_machine_class_from_definition
-from statemachine.orderedset import OrderedSet
 
 from .bindings import GuardFn, Hooks, bind_action, bind_guard, chart_hooks
 from .definition import CLASS_FLAGS, LENIENT, definition, tasks_by_id
@@ -51,6 +49,9 @@ from .task import (
     UPDATE,
     TaskSpec,
 )
+
+if TYPE_CHECKING:  # python-statemachine loads when a flow first runs on it
+    from statemachine import StateChart
 
 __all__ = [
     "DISPATCH",
@@ -145,6 +146,8 @@ class Chart:
             self.states, self.transitions, self.tasks, self.row_guards, self.row_actions, self.hooks
         )
         checks = {} if self.strict else LENIENT
+        from statemachine.io import create_machine_class_from_definition
+
         with _BUILD_LOCK:
             return create_machine_class_from_definition(
                 self.name, states=states, **CLASS_FLAGS, **checks
@@ -234,6 +237,8 @@ class Chart:
         if engine != "statemachine":
             raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         if isinstance(model.state, tuple):  # the library keeps several states in an OrderedSet
+            from statemachine.orderedset import OrderedSet
+
             model.state = OrderedSet(model.state)
         machine = LibraryMachine(self, self.machine_class(model=model))  # fresh: no reuse
         if history:
@@ -327,7 +332,10 @@ RESERVED_IDS = frozenset(
 )
 
 _BUILD_LOCK = threading.RLock()
-_CACHE: dict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = {}
+#: Compiled charts by spec objects, least recently used first; a worker that builds
+#: specs per call (a ``ChartTask`` of a new spec) keeps only the last ``_CACHE_SIZE``.
+_CACHE: OrderedDict[tuple[int | str, ...], tuple[tuple[TaskSpec, ...], Chart]] = OrderedDict()
+_CACHE_SIZE = 256
 
 
 def compile_chart(
@@ -367,6 +375,7 @@ def compile_chart(
     with _BUILD_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
+            _CACHE.move_to_end(key)
             return hit[1]
         states, rows = flow_table(tasks)
         digest = hashlib.sha1("|".join(ids).encode()).hexdigest()[:10]
@@ -379,4 +388,6 @@ def compile_chart(
             group=group,
         )
         _CACHE[key] = (tasks, chart)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
         return chart

@@ -43,7 +43,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
-from statemachine.exceptions import TransitionNotAllowed
 
 if TYPE_CHECKING:
     from statemachine import StateChart
@@ -133,12 +132,15 @@ class Table:
 
 
 _PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
+_PARAMS_SIZE = 8192
 
 
 def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any]) -> Any:
     """Call a guard or action with ``model`` and the event keywords it declares."""
     params = _PARAMS.get(fn)
     if params is None:
+        if len(_PARAMS) >= _PARAMS_SIZE:  # every chart brings new callables: stay bounded
+            _PARAMS.clear()
         code = fn.__code__
         params = _PARAMS[fn] = tuple(
             n for n in code.co_varnames[: code.co_argcount] if n != "model"
@@ -347,10 +349,11 @@ class LibraryMachine:
         self.send(event, **kwargs)
 
     def send(self, event: str, **kwargs: Any) -> bool:
-        assert self.inner is not None, "a released machine cannot change"
+        inner = self.inner
+        assert inner is not None, "a released machine cannot change"
         try:
-            self.inner.send(event, **kwargs)
-        except TransitionNotAllowed:
+            inner.send(event, **kwargs)
+        except inner.TransitionNotAllowed:
             return False
         return True
 

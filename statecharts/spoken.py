@@ -19,7 +19,6 @@ import functools
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
 from taskchart.statecharts.spoofing import mixed_scripts
 from text_to_num import alpha2digit, text2num  # type: ignore[import-untyped,unused-ignore]
 
@@ -154,6 +153,8 @@ def _normalize_email(text: str) -> str:
         candidate = plain
     else:
         candidate = _spoken_email_candidate(text.translate(_APOSTROPHES))
+    from email_validator import EmailNotValidError, validate_email  # loaded on first use
+
     try:
         valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -19,19 +19,37 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from typing import TYPE_CHECKING, NamedTuple
 
-import idna
-import pycountry
-import regex
+if TYPE_CHECKING:
+    import regex
 
 __all__ = ["invisible_character", "mixed_scripts"]
 
 _ZWNJ, _ZWJ = "\u200c", "\u200d"
-#: Invisible characters, and format characters (bidi controls, tags, joiners) of any kind.
-_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]")
-_VARIATION = regex.compile(r"\p{Variation_Selector}")
-_PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}")
-_EMOJI_MODIFIER = regex.compile(r"[\p{Emoji_Modifier}\p{Variation_Selector}]")
+
+
+class _Patterns(NamedTuple):
+    #: Invisible characters, and format characters (bidi controls, tags, joiners) of any kind.
+    invisible: regex.Pattern[str]
+    variation: regex.Pattern[str]
+    pictographic: regex.Pattern[str]
+    emoji_modifier: regex.Pattern[str]
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    """The character classes the checks use (``regex`` loads on the first check)."""
+    import regex
+
+    return _Patterns(
+        invisible=regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]"),
+        variation=regex.compile(r"\p{Variation_Selector}"),
+        pictographic=regex.compile(r"\p{Extended_Pictographic}"),
+        emoji_modifier=regex.compile(r"[\p{Emoji_Modifier}\p{Variation_Selector}]"),
+    )
+
+
 #: Script sets one name or domain may combine (Unicode TS 39, "highly restrictive").
 _SCRIPT_SETS = (
     frozenset({"Latn", "Hani", "Hira", "Kana"}),
@@ -49,7 +67,9 @@ def invisible_character(text: str) -> str | None:
     Arabic letters), a joiner inside an emoji sequence, and one variation
     selector after a visible character (an emoji or an ideograph variant).
     """
-    for match in _INVISIBLE.finditer(text):
+    if text.isascii():  # no invisible or format character is ASCII
+        return None
+    for match in _patterns().invisible.finditer(text):
         pos, char = match.start(), match.group()
         if not _allowed_here(text, pos, char):
             return _named(char)
@@ -57,11 +77,14 @@ def invisible_character(text: str) -> str | None:
 
 
 def _allowed_here(text: str, pos: int, char: str) -> bool:
-    if _VARIATION.match(char):  # one selector after a visible character, not a run of them
-        return pos > 0 and not _INVISIBLE.match(text[pos - 1])
+    patterns = _patterns()
+    if patterns.variation.match(char):  # one selector after a visible character, not a run of them
+        return pos > 0 and not patterns.invisible.match(text[pos - 1])
     if char in (_ZWNJ, _ZWJ):
         if char == _ZWJ and _in_emoji_sequence(text, pos):
             return True
+        import idna
+
         try:
             return bool(idna.valid_contextj(text, pos))
         except (ValueError, IndexError, idna.IDNAError):
@@ -71,13 +94,14 @@ def _allowed_here(text: str, pos: int, char: str) -> bool:
 
 def _in_emoji_sequence(text: str, pos: int) -> bool:
     before = pos - 1
-    while before >= 0 and _EMOJI_MODIFIER.match(text[before]):
+    patterns = _patterns()
+    while before >= 0 and patterns.emoji_modifier.match(text[before]):
         before -= 1
     return (
         before >= 0
         and pos + 1 < len(text)
-        and bool(_PICTOGRAPHIC.match(text[before]))
-        and bool(_PICTOGRAPHIC.match(text[pos + 1]))
+        and bool(patterns.pictographic.match(text[before]))
+        and bool(patterns.pictographic.match(text[pos + 1]))
     )
 
 
@@ -112,6 +136,9 @@ def _script(char: str) -> str:
 def _scripts() -> tuple[dict[str, str], regex.Pattern[str]]:
     """ISO 15924 code -> name of every script ``regex`` knows, and one pattern naming a
     character's script (built on first use: about 0.1 s)."""
+    import pycountry
+    import regex
+
     names: dict[str, str] = {}
     for script in pycountry.scripts:
         try:

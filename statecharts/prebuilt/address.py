@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import pycountry
 from taskchart.statecharts.fields import Field
 from taskchart.statecharts.spoken import strip_filler
 from taskchart.statecharts.task import TaskSpec, declarative_task
@@ -107,6 +106,8 @@ def normalize_country(text: str) -> str:
     """
     key = " ".join(strip_filler(text).split()).casefold()
     code = _ALIASES.get(key)
+    import pycountry  # loaded on first use
+
     try:
         country = pycountry.countries.lookup(code or key)
     except LookupError:
@@ -117,6 +118,8 @@ def normalize_country(text: str) -> str:
 
 
 def _alpha2(country_name: str) -> str | None:
+    import pycountry
+
     try:
         return str(pycountry.countries.lookup(country_name).alpha_2)
     except LookupError:
@@ -160,6 +163,8 @@ REGION_REQUIRED = {"US": "state", "CA": "province", "AU": "state or territory"}
 @cache
 def _regions(code: str) -> frozenset[str]:
     """Subdivision codes ("UT") and names ("utah") of a country, casefolded."""
+    import pycountry
+
     found: set[str] = set()
     for sub in pycountry.subdivisions.get(country_code=code) or ():  # type: ignore[no-untyped-call,unused-ignore]
         found.add(str(sub.code).split("-", 1)[1].casefold())

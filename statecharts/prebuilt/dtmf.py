@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from taskchart.statecharts.fields import Field, shown
@@ -111,7 +111,7 @@ CONFIRM = (
 )
 
 
-@cache
+@lru_cache(maxsize=128)  # options a caller may vary per call: stay bounded
 def dtmf_spec(
     num_digits: int,
     ask_for_confirmation: bool = False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from taskchart.statecharts.fields import Field
@@ -122,7 +122,7 @@ Handle input as typed text. Preserve hyphens and apostrophes as typed.
 """
 
 
-@cache
+@lru_cache(maxsize=128)  # options a caller may vary per call: stay bounded
 def name_spec(
     first_name: bool = True,
     last_name: bool = False,

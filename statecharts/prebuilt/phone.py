@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import phonenumbers
 from taskchart.statecharts.fields import Field
 from taskchart.statecharts.spoken import spoken_digits
 from taskchart.statecharts.task import TaskSpec, declarative_task
@@ -52,6 +51,8 @@ def e164(text: str, region: str = "US") -> str:
     digits = spoken_digits(body)  # typed with separators or spoken
     if not digits.isdigit():
         raise ValueError("that is not a phone number; pass the digits only")
+    import phonenumbers  # loaded on first use
+
     try:
         number = phonenumbers.parse(("+" if plus else "") + digits, None if plus else region)
     except phonenumbers.NumberParseException as exc:
@@ -130,6 +131,8 @@ Handle input as typed text. Expect users to type their phone number directly.
 @cache
 def phone_spec(require_confirmation: bool | None = None, region: str = "US") -> TaskSpec:
     """The phone number task; numbers without ``+`` are read in ``region``."""
+    import phonenumbers
+
     region = region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {region!r}")
