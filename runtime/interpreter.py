@@ -35,32 +35,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from taskchart.statecharts import Chart, FieldError, TaskGroupResult, TaskSpec
+from taskchart.statecharts import Chart, TaskGroupResult
 from taskchart.statecharts import SessionClosed as SessionClosedError
-from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, REGRESS, ConfigView
+from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, ConfigView
 from taskchart.statecharts.engines import Machine
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.model import FlowModel, TaskFailure
-from taskchart.statecharts.task import (
-    COMPLETE,
-    CONFIRM,
-    DECLINE,
-    FAIL,
-    KEYPAD_KEYS,
-    KEYS_TIMEOUT,
-    TIMEOUT,
-    UPDATE,
-)
+from taskchart.statecharts.model import FlowModel
+from taskchart.statecharts.task import COMPLETE, FAIL, KEYPAD_KEYS, KEYS_TIMEOUT, TIMEOUT
 
 from . import messages
-from .effects import (
-    Effect,
-    Instruct,
-    SetTools,
-    StartTimer,
-    TaskCompleted,
-    TaskFailed,
-)
+from .effects import Effect, Instruct, SetTools, StartTimer
 from .events import (
     MODALITIES,
     DtmfReceived,
@@ -76,35 +60,12 @@ from .events import (
 )
 from .logs import RedactingLogger, get_logger, info_enabled, personal_values
 from .outcome import Accepted, Outcome, Rejected, Step
-from .signal_effects import effects_of
-from .turns import plan_turn
+from .recording import RECORDERS, carried, entry, event_name, record_every_flow
+from .signal_effects import answer, effects_of
+from .tool_calls import free_text, resolve_regress, resolve_tool
+from .turns import handle_turn
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
-
-#: Flows created while :func:`record_every_flow` is on (the pytest plugin's journals).
-_RECORDERS: list[list[Interpreter]] = []
-
-
-def record_every_flow(
-    on: bool = True, *, flows: list[Interpreter] | None = None
-) -> list[Interpreter]:
-    """Record every flow created from now on into a new list, returned (``on=False``: stop).
-
-    Recorders nest: stopping one (``flows``, by default the newest) leaves the
-    others recording, so a test that records its own flows does not end the
-    test session's recording.
-    """
-    if on:
-        new: list[Interpreter] = []
-        _RECORDERS.append(new)
-        return new
-    target = flows if flows is not None else (_RECORDERS[-1] if _RECORDERS else None)
-    for i, recorder in enumerate(_RECORDERS):
-        if recorder is target:
-            del _RECORDERS[i]
-            break
-    return target if target is not None else []
-
 
 _FINALS = frozenset({FLOW_DONE, FLOW_FAILED})
 
@@ -150,9 +111,9 @@ class Interpreter:
             logger if logger is not None else get_logger("taskchart.runtime"),
             frozenset().union(*pii.values()),
         )
-        if _RECORDERS:
+        if RECORDERS:
             record = True
-            for recorder in _RECORDERS:
+            for recorder in RECORDERS:
                 recorder.append(self)
         self.journal: list[dict[str, Any]] | None = [] if record else None
         self.timers: dict[str, float] = {}
@@ -266,7 +227,7 @@ class Interpreter:
             return "This flow has already finished; nothing more to do."
         task = self.active_task
         assert task is not None
-        resolved = self._resolve_regress(self.regress_tool, task, {"task_ids": task_ids})
+        resolved = resolve_regress(self, self.regress_tool, task, {"task_ids": task_ids})
         return resolved.message if isinstance(resolved, Rejected) else None
 
     def regression_targets(self) -> tuple[str, ...]:
@@ -303,15 +264,7 @@ class Interpreter:
         t0 = time.perf_counter()
         outcome = self._guarded(event)
         if self.journal is not None:
-            self.journal.append(
-                {
-                    "event": _recordable(event),
-                    "ok": outcome.ok,
-                    "code": None if outcome.ok else outcome.code,
-                    "step": _step_json(outcome.step) if isinstance(outcome, Accepted) else None,
-                    "ms": round((time.perf_counter() - t0) * 1000, 3),
-                }
-            )
+            self.journal.append(entry(event, outcome, (time.perf_counter() - t0) * 1000))
         return outcome
 
     def handle_batch(self, events: Sequence[Event], *, goes_back: bool = False) -> list[Outcome]:
@@ -322,35 +275,7 @@ class Interpreter:
         back through a tool handled outside this flow (a group's). Outcomes
         are returned in the order of ``events``.
         """
-        if isinstance(events, str | bytes) or not isinstance(events, Sequence):
-            raise TypeError(
-                "handle_batch takes a list of the events of one turn, got "
-                f"{type(events).__name__}; use handle() for one event"
-            )
-        task = None if self.done else self.active_task
-        goes_back = goes_back or any(self._goes_back(event) for event in events)
-        steps, refused = plan_turn(
-            self.chart, task, events, regress_tool=self.regress_tool, goes_back=goes_back
-        )
-        outcomes: dict[int, Outcome] = {
-            i: attrs.evolve(r, event=_event_name(events[i])) for i, r in refused.items()
-        }
-        for step in steps:
-            outcome = self.handle(step.event)
-            for i in step.indices:
-                outcomes[i] = outcome
-        return [outcomes[i] for i in range(len(events))]
-
-    def _goes_back(self, event: Event) -> bool:
-        """Whether ``event`` is a call to go back that would be accepted now."""
-        if not isinstance(event, ToolCalled) or event.name != self.regress_tool or self.done:
-            return False
-        if not self.chart.group or not isinstance(event.arguments, Mapping):
-            return False
-        try:
-            return self.check_regression(event.arguments.get("task_ids")) is None
-        except Exception:  # its own handling refuses it with the reason
-            return False
+        return handle_turn(self, events, goes_back=goes_back)
 
     # -- internals -----------------------------------------------------------------
     def _guarded(self, event: Event) -> Outcome:
@@ -364,7 +289,7 @@ class Interpreter:
                 "error", f"{type(event).__name__} could not be handled ({type(exc).__name__})"
             )
         if isinstance(outcome, Rejected):  # named one way, whatever refused it
-            name = _event_name(event)
+            name = event_name(event)
             if outcome.event != name:
                 outcome = attrs.evolve(outcome, event=name)
         return outcome
@@ -391,7 +316,7 @@ class Interpreter:
                 )
             config = self.machine.configuration_values
             view = self.chart.view(config)
-            resolved = self._resolve_tool(event, view)
+            resolved = resolve_tool(self, event, view)
             if isinstance(resolved, Rejected):
                 return self._rejected(event, resolved)
             name, kwargs = resolved
@@ -442,7 +367,7 @@ class Interpreter:
         if isinstance(event, SessionClosed):
             task = self.active_task
             assert task is not None
-            reason = _text(event.reason) or "session closed"
+            reason = free_text(event.reason) or "session closed"
             return self._send(event, FAIL, {"error": SessionClosedError(task, reason)})
         return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
 
@@ -463,143 +388,6 @@ class Interpreter:
         self.model.modality = event.modality
         effects: list[Effect] = [StartTimer(tid, s) for tid, s in self.timers.items()]
         return Accepted(tuple(effects))
-
-    def _resolve_tool(
-        self, event: ToolCalled, view: ConfigView
-    ) -> tuple[str | None, dict[str, Any]] | Rejected:
-        task = view.task
-        assert task is not None
-        spec = self.chart.task_map[task]
-        args = event.arguments
-        if args is None:
-            args = {}
-        if type(args) is not dict and not isinstance(args, Mapping):  # the ABC check is slow
-            return Rejected(
-                "invalid_argument", f"{event.name}: arguments must be a JSON object", event.name
-            )
-        if event.name == self.regress_tool:
-            return self._resolve_regress(event.name, task, args)
-        tool = spec.tool(event.name)
-        if tool is None:
-            return self._unknown_tool(event.name)
-        if tool.event is None:
-            return None, {}
-        if tool.event not in view.event_set:
-            return Rejected(
-                "not_enabled", self._not_enabled(spec, tool.event, event.name), event.name
-            )
-        known = tool.arguments
-        for arg in args:  # a loop: no sets to build when every argument is known
-            if arg not in known:
-                extra = _listed(set(args) - set(known))
-                return Rejected(
-                    "invalid_argument",
-                    f"{event.name} got unexpected argument(s) {extra}; "
-                    f"it takes {sorted(known) or 'no arguments'}",
-                    event.name,
-                )
-        if tool.required:
-            missing = [a for a in tool.required if args.get(a) in (None, "")]
-            if missing:
-                return Rejected(
-                    "invalid_argument", f"{event.name} needs {', '.join(missing)}", event.name
-                )
-        if tool.event in (UPDATE, CONFIRM) and tool.arguments:
-            fields = spec.field_map
-            values: dict[str, Any] = {}
-            errors: list[str] = []
-            for arg, value in args.items():
-                if value is None:
-                    continue
-                fname = tool.arguments[arg]
-                try:
-                    values[fname] = fields[fname].clean(value)
-                except FieldError as exc:
-                    errors.append(str(exc))
-            if errors:
-                return Rejected("invalid_argument", "; ".join(errors), event.name)
-            if not values:
-                return Rejected(
-                    "invalid_argument",
-                    f"{event.name} needs at least one of {', '.join(tool.arguments)}",
-                    event.name,
-                )
-            if tool.event == CONFIRM:
-                if event.heard is True:  # the adapter saw it read back and answered
-                    return CONFIRM, {"repeated": values, "heard": True}
-                return CONFIRM, {"repeated": values}
-            if spec.validate is not None:
-                have = self.model.values[task]
-                try:
-                    checked = spec.validate({**have, **values})
-                except (ValueError, TypeError, ArithmeticError) as exc:
-                    return Rejected("invalid_argument", str(exc), event.name)
-                values = {k: v for k, v in checked.items() if k in values or have.get(k, v) != v}
-            return UPDATE, {"values": values}
-        if tool.event in (DECLINE, FAIL):
-            reason = _text(args.get("reason"))
-            if tool.event == DECLINE:
-                return DECLINE, {"reason": reason}
-            failure = tool.failure or TaskFailure
-            return FAIL, {"error": failure(task, reason or f"{event.name} was called")}
-        return tool.event, {}
-
-    def _resolve_regress(
-        self, name: str, task: str, args: Mapping[str, Any]
-    ) -> tuple[str, dict[str, Any]] | Rejected:
-        extra = set(args) - {"task_ids"}
-        if extra:
-            return Rejected(
-                "invalid_argument",
-                f"{name} got unexpected argument(s) {_listed(extra)}; it takes ['task_ids']",
-                name,
-            )
-        targets = self.regression_targets()
-        if not targets:
-            return Rejected("not_enabled", "There is no earlier task to go back to yet.", name)
-        ids = args.get("task_ids")
-        if isinstance(ids, str):
-            ids = [ids]
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-            return Rejected(
-                "invalid_argument",
-                f"{name} needs task_ids: a non-empty list of task ids from {list(targets)}",
-                name,
-            )
-        for tid in ids:
-            if tid == task:
-                return Rejected(
-                    "invalid_argument",
-                    f"{shown(tid)} is the current task; keep collecting it instead of going back.",
-                    name,
-                )
-            if tid not in targets:
-                known = "unknown task id" if tid not in self.chart.task_map else "not visited yet"
-                return Rejected(
-                    "invalid_argument",
-                    f"{shown(tid)}: {known}; tasks you can go back to: {list(targets)}",
-                    name,
-                )
-        return REGRESS, {"task_ids": tuple(dict.fromkeys(ids))}
-
-    def _unknown_tool(self, name: str) -> Rejected:
-        owner = next((t.id for t in self.chart.tasks if t.tool(name) is not None), None)
-        offered = ", ".join(self.tools) or "none"
-        if owner is not None:
-            msg = f"{name} belongs to the {owner} task, which is not active. Tools now: {offered}."
-            return Rejected("not_enabled", msg, name)
-        return Rejected(
-            "unknown_tool", f"There is no tool named {shown(name)}. Tools now: {offered}.", name
-        )
-
-    def _not_enabled(self, spec: TaskSpec, event: str, tool: str) -> str:
-        state = self.configuration[-1].split("__", 1)[-1]
-        offered = ", ".join(self.tools)
-        if event == CONFIRM and state == "collecting":
-            return (
-                f"There is no {spec.label} to confirm yet: record it first. Tools now: {offered}."
-            )
-        return f"{tool} is not available while {state} the {spec.label}. Tools now: {offered}."
 
     def _send(
         self,
@@ -666,7 +454,7 @@ class Interpreter:
                 args=kwargs,
                 scrub=self._personal(view.task, kwargs.get("digit"), kwargs.get("result")),
             )
-        return Accepted(tuple(effects), self._message(name, kwargs, effects, view.task), step)
+        return Accepted(tuple(effects), answer(self, name, kwargs, effects, view.task), step)
 
     def _personal(self, task: str | None, *carried: Any) -> list[str]:
         """Values a record must not show: ``carried`` and the task's stored ``pii`` values."""
@@ -687,7 +475,7 @@ class Interpreter:
             reason=rejected.message,
             configuration=self.configuration,
             guards=dict(guards),
-            scrub=self._personal(self.active_task, _carried(event)),
+            scrub=self._personal(self.active_task, carried(event)),
         )
         return rejected
 
@@ -706,77 +494,3 @@ class Interpreter:
         if tools != self._offered:
             self._offered = tools
             effects.append(SetTools(tools))
-
-    def _message(
-        self, name: str, kwargs: Mapping[str, Any], effects: Sequence[Effect], task: str | None
-    ) -> str:
-        parts: list[str] = []
-        for effect in effects:
-            if isinstance(effect, TaskCompleted):
-                parts.append(messages.task_complete(self.chart.task_map[effect.task_id]))
-            elif isinstance(effect, TaskFailed):
-                parts.append(messages.task_ended(effect.task_id, effect.error))
-            elif isinstance(effect, Instruct):
-                parts.append(effect.instructions)
-        if not parts and name == "update" and task is not None:
-            spec = self.chart.task_map[task]
-            have = self.model.values[task]
-            missing = [f for f in spec.required_fields if f not in have]
-            parts.append(messages.recorded(kwargs["values"], missing))
-        return " ".join(parts)
-
-
-def _step_json(step: Step | None) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    return {
-        "event": step.event,
-        "source": list(step.source),
-        "target": list(step.target),
-        "guards": dict(step.guards),
-    }
-
-
-def _text(value: Any, limit: int = 500) -> str:
-    """A free-text argument as text (a reason, say): cut to ``limit``, never raising."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value[:limit]
-    try:
-        return str(value)[:limit]
-    except Exception:  # an int past the 4,300-digit limit, a broken __str__
-        return shown(value, limit)
-
-
-def _event_name(event: Event) -> str:
-    """What :attr:`Rejected.event` holds: a tool call's tool name, else the event's type."""
-    if isinstance(event, ToolCalled) and isinstance(event.name, str):
-        return event.name
-    return type(event).__name__
-
-
-def _recordable(event: Event) -> dict[str, Any]:
-    """The event's journal form; its type and a note when even that cannot be built."""
-    try:
-        return event.to_json()
-    except Exception:  # a value whose repr raises, say: the flow goes on, unrecorded
-        return {"type": type(event).__name__, "unrecordable": shown(event, 200)}
-
-
-def _carried(event: Event) -> Any:
-    """The values an event carries from the caller or a task (never shown in logs)."""
-    if isinstance(event, ToolCalled):
-        return event.arguments
-    if isinstance(event, DtmfReceived):
-        return event.digit
-    if isinstance(event, UserSpoke):
-        return event.text
-    if isinstance(event, TaskReturned):
-        return event.result
-    return ()
-
-
-def _listed(keys: Iterable[Any]) -> str:
-    """Argument names as a list for the model, whatever their type: ``['age', 5]``."""
-    return "[" + ", ".join(sorted(shown(k, 60) for k in keys)) + "]"

@@ -15,7 +15,7 @@ anything, the flow's table of running timers. The words come from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from taskchart.statecharts.model import TaskFailure
@@ -49,7 +49,7 @@ from .effects import (
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
-__all__ = ["effects_of"]
+__all__ = ["answer", "effects_of"]
 
 
 def effects_of(flow: Interpreter, signal: Signal) -> list[Effect]:
@@ -106,6 +106,30 @@ def _disarm(flow: Interpreter, signal: DisarmTimer) -> list[Effect]:
     if flow.timers.pop(signal.timer_id, None) is None:
         return []
     return [CancelTimer(signal.timer_id)]
+
+
+def answer(
+    flow: Interpreter,
+    name: str,
+    kwargs: Mapping[str, Any],
+    effects: Sequence[Effect],
+    task: str | None,
+) -> str:
+    """The tool output for an accepted event: what its effects say, or what an update recorded."""
+    parts: list[str] = []
+    for effect in effects:
+        if isinstance(effect, TaskCompleted):
+            parts.append(messages.task_complete(flow.chart.task_map[effect.task_id]))
+        elif isinstance(effect, TaskFailed):
+            parts.append(messages.task_ended(effect.task_id, effect.error))
+        elif isinstance(effect, Instruct):
+            parts.append(effect.instructions)
+    if not parts and name == "update" and task is not None:
+        spec = flow.chart.task_map[task]
+        have = flow.model.values[task]
+        missing = [f for f in spec.required_fields if f not in have]
+        parts.append(messages.recorded(kwargs["values"], missing))
+    return " ".join(parts)
 
 
 _TABLE: dict[type[Any], Callable[[Interpreter, Any], list[Effect]]] = {

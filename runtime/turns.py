@@ -35,6 +35,7 @@ reads the chart and the active task, and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 from taskchart.statecharts import Chart, TaskSpec
@@ -42,9 +43,13 @@ from taskchart.statecharts.task import CONFIRM, DECLINE, UPDATE
 
 from . import messages
 from .events import Event, ToolCalled
-from .outcome import Rejected
+from .outcome import Outcome, Rejected
+from .recording import event_name
 
-__all__ = ["TurnStep", "plan_turn"]
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+__all__ = ["TurnStep", "handle_turn", "plan_turn"]
 
 
 @attrs.frozen
@@ -124,3 +129,39 @@ def _kind(spec: TaskSpec | None, event: Event, regress_tool: str | None) -> str:
     if found.event == UPDATE and not isinstance(event.arguments, Mapping):
         return "other"  # a malformed update is processed alone, to be refused with its reason
     return str(found.event)
+
+
+def handle_turn(
+    flow: Interpreter, events: Sequence[Event], *, goes_back: bool = False
+) -> list[Outcome]:
+    """Process one turn's events in ``flow`` by the rules above; outcomes in event order."""
+    if isinstance(events, str | bytes) or not isinstance(events, Sequence):
+        raise TypeError(
+            "handle_batch takes a list of the events of one turn, got "
+            f"{type(events).__name__}; use handle() for one event"
+        )
+    task = None if flow.done else flow.active_task
+    goes_back = goes_back or any(_goes_back(flow, event) for event in events)
+    steps, refused = plan_turn(
+        flow.chart, task, events, regress_tool=flow.regress_tool, goes_back=goes_back
+    )
+    outcomes: dict[int, Outcome] = {
+        i: attrs.evolve(r, event=event_name(events[i])) for i, r in refused.items()
+    }
+    for step in steps:
+        outcome = flow.handle(step.event)
+        for i in step.indices:
+            outcomes[i] = outcome
+    return [outcomes[i] for i in range(len(events))]
+
+
+def _goes_back(flow: Interpreter, event: Event) -> bool:
+    """Whether ``event`` is a call to go back that ``flow`` would accept now."""
+    if not isinstance(event, ToolCalled) or event.name != flow.regress_tool or flow.done:
+        return False
+    if not flow.chart.group or not isinstance(event.arguments, Mapping):
+        return False
+    try:
+        return flow.check_regression(event.arguments.get("task_ids")) is None
+    except Exception:  # its own handling refuses it with the reason
+        return False
