@@ -29,7 +29,6 @@ through its history (a task interrupted by a regression resumes).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -37,55 +36,38 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart
+from taskchart.statecharts.journal import FORMAT, parse_lines, split_flows
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS
 
 from .model import initial_leaf
 
 __all__ = ["JOURNAL_FORMAT", "Coverage", "read_journals"]
 
-JOURNAL_FORMAT = "taskchart.journal/2"
-#: Formats read (``/1`` journals have no end record).
-JOURNAL_FORMATS = ("taskchart.journal/1", JOURNAL_FORMAT)
+JOURNAL_FORMAT = FORMAT
 
 Journal = Sequence[Mapping[str, Any]]
 
 
 def read_journals(path: str | Path, chart: Chart | None = None) -> list[list[dict[str, Any]]]:
-    """The flows in a JSON-lines log: split at header lines (a file without one is one flow).
+    """The flows of a journal file, each a list of its entries (see :mod:`taskchart.statecharts.journal`).
 
     With ``chart``, a header naming another chart's digest is a ``ValueError``.
     """
-    flows: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] | None = None
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    with open(path, encoding="utf-8") as fh:
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{n}: not a JSON line: {exc.msg}") from exc
-        if not isinstance(entry, dict):
-            raise ValueError(f"{path}:{n}: expected a JSON object")
-        if "format" in entry:
-            if entry["format"] not in JOURNAL_FORMATS:
-                raise ValueError(f"{path}:{n}: unknown log format {entry['format']!r}")
-            digest = entry.get("digest")
-            if chart is not None and digest is not None and digest != chart.digest:
-                raise ValueError(
-                    f"{path}:{n}: a journal of chart {str(entry.get('chart'))[:60]!r} "
-                    f"(digest {str(digest)[:20]}), not of {chart.name!r} (digest {chart.digest}):"
-                    " pass the chart it was recorded with, or record a new journal"
-                )
-            current = []
-            flows.append(current)
-            continue
-        if "end" in entry:  # the end record of the flow
-            continue
-        if current is None:
-            current = []
-            flows.append(current)
-        current.append(entry)
-    return flows
+            flows = split_flows(parse_lines(fh))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    for flow in flows:
+        digest = flow.header.get("digest") if flow.header is not None else None
+        if chart is not None and digest is not None and digest != chart.digest:
+            assert flow.header is not None
+            raise ValueError(
+                f"{path}:{flow.line}: a journal of chart {str(flow.header.get('chart'))[:60]!r} "
+                f"(digest {str(digest)[:20]}), not of {chart.name!r} (digest {chart.digest}):"
+                " pass the chart it was recorded with, or record a new journal"
+            )
+    return [[dict(entry) for _, entry in flow.entries] for flow in flows]
 
 
 @attrs.frozen

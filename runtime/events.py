@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts.fields import shown
+from taskchart.statecharts.task import MODALITIES
 
 __all__ = [
     "MODALITIES",
@@ -54,10 +55,6 @@ class ToolCalled:
         if self.heard:
             data["heard"] = True
         return data
-
-
-#: How the user can speak to the agent.
-MODALITIES = ("text", "audio")
 
 
 @attrs.frozen

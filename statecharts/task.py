@@ -39,6 +39,7 @@ __all__ = [
     "FAIL",
     "KEY",
     "KEYS_TIMEOUT",
+    "MODALITIES",
     "TIMEOUT",
     "UPDATE",
     "Confirmation",
@@ -48,6 +49,9 @@ __all__ = [
     "declarative_task",
     "implicit_task",
 ]
+
+#: How the user can speak to the agent.
+MODALITIES = ("text", "audio")
 
 # Chart event names shared by every task. Tools map onto them.
 UPDATE = "update"
