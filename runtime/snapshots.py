@@ -197,6 +197,8 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
         )
         _expect(len(set(ids)) == len(ids), "{} names a task twice: {!r}", key, ids)
         setattr(model, key, list(ids))
+    stuck = [t for t in model.interrupted if f"{t}__h" not in chart.state_map]
+    _expect(not stuck, "interrupted names {!r}, which never goes back (no history)", stuck)
     active = config[0] if len(config) > 1 else None
     # the tasks still to redo after a regression; the active one was taken from it
     _expect(active not in model.queue, "queue names the active task {!r}", active)
