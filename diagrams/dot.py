@@ -1,8 +1,9 @@
 """Graphviz DOT text of a chart: one cluster per task, in order.
 
 Drawing rules: atomic states are rounded boxes listing the tools offered
-there; finals are double-bordered; ``H*`` is each task's deep history (its
-dotted edge points at the state a fresh entry starts in); ``dispatch`` is the
+there; finals are double-bordered; ``H*`` is a task's deep history (its
+dotted edge points at the state a fresh entry starts in; the first task has
+none: it never goes back, so it is never resumed); ``dispatch`` is the
 transient choice that enters the next task. Every row of the transition
 table is an edge with the DOT ``id`` ``t<row>``; a task's regression row is
 drawn as one dashed ``out_of_scope`` edge (``t<row>_<task>``) to each earlier
@@ -272,12 +273,14 @@ def to_dot(
         )
         for s in by_task[spec.id]:
             out.append(node(s, "    "))
-        # the history's default entry: where a fresh entry starts
-        out.append(
-            f"    {spec.id}__h -> {initial_leaf(chart, spec.id)} "
-            + _attrs(style="dotted", arrowhead="vee", color="#999999", tooltip="history default")
-            + ";"
-        )
+        if f"{spec.id}__h" in chart.state_map:  # the history's default entry: a fresh start
+            out.append(
+                f"    {spec.id}__h -> {initial_leaf(chart, spec.id)} "
+                + _attrs(
+                    style="dotted", arrowhead="vee", color="#999999", tooltip="history default"
+                )
+                + ";"
+            )
         out.append("  }")
     for s in top:
         out.append(node(s, "  "))

@@ -1,8 +1,9 @@
 """Mermaid ``stateDiagram-v2`` text of a chart (renders on GitHub and GitLab).
 
 The same content as the DOT picture: one composite state per task, in
-order, its history as ``H*``, finals, ``dispatch`` as a choice, the tools
-offered in each state, and the regression edges to earlier tasks.
+order, its history as ``H*`` (every task's but the first's), finals,
+``dispatch`` as a choice, the tools offered in each state, and the
+regression edges to earlier tasks.
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
 >>> text = to_mermaid(compile_chart(declarative_task("name", fields=[Field("name")])))
@@ -71,7 +72,8 @@ def to_mermaid(
             if s.kind == "final":
                 classes["final"].append(s.id)
         first = _id(initial_leaf(chart, spec.id))
-        out.append(f"        {_id(spec.id + '__h')} --> {first}")
+        if f"{spec.id}__h" in chart.state_map:  # the first task has none: never resumed
+            out.append(f"        {_id(spec.id + '__h')} --> {first}")
         if spec.fields:
             fields = [f.name for f in spec.fields]
             if live is not None:

@@ -9,13 +9,22 @@ Theory of operation: a configuration at rest is one leaf state (a task's
 atomic state, a final, or ``dispatch`` in passing), so the checks work on a
 graph of leaves. A row whose source is a task compound applies to each of
 its children; entering a compound or its history enters its initial child.
-An event is *triggerable* when something can send it: a task tool for
-``update``/``confirm``/``correct``/``decline``, a timer for ``timeout``
-(the task sets ``no_input_timeout``), the task's own code for an implicit
-task's ``complete``, session close for ``fail``. Guards are unknown at
-check time, except the policy guards a spec decides once and for all
-(``needs_confirmation`` under ``Confirmation.NEVER``/``ALWAYS``,
-``reprompts_left`` with ``max_reprompts=0``).
+A row *can fire* unless :func:`taskchart.statecharts.possible.never_fires`
+decides from the specs that it cannot: nothing sends its event (a task tool
+for ``update``/``confirm``/``correct``/``decline``, a timer for ``timeout``
+with ``no_input_timeout``, a keypad for ``dtmf``, the task's own code for an
+implicit task's ``complete``, session close for ``fail``), a guard the spec
+fixes to false (``needs_confirmation`` under ``Confirmation.NEVER``,
+``reprompts_left`` with ``max_reprompts=0``, ``keypad_retries_left`` with
+``max_retries=0``, ``is_stop_key`` without a stop key, a repetition or
+``heard_in_conversation`` without a confirm tool that takes the value,
+``regression_targets_visited`` in the first task, ``next_resume`` of a task
+that never goes back), or an earlier row of the same source and event that
+is always taken first (``needs_confirmation`` is true under ``ALWAYS``;
+``all_fields_collected`` holds on every update whose tools require every
+field). Other guards are unknown at check time. Tables built by
+:func:`~taskchart.statecharts.compile_chart` hold no such row; a table
+edited by hand may.
 
 Codes:
 
@@ -38,6 +47,9 @@ Codes:
 ``double-completion``  error    a row that completes/fails a task without
                                 entering one of its final states, or does so
                                 twice
+``never-fires``        error    a row that can never fire: nothing sends its
+                                event, a guard never holds, or an earlier row
+                                is always taken first
 =====================  =======  ================================================
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
@@ -48,17 +60,16 @@ Codes:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
 from taskchart.statecharts.bindings import GUARDS
+from taskchart.statecharts.possible import never_fires
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
-    COMPLETE,
-    CONFIRM,
-    CORRECT,
     DECLINE,
     FAIL,
     TIMEOUT,
@@ -86,9 +97,9 @@ CODES = (
     "eventless-loop",
     "unbounded-timeout",
     "double-completion",
+    "never-fires",
 )
 
-_TOOL_EVENTS = (UPDATE, CONFIRM, CORRECT, DECLINE)
 _ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input")
 
 
@@ -169,41 +180,23 @@ class _Graph:
         return not is_final or row.source == leaf
 
 
-def _triggerable(chart: Chart, row: TransitionDef) -> bool:
-    event = row.event
-    if event is None or event.startswith("done.state."):
-        return True
-    spec = chart.task_map.get(row.task) if row.task else None
-    if event == FAIL:
-        return True  # session close (and a hand-written task's error)
-    if event == REGRESS:
-        return True
-    if spec is None:
-        return True
-    if event in _TOOL_EVENTS and spec.kind == "declarative":
-        return any(t.event == event for t in spec.tools)
-    if event == TIMEOUT:
-        return spec.no_input_timeout is not None
-    if event == COMPLETE:
-        return spec.kind == "implicit"
-    return True  # custom events (dtmf, ...) are sent by the runtime
+def _never(chart: Chart) -> tuple[dict[int, str], frozenset[int]]:
+    """Why each row that can never fire cannot, by index, and those rows' ids (cached)."""
+    found = _NEVER.get(chart)
+    if found is None:
+        reasons = never_fires(chart.transitions, chart.tasks)
+        found = _NEVER[chart] = (reasons, frozenset(id(chart.transitions[i]) for i in reasons))
+    return found
 
 
-def _policy_false(chart: Chart, row: TransitionDef) -> bool:
-    """A guard the task spec makes false once and for all."""
-    spec = chart.task_map.get(row.task) if row.task else None
-    if spec is None:
-        return False
-    for guard in row.guards:
-        if guard == "needs_confirmation" and spec.confirmation is Confirmation.NEVER:
-            return True
-        if guard == "reprompts_left" and spec.max_reprompts <= 0:
-            return True
-    return False
+_NEVER: weakref.WeakKeyDictionary[Chart, tuple[dict[int, str], frozenset[int]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _feasible(chart: Chart, row: TransitionDef) -> bool:
-    return _triggerable(chart, row) and not _policy_false(chart, row)
+    """Whether ``row``, one of ``chart``'s rows, can fire in some run."""
+    return id(row) not in _never(chart)[1]
 
 
 def _reach(
@@ -396,7 +389,7 @@ def _check_eventless_loops(chart: Chart, graph: _Graph) -> list[Finding]:
     for leaf in graph.leaves:
         for row in graph.rows_from.get(leaf, ()):
             automatic = row.event is None or row.event.startswith("done.state.")
-            if automatic and graph.applies(leaf, row) and not _policy_false(chart, row):
+            if automatic and graph.applies(leaf, row) and _feasible(chart, row):
                 nxt = graph.enter(row.target) if not row.internal else leaf
                 if nxt is not None:
                     edges.setdefault(leaf, set()).add(nxt)
@@ -435,8 +428,11 @@ def _check_eventless_loops(chart: Chart, graph: _Graph) -> list[Finding]:
 
 def _check_rows(chart: Chart, graph: _Graph) -> list[Finding]:
     out: list[Finding] = []
+    never, _ = _never(chart)
     for i, row in enumerate(chart.transitions):
         where = f"row {i} ({row.source} -{row.label}-> {row.target})"
+        if i in never:
+            out.append(Finding("never-fires", "error", where, f"never fires: {never[i]}"))
         if row.event == TIMEOUT and "reprompts_left" not in row.guards:
             stays = row.internal or (
                 graph.owner.get(row.target) == row.task

@@ -225,6 +225,8 @@ def _read_task_lists(chart: Chart, data: Mapping[str, Any], model: FlowModel) ->
         )
         _expect(len(set(ids)) == len(ids), "{} names a task twice: {!r}", key, ids)
         setattr(model, key, list(ids))
+    stuck = [t for t in model.interrupted if f"{t}__h" not in chart.state_map]
+    _expect(not stuck, "interrupted names {!r}, which never goes back (no history)", stuck)
 
 
 def _read_results(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:

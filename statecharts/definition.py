@@ -28,6 +28,7 @@ def definition(
     """The python-statemachine dict definition of a table (the library engine's class)."""
     defs: dict[str, dict[str, Any]] = {}
     by_task: dict[str | None, dict[str, Any]] = {}
+    resumable = {s.task for s in states if s.kind == "history"}
     for s in states:
         if s.kind == "history":
             continue
@@ -43,9 +44,10 @@ def definition(
             first_child = sid(
                 s.id, ACTIVE if tasks_by_id(tasks)[s.id].kind == "implicit" else COLLECTING
             )
-            d["history"] = {
-                sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}
-            }
+            if s.id in resumable:
+                d["history"] = {
+                    sid(s.id, "h"): {"type": "deep", "transitions": [{"target": first_child}]}
+                }
             by_task[s.id] = d
         if s.task is not None and s.kind != "compound":
             by_task[s.task]["states"][s.id] = d

@@ -26,15 +26,17 @@ or dependency injection at run time, and the candidate rows of a
 configuration are cached.
 
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
->>> chart = compile_chart(declarative_task("name", fields=[Field("name")],
-...                                        confirmation=Confirmation.NEVER))
+>>> chart = compile_chart([declarative_task(t, fields=[Field(t)], confirmation=Confirmation.NEVER)
+...                        for t in ("name", "city")])
 >>> machine = chart.new_machine()
 >>> machine.configuration_values
 ('name', 'name__collecting')
->>> machine.send("update", values={"name": "Ada"})
+>>> machine.send("update", values={"name": "Ada"}), machine.configuration_values
+(True, ('city', 'city__collecting'))
+>>> machine.send("update", values={"city": "Paris"})
 True
 >>> machine.configuration_values, machine.history
-(('flow_done',), {'name__h': ('name__complete',)})
+(('flow_done',), {'city__h': ('city__complete',)})
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ global to a chart.
 Theory of operation: every flow, a single task included, is a sequence of
 task compounds plus a transient ``dispatch`` state and two finals,
 ``flow_done`` and ``flow_failed``. A task compound holds the task's own
-states and a deep history state, so a task interrupted by a regression
-resumes exactly where it was. ``dispatch`` is initial: on entry it plans the
-next task, and eventless transitions enter that task fresh or through its
-history.
+states and, unless it is the first task, a deep history state, so a task
+interrupted by a regression resumes exactly where it was. ``dispatch`` is
+initial: on entry it plans the next task, and eventless transitions enter
+that task fresh or through its history. A table holds only what can happen:
+rows and states the task spec rules out are left out (:func:`task_table`).
 
 >>> from taskchart.statecharts import Field, declarative_task
 >>> states, rows = task_table(declarative_task("name", fields=[Field("name")]), first=True)
@@ -35,6 +36,8 @@ from .task import (
     KEYS_TIMEOUT,
     TIMEOUT,
     UPDATE,
+    Confirmation,
+    Keypad,
     TaskSpec,
 )
 
@@ -103,11 +106,25 @@ def sid(task_id: str, state: str) -> str:
 
 
 def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[TransitionDef]]:
+    """A task's states and rows: only those the spec allows to happen.
+
+    The confirmation policy decides the ways out of ``collecting``: NEVER has
+    no ``confirming`` state, ALWAYS no update that completes unconfirmed,
+    AUDIO_ONLY both, chosen by the ``needs_confirmation`` guard (the
+    modality). A row whose event no tool, timer or keypad sends is left out,
+    and so is a row whose guard the spec makes false (no retries or
+    re-prompts allowed, no stop key) or that an earlier row always takes
+    first. The first task has no history: it never goes back, so it is
+    never resumed. ``taskchart check`` holds every table to these rules
+    (:mod:`taskchart.statecharts.possible`).
+    """
     t = spec.id
     row: Callable[..., TransitionDef] = lambda s, d, e, g=(), a=(), i=False: TransitionDef(  # noqa: E731
         sid(t, s) if s != t else t, d if d in (DISPATCH,) else sid(t, d), e, g, a, i, t
     )
-    states = [StateDef(t, t, "compound"), StateDef(sid(t, "h"), t, "history")]
+    states = [StateDef(t, t, "compound")]
+    if not first:
+        states.append(StateDef(sid(t, "h"), t, "history"))
     rows: list[TransitionDef] = []
     if spec.kind == "implicit":
         states += [
@@ -121,26 +138,43 @@ def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Transi
         ]
         open_states = [ACTIVE]
     else:
-        states += [
-            StateDef(sid(t, COLLECTING), t, "atomic", True),
-            StateDef(sid(t, CONFIRMING), t, "atomic"),
-            StateDef(sid(t, COMPLETE_STATE), t, "final"),
-            StateDef(sid(t, DECLINED_STATE), t, "final"),
-            StateDef(sid(t, FAILED_STATE), t, "final"),
-        ]
+        sent = {tool.event for tool in spec.tools}
+        confirms = spec.confirmation is not Confirmation.NEVER
+        direct = spec.confirmation is not Confirmation.ALWAYS
+        ask = ("needs_confirmation",) if confirms and direct else ()  # AUDIO_ONLY: the modality
+        confirming = confirms and (UPDATE in sent or spec.keypad is not None)
+        open_states = [COLLECTING, CONFIRMING] if confirming else [COLLECTING]
+        states.append(StateDef(sid(t, COLLECTING), t, "atomic", True))
+        if confirming:
+            states.append(StateDef(sid(t, CONFIRMING), t, "atomic"))
+        states.append(StateDef(sid(t, COMPLETE_STATE), t, "final"))
+        if DECLINE in sent:
+            states.append(StateDef(sid(t, DECLINED_STATE), t, "final"))
+        states.append(StateDef(sid(t, FAILED_STATE), t, "final"))
         collected = "all_fields_collected"
         confirmed: tuple[str, ...] = ("value_unchanged_since_readback",)
         if spec.confirms_by_repetition:
             confirmed += ("repetition_matches",)
-        rows += [
-            row(COLLECTING, CONFIRMING, UPDATE, (collected, "needs_confirmation"), ("store",)),
-            row(COLLECTING, COMPLETE_STATE, UPDATE, (collected,), ("store", "complete_task")),
-            row(COLLECTING, COLLECTING, UPDATE, (), ("store",), True),
-            row(CONFIRMING, CONFIRMING, UPDATE, (), ("store",)),
-            row(CONFIRMING, COMPLETE_STATE, CONFIRM, confirmed, ("complete_task",)),
-            row(CONFIRMING, COLLECTING, CORRECT),
-        ]
-        if spec.confirm_heard:  # one call confirms what the conversation shows was heard
+        if UPDATE in sent:
+            if confirming:
+                rows.append(row(COLLECTING, CONFIRMING, UPDATE, (collected, *ask), ("store",)))
+            if direct:
+                rows.append(
+                    row(
+                        COLLECTING, COMPLETE_STATE, UPDATE, (collected,), ("store", "complete_task")
+                    )
+                )
+            if not spec.updates_fill_every_field:
+                rows.append(row(COLLECTING, COLLECTING, UPDATE, (), ("store",), True))
+        if confirming:
+            if UPDATE in sent:
+                rows.append(row(CONFIRMING, CONFIRMING, UPDATE, (), ("store",)))
+            if CONFIRM in sent:
+                rows.append(row(CONFIRMING, COMPLETE_STATE, CONFIRM, confirmed, ("complete_task",)))
+            if CORRECT in sent:
+                rows.append(row(CONFIRMING, COLLECTING, CORRECT))
+        # one call confirms what the conversation shows was heard
+        if spec.confirm_heard and spec.confirms_by_repetition:
             rows.append(
                 row(
                     COLLECTING,
@@ -150,16 +184,17 @@ def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Transi
                     ("store_heard", "complete_task"),
                 )
             )
-        open_states = [COLLECTING, CONFIRMING]
         if spec.keypad is not None:
-            rows += _keypad_rows(row)
-        for s in open_states:
-            rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
+            rows += _keypad_rows(row, spec.keypad, confirming, direct, ask)
+        if DECLINE in sent:
+            for s in open_states:
+                rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
         for s in open_states:
             rows.append(row(s, FAILED_STATE, FAIL, (), ("fail_task",)))
     if spec.no_input_timeout is not None:
         for s in open_states:
-            rows.append(row(s, s, TIMEOUT, ("reprompts_left",), ("count_reprompt",), True))
+            if spec.max_reprompts > 0:
+                rows.append(row(s, s, TIMEOUT, ("reprompts_left",), ("count_reprompt",), True))
             rows.append(row(s, FAILED_STATE, TIMEOUT, (), ("no_input",)))
     rows.append(TransitionDef(t, DISPATCH, f"done.state.{t}", task=t))
     if not first:
@@ -171,39 +206,58 @@ def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Transi
     return states, rows
 
 
-def _keypad_rows(row: Callable[..., TransitionDef]) -> list[TransitionDef]:
+def _keypad_rows(
+    row: Callable[..., TransitionDef],
+    keypad: Keypad,
+    confirming: bool,
+    direct: bool,
+    ask: tuple[str, ...],
+) -> list[TransitionDef]:
     """Tones fill a key buffer; the last key, the stop key or a pause ends the entry.
 
     Too few keys re-prompt while retries are left, then fail the task (LiveKit's rule).
     """
-    rows: list[TransitionDef] = []
     ends = ("press_key", "take_keys")
+    retries = keypad.max_retries > 0
     retry = ("keypad_retries_left",)
     stop_retry = ("is_stop_key", *retry)
-    rows += [
-        row(COLLECTING, COLLECTING, KEY, stop_retry, ("reject_keys",), True),
-        row(COLLECTING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
-        row(COLLECTING, CONFIRMING, KEY, ("key_completes", "needs_confirmation"), ends),
-        row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task")),
-        row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
-        row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
-        # a new entry while a value awaits confirmation replaces it (and is read back)
-        row(CONFIRMING, CONFIRMING, KEY, stop_retry, ("reject_keys",), True),
-        row(CONFIRMING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)),
-        row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends),
-        row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True),
-        row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True),
-        row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)),
-    ]
+    stop = keypad.stop_key is not None
+    rows: list[TransitionDef] = []
+    if stop and retries:
+        rows.append(row(COLLECTING, COLLECTING, KEY, stop_retry, ("reject_keys",), True))
+    if stop:
+        rows.append(row(COLLECTING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)))
+    if confirming:
+        rows.append(row(COLLECTING, CONFIRMING, KEY, ("key_completes", *ask), ends))
+    if direct:
+        rows.append(
+            row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task"))
+        )
+    rows.append(row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True))
+    if retries:
+        rows.append(row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
+    rows.append(row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
+    if not confirming:
+        return rows
+    # a new entry while a value awaits confirmation replaces it (and is read back)
+    if stop and retries:
+        rows.append(row(CONFIRMING, CONFIRMING, KEY, stop_retry, ("reject_keys",), True))
+    if stop:
+        rows.append(row(CONFIRMING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)))
+    rows.append(row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends))
+    rows.append(row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True))
+    if retries:
+        rows.append(row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
+    rows.append(row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
     return rows
 
 
 def dispatch_rows(order: Sequence[str]) -> list[TransitionDef]:
     rows = [TransitionDef(DISPATCH, FLOW_FAILED, None, ("flow_failed",))]
-    for t in order:
+    for i, t in enumerate(order):
         rows.append(TransitionDef(DISPATCH, t, None, ("next_fresh",), task=t))
-        rows.append(TransitionDef(DISPATCH, sid(t, "h"), None, ("next_resume",), task=t))
+        if i:  # the first task never goes back, so it is never resumed
+            rows.append(TransitionDef(DISPATCH, sid(t, "h"), None, ("next_resume",), task=t))
     rows.append(TransitionDef(DISPATCH, FLOW_DONE, None))
     return rows
 

@@ -189,6 +189,26 @@ class TaskSpec:
         return any(t.event == CONFIRM and t.arguments for t in self.tools)
 
     @cached_property
+    def updates_fill_every_field(self) -> bool:
+        """Every update the runtime accepts carries every required field.
+
+        The runtime refuses a call without a required argument and a call
+        with no value, so a required field is always there when a required
+        argument sets it or when it is the only field the tool sets (a
+        ``validate`` may drop values: then it is not decided).
+        """
+        if self.validate is not None:
+            return False
+        for tool in self.tools:
+            if tool.event != UPDATE:
+                continue
+            given = {tool.arguments[a] for a in tool.required if a in tool.arguments}
+            sets = set(tool.arguments.values())
+            if any(f not in given and sets != {f} for f in self.required_fields):
+                return False
+        return True
+
+    @cached_property
     def field_map(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 

@@ -744,6 +744,10 @@ CORRUPT: dict[str, tuple[Any, str]] = {
         _with(queue=["email_task"]),
         "queue names the active task 'email_task'",
     ),
+    "an interrupted task that never goes back": (
+        _with(interrupted=["intro_task"]),
+        "interrupted names ['intro_task'], which never goes back",
+    ),
     "a task visited twice": (
         _with(visited=["intro_task", "intro_task"]),
         "visited names a task twice",

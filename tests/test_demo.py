@@ -126,4 +126,4 @@ def test_demo_journal_replays_with_no_llm_and_shows_coverage(tmp_path: Path) -> 
         app, ["coverage", str(log), "--chart", target, "--fail-under", "30"]
     )
     assert covered.exit_code == 0, covered.output
-    assert "transitions    14/43" in covered.output
+    assert "transitions    14/26" in covered.output

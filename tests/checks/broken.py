@@ -51,12 +51,13 @@ def dead_end() -> Chart:
 
 
 def unreachable_state() -> Chart:
-    """The email is never read back: the way into ``confirming`` was lost."""
+    """The email is never read back: an update completes the task instead of ``confirming``."""
     chart = _fresh()
     rows = [
-        r
+        attrs.evolve(r, target="email_task__complete", actions=(*r.actions, "complete_task"))
+        if r.source == "email_task__collecting" and r.target == "email_task__confirming"
+        else r
         for r in chart.transitions
-        if not (r.source == "email_task__collecting" and r.target == "email_task__confirming")
     ]
     return rebuild(chart, rows)
 

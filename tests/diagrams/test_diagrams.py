@@ -144,14 +144,14 @@ def test_coverage_of_a_recorded_journal(chart: Chart, tmp_path: Path) -> None:
     assert rows[row("dispatch", "intro_task", None)] == 3  # start twice, regression once
     assert rows[row("dispatch", "flow_done", None)] == 1
     assert row("dispatch", "flow_failed", None) in cov.never_taken()
-    assert "intro_task__declined" in cov.never_entered()
+    assert "email_task__declined" in cov.never_entered()
     assert cov.states["commute_task__h"] == 1
-    assert (cov.transitions_covered, cov.transitions_total) == (14, 43)
-    assert (cov.states_covered, cov.states_total) == (13, 24)
+    assert (cov.transitions_covered, cov.transitions_total) == (14, 26)
+    assert (cov.states_covered, cov.states_total) == (13, 19)
     dot = to_dot(chart, coverage=cov)
-    assert "transitions 14/43" in dot and "#d62728" in dot
+    assert "transitions 14/26" in dot and "#d62728" in dot
     report = cov.report()
-    assert "32.6%" in report and "dispatch -> flow_failed" in report
+    assert "53.8%" in report and "dispatch -> flow_failed" in report
 
 
 def test_coverage_cli_prints_and_fails_under(chart: Chart, tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_coverage_cli_prints_and_fails_under(chart: Chart, tmp_path: Path) -> No
     target = "taskchart.adapters.console.interview:interview_chart"
     ok = CliRunner().invoke(app, ["coverage", str(log), "--chart", target, "--fail-under", "40"])
     assert ok.exit_code == 0, ok.output
-    assert "transitions    14/43" in ok.output
+    assert "transitions    14/26" in ok.output
     low = CliRunner().invoke(app, ["coverage", str(log), "--chart", target, "--fail-under", "90"])
     assert low.exit_code == 1
 
