@@ -21,12 +21,13 @@ from taskchart.diagrams import (
     to_dot,
     to_mermaid,
 )
-from taskchart.diagrams import generate as gen
 from taskchart.diagrams.model import drawn_edges
 from taskchart.runtime.replay import dump_journal
 from taskchart.runtime.snapshots import snapshot
 from taskchart.statecharts import Chart
 from typer.testing import CliRunner
+
+from examples import generate_diagrams as gen
 
 from .conftest import run_interview
 
@@ -212,7 +213,7 @@ def test_targets_task_class_group_and_bad_target() -> None:
 
 
 def test_generated_diagrams_are_up_to_date() -> None:
-    assert gen.stale() == [], "run: python -m taskchart.diagrams.generate"
+    assert gen.stale() == [], "run: python -m examples.generate_diagrams"
 
 
 def test_regression_coverage_is_counted_per_target(chart: Chart) -> None:

@@ -1,4 +1,7 @@
-"""Regenerate the committed diagrams: ``python -m taskchart.diagrams.generate``.
+"""Regenerate the repository's committed diagrams: ``python -m examples.generate_diagrams``.
+
+Repository tooling, not part of the library: it draws the prebuilt flows and
+the examples (which the wheel does not ship) with the public diagram API.
 
 Writes ``diagrams/generated/<name>.{dot,svg,mmd}`` for every flow in
 :data:`FLOWS`. ``--check`` writes nothing and exits 1 when a file is out of
@@ -11,16 +14,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from taskchart.diagrams.dot import to_dot
+from taskchart.diagrams.mermaid import to_mermaid
+from taskchart.diagrams.render import DOT_HASH_PREFIX, dot_hash, render
 from taskchart.statecharts import Chart
 from taskchart.statecharts.prebuilt.gallery import GALLERY
 
-from .dot import to_dot
-from .mermaid import to_mermaid
-from .render import DOT_HASH_PREFIX, dot_hash, render
-
 __all__ = ["FLOWS", "OUT", "generate", "stale"]
 
-OUT = Path(__file__).resolve().parent / "generated"
+OUT = Path(__file__).resolve().parents[1] / "diagrams" / "generated"
 
 #: name -> TARGET of the flows drawn in the repository.
 FLOWS = {
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         for fname in bad:
             print(f"out of date: {OUT / fname}")
         if bad:
-            print("run: python -m taskchart.diagrams.generate")
+            print("run: python -m examples.generate_diagrams")
         return 1 if bad else 0
     for path in generate():
         print(f"wrote {path}")
