@@ -23,6 +23,7 @@ rows and states the task spec rules out are left out (:func:`task_table`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal, TypeAlias
 
 import attrs
 
@@ -50,6 +51,7 @@ __all__ = [
     "FLOW_FAILED",
     "REGRESS",
     "StateDef",
+    "StateKind",
     "TransitionDef",
     "dispatch_rows",
     "flow_table",
@@ -67,13 +69,16 @@ COLLECTING, CONFIRMING, ACTIVE = "collecting", "confirming", "active"
 COMPLETE_STATE, DECLINED_STATE, FAILED_STATE = "complete", "declined", "failed"
 
 
+StateKind: TypeAlias = Literal["compound", "atomic", "final", "transient", "history"]
+
+
 @attrs.frozen
 class StateDef:
     """One state of the table: id, owning task (or None), kind."""
 
     id: str
     task: str | None
-    kind: str  # "compound" | "atomic" | "final" | "transient" | "history"
+    kind: StateKind
     initial: bool = False
 
 

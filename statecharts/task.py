@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -141,7 +141,7 @@ class TaskSpec:
     """Everything the chart builder and runtime need to know about one task."""
 
     id: str
-    kind: str  # "declarative" | "implicit"
+    kind: Literal["declarative", "implicit"]
     fields: tuple[Field, ...] = ()
     result: Callable[..., Any] | None = None
     confirmation: Confirmation = Confirmation.AUDIO_ONLY
