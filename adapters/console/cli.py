@@ -152,8 +152,17 @@ def main() -> None:
     a traceback (``TASKCHART_DEBUG=1`` shows it).
     """
     try:
-        app(prog_name="taskchart")
+        code = app(prog_name="taskchart", standalone_mode=False)
+    except typer.Abort:  # Ctrl-C or Ctrl-D at a prompt the command line owns
+        typer.echo("", err=True)
+        sys.exit(130)
     except Exception as exc:
+        if _usage_error(exc):  # a missing argument, an unknown command or option
+            ctx = getattr(exc, "ctx", None)
+            where = getattr(ctx, "command_path", None) or "taskchart"
+            text = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+            typer.echo(f"taskchart: {text} (see {where} --help)", err=True)
+            sys.exit(2)
         if os.environ.get("TASKCHART_DEBUG"):
             raise
         text = " ".join(str(exc).split())[:300]
@@ -163,6 +172,12 @@ def main() -> None:
             err=True,
         )
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception) -> bool:
+    """A command-line usage error (click's, as the installed typer ships it)."""
+    return getattr(exc, "exit_code", None) == 2 and callable(getattr(exc, "format_message", None))
 
 
 if __name__ == "__main__":

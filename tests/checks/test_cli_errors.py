@@ -277,3 +277,19 @@ def test_an_error_no_command_foresaw_is_one_line_too(tmp_path: Path) -> None:
     assert line == (
         "taskchart: unexpected OSError: disk on fire (TASKCHART_DEBUG=1 shows the traceback)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("check",), "taskchart: Missing argument 'TARGET'. (see taskchart check --help)"),
+        (("nosuch",), "taskchart: No such command 'nosuch'. (see taskchart --help)"),
+        (
+            ("check", "--bogus", "x"),
+            "taskchart: No such option: --bogus (see taskchart check --help)",
+        ),
+    ],
+    ids=["missing argument", "unknown command", "unknown option"],
+)
+def test_a_usage_error_is_one_line_too(args: tuple[str, ...], expected: str) -> None:
+    assert one_line_error(run(*args)) == expected
