@@ -6,7 +6,7 @@ import gc
 import sys
 
 import pytest
-from taskchart.runtime import Interpreter, ToolCalled
+from taskchart.runtime import Interpreter, ToolCalled, interpreter, recording
 from taskchart.statecharts import Field, compile_chart, declarative_task, engines, implicit_task
 from taskchart.statecharts import chart as chart_module
 from taskchart.statecharts.prebuilt import dtmf_spec, name_spec
@@ -38,6 +38,9 @@ def test_compile_chart_keeps_the_most_recently_used_charts() -> None:
 
 
 def test_a_worker_building_specs_per_call_stops_growing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a suite recording every flow for its journals (TASKCHART_JOURNALS) keeps them on purpose
+    monkeypatch.setattr(recording, "RECORDERS", [])
+    monkeypatch.setattr(interpreter, "RECORDERS", recording.RECORDERS)
     monkeypatch.setattr(chart_module, "_CACHE_SIZE", 20)
     monkeypatch.setattr(engines, "_PARAMS_SIZE", 200)
     for i in range(60):  # fills both caches

@@ -58,7 +58,9 @@ def test_taskchart_examples_sets_the_generated_testcase(
     line = next(x for x in proc.stdout.splitlines() if x.startswith("BUDGET"))
     _, budget, _, ran = line.split()
     assert int(budget) == (3 if examples else 100)
-    assert int(ran) <= 5 if examples else int(ran) > 20  # examples run (and a replay or so)
+    # the examples, plus a few hypothesis runs around them (its CI profile, derandomized,
+    # replays more): far below the default budget either way
+    assert int(ran) <= 10 if examples else int(ran) > 20
 
 
 def test_the_environment_variable_overrides_an_explicit_budget(
