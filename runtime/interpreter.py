@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -58,7 +59,7 @@ from .events import (
     ToolCalled,
     UserSpoke,
 )
-from .logs import RedactingLogger, get_logger, info_enabled, personal_values
+from .logs import RedactingLogger, get_logger, personal_values
 from .outcome import Accepted, Outcome, Rejected, Step
 from .recording import RECORDERS, carried, entry, event_name, record_every_flow
 from .signal_effects import answer, effects_of
@@ -444,7 +445,7 @@ class Interpreter:
         step = Step(name, source, self.machine.configuration_values, tuple(checked.items()))
         if self.done:
             self.machine.release()
-        if info_enabled(self.log):
+        if self.log.is_enabled_for(logging.INFO):
             self.log.info(
                 "transition",
                 trigger=name,
@@ -465,7 +466,7 @@ class Interpreter:
     def _rejected(
         self, event: Event, rejected: Rejected, guards: Iterable[tuple[str, bool]] = ()
     ) -> Rejected:
-        if not info_enabled(self.log):
+        if not self.log.is_enabled_for(logging.INFO):
             return rejected
         self.log.info(
             "rejected",

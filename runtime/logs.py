@@ -173,7 +173,7 @@ class RedactingLogger:
     traceback quotes values.
     """
 
-    __slots__ = ("_logger", "_personal")
+    __slots__ = ("_check", "_logger", "_personal")
     _logger: Any
     _personal: frozenset[str]
 
@@ -183,6 +183,10 @@ class RedactingLogger:
             logger = logger._logger
         self._logger = logger
         self._personal = PERSONAL_KEYS | frozenset(personal)
+        # asked on every event: look the check up once
+        self._check = getattr(logger, "is_enabled_for", None) or getattr(
+            logger, "isEnabledFor", None
+        )
 
     @property
     def personal(self) -> frozenset[str]:
@@ -193,7 +197,13 @@ class RedactingLogger:
         return RedactingLogger(self._logger.bind(**redact_fields(fields, self._personal)), ())
 
     def is_enabled_for(self, level: int) -> bool:
-        return info_enabled(self._logger, level)
+        check = self._check
+        if check is None:
+            return True
+        try:
+            return bool(check(level))
+        except Exception:  # an unusual logger: assume it wants the record
+            return True
 
     def _emit(self, method: str, event: Any, args: tuple[Any, ...], fields: dict[str, Any]) -> Any:
         words = personal_values(fields.pop("scrub", ()))

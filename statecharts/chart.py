@@ -106,11 +106,8 @@ class Chart:
     row_actions: tuple[tuple[Callable[..., Any], ...], ...] = attrs.field(default=(), repr=False)
     hooks: Hooks = attrs.field(factory=dict, repr=False)
     # Keyed by frozenset, and by the tuple an engine reports (no set to build per event);
-    # one dict per cache, so that ``attrs.evolve(chart, views={}, rows_cache={})`` resets both.
+    # ``attrs.evolve(chart, views={})`` resets it (the table, with its rows cache, is rebuilt).
     _views: dict[ConfigKey, ConfigView] = attrs.field(factory=dict, repr=False)
-    _rows_cache: dict[tuple[ConfigKey, str], tuple[int, ...]] = attrs.field(
-        factory=dict, repr=False
-    )
     _initials: dict[str, tuple[FlowModel, tuple[str, ...], tuple[Any, ...]]] = attrs.field(
         factory=dict, repr=False
     )
@@ -156,7 +153,9 @@ class Chart:
     @cached_property
     def table(self) -> Table:
         """The table engine's lookup tables."""
-        return Table.of(self)
+        return Table.of(
+            self.states, self.transitions, self.row_guards, self.row_actions, self.hooks
+        )
 
     @cached_property
     def task_map(self) -> dict[str, TaskSpec]:
@@ -214,11 +213,11 @@ class Chart:
         if cached is None:
             first = self.new_model()
             if engine == "table":
-                table_machine = TableMachine(self, first)
+                table_machine = TableMachine(self.table, first)
                 table_machine.enter_initial()
                 machine: Machine = table_machine
             else:
-                machine = LibraryMachine(self, self.machine_class(model=first))
+                machine = LibraryMachine(self.table, self.machine_class(model=first))
             signals = tuple(first.signals)
             first.signals.clear()
             cached = self._initials[engine] = (first, machine.configuration_values, signals)
@@ -233,14 +232,14 @@ class Chart:
     ) -> Machine:
         """A machine in the configuration ``model.state`` holds (no entry callbacks run)."""
         if engine == "table":
-            return TableMachine(self, model, history)
+            return TableMachine(self.table, model, history)
         if engine != "statemachine":
             raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         if isinstance(model.state, tuple):  # the library keeps several states in an OrderedSet
             from statemachine.orderedset import OrderedSet
 
             model.state = OrderedSet(model.state)
-        machine = LibraryMachine(self, self.machine_class(model=model))  # fresh: no reuse
+        machine = LibraryMachine(self.table, self.machine_class(model=model))  # fresh: no reuse
         if history:
             machine.history = history
         return machine
@@ -280,22 +279,7 @@ class Chart:
 
     def candidate_rows(self, configuration: Iterable[str], event: str) -> tuple[int, ...]:
         """Indexes of the rows for ``event`` from ``configuration``, innermost source first."""
-        config_key: ConfigKey
-        if isinstance(configuration, tuple | frozenset):
-            config_key = configuration
-        else:
-            config_key = frozenset(configuration)
-        key = (config_key, event)
-        cached = self._rows_cache.get(key)
-        if cached is None:
-            config = frozenset(config_key)
-            depth = {s.id: (2 if s.task and s.kind != "compound" else 1) for s in self.states}
-            rows = [
-                i for i, r in enumerate(self.transitions) if r.source in config and r.event == event
-            ]
-            rows.sort(key=lambda i: -depth.get(self.transitions[i].source, 0))
-            cached = self._rows_cache[key] = tuple(rows)
-        return cached
+        return self.table.candidate_rows(configuration, event)
 
     def check_guards(
         self, row: int, model: FlowModel, kwargs: Mapping[str, Any]

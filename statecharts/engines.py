@@ -1,7 +1,7 @@
 """Engines that run a chart's transition table: the table engine and python-statemachine.
 
-Rules of this file: both engines take the same table, guards, actions and
-enter/exit hooks from :class:`~taskchart.statecharts.chart.Chart` and expose
+Rules of this file: both engines take a :class:`Table` (the transition rows
+with their bound guards, actions and enter/exit hooks), never the chart, and expose
 the same small surface (:class:`Machine`): the configuration (ancestors
 first, stored in ``model.state`` as python-statemachine does), the deep
 history of every task as state ids, ``take(row, kwargs)`` for a transition
@@ -41,15 +41,16 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from .table import StateDef, TransitionDef
+
 if TYPE_CHECKING:
     from statemachine import StateChart
 
-    from .chart import Chart
     from .model import FlowModel
 
 __all__ = ["LibraryMachine", "Machine", "Table", "TableMachine", "call_with"]
@@ -97,14 +98,27 @@ class Table:
     exit: dict[str, tuple[Hook, ...]]
     eventless: dict[str, tuple[int, ...]]
     actions: tuple[tuple[Callable[..., Any], ...], ...]
+    transitions: tuple[TransitionDef, ...] = ()
+    row_guards: tuple[tuple[tuple[str, Callable[..., bool]], ...], ...] = ()
+    #: the innermost source's depth per state (2 inside a task, 1 at the top)
+    depth: dict[str, int] = attrs.field(factory=dict)
+    _rows: dict[tuple[Any, str], tuple[int, ...]] = attrs.field(factory=dict, repr=False)
 
     @classmethod
-    def of(cls, chart: Chart) -> Table:
+    def of(
+        cls,
+        states: Sequence[StateDef],
+        transitions: Sequence[TransitionDef],
+        row_guards: Sequence[tuple[tuple[str, Callable[..., bool]], ...]],
+        row_actions: Sequence[tuple[Callable[..., Any], ...]],
+        hooks: Mapping[str, Mapping[str, Sequence[Hook]]],
+    ) -> Table:
+        """The lookups of a table with its bound guards, actions and hooks."""
         parent: dict[str, str | None] = {}
         initial_child: dict[str, str] = {}
         history_id: dict[str, str] = {}
         initial = ""
-        for s in chart.states:
+        for s in states:
             inner = s.task is not None and s.kind != "compound"
             parent[s.id] = s.task if inner else None
             if s.kind == "history" and s.task is not None:
@@ -113,9 +127,9 @@ class Table:
                 initial_child[s.task] = s.id
             elif s.initial and not inner:
                 initial = s.id
-        finals = frozenset(s.id for s in chart.states if s.kind == "final")
+        finals = frozenset(s.id for s in states if s.kind == "final")
         eventless: dict[str, list[int]] = {}
-        for i, r in enumerate(chart.transitions):
+        for i, r in enumerate(transitions):
             if r.event is None:
                 eventless.setdefault(r.source, []).append(i)
         return cls(
@@ -126,11 +140,32 @@ class Table:
             history_of={h: t for t, h in history_id.items()},
             finals=finals,
             top_finals=frozenset(f for f in finals if parent.get(f) is None),
-            enter={k: tuple(v.get("enter", ())) for k, v in chart.hooks.items()},
-            exit={k: tuple(v.get("exit", ())) for k, v in chart.hooks.items()},
+            enter={k: tuple(v.get("enter", ())) for k, v in hooks.items()},
+            exit={k: tuple(v.get("exit", ())) for k, v in hooks.items()},
             eventless={k: tuple(v) for k, v in eventless.items()},
-            actions=chart.row_actions,
+            actions=tuple(row_actions),
+            transitions=tuple(transitions),
+            row_guards=tuple(row_guards),
+            depth={s.id: (2 if s.task and s.kind != "compound" else 1) for s in states},
         )
+
+    def candidate_rows(self, configuration: Iterable[str], event: str) -> tuple[int, ...]:
+        """Indexes of the rows for ``event`` from ``configuration``, innermost source first."""
+        key = (
+            configuration
+            if isinstance(configuration, tuple | frozenset)
+            else frozenset(configuration),
+            event,
+        )
+        cached = self._rows.get(key)
+        if cached is None:
+            config = frozenset(key[0])
+            rows = [
+                i for i, r in enumerate(self.transitions) if r.source in config and r.event == event
+            ]
+            rows.sort(key=lambda i: -self.depth.get(self.transitions[i].source, 0))
+            cached = self._rows[key] = tuple(rows)
+        return cached
 
 
 _PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
@@ -155,14 +190,13 @@ def call_with(fn: Callable[..., Any], model: FlowModel, kwargs: Mapping[str, Any
 class TableMachine:
     """The table engine: runs one flow of ``chart`` on its transition table directly."""
 
-    __slots__ = ("_config", "_history", "_seen", "_table", "chart", "model")
+    __slots__ = ("_config", "_history", "_seen", "_table", "model")
 
     def __init__(
-        self, chart: Chart, model: FlowModel, history: Mapping[str, Sequence[str]] | None = None
+        self, table: Table, model: FlowModel, history: Mapping[str, Sequence[str]] | None = None
     ) -> None:
-        self.chart = chart
         self.model = model
-        self._table = chart.table
+        self._table = table
         self._history: History = {k: tuple(v) for k, v in (history or {}).items()}
         self._seen: Any = _UNSEEN  # the model.state the cached configuration was read from
         self._config: tuple[str, ...] = ()
@@ -215,9 +249,9 @@ class TableMachine:
 
     # -- internals -------------------------------------------------------------------
     def _select(self, event: str, kwargs: Mapping[str, Any]) -> int | None:
-        chart = self.chart
-        for row in chart.candidate_rows(self.configuration_values, event):
-            if _passes(chart.row_guards[row], self.model, kwargs):
+        table = self._table
+        for row in table.candidate_rows(self.configuration_values, event):
+            if _passes(table.row_guards[row], self.model, kwargs):
                 return row
         return None
 
@@ -230,7 +264,7 @@ class TableMachine:
             row = None
             for state in config:
                 for candidate in table.eventless.get(state, ()):
-                    if _passes(self.chart.row_guards[candidate], self.model, _NO_ARGS):
+                    if _passes(self._table.row_guards[candidate], self.model, _NO_ARGS):
                         row = candidate
                         break
                 if row is not None:
@@ -246,7 +280,7 @@ class TableMachine:
     def _microstep(self, row: int, kwargs: Mapping[str, Any], pending: list[str]) -> None:
         table = self._table
         model = self.model
-        r = self.chart.transitions[row]
+        r = self._table.transitions[row]
         if r.internal:
             self._act(row, kwargs)
             return
@@ -317,10 +351,10 @@ class LibraryMachine:
     pool and the configuration and history it ended with stay readable.
     """
 
-    __slots__ = ("_final", "chart", "inner", "model")
+    __slots__ = ("_final", "_table", "inner", "model")
 
-    def __init__(self, chart: Chart, inner: StateChart[Any]) -> None:
-        self.chart = chart
+    def __init__(self, table: Table, inner: StateChart[Any]) -> None:
+        self._table = table
         self.inner: StateChart[Any] | None = inner
         self.model: FlowModel = inner.model
         self._final: tuple[tuple[str, ...], History] | None = None
@@ -346,7 +380,7 @@ class LibraryMachine:
         inner.history_values = {h: [getattr(inner, sid) for sid in ids] for h, ids in value.items()}
 
     def take(self, row: int, kwargs: Mapping[str, Any]) -> None:
-        event = self.chart.transitions[row].event
+        event = self._table.transitions[row].event
         assert event is not None
         self.send(event, **kwargs)
 

@@ -255,7 +255,6 @@ def attrs_evolve_rows(chart, extra):  # type: ignore[no-untyped-def]
         row_guards=(*chart.row_guards, ()),
         row_actions=(*chart.row_actions, ()),
         views={},
-        rows_cache={},
     )
 
 
