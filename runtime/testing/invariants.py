@@ -1,0 +1,254 @@
+"""The built-in invariants of the generated machine, checked after every event.
+
+Rules of this file: an invariant holds for every chart (what holds only for
+yours is a :meth:`~taskchart.runtime.testing.FlowMachine.flow_invariant`);
+it reads the flow and what the machine saw (the events sent, their outcomes
+and effects), and fails with an ``AssertionError`` that names what broke.
+
+Theory of operation: :class:`FlowChecks` is the checking half of
+:class:`~taskchart.runtime.testing.FlowMachine`. It plays the adapter,
+absorbing the effects of every accepted event (completions, the tools last
+offered), and checks each outcome (:meth:`FlowChecks._after`: a refusal
+changes nothing) and then the flow's state (:meth:`FlowChecks.check_all`:
+configuration, results, progress, your invariants, the snapshot round
+trip). A refusal skips the state checks: it was just shown to change
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from taskchart.statecharts import Chart, Declined, TaskFailure, TaskSpec
+from taskchart.statecharts.fields import SHOWN_LIMIT
+from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED, REGRESS
+from taskchart.statecharts.task import FAIL
+
+from ..checks import _feasible, _Graph
+from ..effects import (
+    Complete,
+    Effect,
+    Fail,
+    SetTools,
+    TaskCompleted,
+    TaskFailed,
+    TaskStarted,
+)
+from ..events import Event, ToolCalled, UserSpoke
+from ..interpreter import Interpreter
+from ..outcome import Accepted, Outcome, Rejected
+from .coverage import Coverage
+from .observe import Observed, _changed_since, _observe, check_roundtrip
+
+ChartSource = Chart | TaskSpec | Sequence[TaskSpec] | Callable[[], Any]
+FlowInvariant = Callable[[Interpreter], None]
+
+_FINALS = (FLOW_DONE, FLOW_FAILED)
+REJECT_CODES = frozenset(
+    {
+        "unknown_tool",
+        "not_enabled",
+        "invalid_argument",
+        "guard_failed",
+        "finished",
+        "unexpected",
+        "superseded",
+    }
+)
+
+#: Longest run of an argument a refusal may quote (longer values are cut).
+_ECHO_LIMIT = SHOWN_LIMIT
+
+
+def _check_not_echoed(flow: Interpreter, event: Event, message: str) -> None:
+    """A refusal quotes no argument longer than a few dozen characters in full, and no
+    value of a private (``pii``) field at all."""
+    if not isinstance(event, ToolCalled) or not isinstance(event.arguments, Mapping):
+        return
+    tool = None
+    if isinstance(event.name, str):
+        tool = next((t for s in flow.chart.tasks if (t := s.tool(event.name)) is not None), None)
+    owner = next((s for s in flow.chart.tasks if tool in s.tools), None) if tool else None
+    for arg, value in event.arguments.items():
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        target = tool.arguments.get(arg) if tool is not None and isinstance(arg, str) else None
+        field = owner.field_map.get(target) if owner is not None and target else None
+        for text in texts:
+            assert len(text) <= _ECHO_LIMIT or text not in message, (
+                f"a refusal of {event.name!r} quotes a {len(text)}-character argument in full"
+            )
+            if field is not None and field.pii and len(text.strip()) >= 4:
+                assert text.strip() not in message, (
+                    f"a refusal of {event.name!r} quotes the private {field.name}"
+                )
+
+
+class FlowChecks:
+    """The built-in invariants (see :class:`~taskchart.runtime.testing.FlowMachine`)."""
+
+    chart: ClassVar[Chart]
+    user_invariants: ClassVar[list[FlowInvariant]]
+    coverage: ClassVar[Coverage]
+    restored: ClassVar[set[Any]]
+    roundtrip_every: ClassVar[int] = 1
+    graph: ClassVar[_Graph]  # the chart's leaves and rows
+
+    flow: Interpreter
+    events: int
+    completions: int
+    completed: dict[str, Any]
+    failed: dict[str, Exception]
+    open_completion: set[str]  # tasks that completed since they were entered
+    offered: tuple[str, ...] | None
+    after_end: int  # events sent to this flow after it ended
+    #: (flow, events handled, observed): the state after the last checked event
+    known_state: tuple[Interpreter, int, Observed] | None
+
+    def _absorb(self, effects: Iterable[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, TaskStarted):
+                self.open_completion.discard(effect.task_id)
+            elif isinstance(effect, TaskCompleted | TaskFailed):
+                tid = effect.task_id
+                assert tid not in self.open_completion, f"task {tid!r} completed twice"
+                self.open_completion.add(tid)
+                self.coverage.states.add(f"{tid}__{_final_of(effect)}")
+                if isinstance(effect, TaskCompleted):
+                    self.completed[tid] = effect.result
+                    self.failed.pop(tid, None)
+                else:
+                    self.failed[tid] = effect.error
+                    self.completed.pop(tid, None)
+            elif isinstance(effect, Complete | Fail):
+                self.completions += 1
+                assert self.completions == 1, "the flow completed more than once"
+            elif isinstance(effect, SetTools):
+                self.offered = effect.tools
+
+    def _after(
+        self,
+        event: Event,
+        outcome: Outcome,
+        before: Observed,
+        offered: tuple[str, ...],
+        was_done: bool,
+    ) -> None:
+        flow = self.flow
+        cov = self.coverage
+        cov.events += 1
+        self.events += 1
+        assert isinstance(outcome, Accepted | Rejected), outcome
+        if isinstance(outcome, Rejected):
+            assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
+            assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
+            _check_not_echoed(flow, event, outcome.message)
+            changed = _changed_since(before, flow)
+            assert not changed, f"{event!r} was refused but changed {changed}"
+            self.known_state = (flow, flow.handled, before)
+        else:
+            cov.accepted += 1
+            if isinstance(event, ToolCalled) and outcome.step is not None:
+                assert event.name in offered, f"{event.name!r} was accepted but not offered"
+            if outcome.step is not None:
+                cov.merge_step(outcome.step.source[-1], outcome.step.event, flow.configuration[-1])
+            self._absorb(outcome.effects)
+        if was_done:
+            self.after_end += 1
+        if was_done and not isinstance(event, UserSpoke):
+            assert isinstance(outcome, Rejected) and outcome.code == "finished", (
+                f"{event!r} after the end was not refused as finished: {outcome!r}"
+            )
+
+    def check_all(self) -> None:
+        flow = self.flow
+        self._check_configuration()
+        self._check_results()
+        self._check_progress()
+        for fn in self.user_invariants:
+            fn(flow)
+        if self.roundtrip_every and self.events % self.roundtrip_every == 0:
+            parts = check_roundtrip(flow, self.restored)
+            # what the next event starts from: a refusal must leave exactly this
+            self.known_state = (flow, flow.handled, _observe(flow, parts))
+
+    def _check_configuration(self) -> None:
+        flow = self.flow
+        config = flow.configuration
+        kinds = self.graph.kinds
+        owner = self.graph.owner
+        if len(config) == 1:
+            assert config[0] in _FINALS, f"a configuration of one state must be final: {config}"
+            assert flow.done
+        else:
+            assert len(config) == 2, f"more than one active leaf: {config}"
+            task, leaf = config
+            assert kinds.get(task) == "compound", f"{task!r} is not a task: {config}"
+            assert owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
+                f"the active leaf {leaf!r} is not an open state of {task!r}"
+            )
+            assert not flow.done
+
+    def _check_results(self) -> None:
+        flow = self.flow
+        done = flow.done
+        assert (self.completions == 1) == done, (
+            f"done={done} but {self.completions} flow completions"
+        )
+        results = flow.model.results
+        if done:
+            config = flow.configuration
+            if flow.result is not None:
+                assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
+        else:
+            task = flow.active_task
+            assert task not in results, f"the active task {task!r} already has a result"
+        for tid, value in results.items():
+            if isinstance(value, TaskFailure | Exception):
+                assert tid in self.failed, f"{tid!r} has an error but never failed"
+            else:
+                assert tid in self.completed, f"{tid!r} has a result but never completed"
+                assert self.completed[tid] == value, f"{tid!r}: result differs from its effect"
+
+    def _check_progress(self) -> None:
+        flow = self.flow
+        tools = flow.tools
+        assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
+        if flow.done:
+            assert not tools and not flow.timers, "tools or timers after the end"
+            return
+        leaf = flow.configuration[-1]
+        spec = self.chart.task_map[flow.configuration[0]]
+        assert tools or flow.timers or spec.kind == "implicit", (
+            f"stuck in {leaf}: no tool offered and no timer running"
+        )
+        assert _has_way_out(self.chart, self.graph, leaf), (
+            f"stuck in {leaf}: no event anything can send leaves it (only a session close)"
+        )
+
+
+def _has_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
+    known = _WAYS_OUT.get((graph, leaf))
+    if known is None:
+        known = _WAYS_OUT[graph, leaf] = _find_way_out(chart, graph, leaf)
+    return known
+
+
+_WAYS_OUT: dict[tuple[_Graph, str], bool] = {}
+
+
+def _find_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
+    for row in graph.rows_from.get(leaf, ()):
+        if not graph.applies(leaf, row) or row.event in (FAIL, REGRESS, None):
+            continue
+        if row.internal or not _feasible(chart, row):
+            continue
+        if graph.enter(row.target) != leaf:
+            return True
+    return False
+
+
+def _final_of(effect: TaskCompleted | TaskFailed) -> str:
+    if isinstance(effect, TaskCompleted):
+        return "complete"
+    return "declined" if isinstance(effect.error, Declined) else "failed"
