@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
 from taskchart.statecharts.table import DISPATCH
 
-from ..checks import _Graph, as_chart, expected_states
+from ..checks import as_chart, expected_states
 from ..events import Event
+from ..graph import LeafGraph
 from .coverage import Coverage, Exploration
 from .invariants import ChartSource, FlowInvariant
 from .machine import FlowMachine
@@ -64,7 +65,7 @@ def flow_state_machine(
         "overrides": values,
         "user_invariants": list(invariants),
         "coverage": Coverage(),
-        "graph": _Graph(chart),
+        "graph": LeafGraph(chart),
         "walker": _Walker(chart, values),
         "restored": set(),
         "roundtrip_every": roundtrip_every,

@@ -22,10 +22,8 @@ from typing import Any, ClassVar
 
 from taskchart.statecharts import Chart, Declined, TaskFailure, TaskSpec
 from taskchart.statecharts.fields import SHOWN_LIMIT
-from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED, REGRESS
-from taskchart.statecharts.task import FAIL
+from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED
 
-from ..checks import _feasible, _Graph
 from ..effects import (
     Complete,
     Effect,
@@ -36,6 +34,7 @@ from ..effects import (
     TaskStarted,
 )
 from ..events import Event, ToolCalled, UserSpoke
+from ..graph import LeafGraph
 from ..interpreter import Interpreter
 from ..outcome import Accepted, Outcome, Rejected
 from .coverage import Coverage
@@ -92,7 +91,7 @@ class FlowChecks:
     coverage: ClassVar[Coverage]
     restored: ClassVar[set[Any]]
     roundtrip_every: ClassVar[int] = 1
-    graph: ClassVar[_Graph]  # the chart's leaves and rows
+    graph: ClassVar[LeafGraph]  # the chart's leaves and rows
 
     flow: Interpreter
     events: int
@@ -222,30 +221,9 @@ class FlowChecks:
         assert tools or flow.timers or spec.kind == "implicit", (
             f"stuck in {leaf}: no tool offered and no timer running"
         )
-        assert _has_way_out(self.chart, self.graph, leaf), (
+        assert self.graph.can_leave(leaf), (
             f"stuck in {leaf}: no event anything can send leaves it (only a session close)"
         )
-
-
-def _has_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
-    known = _WAYS_OUT.get((graph, leaf))
-    if known is None:
-        known = _WAYS_OUT[graph, leaf] = _find_way_out(chart, graph, leaf)
-    return known
-
-
-_WAYS_OUT: dict[tuple[_Graph, str], bool] = {}
-
-
-def _find_way_out(chart: Chart, graph: _Graph, leaf: str) -> bool:
-    for row in graph.rows_from.get(leaf, ()):
-        if not graph.applies(leaf, row) or row.event in (FAIL, REGRESS, None):
-            continue
-        if row.internal or not _feasible(chart, row):
-            continue
-        if graph.enter(row.target) != leaf:
-            return True
-    return False
 
 
 def _final_of(effect: TaskCompleted | TaskFailed) -> str:

@@ -26,7 +26,6 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from taskchart.statecharts import Chart
 
-from ..checks import _Graph
 from ..events import (
     DtmfReceived,
     Event,
@@ -36,6 +35,7 @@ from ..events import (
     TimerFired,
     UserSpoke,
 )
+from ..graph import LeafGraph
 from ..interpreter import Interpreter
 from ..outcome import Outcome, Rejected
 from .coverage import Coverage
@@ -77,7 +77,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
     restored: ClassVar[set[Any]]
     roundtrip_every: ClassVar[int] = 1
     finish: ClassVar[bool] = True
-    graph: ClassVar[_Graph]  # the chart's leaves and rows
+    graph: ClassVar[LeafGraph]  # the chart's leaves and rows
     walker: ClassVar[_Walker]  # turns each rule's integer into an event
 
     def __init__(self) -> None:
