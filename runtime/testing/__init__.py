@@ -65,6 +65,7 @@ from .machine import FlowMachine
 from .observe import Observed as Observed
 from .observe import check_roundtrip as check_roundtrip
 from .strategies import (
+    arguments_for,
     batches,
     disabled_calls,
     enabled_calls,
@@ -77,7 +78,7 @@ from .values import HUGE_TASK_ID as HUGE_TASK_ID
 from .values import KEYPAD as KEYPAD
 from .values import VALUE_POOL as VALUE_POOL
 from .values import ValueOverrides as ValueOverrides
-from .values import arguments_for, field_values, invalid_values, repeated_arguments
+from .values import field_values, invalid_values, repeated_arguments
 from .walker import BURST as BURST
 from .walker import CHOICE as CHOICE
 

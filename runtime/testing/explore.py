@@ -30,9 +30,9 @@ from ..graph import LeafGraph
 from .coverage import Coverage, Exploration
 from .invariants import ChartSource, FlowInvariant
 from .machine import FlowMachine
-from .strategies import tool_calls
+from .strategies import tool_calls, walker_for
 from .values import ValueOverrides, _first_example
-from .walker import _choices, _Walker
+from .walker import _choices
 
 
 def flow_state_machine(
@@ -66,7 +66,7 @@ def flow_state_machine(
         "user_invariants": list(invariants),
         "coverage": Coverage(),
         "graph": LeafGraph(chart),
-        "walker": _Walker(chart, values),
+        "walker": walker_for(chart, values),
         "restored": set(),
         "roundtrip_every": roundtrip_every,
         "finish": finish,
@@ -112,6 +112,7 @@ def forced_examples() -> int | None:
 
 
 def _anything(self: FlowMachine, event: Event) -> None:
+    """Any event, wherever the flow is (the ``noise`` rule)."""
     self.send(event)
 
 

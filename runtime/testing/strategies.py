@@ -3,39 +3,69 @@
 Rules of this file: a strategy of a flow's position reads the flow once, when
 it is built (build it again after the flow moved); a strategy of a chart
 (:func:`tool_calls`) ignores where a flow is. They are there to write your
-own rules beside the generated ones.
+own rules beside the generated ones, and they make the very events the
+generated machine sends: each draws an integer, and a value for each field
+you gave a strategy of your own, and the walker (:mod:`.walker`) turns them
+into the event.
 
-Theory of operation: the calls are built from the task specs' tools and the
-value strategies of :mod:`.values`; a tool offered now is weighted by what
-it does (progress often, decline rarely).
+Theory of operation: one walker per chart and ``values`` mapping (kept for
+the last few used); a strategy is ``st.tuples(CHOICE, drawn).map(...)`` of
+one of its methods, so hypothesis shrinks the integer, and the drawn values,
+towards the walker's first choices.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hypothesis import strategies as st
-from taskchart.statecharts import Chart
-from taskchart.statecharts.table import REGRESS
-from taskchart.statecharts.task import CONFIRM, UPDATE
+from taskchart.statecharts import Chart, TaskSpec, Tool
 
-from ..events import DtmfReceived, Event, SessionClosed, TimerFired, ToolCalled, UserSpoke
+from ..events import Event
 from ..interpreter import Interpreter
-from .values import (
-    HUGE_TASK_ID,
-    KEYPAD,
-    ValueOverrides,
-    _confirming,
-    _progress_weight,
-    arguments_for,
-    invalid_values,
-    repeated_arguments,
-)
+from .values import ValueOverrides, _overrides_for
+from .walker import CHOICE, Drawn, _Walker, tool_arguments, value_lists
+
+_WALKERS: dict[tuple[Chart, int], tuple[ValueOverrides | None, _Walker]] = {}
 
 
-def _huge_task_id() -> str:
-    return HUGE_TASK_ID
+def walker_for(chart: Chart, overrides: ValueOverrides | None = None) -> _Walker:
+    """The walker of ``chart`` with these value strategies (built once, kept for reuse)."""
+    key = (chart, id(overrides))
+    kept = _WALKERS.get(key)
+    if kept is None or kept[0] is not overrides:
+        if len(_WALKERS) >= 32:
+            _WALKERS.clear()
+        kept = _WALKERS[key] = (overrides, _Walker(chart, overrides))
+    return kept[1]
+
+
+def drawn_values(
+    specs: Iterable[TaskSpec], overrides: ValueOverrides | None
+) -> st.SearchStrategy[Drawn]:
+    """One value from each strategy of your own that a field of ``specs`` has."""
+    fields = {
+        (spec.id, name): strategy
+        for spec in specs
+        for name, strategy in _overrides_for(spec, overrides).items()
+        if name in spec.field_map
+    }
+    return st.fixed_dictionaries(fields) if fields else st.just({})
+
+
+def _walked(
+    make: Callable[[int, Drawn], Any], specs: Iterable[TaskSpec], overrides: ValueOverrides | None
+) -> st.SearchStrategy[Any]:
+    return st.tuples(CHOICE, drawn_values(specs, overrides)).map(lambda rd: make(*rd))
+
+
+def arguments_for(
+    spec: TaskSpec, tool: Tool, overrides: ValueOverrides | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Well-formed arguments for ``tool`` of ``spec``: valid field values, a short reason."""
+    good, _ = value_lists([spec], overrides)
+    return _walked(lambda r, drawn: tool_arguments(good, spec, tool, r, drawn), [spec], overrides)
 
 
 def enabled_calls(
@@ -45,119 +75,58 @@ def enabled_calls(
     task = flow.active_task
     if task is None or not flow.tools:
         return st.nothing()
+    walker = walker_for(flow.chart, overrides)
     spec = flow.chart.task_map[task]
-    names: list[str] = []
-    for name in flow.tools:
-        tool = spec.tool(name)
-        names += [name] * (_progress_weight(tool) if tool is not None else 1)
-    targets = flow.regression_targets()
-
-    def call(name: str) -> st.SearchStrategy[Event]:
-        tool = spec.tool(name)
-        if tool is None:  # the regression tool
-            ids = st.lists(st.sampled_from(targets), min_size=1, max_size=2, unique=True)
-            return ids.map(lambda ids: ToolCalled(name, {"task_ids": ids}))
-        if tool.event == CONFIRM and tool.arguments and _confirming(flow):
-            return st.just(ToolCalled(name, repeated_arguments(flow, spec, tool)))
-        if tool.event == CONFIRM and spec.confirm_heard:  # a one-call confirmation
-            return st.tuples(arguments_for(spec, tool, overrides), st.booleans()).map(
-                lambda ah: ToolCalled(name, ah[0], heard=ah[1])
-            )
-        return arguments_for(spec, tool, overrides).map(lambda a: ToolCalled(name, a))
-
-    return st.sampled_from(names).flatmap(call)
+    return _walked(lambda r, drawn: walker.call(flow, r, drawn, valid=True), [spec], overrides)
 
 
 def disabled_calls(
     flow: Interpreter, overrides: ValueOverrides | None = None
 ) -> st.SearchStrategy[Event]:
     """A well-formed call of a tool of the chart that the flow does not offer now."""
+    walker = walker_for(flow.chart, overrides)
     offered = set(flow.tools)
-    pairs = [
-        (spec, tool)
-        for spec in flow.chart.tasks
-        for tool in spec.tools
-        if tool.name not in offered and tool.event is not None
-    ]
-    if not pairs:
+    if all(tool.name in offered for _, tool in walker.all_tools):
         return st.nothing()
-    return st.sampled_from(pairs).flatmap(
-        lambda p: arguments_for(p[0], p[1], overrides).map(lambda a: ToolCalled(p[1].name, a))
-    )
+
+    def call(r: int, drawn: Drawn) -> Event:
+        event = walker.disabled_call(flow, r, drawn)
+        assert event is not None
+        return event
+
+    return _walked(call, flow.chart.tasks, overrides)
 
 
 def invalid_calls(flow: Interpreter) -> st.SearchStrategy[Event]:
     """A call the flow must refuse: bad values, unknown arguments, junk, unknown tools."""
-    chart = flow.chart
-    task = flow.active_task
-    junk = st.builds(
-        ToolCalled,
-        st.sampled_from(["", "update", "confirm", REGRESS, "done.state.x", "__init__"])
-        | st.text(max_size=12).map(lambda s: f"no_such_tool_{s}"),
-        st.none() | st.just({}) | st.just([]),
-    )
-    if task is None:
+    walker = walker_for(flow.chart)
+    junk = CHOICE.map(walker.junk_call)
+    if flow.active_task is None or not flow.tools:
         return junk
-    spec = chart.task_map[task]
-    branches: list[st.SearchStrategy[Event]] = [junk]
-    for tool in spec.tools:
-        if tool.name not in flow.tools or tool.event is None:
-            continue
-        branches.append(st.sampled_from(["Ada", 5, [1]]).map(functools.partial(_call, tool.name)))
-        branches.append(st.just(ToolCalled(tool.name, {"no_such_argument": "x"})))
-        if tool.event == UPDATE:
-            for arg, fname in tool.arguments.items():
-                bad = invalid_values(spec.field_map[fname])
-                branches.append(bad.map(functools.partial(_call_with, tool.name, arg)))
-    return st.one_of(branches)
-
-
-def _call(name: str, arguments: Any) -> Event:
-    return ToolCalled(name, arguments)
-
-
-def _call_with(name: str, arg: str, value: Any) -> Event:
-    return ToolCalled(name, {arg: value})
+    return CHOICE.map(lambda r: walker.bad_call(flow, r)) | junk
 
 
 def timer_firings(flow: Interpreter) -> st.SearchStrategy[Event]:
     """A timer the flow has running fires."""
     if not flow.timers:
         return st.nothing()
-    return st.sampled_from(sorted(flow.timers)).map(TimerFired)
+    walker = walker_for(flow.chart)
+    return CHOICE.map(lambda r: walker.timer(flow, r))
 
 
 def batches(
     flow: Interpreter, overrides: ValueOverrides | None = None
 ) -> st.SearchStrategy[list[Event]]:
-    """The tool calls of one model turn: two or three, often the same call twice."""
-    one = enabled_calls(flow, overrides)
-    if flow.active_task is None:
+    """The tool calls of one model turn: two calls, often the same call twice."""
+    task = flow.active_task
+    if task is None or not flow.tools:
         return st.nothing()
-    dup = one.map(lambda e: [e, e])
-    mixed = st.lists(one | invalid_calls(flow), min_size=2, max_size=3)
-    return dup | mixed
+    walker = walker_for(flow.chart, overrides)
+    spec = flow.chart.task_map[task]
+    return _walked(lambda r, drawn: walker.batch(flow, r, drawn), [spec], overrides)
 
 
 def tool_calls(chart: Chart, overrides: ValueOverrides | None = None) -> st.SearchStrategy[Event]:
     """Any event, independent of where a flow is: tool calls of any task, speech, noise."""
-    pairs = [(spec, tool) for spec in chart.tasks for tool in spec.tools]
-    call: st.SearchStrategy[Event] = (
-        st.sampled_from(pairs).flatmap(
-            lambda p: arguments_for(p[0], p[1], overrides).map(lambda a: ToolCalled(p[1].name, a))
-        )
-        if pairs
-        else st.nothing()
-    )
-    ids = [t.id for t in chart.tasks]
-    some_id = st.sampled_from([*ids, "nope"]) | st.builds(_huge_task_id)  # a short repr
-    regress = st.lists(some_id, max_size=2).map(
-        lambda ids: ToolCalled("out_of_scope", {"task_ids": ids})
-    )
-    speech = st.builds(UserSpoke, st.text(max_size=10), st.sampled_from(["text", "audio"]))
-    timers = [f"{t.id}.no_input" for t in chart.tasks if t.no_input_timeout is not None]
-    timers += [f"{t.id}.keys" for t in chart.tasks if t.keypad is not None]
-    timer = st.sampled_from([*timers, "bogus"]).map(TimerFired)
-    keys = st.sampled_from(KEYPAD).map(DtmfReceived)
-    closed = st.builds(SessionClosed, st.text(max_size=8))
-    return st.one_of(call, regress, speech, timer, keys, closed)
+    walker = walker_for(chart, overrides)
+    return _walked(walker.anything, chart.tasks, overrides)

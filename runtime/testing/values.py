@@ -106,6 +106,16 @@ def _stable(field: Field, raw: Any) -> bool:
     return again_ok and again == value
 
 
+def valid_pool(field: Field) -> list[Any]:
+    """The pool's raw values ``field`` accepts (and whose cleaned form cleans to itself)."""
+    return [v for v in VALUE_POOL if _stable(field, v)]
+
+
+def invalid_pool(field: Field) -> list[Any]:
+    """The pool's raw values ``field`` refuses."""
+    return [v for v in (*HOSTILE_POOL, *VALUE_POOL) if not _clean(field, v)[0]]
+
+
 def field_values(field: Field, overrides: ValueOverrides | None = None) -> st.SearchStrategy[Any]:
     """Raw values ``field`` accepts (and whose cleaned form cleans to itself).
 
@@ -114,7 +124,7 @@ def field_values(field: Field, overrides: ValueOverrides | None = None) -> st.Se
     """
     if overrides and field.name in overrides:
         return overrides[field.name]
-    good = [v for v in VALUE_POOL if _stable(field, v)]
+    good = valid_pool(field)
     if good:
         return st.sampled_from(good)
     if field.type is int:
@@ -126,7 +136,7 @@ def field_values(field: Field, overrides: ValueOverrides | None = None) -> st.Se
 
 def invalid_values(field: Field) -> st.SearchStrategy[Any]:
     """Raw values ``field`` refuses with a ``FieldError``."""
-    bad = [v for v in (*HOSTILE_POOL, *VALUE_POOL) if not _clean(field, v)[0]]
+    bad = invalid_pool(field)
     return st.sampled_from(bad) if bad else st.nothing()
 
 
@@ -139,29 +149,6 @@ def _overrides_for(spec: TaskSpec, overrides: ValueOverrides | None) -> dict[str
         if not task or task == spec.id:
             out[name] = strategy
     return out
-
-
-def arguments_for(
-    spec: TaskSpec, tool: Tool, overrides: ValueOverrides | None = None
-) -> st.SearchStrategy[dict[str, Any]]:
-    """Well-formed arguments for ``tool`` of ``spec``: valid field values, a short reason."""
-    if tool.event == UPDATE:
-        own = _overrides_for(spec, overrides)
-        fields = spec.field_map
-        optional = {a: field_values(fields[f], own) for a, f in tool.arguments.items()}
-        required = {a: optional.pop(a) for a in tool.required if a in optional}
-        return st.fixed_dictionaries(required, optional=optional).filter(bool)
-    if tool.event == CONFIRM and tool.arguments:  # a repetition, not necessarily matching
-        own = _overrides_for(spec, overrides)
-        return st.fixed_dictionaries(
-            {a: field_values(spec.field_map[f], own) for a, f in tool.arguments.items()}
-        )
-    if tool.event == DECLINE:
-        return st.fixed_dictionaries(
-            {a: st.just("I'd rather not say") for a in tool.required},
-            optional={a: st.just("no thanks") for a in tool.arguments if a not in tool.required},
-        )
-    return st.just({})
 
 
 def _confirming(flow: Interpreter) -> bool:
