@@ -66,6 +66,8 @@ def flow_state_machine(
         "user_invariants": list(invariants),
         "coverage": Coverage(),
         "graph": LeafGraph(chart),
+        "tool_names": frozenset(tool.name for spec in chart.tasks for tool in spec.tools),
+        "own_tools": {},
         "walker": walker_for(chart, values),
         "restored": set(),
         "roundtrip_every": roundtrip_every,

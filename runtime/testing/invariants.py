@@ -25,15 +25,17 @@ from taskchart.statecharts.fields import SHOWN_LIMIT
 from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED
 
 from ..effects import (
+    CancelTimer,
     Complete,
     Effect,
     Fail,
     SetTools,
+    StartTimer,
     TaskCompleted,
     TaskFailed,
     TaskStarted,
 )
-from ..events import Event, ToolCalled, UserSpoke
+from ..events import MODALITIES, Event, TimerFired, ToolCalled, UserSpoke
 from ..graph import LeafGraph
 from ..interpreter import Interpreter
 from ..outcome import Accepted, Outcome, Rejected
@@ -92,6 +94,8 @@ class FlowChecks:
     restored: ClassVar[set[Any]]
     roundtrip_every: ClassVar[int] = 1
     graph: ClassVar[LeafGraph]  # the chart's leaves and rows
+    tool_names: ClassVar[frozenset[str]]  # every tool of every task of the chart
+    own_tools: ClassVar[dict[tuple[str, tuple[str, ...], str], bool]]  # checked offers
 
     flow: Interpreter
     events: int
@@ -100,6 +104,8 @@ class FlowChecks:
     failed: dict[str, Exception]
     open_completion: set[str]  # tasks that completed since they were entered
     offered: tuple[str, ...] | None
+    ended: Complete | Fail | None  # the flow's own end, as announced
+    scheduled: set[str]  # timers an adapter performing the effects has running
     after_end: int  # events sent to this flow after it ended
     #: (flow, events handled, observed): the state after the last checked event
     known_state: tuple[Interpreter, int, Observed] | None
@@ -122,8 +128,13 @@ class FlowChecks:
             elif isinstance(effect, Complete | Fail):
                 self.completions += 1
                 assert self.completions == 1, "the flow completed more than once"
+                self.ended = effect
             elif isinstance(effect, SetTools):
                 self.offered = effect.tools
+            elif isinstance(effect, StartTimer):
+                self.scheduled.add(effect.timer_id)
+            elif isinstance(effect, CancelTimer):
+                self.scheduled.discard(effect.timer_id)
 
     def _after(
         self,
@@ -132,6 +143,7 @@ class FlowChecks:
         before: Observed,
         offered: tuple[str, ...],
         was_done: bool,
+        batch: bool = False,
     ) -> None:
         flow = self.flow
         cov = self.coverage
@@ -142,13 +154,20 @@ class FlowChecks:
             assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
             assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
             _check_not_echoed(flow, event, outcome.message)
+            if outcome.code == "unknown_tool":
+                assert isinstance(event, ToolCalled), f"{event!r} refused as an unknown tool"
+                assert event.name != flow.regress_tool and event.name not in self.tool_names, (
+                    f"{event.name!r} is a tool of the chart but was refused as unknown"
+                )
             changed = _changed_since(before, flow)
             assert not changed, f"{event!r} was refused but changed {changed}"
             self.known_state = (flow, flow.handled, before)
         else:
             cov.accepted += 1
-            if isinstance(event, ToolCalled) and outcome.step is not None:
+            if isinstance(event, ToolCalled) and (outcome.step is not None or not batch):
                 assert event.name in offered, f"{event.name!r} was accepted but not offered"
+            if isinstance(event, TimerFired):
+                self.scheduled.discard(event.timer_id)  # the adapter's timer went off
             if outcome.step is not None:
                 cov.merge_step(outcome.step.source[-1], outcome.step.event, flow.configuration[-1])
             self._absorb(outcome.effects)
@@ -157,6 +176,14 @@ class FlowChecks:
         if was_done and not isinstance(event, UserSpoke):
             assert isinstance(outcome, Rejected) and outcome.code == "finished", (
                 f"{event!r} after the end was not refused as finished: {outcome!r}"
+            )
+        if isinstance(event, UserSpoke) and event.modality not in MODALITIES:
+            assert isinstance(outcome, Rejected) and outcome.code == "invalid_argument", (
+                f"{event!r} has no known modality but got {outcome!r}"
+            )
+        if not batch:
+            assert outcome.ok or outcome.code != "superseded", (
+                f"{event!r} was superseded outside a batch"
             )
 
     def check_all(self) -> None:
@@ -178,7 +205,7 @@ class FlowChecks:
         owner = self.graph.owner
         if len(config) == 1:
             assert config[0] in _FINALS, f"a configuration of one state must be final: {config}"
-            assert flow.done
+            assert flow.done and flow.active_task is None
         else:
             assert len(config) == 2, f"more than one active leaf: {config}"
             task, leaf = config
@@ -186,7 +213,7 @@ class FlowChecks:
             assert owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
                 f"the active leaf {leaf!r} is not an open state of {task!r}"
             )
-            assert not flow.done
+            assert not flow.done and flow.active_task == task
 
     def _check_results(self) -> None:
         flow = self.flow
@@ -199,12 +226,27 @@ class FlowChecks:
             config = flow.configuration
             if flow.result is not None:
                 assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
+            ended = self.ended
+            if config == (FLOW_DONE,):
+                assert isinstance(ended, Complete), f"flow_done, announced by {ended!r}"
+                assert ended.result == flow.result, f"{flow.result!r} announced as {ended!r}"
+                assert flow.error is None, f"flow_done with the error {flow.error!r}"
+            else:
+                assert isinstance(ended, Fail), f"flow_failed, announced by {ended!r}"
+                assert flow.error is not None and ended.error == flow.error, (
+                    f"{flow.error!r} announced as {ended!r}"
+                )
+                assert flow.result is None
         else:
+            assert flow.error is None, f"an error before the end: {flow.error!r}"
             task = flow.active_task
             assert task not in results, f"the active task {task!r} already has a result"
         for tid, value in results.items():
             if isinstance(value, TaskFailure | Exception):
                 assert tid in self.failed, f"{tid!r} has an error but never failed"
+                assert self.failed[tid] == value, f"{tid!r}: error differs from its effect"
+                if isinstance(value, TaskFailure):
+                    assert value.task_id == tid, f"{tid!r} holds the failure of {value.task_id!r}"
             else:
                 assert tid in self.completed, f"{tid!r} has a result but never completed"
                 assert self.completed[tid] == value, f"{tid!r}: result differs from its effect"
@@ -213,17 +255,33 @@ class FlowChecks:
         flow = self.flow
         tools = flow.tools
         assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
+        assert set(flow.timers) == self.scheduled, (
+            f"timers {sorted(flow.timers)}, but the effects left {sorted(self.scheduled)} running"
+        )
         if flow.done:
             assert not tools and not flow.timers, "tools or timers after the end"
             return
         leaf = flow.configuration[-1]
         spec = self.chart.task_map[flow.configuration[0]]
+        if tools:
+            assert self._own_tools(spec, tools, flow.regress_tool), (
+                f"{spec.id} offers {tools}: a tool twice, or one that is not its own"
+            )
         assert tools or flow.timers or spec.kind == "implicit", (
             f"stuck in {leaf}: no tool offered and no timer running"
         )
         assert self.graph.can_leave(leaf), (
             f"stuck in {leaf}: no event anything can send leaves it (only a session close)"
         )
+
+    def _own_tools(self, spec: TaskSpec, tools: tuple[str, ...], regress: str) -> bool:
+        """Each tool offered once, and each the task's own or the regression tool."""
+        key = (spec.id, tools, regress)
+        known = self.own_tools.get(key)
+        if known is None:
+            own = {tool.name for tool in spec.tools} | {regress}
+            known = self.own_tools[key] = len(set(tools)) == len(tools) and set(tools) <= own
+        return known
 
 
 def _final_of(effect: TaskCompleted | TaskFailed) -> str:

@@ -26,6 +26,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from taskchart.statecharts import Chart
 
+from ..effects import Complete, Fail
 from ..events import (
     DtmfReceived,
     Event,
@@ -53,17 +54,25 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
 
     * ``handle`` never raises; a ``Rejected`` outcome has a known code and a
       message, and changes nothing (configuration, values, results, history,
-      timers, turn counter, modality, tools);
+      timers, turn counter, modality, tools); ``unknown_tool`` only for a name
+      no task of the chart has, ``superseded`` only inside a batch, and a
+      ``UserSpoke`` of an unknown modality is refused as ``invalid_argument``;
     * exactly one active leaf: a flow final, or a task and one of its own
-      open states;
+      open states (``active_task`` names it);
     * the flow completes at most once, and a task completes at most once per
       entry; after the end every event but ``UserSpoke`` is refused;
-    * results only in final states: ``flow.result`` only in ``flow_done``, the
-      active task has no result, every result was announced by the effects;
+    * results only in final states: ``flow.result`` only in ``flow_done`` and
+      equal to what ``Complete`` announced, ``flow.error`` only in
+      ``flow_failed`` and equal to what ``Fail`` announced; the active task
+      has no result; every result and error is the one its task's effect
+      announced, and a task's failure names that task;
     * no stuck configuration: until the flow ends, the active state has a
       transition to another state on an event something can send (not only
       a session close), and tools or timers are offered;
-    * accepted tool calls were offered; the tools equal the last ``SetTools``;
+    * accepted tool calls were offered; the tools equal the last ``SetTools``,
+      each once, each the active task's own or the regression tool; the
+      running timers are the ones an adapter performing the effects
+      (``StartTimer``, ``CancelTimer``, a timer going off) has running;
     * snapshot/restore round-trips (every ``roundtrip_every`` events).
 
     At teardown (``finish=True``) a cooperative model drives the flow to its
@@ -97,6 +106,8 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
         self.failed: dict[str, Exception] = {}
         self.open_completion: set[str] = set()  # tasks that completed since they were entered
         self.offered: tuple[str, ...] | None = None
+        self.ended: Complete | Fail | None = None
+        self.scheduled: set[str] = set()
         self.after_end = 0  # events sent to this flow after it ended
         #: (flow, events handled, observed): the state after the last checked event
         self.known_state: tuple[Interpreter, int, Observed] | None = None
@@ -142,7 +153,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
             outcome = checked(event)
             if self.noting:
                 note(f"(batch) {event!r} -> {outcome!r}")
-            self._after(event, outcome, before, offered, was_done)
+            self._after(event, outcome, before, offered, was_done, batch=True)
             return outcome
 
         flow.handle = handle  # type: ignore[method-assign]
