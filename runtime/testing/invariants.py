@@ -104,6 +104,8 @@ class FlowChecks:
     failed: dict[str, Exception]
     open_completion: set[str]  # tasks that completed since they were entered
     offered: tuple[str, ...] | None
+    active: str | None = None  # the active task, as the configuration check found it
+    tools_checked: tuple[str, ...] | None = None  # the last offer found the task's own
     ended: Complete | Fail | None  # the flow's own end, as announced
     scheduled: set[str]  # timers an adapter performing the effects has running
     after_end: int  # events sent to this flow after it ended
@@ -214,6 +216,7 @@ class FlowChecks:
                 f"the active leaf {leaf!r} is not an open state of {task!r}"
             )
             assert not flow.done and flow.active_task == task
+            self.active = task
 
     def _check_results(self) -> None:
         flow = self.flow
@@ -239,10 +242,10 @@ class FlowChecks:
                 assert flow.result is None
         else:
             assert flow.error is None, f"an error before the end: {flow.error!r}"
-            task = flow.active_task
+            task = self.active  # what _check_configuration found active_task to be
             assert task not in results, f"the active task {task!r} already has a result"
         for tid, value in results.items():
-            if isinstance(value, TaskFailure | Exception):
+            if isinstance(value, Exception):  # a TaskFailure or a hand-written task's error
                 assert tid in self.failed, f"{tid!r} has an error but never failed"
                 assert self.failed[tid] == value, f"{tid!r}: error differs from its effect"
                 if isinstance(value, TaskFailure):
@@ -255,7 +258,7 @@ class FlowChecks:
         flow = self.flow
         tools = flow.tools
         assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
-        assert set(flow.timers) == self.scheduled, (
+        assert flow.timers.keys() == self.scheduled, (
             f"timers {sorted(flow.timers)}, but the effects left {sorted(self.scheduled)} running"
         )
         if flow.done:
@@ -263,7 +266,8 @@ class FlowChecks:
             return
         leaf = flow.configuration[-1]
         spec = self.chart.task_map[flow.configuration[0]]
-        if tools:
+        if tools and tools is not self.tools_checked:
+            self.tools_checked = tools
             assert self._own_tools(spec, tools, flow.regress_tool), (
                 f"{spec.id} offers {tools}: a tool twice, or one that is not its own"
             )
