@@ -60,14 +60,12 @@ Codes:
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
 from taskchart.statecharts.bindings import GUARDS
-from taskchart.statecharts.possible import never_fires
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
     DECLINE,
@@ -75,6 +73,8 @@ from taskchart.statecharts.task import (
     TIMEOUT,
     UPDATE,
 )
+
+from .graph import LeafGraph, feasible, initial_leaf, never, reach
 
 __all__ = [
     "CODES",
@@ -137,104 +137,17 @@ def as_chart(obj: Any) -> Chart:
     )
 
 
-# -- the leaf graph -----------------------------------------------------------------
-
-
-class _Graph:
-    """Leaves, their parents and which rows apply to each leaf."""
-
-    def __init__(self, chart: Chart) -> None:
-        self.chart = chart
-        self.kinds = {s.id: s.kind for s in chart.states}
-        self.owner = {s.id: s.task for s in chart.states}
-        self.initial_child: dict[str, str] = {}
-        for s in chart.states:
-            if s.task is not None and s.kind != "compound" and s.initial:
-                self.initial_child[s.task] = s.id
-        self.leaves = [s.id for s in chart.states if s.kind in ("atomic", "final", "transient")]
-        self.rows_from: dict[str, list[TransitionDef]] = {leaf: [] for leaf in self.leaves}
-        for row in chart.transitions:
-            if row.source in self.rows_from:
-                self.rows_from[row.source].append(row)
-            elif self.kinds.get(row.source) == "compound":
-                for leaf in self.leaves:
-                    if self.owner.get(leaf) == row.source and self.kinds[leaf] != "compound":
-                        self.rows_from[leaf].append(row)
-
-    def enter(self, target: str) -> str | None:
-        """The leaf entered by a row targeting ``target`` (None when unknown)."""
-        kind = self.kinds.get(target)
-        if kind == "compound":
-            return self.initial_child.get(target)
-        if kind == "history":
-            task = self.owner.get(target)
-            return self.initial_child.get(task) if task else None
-        return target if kind is not None else None
-
-    def applies(self, leaf: str, row: TransitionDef) -> bool:
-        """Whether ``row`` can fire while ``leaf`` is the active leaf."""
-        is_final = self.kinds.get(leaf) == "final"
-        done = row.event is not None and row.event.startswith("done.state.")
-        if done:  # completion of a compound: only from one of its finals
-            return is_final and row.source == self.owner.get(leaf)
-        return not is_final or row.source == leaf
-
-
-def _never(chart: Chart) -> tuple[dict[int, str], frozenset[int]]:
-    """Why each row that can never fire cannot, by index, and those rows' ids (cached)."""
-    found = _NEVER.get(chart)
-    if found is None:
-        reasons = never_fires(chart.transitions, chart.tasks)
-        found = _NEVER[chart] = (reasons, frozenset(id(chart.transitions[i]) for i in reasons))
-    return found
-
-
-_NEVER: weakref.WeakKeyDictionary[Chart, tuple[dict[int, str], frozenset[int]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _feasible(chart: Chart, row: TransitionDef) -> bool:
-    """Whether ``row``, one of ``chart``'s rows, can fire in some run."""
-    return id(row) not in _never(chart)[1]
-
-
-def _reach(
-    graph: _Graph,
-    starts: Iterable[str],
-    keep: Callable[[TransitionDef], bool],
-) -> set[str]:
-    seen: set[str] = set()
-    todo = [s for s in starts if s in graph.rows_from]
-    while todo:
-        leaf = todo.pop()
-        if leaf in seen:
-            continue
-        seen.add(leaf)
-        for row in graph.rows_from.get(leaf, ()):
-            if not graph.applies(leaf, row) or not keep(row):
-                continue
-            nxt = graph.enter(row.target) if not row.internal else leaf
-            if nxt is not None and nxt not in seen:
-                todo.append(nxt)
-    return seen
-
-
-def _initial(chart: Chart) -> str:
-    return next((s.id for s in chart.states if s.initial and s.task is None), DISPATCH)
-
-
 def reachable_leaves(chart: Chart, *, policy: bool = False) -> set[str]:
     """Leaf states some path of rows reaches from the initial state.
 
     With ``policy=True`` only rows that can fire under the task specs count
     (an event something can send, no guard the spec makes false).
     """
-    graph = _Graph(chart)
+    graph = LeafGraph(chart)
     keep: Callable[[TransitionDef], bool] = (
-        (lambda r: _feasible(chart, r)) if policy else (lambda r: True)
+        (lambda r: feasible(chart, r)) if policy else (lambda r: True)
     )
-    return _reach(graph, [_initial(chart)], keep)
+    return reach(graph, [initial_leaf(chart)], keep)
 
 
 def expected_states(chart: Chart) -> set[str]:
@@ -264,7 +177,7 @@ def expected_states(chart: Chart) -> set[str]:
 def check_chart(chart: Chart) -> list[Finding]:
     """Every finding for ``chart``, errors and warnings, in table order."""
     findings: list[Finding] = []
-    graph = _Graph(chart)
+    graph = LeafGraph(chart)
     findings += _check_names(chart, graph)
     structural = reachable_leaves(chart)
     policy = reachable_leaves(chart, policy=True)
@@ -276,10 +189,10 @@ def check_chart(chart: Chart) -> list[Finding]:
         if leaf not in policy or graph.kinds[leaf] != "atomic":
             continue
         # a way out: reach a final without a session close or going back
-        ahead = _reach(
+        ahead = reach(
             graph,
             [leaf],
-            lambda r: _feasible(chart, r) and r.event not in (FAIL, REGRESS),
+            lambda r: feasible(chart, r) and r.event not in (FAIL, REGRESS),
         )
         if not ahead & finals:
             findings.append(
@@ -296,7 +209,7 @@ def check_chart(chart: Chart) -> list[Finding]:
     return findings
 
 
-def _check_names(chart: Chart, graph: _Graph) -> list[Finding]:
+def _check_names(chart: Chart, graph: LeafGraph) -> list[Finding]:
     out: list[Finding] = []
     ids = set(chart.task_map)
     for i, row in enumerate(chart.transitions):
@@ -357,7 +270,7 @@ def _check_names(chart: Chart, graph: _Graph) -> list[Finding]:
     return out
 
 
-def _check_escape(chart: Chart, graph: _Graph, policy: set[str]) -> list[Finding]:
+def _check_escape(chart: Chart, graph: LeafGraph, policy: set[str]) -> list[Finding]:
     out: list[Finding] = []
     for spec in chart.tasks:
         if spec.kind != "declarative":
@@ -369,7 +282,7 @@ def _check_escape(chart: Chart, graph: _Graph, policy: set[str]) -> list[Finding
             exits = {
                 r.event
                 for r in graph.rows_from.get(leaf, ())
-                if graph.applies(leaf, r) and _feasible(chart, r)
+                if graph.applies(leaf, r) and feasible(chart, r)
             }
             if DECLINE not in exits and TIMEOUT not in exits:
                 out.append(
@@ -384,12 +297,12 @@ def _check_escape(chart: Chart, graph: _Graph, policy: set[str]) -> list[Finding
     return out
 
 
-def _check_eventless_loops(chart: Chart, graph: _Graph) -> list[Finding]:
+def _check_eventless_loops(chart: Chart, graph: LeafGraph) -> list[Finding]:
     edges: dict[str, set[str]] = {}
     for leaf in graph.leaves:
         for row in graph.rows_from.get(leaf, ()):
             automatic = row.event is None or row.event.startswith("done.state.")
-            if automatic and graph.applies(leaf, row) and _feasible(chart, row):
+            if automatic and graph.applies(leaf, row) and feasible(chart, row):
                 nxt = graph.enter(row.target) if not row.internal else leaf
                 if nxt is not None:
                     edges.setdefault(leaf, set()).add(nxt)
@@ -426,13 +339,13 @@ def _check_eventless_loops(chart: Chart, graph: _Graph) -> list[Finding]:
     return out
 
 
-def _check_rows(chart: Chart, graph: _Graph) -> list[Finding]:
+def _check_rows(chart: Chart, graph: LeafGraph) -> list[Finding]:
     out: list[Finding] = []
-    never, _ = _never(chart)
+    reasons = never(chart)
     for i, row in enumerate(chart.transitions):
         where = f"row {i} ({row.source} -{row.label}-> {row.target})"
-        if i in never:
-            out.append(Finding("never-fires", "error", where, f"never fires: {never[i]}"))
+        if i in reasons:
+            out.append(Finding("never-fires", "error", where, f"never fires: {reasons[i]}"))
         if row.event == TIMEOUT and "reprompts_left" not in row.guards:
             stays = row.internal or (
                 graph.owner.get(row.target) == row.task

@@ -21,7 +21,8 @@ from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.events import Event
 from taskchart.runtime.outcome import Outcome
 from taskchart.runtime.snapshots import SnapshotError, restore, snapshot
-from taskchart.runtime.testing import _Walker, drive_to_end, tool_calls
+from taskchart.runtime.testing import drive_to_end, tool_calls
+from taskchart.runtime.testing.walker import _Walker
 from taskchart.statecharts import Chart, Confirmation, Field, compile_chart, declarative_task
 from taskchart.statecharts.prebuilt.gallery import GALLERY
 

@@ -4,20 +4,29 @@ Two charts are exercised: the demo's interview chart (``intro_task``,
 ``email_task``, ``commute_task``) and a small two-task chart whose tasks set
 ``no_input_timeout`` so that ``TimerFired`` events take real transitions.
 
-The promises checked after every event (see :class:`FlowChecker`):
+The events are sent through the generated machine of
+``taskchart.runtime.testing``, as a user's own tests send them, so every
+promise it checks for any chart is checked after every event (see
+``FlowMachine``):
 
 * ``handle`` never raises, whatever the event;
-* the configuration is a single final state, or exactly ``(task, task__<open state>)``;
 * a ``Rejected`` outcome changes nothing (configuration, values, results,
   history, timers, turn counter, modality, tools);
 * the flow completes at most once, and after it ended every event but
   ``UserSpoke`` is refused with ``finished``;
 * ``flow.result`` is set only in ``flow_done``; results only hold results of
   completed tasks (as announced by ``TaskCompleted``) or failures;
-* ``flow.tools`` is empty exactly when the flow is done, and equals the tools
-  last offered through ``SetTools``; timers the interpreter thinks are running
-  are exactly the ones an adapter performing its effects would have scheduled;
+* ``flow.tools`` equals the tools last offered through ``SetTools``; timers
+  the interpreter thinks are running are exactly the ones an adapter
+  performing its effects would have scheduled;
 * a JSON round trip through ``snapshot``/``restore`` gives the same flow.
+
+What these charts promise beyond that is checked as flow invariants of the
+same machine (see :func:`checker`): the configuration is a single final
+state or exactly ``(task, task__<open state>)``; the group's result holds a
+result of the right type for every task; results are what the values build;
+tools are offered exactly until the end; the one timer running is the
+active task's no-input timer.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -46,28 +55,23 @@ from taskchart.adapters.console.interview import (
 from taskchart.runtime import (
     Accepted,
     AsyncFlow,
-    CancelTimer,
-    Complete,
     DtmfReceived,
     Event,
-    Fail,
     Interpreter,
     Outcome,
     Regressed,
     Rejected,
     SessionClosed,
-    SetTools,
     SimulatedClock,
     SnapshotError,
     StartTimer,
-    TaskCompleted,
-    TaskFailed,
     TimerFired,
     ToolCalled,
     UserSpoke,
     restore,
     snapshot,
 )
+from taskchart.runtime.testing import FlowInvariant, FlowMachine, flow_state_machine
 from taskchart.statecharts import (
     Chart,
     Confirmation,
@@ -95,15 +99,6 @@ SETTINGS = settings(
 REGRESS_TOOL = "out_of_scope"
 FINAL_STATES = ("flow_done", "flow_failed")
 OPEN_STATES = ("collecting", "confirming", "active")
-REJECT_CODES = {
-    "unknown_tool",
-    "not_enabled",
-    "invalid_argument",
-    "guard_failed",
-    "finished",
-    "unexpected",
-    "error",
-}
 
 # -- the charts ---------------------------------------------------------------------
 
@@ -435,194 +430,90 @@ def sequences(chart: Chart, timer_ids: list[str]) -> st.SearchStrategy[list[Even
 
 
 # -- the checker --------------------------------------------------------------------
+#
+# The generated machine of taskchart.runtime.testing checks every promise that holds
+# for any chart after each event it sends (see FlowMachine); what these two charts
+# promise beyond that is written below as flow invariants of the same machine.
+
+OPEN_LEAVES = {
+    f"{task}__{state}"
+    for chart in (INTERVIEW, TIMER_CHART)
+    for task in task_ids(chart)
+    for state in OPEN_STATES
+}
 
 
-def history_ids(flow: Interpreter) -> dict[str, list[str]]:
-    return {hid: list(ids) for hid, ids in flow.machine.history.items()}
+def open_states_only(flow: Interpreter) -> None:
+    """A task's active leaf is one of its open states: collecting, confirming, active."""
+    config = flow.configuration
+    if len(config) == 2:
+        assert config[0] in task_ids(flow.chart) and config[1] in OPEN_LEAVES, config
 
 
-def observe(flow: Interpreter) -> dict[str, Any]:
-    """Everything a refused event must leave untouched."""
-    return {
-        "configuration": flow.configuration,
-        "values": {t: flow.values(t) for t in task_ids(flow.chart)},
-        "results": dict(flow.results),
-        "history": history_ids(flow),
-        "timers": dict(flow.timers),
-        "user_turn": flow.model.user_turn,
-        "modality": flow.model.modality,
-        "tools": flow.tools,
-        "done": flow.done,
-    }
-
-
-class FlowChecker:
-    """Feeds events to a flow and checks the invariants after each one.
-
-    It also plays the adapter: it keeps the tool list last offered through
-    ``SetTools`` and the timers an adapter would have running after
-    performing ``StartTimer``/``CancelTimer`` (a timer that fired is gone).
-    """
-
-    def __init__(
-        self,
-        flow: Interpreter,
-        start_effects: tuple[Any, ...],
-        result_types: dict[str, type],
-        *,
-        roundtrip: bool = True,
-    ) -> None:
-        self.flow = flow
-        self.chart = flow.chart
-        self.result_types = result_types
-        self.roundtrip = roundtrip
-        self.ids = task_ids(self.chart)
-        self.completes: list[Any] = []
-        self.fails: list[Exception] = []
-        self.completed: dict[str, Any] = {}
-        self.failed: dict[str, Exception] = {}
-        self.offered: tuple[str, ...] | None = None
-        self.scheduled: set[str] = set()
-        self.outcomes: list[Outcome] = []
-        self.absorb(start_effects)
-        self.check()
-
-    def absorb(self, effects: tuple[Any, ...]) -> None:
-        for effect in effects:
-            if isinstance(effect, TaskCompleted):
-                self.completed[effect.task_id] = effect.result
-            elif isinstance(effect, TaskFailed):
-                self.failed[effect.task_id] = effect.error
-            elif isinstance(effect, Complete):
-                self.completes.append(effect.result)
-            elif isinstance(effect, Fail):
-                self.fails.append(effect.error)
-            elif isinstance(effect, SetTools):
-                self.offered = effect.tools
-            elif isinstance(effect, StartTimer):
-                self.scheduled.add(effect.timer_id)
-            elif isinstance(effect, CancelTimer):
-                self.scheduled.discard(effect.timer_id)
-
-    def send(self, event: Event) -> Outcome:
-        flow = self.flow
-        before = observe(flow)
-        offered_before = flow.tools
-        was_done = flow.done
-        outcome = flow.handle(event)  # must never raise
-        note(f"{event!r} -> {outcome!r}")
-        self.outcomes.append(outcome)
-        assert isinstance(outcome, Accepted | Rejected), outcome
-        if isinstance(outcome, Rejected):
-            assert outcome.code in REJECT_CODES, outcome
-            assert isinstance(outcome.message, str) and outcome.message.strip(), outcome
-            assert observe(flow) == before, f"{event!r} was refused but changed the flow"
-            if outcome.code == "unknown_tool":
-                assert isinstance(event, ToolCalled)
-                assert event.name not in all_tool_names(self.chart), outcome
+def results_match_values(flow: Interpreter) -> None:
+    """A task's result is what its values build; a failure names its task."""
+    for tid, value in flow.results.items():
+        if isinstance(value, TaskFailure):
+            assert value.task_id == tid
         else:
-            if isinstance(event, TimerFired):
-                self.scheduled.discard(event.timer_id)  # the adapter's timer fired
-            if isinstance(event, ToolCalled):
-                assert event.name in offered_before, (
-                    f"{event.name!r} was accepted but not offered ({offered_before})"
-                )
-            self.absorb(outcome.effects)
-        if was_done and not isinstance(event, UserSpoke):
-            assert isinstance(outcome, Rejected) and outcome.code == "finished", outcome
-        if isinstance(event, UserSpoke) and event.modality not in ("text", "audio"):
-            assert isinstance(outcome, Rejected) and outcome.code == "invalid_argument"
-        self.check()
-        return outcome
+            assert value == flow.chart.task_map[tid].build_result(flow.values(tid)), (tid, value)
+    if flow.configuration == ("flow_failed",):
+        assert isinstance(flow.error, TaskFailure), flow.error
 
-    def check(self) -> None:
-        flow = self.flow
-        config = flow.configuration
-        # -- the configuration -----------------------------------------------------------
-        if len(config) == 1:
-            assert config[0] in FINAL_STATES, config
-            assert flow.done
-            assert flow.active_task is None
-        else:
-            assert len(config) == 2, config
-            task, leaf = config
-            assert task in self.ids, config
-            assert leaf in {f"{task}__{s}" for s in OPEN_STATES}, config
-            assert not flow.done
-            assert flow.active_task == task
-            assert task not in flow.results, "the active task already has a result"
-        # -- completion ------------------------------------------------------------------
-        assert len(self.completes) + len(self.fails) <= 1, (self.completes, self.fails)
-        assert (len(self.completes) == 1) == (config == ("flow_done",))
-        assert (len(self.fails) == 1) == (config == ("flow_failed",))
-        if flow.result is not None:
-            assert config == ("flow_done",)
-        if config == ("flow_done",):
+
+def tools_until_the_end(flow: Interpreter) -> None:
+    """Some tool is offered exactly until the flow ends."""
+    assert (not flow.tools) == flow.done, (flow.tools, flow.configuration)
+
+
+def no_input_timer_only(flow: Interpreter) -> None:
+    """The one timer running is the active task's no-input timer, when it sets one."""
+    if flow.done:
+        return
+    spec = flow.chart.task_map[flow.active_task]  # type: ignore[index]
+    expected = {f"{spec.id}.no_input"} if spec.no_input_timeout is not None else set()
+    assert set(flow.timers) == expected, flow.timers
+
+
+def result_types(types: dict[str, type]) -> FlowInvariant:
+    """The group's result holds every task's result, in task order, of its own type."""
+
+    def check(flow: Interpreter) -> None:
+        if flow.configuration == ("flow_done",):
             result = flow.result
             assert isinstance(result, TaskGroupResult)
-            assert list(result.task_results) == self.ids
+            assert list(result.task_results) == task_ids(flow.chart)
             for tid, value in result.task_results.items():
-                assert type(value) is self.result_types[tid], (tid, value)
-            assert self.completes == [result]
-            assert flow.error is None
-        if config == ("flow_failed",):
-            assert isinstance(flow.error, TaskFailure)
-            assert self.fails == [flow.error]
-            assert flow.result is None
-        else:
-            assert flow.error is None
-        # -- results ---------------------------------------------------------------------
-        for tid, value in flow.results.items():
-            if isinstance(value, TaskFailure):
-                assert self.failed.get(tid) == value, (tid, value)
-                assert value.task_id == tid
-            else:
-                assert tid in self.completed, f"{tid} has a result but never completed"
-                assert self.completed[tid] == value, (tid, value)
-                spec = self.chart.task_map[tid]
-                assert value == spec.build_result(flow.values(tid))
-        # -- tools -----------------------------------------------------------------------
-        tools = flow.tools
-        assert (not tools) == flow.done, (tools, config)
-        assert tools == self.offered, f"offered {self.offered}, accepts {tools}"
-        if tools:
-            own = {tool.name for tool in self.chart.task_map[flow.active_task].tools}
-            assert set(tools) <= own | {REGRESS_TOOL}, tools
-            assert len(set(tools)) == len(tools)
-        # -- timers ----------------------------------------------------------------------
-        assert set(flow.timers) == self.scheduled, (flow.timers, self.scheduled)
-        if flow.done:
-            assert flow.timers == {}
-        else:
-            spec = self.chart.task_map[flow.active_task]
-            expected = {f"{spec.id}.no_input"} if spec.no_input_timeout is not None else set()
-            assert set(flow.timers) == expected, flow.timers
-        # -- snapshots -------------------------------------------------------------------
-        if self.roundtrip:
-            check_roundtrip(flow)
+                assert type(value) is types[tid], (tid, value)
+
+    return check
 
 
-def check_roundtrip(flow: Interpreter) -> Interpreter:
-    data = snapshot(flow)
-    wire = json.loads(json.dumps(data))
-    again = restore(flow.chart, wire)
-    assert again.configuration == flow.configuration
-    for tid in task_ids(flow.chart):
-        assert again.values(tid) == flow.values(tid), tid
-    assert again.results == flow.results
-    assert again.tools == flow.tools
-    assert again.timers == flow.timers
-    assert history_ids(again) == history_ids(flow)
-    assert snapshot(again) == data
-    return again
+def checker(chart: Chart, types: dict[str, type], *, roundtrip: bool = True) -> type[FlowMachine]:
+    """The generated machine of ``chart`` with these charts' invariants, to send events by hand."""
+    invariants = [
+        open_states_only,
+        results_match_values,
+        tools_until_the_end,
+        no_input_timer_only,
+        result_types(types),
+    ]
+    return flow_state_machine(chart, invariants=invariants, roundtrip_every=int(roundtrip))
 
 
-def run(chart: Chart, result_types: dict[str, type], evs: list[Event], **kw: Any) -> FlowChecker:
-    flow = Interpreter(chart)
-    checker = FlowChecker(flow, flow.start(), result_types, **kw)
+CHECKERS = {
+    (chart.name, roundtrip): checker(chart, types, roundtrip=roundtrip)
+    for chart, types in ((INTERVIEW, INTERVIEW_RESULT_TYPES), (TIMER_CHART, TIMER_RESULT_TYPES))
+    for roundtrip in (True, False)
+}
+
+
+def run(chart: Chart, evs: list[Event], *, roundtrip: bool = True) -> FlowMachine:
+    """A new flow of ``chart`` sent ``evs``, every invariant checked after each."""
+    machine = CHECKERS[chart.name, roundtrip]()
     for event in evs:
-        checker.send(event)
-    return checker
+        machine.send(event)
+    return machine
 
 
 def replay(chart: Chart, evs: list[Event]) -> Interpreter:
@@ -640,18 +531,18 @@ def replay(chart: Chart, evs: list[Event]) -> Interpreter:
 @SETTINGS
 @given(sequences(INTERVIEW, []))
 def test_interview_invariants_hold_for_any_event_sequence(evs: list[Event]) -> None:
-    checker = run(INTERVIEW, INTERVIEW_RESULT_TYPES, evs)
+    checker = run(INTERVIEW, evs)
     # after the end, every tool is refused with "finished"
     if checker.flow.done:
         for name in all_tool_names(INTERVIEW):
-            checker.send(ToolCalled(name, canonical_or_empty(name)))
-            assert checker.outcomes[-1].code == "finished"  # type: ignore[union-attr]
+            outcome = checker.send(ToolCalled(name, canonical_or_empty(name)))
+            assert isinstance(outcome, Rejected) and outcome.code == "finished"
 
 
 @SETTINGS
 @given(sequences(TIMER_CHART, TIMER_IDS))
 def test_timer_chart_invariants_hold_for_any_event_sequence(evs: list[Event]) -> None:
-    run(TIMER_CHART, TIMER_RESULT_TYPES, evs)
+    run(TIMER_CHART, evs)
 
 
 def canonical_or_empty(name: str) -> dict[str, Any]:
@@ -665,7 +556,7 @@ def canonical_or_empty(name: str) -> dict[str, Any]:
 @given(sequences(TIMER_CHART, TIMER_IDS))
 def test_silence_ends_the_task_after_its_reprompts(evs: list[Event]) -> None:
     """From any state, timeouts alone fail the active task after max_reprompts + 1."""
-    checker = run(TIMER_CHART, TIMER_RESULT_TYPES, evs, roundtrip=False)
+    checker = run(TIMER_CHART, evs, roundtrip=False)
     flow = checker.flow
     if flow.done:
         return  # nothing left to time out (covered by the other tests)
@@ -976,10 +867,8 @@ class InterviewModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flow = Interpreter(INTERVIEW)
-        self.checker = FlowChecker(
-            self.flow, self.flow.start(), INTERVIEW_RESULT_TYPES, roundtrip=False
-        )
+        self.checker = CHECKERS[INTERVIEW.name, False]()
+        self.flow = self.checker.flow
         self.heard = False  # the user spoke since the last read-back
 
     # helpers
@@ -1076,7 +965,7 @@ class InterviewModel(RuleBasedStateMachine):
 
     @invariant()
     def invariants_hold(self) -> None:
-        self.checker.check()
+        self.checker.check_all()
 
     def teardown(self) -> None:
         if self.flow.configuration != ("flow_failed",):
@@ -1119,7 +1008,7 @@ def test_well_behaved_model_runs_do_complete() -> None:
                 chosen(data)
             else:
                 chosen()
-            model.checker.check()
+            model.checker.check_all()
         if model.flow.configuration == ("flow_done",):
             completed += 1
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import taskchart.runtime.testing as testing
+import taskchart.runtime.testing.invariants as invariants
+import taskchart.runtime.testing.observe as observe
 from taskchart.adapters.console.interview import interview_chart
 from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.snapshots import restore, snapshot
@@ -32,7 +34,7 @@ def _explore_with(
             restored(flow)
             return flow
 
-        monkeypatch.setattr(testing, "restore", broken_restore)
+        monkeypatch.setattr(observe, "restore", broken_restore)
     if snapshotted is not None:
 
         def broken_snapshot(flow: Interpreter) -> dict[str, Any]:
@@ -40,7 +42,7 @@ def _explore_with(
             snapshotted(data)
             return data
 
-        monkeypatch.setattr(testing, "snapshot", broken_snapshot)
+        monkeypatch.setattr(observe, "snapshot", broken_snapshot)
     explore(interview_chart, max_examples=200, step_count=40, shrink=False)
 
 
@@ -94,7 +96,7 @@ def test_a_restored_result_of_the_wrong_type_is_found(monkeypatch: pytest.Monkey
 def test_each_part_of_a_flow_is_restored_once_not_each_combination() -> None:
     """Values of different tasks combine freely: far fewer restores than checks."""
     calls = {"restore": 0, "check": 0}
-    real_restore, real_check = testing.restore, testing.check_roundtrip
+    real_restore, real_check = observe.restore, testing.check_roundtrip
 
     def counting_restore(chart: Any, data: Any, **options: Any) -> Interpreter:
         calls["restore"] += 1
@@ -105,8 +107,8 @@ def test_each_part_of_a_flow_is_restored_once_not_each_combination() -> None:
         return real_check(flow, verified)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(testing, "restore", counting_restore)
-        patch.setattr(testing, "check_roundtrip", counting_check)
+        patch.setattr(observe, "restore", counting_restore)
+        patch.setattr(invariants, "check_roundtrip", counting_check)
         report = explore(interview_chart, max_examples=150, step_count=40)
     assert report.coverage.steps > 2_000
     assert calls["check"] > 4_000
@@ -117,14 +119,14 @@ def test_the_same_state_in_a_new_flow_is_not_restored_again() -> None:
     chart = interview_chart()
     verified: set[Any] = set()
     restores: list[str] = []
-    real = testing.restore
+    real = observe.restore
 
     def counting(chart: Any, data: Any, **options: Any) -> Interpreter:
         restores.append(data["configuration"][-1])
         return real(chart, data, **options)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(testing, "restore", counting)
+        patch.setattr(observe, "restore", counting)
         for name in ("Ada", "Grace", "Ada"):
             flow = Interpreter(chart)
             flow.start()
@@ -180,6 +182,6 @@ def test_a_stale_result_is_found_without_a_restore_when_its_parts_are_known() ->
     stale = completed_intro("42")
     stale.model.values["intro_task"]["name"] = "Ada Lovelace"  # the result still says 42
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(testing, "restore", None)  # a restore here would fail the test
+        patch.setattr(observe, "restore", None)  # a restore here would fail the test
         with pytest.raises(AssertionError, match=r"result of intro_task is .*'42'.*its values"):
             testing.check_roundtrip(stale, verified)

@@ -45,3 +45,22 @@ def test_timer_firings_name_a_running_timer(data: st.DataObject) -> None:
     flow.start()
     event = data.draw(timer_firings(flow))
     assert event.timer_id in flow.timers and flow.handle(event).ok
+
+
+def test_calls_draw_the_values_of_a_strategy_of_your_own() -> None:
+    """A field's own strategy is drawn from inside a running test, not sampled once."""
+    seen: set[str] = set()
+    emails = st.from_regex(r"[a-z]{3,8}@example\.com", fullmatch=True)
+
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(data=st.data())
+    def calls(data: st.DataObject) -> None:
+        flow = at_email()
+        event = data.draw(enabled_calls(flow, {"email_address": emails}))
+        assert isinstance(event, ToolCalled) and flow.handle(event).ok
+        if event.name == "update_email_address":
+            seen.add(event.arguments["email"])
+
+    calls()
+    assert len(seen) > 5
+    assert all(e.endswith("@example.com") for e in seen)

@@ -1,0 +1,75 @@
+"""The generated machine's built-in invariants find an interpreter that breaks them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from taskchart.adapters.console.interview import interview_chart
+from taskchart.runtime import Interpreter, StartTimer, ToolCalled
+from taskchart.runtime.outcome import Accepted, Outcome, Rejected
+from taskchart.runtime.testing import explore, flow_state_machine
+from taskchart.statecharts import Field, compile_chart, declarative_task
+
+
+def _explore_with(monkeypatch: pytest.MonkeyPatch, chart: Any, change: Any) -> None:
+    real = Interpreter.handle
+
+    def changed(self: Interpreter, event: Any) -> Outcome:
+        return change(self, event, real(self, event))
+
+    monkeypatch.setattr(Interpreter, "handle", changed)
+    explore(chart, max_examples=100, step_count=40, shrink=False)
+
+
+TIMED = compile_chart(
+    declarative_task("name", fields=[Field("name")], no_input_timeout=5.0, max_reprompts=2)
+)
+
+
+def test_a_timer_that_no_effect_started_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interpreter restarts a timer without telling the adapter (no StartTimer)."""
+
+    def silent(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Accepted) and not flow.done:
+            kept = tuple(e for e in outcome.effects if not isinstance(e, StartTimer))
+            return attrs.evolve(outcome, effects=kept)
+        return outcome
+
+    with pytest.raises(AssertionError, match=r"but the effects left \[\] running"):
+        _explore_with(monkeypatch, TIMED, silent)
+
+
+def test_a_chart_tool_refused_as_unknown_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unknown(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Rejected) and outcome.code == "not_enabled":
+            return Rejected("unknown_tool", outcome.message, outcome.event)
+        return outcome
+
+    with pytest.raises(AssertionError, match=r"is a tool of the chart but was refused as unknown"):
+        _explore_with(monkeypatch, interview_chart, unknown)
+
+
+def test_a_single_call_superseded_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    def superseded(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Rejected) and outcome.code == "not_enabled":
+            return Rejected("superseded", outcome.message, outcome.event)
+        return outcome
+
+    with pytest.raises(AssertionError, match=r"was superseded outside a batch"):
+        _explore_with(monkeypatch, interview_chart, superseded)
+
+
+def test_a_tool_offered_twice_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Interpreter.tools
+
+    def doubled(self: Interpreter) -> tuple[str, ...]:
+        tools = real.fget(self)  # type: ignore[attr-defined]
+        return tools + tools[:1] if self.active_task == "email_task" else tools
+
+    monkeypatch.setattr(Interpreter, "tools", property(doubled))
+    machine = flow_state_machine(interview_chart)
+    flow = machine()
+    with pytest.raises(AssertionError, match=r"email_task offers .*a tool twice"):
+        flow.send(ToolCalled("record_intro", {"name": "Ada", "intro_notes": "hi"}))
