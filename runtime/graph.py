@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from taskchart.statecharts import Chart
 from taskchart.statecharts.possible import never_fires
 from taskchart.statecharts.table import DISPATCH, REGRESS, TransitionDef
-from taskchart.statecharts.task import COMPLETE, CONFIRM, CORRECT, DECLINE, FAIL, TIMEOUT, UPDATE
+from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, UPDATE
 
 __all__ = [
     "TOOL_EVENTS",

@@ -18,7 +18,7 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 from taskchart.statecharts import Chart, Declined, TaskFailure, TaskSpec
 from taskchart.statecharts.fields import SHOWN_LIMIT
@@ -38,7 +38,7 @@ from ..effects import (
 from ..events import MODALITIES, Event, TimerFired, ToolCalled, UserSpoke
 from ..graph import LeafGraph
 from ..interpreter import Interpreter
-from ..outcome import Accepted, Outcome, Rejected
+from ..outcome import Accepted, Outcome, RejectCode, Rejected
 from .coverage import Coverage
 from .observe import Observed, _changed_since, _observe, check_roundtrip
 
@@ -46,17 +46,8 @@ ChartSource = Chart | TaskSpec | Sequence[TaskSpec] | Callable[[], Any]
 FlowInvariant = Callable[[Interpreter], None]
 
 _FINALS = (FLOW_DONE, FLOW_FAILED)
-REJECT_CODES = frozenset(
-    {
-        "unknown_tool",
-        "not_enabled",
-        "invalid_argument",
-        "guard_failed",
-        "finished",
-        "unexpected",
-        "superseded",
-    }
-)
+#: Every rejection code but ``error`` (an event no check foresaw: a defect to report).
+REJECT_CODES = frozenset(get_args(RejectCode)) - {"error"}
 
 #: Longest run of an argument a refusal may quote (longer values are cut).
 _ECHO_LIMIT = SHOWN_LIMIT
