@@ -210,6 +210,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         # A call to go back ends the current task; one that arrived after the last
         # task returned (a sibling call completed it in the same turn) goes back
         # before this one starts: going back wins over the other calls of its turn.
+        completed = False  # the task returned a result in this run
         going = self._take_going_back()
         if going is None:
             try:
@@ -225,8 +226,6 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             else:
                 going = self._take_going_back()
                 completed = True
-        else:
-            completed = False
         if going is not None:
             if isinstance(task, ChartTask) and not task.flow.done:
                 self._suspended[entry.chart_id] = snapshot(task.flow)

@@ -213,3 +213,25 @@ async def test_going_back_wins_over_a_hand_written_task_completing_in_the_same_t
     results = agent.result.task_results
     assert results["email_task"].email_address == "bob@example.com"
     assert (results["intro_task"], results["outro_task"]) == ("mathematician", "bye")
+
+
+async def test_a_going_back_refused_late_runs_the_task_again() -> None:
+    """The group re-checks a regression when the task has ended; refused then, the
+    interrupted task runs again instead of the group failing."""
+    from taskchart.adapters.livekit.group import _OutOfScope
+
+    plan = {
+        "ada at example dot com": Call("update_email_address", email="ada@example.com"),
+        "Ada Lovelace": Call("update_name", first_name="Ada", last_name="Lovelace"),
+    }
+    agent = Collector(email_then_name)
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await within(offline.say("ada at example dot com"))
+        name_task = offline.session.current_agent
+        name_task.complete(_OutOfScope(["no_such_task"]))  # as if accepted, then refused
+        await within(offline.settle())
+        assert offline.session.current_agent is not name_task  # the name task runs again
+        await within(offline.say("Ada Lovelace"))
+    results = agent.result.task_results
+    assert results["email_task"].email_address == "ada@example.com"
+    assert results["name_task"].last_name == "Lovelace"
