@@ -16,12 +16,13 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.task import MODALITIES
+from taskchart.statecharts.task import MODALITIES, Modality
 
 __all__ = [
     "MODALITIES",
     "DtmfReceived",
     "Event",
+    "Modality",
     "ModalitySet",
     "RecordedError",
     "Resumed",
@@ -59,10 +60,11 @@ class ToolCalled:
 
 @attrs.frozen
 class UserSpoke:
-    """The user finished a turn; ``modality`` is ``"text"`` or ``"audio"``."""
+    """The user finished a turn; ``modality`` is ``"text"`` or ``"audio"``
+    (the interpreter refuses anything else as ``invalid_argument``)."""
 
     text: str = ""
-    modality: str = "text"
+    modality: Modality = "text"
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "UserSpoke", "text": self.text, "modality": self.modality}
@@ -73,7 +75,7 @@ class ModalitySet:
     """The input modality is ``modality`` from now on, though the user has not spoken yet
     (a task started by a voice turn)."""
 
-    modality: str = "text"
+    modality: Modality = "text"
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "ModalitySet", "modality": self.modality}

@@ -43,6 +43,7 @@ import attrs
 from taskchart.statecharts import Chart
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.journal import FORMAT, RecordedFlow, parse_lines, split_flows
+from taskchart.statecharts.task import Modality
 
 from .events import event_from_json
 from .interpreter import Interpreter
@@ -123,7 +124,7 @@ def read_log(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def journal_lines(
-    flow: Interpreter, *, modality: str | None = None, raw_values: bool = False
+    flow: Interpreter, *, modality: Modality | None = None, raw_values: bool = False
 ) -> list[tuple[int, dict[str, Any]]]:
     """A recorded flow's journal as numbered log entries (header first).
 
@@ -151,7 +152,7 @@ def dump_journal(
     flow: Interpreter,
     path: str | Path,
     *,
-    modality: str | None = None,
+    modality: Modality | None = None,
     append: bool = False,
     raw_values: bool = False,
 ) -> None:
@@ -200,7 +201,7 @@ def replay(
     chart: Chart,
     entries: Iterable[tuple[int, Mapping[str, Any]]],
     *,
-    modality: str | None = None,
+    modality: Modality | None = None,
     stop_at_divergence: bool = True,
 ) -> ReplayReport:
     """Re-run ``entries`` (from :func:`read_log`, one flow) against ``chart``.
@@ -224,7 +225,7 @@ def replay_flow(
     chart: Chart,
     one: RecordedFlow,
     *,
-    modality: str | None = None,
+    modality: Modality | None = None,
     stop_at_divergence: bool = True,
 ) -> ReplayReport:
     """Re-run one flow of a log (from :func:`split_flows`) against ``chart``."""

@@ -24,15 +24,15 @@ values (a redacted snapshot does not restore).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import DATA_FIELDS, FAILURE_TYPES, FlowModel
 from taskchart.statecharts.table import CONFIRMING, FLOW_DONE, FLOW_FAILED
-from taskchart.statecharts.task import KEYPAD_KEYS
+from taskchart.statecharts.task import KEYPAD_KEYS, Modality, is_modality
 
-from .events import MODALITIES, plain_json
+from .events import plain_json
 from .interpreter import Interpreter
 
 __all__ = ["FORMAT", "SnapshotError", "check_snapshot", "restore", "snapshot"]
@@ -272,8 +272,8 @@ def _read_keys(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
 
 def _read_flags(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     modality = data.get("modality")
-    _expect(modality in MODALITIES, "bad modality {!r}", modality)
-    model.modality = str(modality)
+    _expect(is_modality(modality), "bad modality {!r}", modality)
+    model.modality = cast(Modality, modality)
     closed = data.get("closed", False)
     _expect(isinstance(closed, bool), "closed must be true or false, got {!r}", closed)
     model.closed = closed

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 from taskchart.statecharts import Chart, TaskSpec
 from taskchart.statecharts.model import FlowModel
+from taskchart.statecharts.task import Modality
 
 from .interpreter import Interpreter
 from .logs import REDACTED
@@ -125,7 +126,7 @@ def _blind_spec(spec: TaskSpec, recording: Recording) -> TaskSpec:
     )
 
 
-def value_blind_flow(chart: Chart, *, modality: str = "text") -> tuple[Interpreter, Recording]:
+def value_blind_flow(chart: Chart, *, modality: Modality = "text") -> tuple[Interpreter, Recording]:
     """A fresh flow of ``chart`` for a redacted journal, and the recording it defers to."""
     recording = Recording()
     tasks = tuple(_blind_spec(t, recording) for t in chart.tasks)

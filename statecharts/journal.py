@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from .fields import shown
-from .task import MODALITIES
+from .task import MODALITIES, Modality
 
 __all__ = ["FORMAT", "FORMATS", "MODALITIES", "RecordedFlow", "parse_lines", "split_flows"]
 
@@ -58,7 +58,7 @@ class RecordedFlow:
     line: int
     header: Mapping[str, Any] | None
     entries: tuple[tuple[int, Mapping[str, Any]], ...]
-    modality: str | None = None
+    modality: Modality | None = None
     redacted: bool = False
 
 

@@ -31,7 +31,7 @@ from .signals import (
     Signal,
     TaskDone,
 )
-from .task import TaskSpec
+from .task import Modality, TaskSpec
 
 __all__ = [
     "DATA_FIELDS",
@@ -183,7 +183,7 @@ class FlowModel:
         self.keys: dict[str, list[str]] = {}
         #: Short keypad entries re-prompted so far per task.
         self.keypad_retries: dict[str, int] = {}
-        self.modality = "text"
+        self.modality: Modality = "text"
         self.closed = False
         self.failed_task: str | None = None
         self.signals: list[Signal] = []

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 import attrs
 
@@ -44,14 +44,23 @@ __all__ = [
     "UPDATE",
     "Confirmation",
     "Keypad",
+    "Modality",
     "TaskSpec",
     "Tool",
     "declarative_task",
     "implicit_task",
+    "is_modality",
 ]
 
 #: How the user can speak to the agent.
-MODALITIES = ("text", "audio")
+Modality = Literal["text", "audio"]
+MODALITIES: tuple[Modality, ...] = get_args(Modality)
+
+
+def is_modality(value: object) -> TypeGuard[Modality]:
+    """Whether ``value``, which may come from outside (an event, a log), is a :data:`Modality`."""
+    return value in MODALITIES
+
 
 # Chart event names shared by every task. Tools map onto them.
 UPDATE = "update"
@@ -72,7 +81,7 @@ class Confirmation(enum.Enum):
     ALWAYS = "always"
     AUDIO_ONLY = "audio_only"
 
-    def required(self, modality: str) -> bool:
+    def required(self, modality: Modality) -> bool:
         """Whether confirmation is needed for input of ``modality``."""
         if self is Confirmation.ALWAYS:
             return True

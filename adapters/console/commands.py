@@ -18,6 +18,8 @@ import typer
 from taskchart.runtime.checks import check_chart
 from taskchart.runtime.replay import read_log, replay_flow, split_flows
 from taskchart.statecharts import Chart
+from taskchart.statecharts.fields import shown
+from taskchart.statecharts.task import is_modality
 
 from .targets import load_chart
 
@@ -95,6 +97,8 @@ def replay_command(
     """
     chart = _chart(chart_target)
     try:
+        if modality is not None and not is_modality(modality):
+            raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
         flows = split_flows(read_log(log))
         if flow_number is not None and flow_number > len(flows):
             raise ValueError(

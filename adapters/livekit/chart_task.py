@@ -54,7 +54,7 @@ from taskchart.runtime.events import MODALITIES
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.spoken import spoken_digits
-from taskchart.statecharts.task import CONFIRM
+from taskchart.statecharts.task import CONFIRM, Modality
 
 from .errors import livekit_error
 from .task import AgentTask
@@ -111,7 +111,7 @@ class ChartTask(AgentTask[T]):
         extra_instructions: str = "",
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         tools: Sequence[llm.Tool | llm.Toolset] | None = None,
-        modality: str | None = None,
+        modality: Modality | None = None,
         ignore_on_enter: Iterable[str] = (),
         clock: Clock | None = None,
         **agent_kwargs: Any,
@@ -198,7 +198,7 @@ class ChartTask(AgentTask[T]):
     def _reply_modality(self) -> Literal["audio", "text"]:
         return "audio" if self.flow.model.modality == "audio" else "text"
 
-    def _session_modality(self) -> str:
+    def _session_modality(self) -> Modality:
         """The modality of the turn that started this task, else of the session's input."""
         if self._origin_modality is not None:
             return self._origin_modality
@@ -425,14 +425,14 @@ class ChartTask(AgentTask[T]):
         self._user_messages_seen = len(users)
 
 
-def _awaiting_turn_modality() -> str | None:
+def _awaiting_turn_modality() -> Modality | None:
     """The input modality of the turn whose tool is creating this task, if any."""
     try:
         from livekit.agents.voice.agent_activity import _SpeechHandleContextVar
     except ImportError:  # pragma: no cover - a LiveKit without it: fall back to the session
         return None
     handle = _SpeechHandleContextVar.get(None)
-    return None if handle is None else str(handle.input_details.modality)
+    return None if handle is None else handle.input_details.modality
 
 
 _ARG_WORDS = {"reason": "A short explanation of why the user declined"}

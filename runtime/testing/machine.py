@@ -30,6 +30,7 @@ from ..effects import Complete, Fail
 from ..events import (
     DtmfReceived,
     Event,
+    Modality,
     SessionClosed,
     TaskRaised,
     TaskReturned,
@@ -220,7 +221,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
         self.send(self.walker.call(self.flow, r))
 
     @rule(modality=st.sampled_from(["text", "audio", "audio"]))
-    def user_speaks(self, modality: str) -> None:
+    def user_speaks(self, modality: Modality) -> None:
         turn = self.flow.model.user_turn
         assert self.send(UserSpoke("yes", modality)).ok
         assert self.flow.model.user_turn == turn + 1

@@ -139,7 +139,7 @@ class _Walker:
             ToolCalled("out_of_scope", {"task_ids": ["nope"]}),
             ToolCalled("out_of_scope", {"task_ids": [HUGE_TASK_ID]}),
             TimerFired("bogus"),
-            UserSpoke("", "video"),
+            UserSpoke("", "video"),  # type: ignore[arg-type]  # refused: no Modality
             DtmfReceived("12"),  # no keypad sends two keys as one tone
         ]
         if self.all_tools:

@@ -293,3 +293,11 @@ def test_an_error_no_command_foresaw_is_one_line_too(tmp_path: Path) -> None:
 )
 def test_a_usage_error_is_one_line_too(args: tuple[str, ...], expected: str) -> None:
     assert one_line_error(run(*args)) == expected
+
+
+def test_replay_refuses_an_unknown_modality_in_one_line(tmp_path: Path) -> None:
+    log = _journal(tmp_path)
+    line = one_line_error(run("replay", str(log), "--chart", INTERVIEW, "--modality", "video"))
+    assert line == f"{log}: modality must be 'text' or 'audio', got 'video'"
+    audio = run("replay", "-q", str(log), "--chart", INTERVIEW, "--modality", "audio")
+    assert audio.returncode == 0, audio.stderr
