@@ -24,11 +24,13 @@ both variants of each scenario, alternating which goes first: AB, BA, AB, ...):
 Both groups get the same task classes: by default the unchanged ``IntroTask`` and
 ``CommuteTask`` of ``examples/interview.py``, whose base is taskchart's
 ``AgentTask`` (LiveKit's ``AgentTask`` with a final ``complete``); ``--base
-livekit`` uses copies of them on LiveKit's plain ``AgentTask`` instead.
+livekit`` uses the same file as the documentation writes it, on LiveKit's plain
+``AgentTask`` (``tests/livekit/documented.py``).
 
 One session is timed from ``OfflineSession(...)`` to the end of its ``aclose``
 (start, every user turn, settle, close). Each session is verified afterwards
-(untimed): ``task_results`` equal the expected dataclasses, ``on_task_completed``
+(untimed): ``task_results`` equal the expected dataclasses (by ``repr``: the
+documented module has dataclasses of its own), ``on_task_completed``
 fired in the expected order, the group's summary reached the agent's chat
 context, the whole script was used with no script error and no session task
 survived the close, so a broken run cannot be timed.
@@ -74,14 +76,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # for ``examples``
 
 import livekit.agents  # noqa: E402
-from livekit.agents import Agent, RunContext, function_tool  # noqa: E402
-from livekit.agents import AgentTask as LiveKitAgentTask  # noqa: E402
+from livekit.agents import Agent  # noqa: E402
 from livekit.agents.beta.workflows import TaskGroup as LiveKitTaskGroup  # noqa: E402
 from taskchart.adapters.livekit import TaskCompletedEvent  # noqa: E402
 from taskchart.adapters.livekit import TaskGroup as TaskchartTaskGroup  # noqa: E402
 from taskchart.adapters.livekit.testing import Call, OfflineSession, Summary  # noqa: E402
 
 from examples.interview import CommuteResults, CommuteTask, IntroResults, IntroTask  # noqa: E402
+from tests.livekit.documented import as_documented  # noqa: E402
 
 # -- the conversation ----------------------------------------------------------------
 INTRO = {"name": "Ana", "intro_notes": "backend engineer"}
@@ -146,41 +148,15 @@ SCENARIOS = (
 
 
 # -- the same tasks on LiveKit's plain AgentTask (``--base livekit``) -------------------
-class PlainIntroTask(LiveKitAgentTask[IntroResults]):
-    def __init__(self) -> None:
-        super().__init__(
-            instructions="Welcome the candidate and collect their name and introduction."
-        )
-
-    async def on_enter(self) -> None:
-        await self.session.generate_reply(
-            instructions="Welcome the candidate and gather their name."
-        )
-
-    @function_tool()
-    async def record_intro(self, context: RunContext[Any], name: str, intro_notes: str) -> None:
-        """Record the candidate's name and introduction"""
-        context.session.userdata.candidate_name = name
-        results = IntroResults(name=name, intro=intro_notes)
-        self.complete(results)
-
-
-class PlainCommuteTask(LiveKitAgentTask[CommuteResults]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask about the candidate's ability to commute to the office.")
-
-    @function_tool()
-    async def record_commute_flexibility(
-        self, context: RunContext[Any], can_commute: bool, commute_method: str
-    ) -> None:
-        """Record commute flexibility and transportation method"""
-        results = CommuteResults(can_commute=can_commute, commute_method=commute_method)
-        self.complete(results)
-
+documented = as_documented("interview")
 
 BASES: dict[str, tuple[str, type[Any], type[Any]]] = {
     "taskchart": ("taskchart AgentTask (examples/interview.py)", IntroTask, CommuteTask),
-    "livekit": ("LiveKit's plain AgentTask (copies)", PlainIntroTask, PlainCommuteTask),
+    "livekit": (
+        "LiveKit's plain AgentTask (examples/interview.py as documented)",
+        documented.IntroTask,
+        documented.CommuteTask,
+    ),
 }
 
 VARIANTS: dict[str, tuple[str, type[Any]]] = {
@@ -256,14 +232,14 @@ def verify(scenario: Scenario, agent: Interviewer, offline: OfflineSession, vari
     where = f"{variant} {scenario.name} session"
     if agent.error is not None:
         raise BrokenRun(f"{where}: the group raised {agent.error!r}")
-    if agent.task_results != scenario.results:
+    if repr(agent.task_results) != repr(scenario.results):
         raise BrokenRun(f"{where}: task_results {agent.task_results!r} != {scenario.results!r}")
     order = tuple(tid for tid, _ in agent.completed)
     if order != scenario.completed:
         raise BrokenRun(f"{where}: on_task_completed order {order} != {scenario.completed}")
     first_intro = IntroResults("Ana", "backend engineer")
     expected = [first_intro] * scenario.regress + list(scenario.results.values())
-    if [r for _, r in agent.completed] != expected:
+    if repr([r for _, r in agent.completed]) != repr(expected):
         raise BrokenRun(f"{where}: on_task_completed results {agent.completed!r}")
     if getattr(offline.session.userdata, "candidate_name", None) != scenario.candidate:
         raise BrokenRun(f"{where}: userdata {offline.session.userdata!r}")

@@ -7,7 +7,6 @@ import importlib.util
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +17,6 @@ pytest.importorskip("livekit.agents")
 from livekit import rtc
 from livekit.agents import (
     Agent,
-    AgentTask,
     RunContext,
     ToolError,
     function_tool,
@@ -40,35 +38,19 @@ from taskchart.adapters.livekit.testing import (
     Summary,
 )
 
+from .documented import as_documented
+
 # --- the seed's recording-consent flow -------------------------------------------------
 
-
-class CollectConsent(AgentTask[bool]):
-    def __init__(self, chat_ctx: Any = None) -> None:
-        super().__init__(
-            instructions="Ask for recording consent and get a clear yes or no answer.",
-            chat_ctx=chat_ctx,
-        )
-
-    async def on_enter(self) -> None:
-        await self.session.generate_reply(
-            instructions="Briefly introduce yourself, then ask for permission to record."
-        )
-
-    @function_tool
-    async def consent_given(self) -> None:
-        """Use this when the user gives consent to record."""
-        self.complete(True)
-
-    @function_tool
-    async def consent_denied(self) -> None:
-        """Use this when the user denies consent to record."""
-        self.complete(False)
+documented_consent = as_documented("consent")
+CollectConsent = documented_consent.CollectConsent
 
 
-class CustomerServiceAgent(Agent):
+class CustomerServiceAgent(documented_consent.CustomerServiceAgent):  # type: ignore[misc]
+    """The documentation's agent, noting the answer, without ending the call (no room)."""
+
     def __init__(self) -> None:
-        super().__init__(instructions="You are a friendly customer service representative.")
+        super().__init__()
         self.log: list[str] = []
 
     async def on_enter(self) -> None:
@@ -150,13 +132,7 @@ async def test_an_exhausted_script_fails_loudly() -> None:
         offline.llm.assert_done()
 
 
-class DeclineWithError(AgentTask[bool]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask for recording consent.")
-
-    async def on_enter(self) -> None:
-        await self.session.generate_reply(instructions="Ask to record the call.")
-
+class DeclineWithError(CollectConsent):  # type: ignore[misc]
     @function_tool
     async def consent_denied(self) -> None:
         """Use this when the user denies consent to record."""
@@ -197,46 +173,8 @@ async def test_an_exception_given_to_complete_reaches_say_unless_the_parent_spea
 # --- the seed's interview TaskGroup ---------------------------------------------------
 
 
-@dataclass
-class IntroResults:
-    name: str
-    intro: str
-
-
-@dataclass
-class CommuteResults:
-    can_commute: bool
-    commute_method: str
-
-
-class IntroTask(AgentTask[IntroResults]):
-    def __init__(self) -> None:
-        super().__init__(
-            instructions="Welcome the candidate and collect their name and introduction."
-        )
-
-    async def on_enter(self) -> None:
-        await self.session.generate_reply(
-            instructions="Welcome the candidate and gather their name."
-        )
-
-    @function_tool()
-    async def record_intro(self, context: RunContext[Any], name: str, intro_notes: str) -> None:
-        """Record the candidate's name and introduction"""
-        context.session.userdata.candidate_name = name
-        self.complete(IntroResults(name=name, intro=intro_notes))
-
-
-class CommuteTask(AgentTask[CommuteResults]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask about the candidate's ability to commute to the office.")
-
-    @function_tool()
-    async def record_commute_flexibility(
-        self, context: RunContext[Any], can_commute: bool, commute_method: str
-    ) -> None:
-        """Record commute flexibility and transportation method"""
-        self.complete(CommuteResults(can_commute=can_commute, commute_method=commute_method))
+interview = as_documented("interview")
+IntroTask, CommuteTask = interview.IntroTask, interview.CommuteTask
 
 
 class Interviewer(Agent):
@@ -268,8 +206,8 @@ def out_of_scope_targets(request: Request) -> list[str] | None:
     return targets
 
 
-ANNA = IntroResults(name="Anna", intro="backend engineer")
-SUBWAY = CommuteResults(can_commute=True, commute_method="subway")
+ANNA = interview.IntroResults(name="Anna", intro="backend engineer")
+SUBWAY = interview.CommuteResults(can_commute=True, commute_method="subway")
 
 
 def summary_of(agent: Agent) -> str:
