@@ -13,6 +13,7 @@ from taskchart.runtime.logs import get_logger, redact_text, redact_value
 from taskchart.statecharts import compile_chart
 
 from .conftest import make_email_task
+from .helpers import logs_captured
 
 
 def test_transitions_are_logged_with_event_source_target_and_guards() -> None:
@@ -136,21 +137,9 @@ _RAW = ("4111", "737", "9876", "Lovelace", "'9'", '"9"', "'8'", '"8"')
 
 
 def test_an_application_structlog_chain_without_redaction_shows_no_personal_value() -> None:
-    import io
-
-    out = io.StringIO()
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.dev.ConsoleRenderer(colors=False),
-        ],
-        logger_factory=structlog.PrintLoggerFactory(file=out),
-    )
-    try:
+    with logs_captured("structlog-console") as logged:
         _leaky_calls()
-    finally:
-        structlog.reset_defaults()
-    text = out.getvalue()
+    text = logged()
     assert "args={'result': '[redacted]'}" in text  # the field keeps its name
     assert "args={'repeated': {'security_code': '[redacted]'}}" in text
     assert "args={'digit': '[redacted]'}" in text

@@ -16,18 +16,13 @@ value (a decline or close reason) loses it too. The LiveKit sessions are in
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from taskchart.runtime import (
     DtmfReceived,
     Event,
@@ -55,6 +50,8 @@ from taskchart.statecharts.prebuilt import (
     phone_spec,
     security_code_spec,
 )
+
+from .helpers import LOG_MODES, logs_captured
 
 
 @dataclass
@@ -193,41 +190,6 @@ CASES = [
     for name, task in TASKS.items()
     for ending in ("complete", "decline", "close", *(("fail",) if task.fail else ()))
 ]
-MODES = ["structlog-console", "structlog-json", "stdlib-debug"]
-
-
-@contextlib.contextmanager
-def logs_captured(mode: str) -> Iterator[Callable[[], str]]:
-    """Logging configured as an application would, restored afterwards; yields the text so far."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    out = io.StringIO()
-    root = logging.getLogger()
-    handler = logging.StreamHandler(out)
-    level = root.level
-    if mode == "stdlib-debug":
-        structlog.reset_defaults()
-        root.addHandler(handler)
-        root.setLevel(logging.DEBUG)
-    else:
-        renderer: Any = (
-            structlog.dev.ConsoleRenderer(colors=False)
-            if mode == "structlog-console"
-            else structlog.processors.JSONRenderer(default=repr)
-        )
-        structlog.configure(
-            processors=[structlog.processors.add_log_level, renderer],
-            logger_factory=structlog.PrintLoggerFactory(file=out),
-            cache_logger_on_first_use=False,
-        )
-    try:
-        yield out.getvalue
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
 
 
 def found(task: Task, text: str) -> list[str]:
@@ -236,7 +198,7 @@ def found(task: Task, text: str) -> list[str]:
     return [raw for raw in task.raw if raw in text]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LOG_MODES)
 @pytest.mark.parametrize(("name", "ending"), CASES)
 def test_no_personal_value_in_logs_journals_or_snapshot_files(
     name: str, ending: str, mode: str, tmp_path: Path
@@ -306,7 +268,7 @@ def test_a_snapshot_refused_on_restore_does_not_echo_the_value() -> None:
 GROUP = [name_spec(first_name=True, last_name=True), email_spec(), security_code_spec(True)]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LOG_MODES)
 def test_a_group_with_a_regression_keeps_values_out_of_logs_and_journals(
     mode: str, tmp_path: Path
 ) -> None:

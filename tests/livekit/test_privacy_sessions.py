@@ -18,14 +18,11 @@ what LiveKit itself logs is not taskchart's to promise.
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from livekit.agents import Agent
 from taskchart.adapters.livekit import (
     GetAddressTask,
@@ -44,6 +41,7 @@ from taskchart.runtime import SimulatedClock
 from taskchart.runtime.interpreter import record_every_flow
 from taskchart.runtime.pytest_plugin import write_journals
 
+from ..helpers import logs_captured
 from .prebuilt_helpers import Collector, by_user_line
 
 CARD, CVV = "4111 1111 1111 1111", "737"
@@ -131,37 +129,6 @@ MODES = ["structlog-json", "stdlib-debug"]
 
 
 @contextlib.contextmanager
-def taskchart_logs(mode: str) -> Iterator[Callable[[], str]]:
-    """Logging configured as an application would (restored afterwards); yields taskchart's text."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    out = io.StringIO()
-    logger = logging.getLogger("taskchart")
-    handler = logging.StreamHandler(out)
-    level = logger.level
-    if mode == "stdlib-debug":
-        structlog.reset_defaults()
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-    else:
-        structlog.configure(
-            processors=[
-                structlog.processors.add_log_level,
-                structlog.processors.JSONRenderer(default=repr),
-            ],
-            logger_factory=structlog.PrintLoggerFactory(file=out),
-        )
-    try:
-        yield out.getvalue
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-
-
-@contextlib.contextmanager
 def journals(tmp_path: Path) -> Iterator[Callable[[], list[str]]]:
     """Every flow created meanwhile is recorded; yields a function writing and reading them."""
     flows = record_every_flow()
@@ -203,7 +170,7 @@ async def test_a_prebuilt_task_leaves_no_value_in_logs_or_journals(
         "no thanks": Call(decline, reason="private"),
         "start over": Call("restart_card_collection", reason="another card"),
     }
-    with taskchart_logs(mode) as logged, journals(tmp_path) as written:
+    with logs_captured(mode, "taskchart") as logged, journals(tmp_path) as written:
         agent = Collector(factory)
         offline = OfflineSession(agent=agent, llm=by_user_line(plan))
         await offline.start()
@@ -231,7 +198,7 @@ async def test_a_prebuilt_task_leaves_no_value_in_logs_or_journals(
 
 async def test_keypad_tones_leave_no_digit_in_logs_or_journals(tmp_path: Path) -> None:
     for mode in MODES:
-        with taskchart_logs(mode) as logged, journals(tmp_path / mode) as written:
+        with logs_captured(mode, "taskchart") as logged, journals(tmp_path / mode) as written:
             agent = Collector(
                 lambda: GetDtmfTask(num_digits=4, max_retries=1, clock=SimulatedClock())
             )
@@ -286,7 +253,7 @@ GROUP_RAW = ("4111", "1111 1111", "5555", CVV, "Augusta", "Quillfeather", "ada.q
 async def test_a_group_with_a_regression_keeps_card_data_out_of_logs_journals_and_summary(
     mode: str, tmp_path: Path
 ) -> None:
-    with taskchart_logs(mode) as logged, journals(tmp_path) as written:
+    with logs_captured(mode, "taskchart") as logged, journals(tmp_path) as written:
         agent = CardThenEmail()
         async with OfflineSession(agent=agent, llm=by_user_line(GROUP_PLAN)) as offline:
             for line in GROUP_LINES:

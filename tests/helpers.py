@@ -1,0 +1,52 @@
+"""Helpers several test modules share."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import structlog
+
+#: How an application may configure logging (see :func:`logs_captured`).
+LOG_MODES = ("structlog-console", "structlog-json", "stdlib-debug")
+
+
+@contextlib.contextmanager
+def logs_captured(mode: str, logger: str = "") -> Iterator[Callable[[], str]]:
+    """Logging configured as an application would, restored afterwards; yields the text so far.
+
+    ``mode`` is one of :data:`LOG_MODES`; with ``stdlib-debug`` the stdlib
+    ``logger`` (the root by default) is the one set to DEBUG and captured.
+    """
+    was_configured, saved = structlog.is_configured(), structlog.get_config()
+    out = io.StringIO()
+    stdlib = logging.getLogger(logger or None)
+    handler = logging.StreamHandler(out)
+    level = stdlib.level
+    if mode == "stdlib-debug":
+        structlog.reset_defaults()
+        stdlib.addHandler(handler)
+        stdlib.setLevel(logging.DEBUG)
+    else:
+        renderer: Any = (
+            structlog.dev.ConsoleRenderer(colors=False)
+            if mode == "structlog-console"
+            else structlog.processors.JSONRenderer(default=repr)
+        )
+        structlog.configure(
+            processors=[structlog.processors.add_log_level, renderer],
+            logger_factory=structlog.PrintLoggerFactory(file=out),
+            cache_logger_on_first_use=False,
+        )
+    try:
+        yield out.getvalue
+    finally:
+        stdlib.removeHandler(handler)
+        stdlib.setLevel(level)
+        if was_configured:
+            structlog.configure(**saved)
+        else:
+            structlog.reset_defaults()
