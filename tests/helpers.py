@@ -6,9 +6,11 @@ import contextlib
 import io
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from taskchart.statecharts import Confirmation, Field, declarative_task
 
 #: How an application may configure logging (see :func:`logs_captured`).
 LOG_MODES = ("structlog-console", "structlog-json", "stdlib-debug")
@@ -50,3 +52,36 @@ def logs_captured(mode: str, logger: str = "") -> Iterator[Callable[[], str]]:
             structlog.configure(**saved)
         else:
             structlog.reset_defaults()
+
+
+@dataclass
+class PersonName:
+    name: str
+
+
+@dataclass
+class PersonAge:
+    age: int
+
+
+#: Two tasks with no-input timers: the name (re-prompted twice), then the age (once).
+TIMER_TASKS = (
+    declarative_task(
+        "name_task",
+        PersonName,
+        fields=[Field("name")],
+        confirmation=Confirmation.AUDIO_ONLY,
+        no_input_timeout=5.0,
+        max_reprompts=2,
+        subject="name",
+    ),
+    declarative_task(
+        "age_task",
+        PersonAge,
+        fields=[Field("age", int)],
+        confirmation=Confirmation.NEVER,
+        no_input_timeout=3.0,
+        max_reprompts=1,
+        subject="age",
+    ),
+)

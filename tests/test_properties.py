@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -74,16 +73,16 @@ from taskchart.runtime import (
 from taskchart.runtime.testing import FlowInvariant, FlowMachine, flow_state_machine
 from taskchart.statecharts import (
     Chart,
-    Confirmation,
     Declined,
     Field,
     NoInput,
     TaskFailure,
     TaskGroupResult,
     compile_chart,
-    declarative_task,
 )
 from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, UPDATE
+
+from .helpers import TIMER_TASKS, PersonAge, PersonName
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
@@ -110,37 +109,7 @@ INTERVIEW_RESULT_TYPES = {
 }
 
 
-@dataclass
-class PersonName:
-    name: str
-
-
-@dataclass
-class PersonAge:
-    age: int
-
-
-_TIMER_TASKS = (
-    declarative_task(
-        "name_task",
-        PersonName,
-        fields=[Field("name")],
-        confirmation=Confirmation.AUDIO_ONLY,
-        no_input_timeout=5.0,
-        max_reprompts=2,
-        subject="name",
-    ),
-    declarative_task(
-        "age_task",
-        PersonAge,
-        fields=[Field("age", int)],
-        confirmation=Confirmation.NEVER,
-        no_input_timeout=3.0,
-        max_reprompts=1,
-        subject="age",
-    ),
-)
-TIMER_CHART = compile_chart(_TIMER_TASKS, name="TimerFlow")
+TIMER_CHART = compile_chart(TIMER_TASKS, name="TimerFlow")
 TIMER_RESULT_TYPES = {"name_task": PersonName, "age_task": PersonAge}
 TIMER_IDS = ["name_task.no_input", "age_task.no_input"]
 

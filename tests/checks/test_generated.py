@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,12 @@ from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.interpreter import record_every_flow
 from taskchart.runtime.testing import drive_to_end, explore, flow_state_machine
 from taskchart.statecharts import (
-    Confirmation,
-    Field,
     compile_chart,
-    declarative_task,
     implicit_task,
 )
 from typer.testing import CliRunner
 
+from ..helpers import TIMER_TASKS
 from .broken import BROKEN
 
 #: Walk examples per chart: the loaded hypothesis profile's budget (ci: 200), at least 150.
@@ -36,31 +33,8 @@ EXAMPLES = max(150, settings.default.max_examples)
 RULE_EXAMPLES = 20 if settings.default.max_examples <= 200 else settings.default.max_examples // 4
 
 
-@dataclass
-class PersonName:
-    name: str
-
-
-@dataclass
-class PersonAge:
-    age: int
-
-
 def timer_chart():  # type: ignore[no-untyped-def]
-    return compile_chart(
-        [
-            declarative_task("name_task", PersonName, fields=[Field("name")], no_input_timeout=5.0),
-            declarative_task(
-                "age_task",
-                PersonAge,
-                fields=[Field("age", int)],
-                confirmation=Confirmation.NEVER,
-                no_input_timeout=3.0,
-                max_reprompts=1,
-            ),
-        ],
-        name="GeneratedTimerFlow",
-    )
+    return compile_chart(TIMER_TASKS, name="GeneratedTimerFlow")
 
 
 def mixed_chart():  # type: ignore[no-untyped-def]
@@ -170,6 +144,18 @@ def test_drive_to_end_finishes_a_started_interview() -> None:
     assert flow.configuration == ("flow_done",)
 
 
+def run_pytest(test_file: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a user's test file with pytest in a fresh process, in the file's folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=test_file.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
+
+
 def test_the_plugin_works_in_a_fresh_project(tmp_path: Path) -> None:
     test_file = tmp_path / "test_user_flow.py"
     test_file.write_text(
@@ -191,13 +177,7 @@ def test_the_plugin_works_in_a_fresh_project(tmp_path: Path) -> None:
             """
         )
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_pytest(test_file)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout
 
@@ -219,14 +199,7 @@ def test_the_plugin_writes_the_suite_journals_for_coverage(tmp_path: Path) -> No
         )
     )
     journals = tmp_path / "journals"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TASKCHART_JOURNALS": str(journals)},
-    )
+    proc = run_pytest(test_file, TASKCHART_JOURNALS=str(journals))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (written,) = journals.iterdir()  # private: only its owner reads it, and no email in it
     assert written.stat().st_mode & 0o777 == 0o600 and "a@b.io" not in written.read_text()
