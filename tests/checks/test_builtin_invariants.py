@@ -8,7 +8,7 @@ import attrs
 import pytest
 from taskchart.adapters.console.interview import interview_chart
 from taskchart.runtime import Interpreter, StartTimer, ToolCalled
-from taskchart.runtime.outcome import Accepted, Outcome, Rejected
+from taskchart.runtime.outcome import Accepted, Outcome, RejectCode, Rejected
 from taskchart.runtime.testing import explore, flow_state_machine
 from taskchart.statecharts import Field, compile_chart, declarative_task
 
@@ -41,24 +41,26 @@ def test_a_timer_that_no_effect_started_is_found(monkeypatch: pytest.MonkeyPatch
         _explore_with(monkeypatch, TIMED, silent)
 
 
-def test_a_chart_tool_refused_as_unknown_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    def unknown(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("unknown_tool", r"is a tool of the chart but was refused as unknown"),
+        ("superseded", r"was superseded outside a batch"),
+    ],
+)
+def test_a_not_enabled_tool_refused_with_another_code_is_found(
+    monkeypatch: pytest.MonkeyPatch, code: RejectCode, found: str
+) -> None:
+    """A tool of the chart that is not enabled now refused as unknown, or as superseded
+    though it came alone."""
+
+    def recoded(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
         if isinstance(outcome, Rejected) and outcome.code == "not_enabled":
-            return Rejected("unknown_tool", outcome.message, outcome.event)
+            return Rejected(code, outcome.message, outcome.event)
         return outcome
 
-    with pytest.raises(AssertionError, match=r"is a tool of the chart but was refused as unknown"):
-        _explore_with(monkeypatch, interview_chart, unknown)
-
-
-def test_a_single_call_superseded_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    def superseded(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
-        if isinstance(outcome, Rejected) and outcome.code == "not_enabled":
-            return Rejected("superseded", outcome.message, outcome.event)
-        return outcome
-
-    with pytest.raises(AssertionError, match=r"was superseded outside a batch"):
-        _explore_with(monkeypatch, interview_chart, superseded)
+    with pytest.raises(AssertionError, match=found):
+        _explore_with(monkeypatch, interview_chart, recoded)
 
 
 def test_a_tool_offered_twice_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
