@@ -13,8 +13,10 @@ from taskchart.adapters.livekit.testing import Request
 class Collector(Agent):
     """An agent whose ``on_enter`` awaits one task and keeps its result or error."""
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        super().__init__(instructions="You help the caller.")
+    def __init__(
+        self, factory: Callable[[], Any], instructions: str = "You help the caller."
+    ) -> None:
+        super().__init__(instructions=instructions)
         self.factory = factory
         self.result: Any = None
         self.error: ToolError | None = None

@@ -24,7 +24,7 @@ from taskchart.adapters.livekit import (
 from taskchart.adapters.livekit.testing import Call, OfflineSession, Request
 from taskchart.statecharts.prebuilt.card import redact_card_data
 
-from .prebuilt_helpers import by_user_line
+from .prebuilt_helpers import Collector, by_user_line
 
 NUMBER = "5555555555554444"  # a Mastercard test number
 WORDS = " ".join(["five"] * 12 + ["four"] * 4)
@@ -58,20 +58,14 @@ def leaked(text: str) -> list[str]:
     return [form for form in (*LEAKS, *CODE_LEAKS) if form in text]
 
 
-class Checkout(Agent):
+class Checkout(Collector):
     """Awaits ``factory()`` and then speaks again, so the model reads the conversation once more."""
 
     def __init__(self, factory: Any) -> None:
-        super().__init__(instructions="You check out orders.")
-        self.factory = factory
-        self.result: Any = None
-        self.error: Exception | None = None
+        super().__init__(factory, instructions="You check out orders.")
 
     async def on_enter(self) -> None:
-        try:
-            self.result = await self.factory()
-        except ToolError as exc:
-            self.error = exc
+        await super().on_enter()
         self.session.generate_reply(instructions="Tell the user what happens next.")
 
 

@@ -190,30 +190,29 @@ async def test_a_value_prefilled_from_a_voice_call_still_needs_confirmation() ->
         assert agent.email == "ada@example.com"
 
 
+def springfield(country: str) -> Call:
+    """An address call whose country is the one to check."""
+    return Call(
+        "update_address",
+        street_address="1 Main St",
+        unit_number="",
+        locality="Springfield",
+        country=country,
+    )
+
+
 @pytest.mark.parametrize(
     ("factory", "call", "message"),
     [
         (GetEmailTask, Call("update_email_address", email="not an email"), "email"),
         (
             GetAddressTask,
-            Call(
-                "update_address",
-                street_address="1 Main St",
-                unit_number="",
-                locality="Springfield",
-                country="usa",
-            ),
+            springfield("usa"),
             "ZIP code",
         ),
         (
             GetAddressTask,
-            Call(
-                "update_address",
-                street_address="1 Main St",
-                unit_number="",
-                locality="Springfield",
-                country="Atlantis",
-            ),
+            springfield("Atlantis"),
             "not a country",
         ),
         (GetPhoneNumberTask, Call("update_phone_number", phone_number="12"), "not a valid phone"),
