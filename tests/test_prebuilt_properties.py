@@ -14,18 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from taskchart.runtime import Interpreter, ToolCalled, UserSpoke
 from taskchart.runtime.testing import explore
-from taskchart.statecharts import TaskSpec, compile_chart
-from taskchart.statecharts.prebuilt import (
-    address_spec,
-    card_number_spec,
-    dob_spec,
-    dtmf_spec,
-    email_spec,
-    expiration_date_spec,
-    name_spec,
-    phone_spec,
-    security_code_spec,
-)
+from taskchart.statecharts import TaskSpec, compile_chart, prebuilt
 from taskchart.statecharts.prebuilt.gallery import credit_card
 from taskchart.statecharts.task import UPDATE
 
@@ -48,17 +37,17 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
 }
 
 SPECS: dict[str, TaskSpec] = {
-    "email": email_spec(),
-    "email_spelled": email_spec(verify_spelling=True),
-    "address": address_spec(),
-    "phone": phone_spec(),
-    "name": name_spec(last_name=True, middle_name=True),
-    "dob": dob_spec(include_time=True),
-    "dtmf": dtmf_spec(4),
-    "dtmf_confirmed": dtmf_spec(4, ask_for_confirmation=True),
-    "card_number": card_number_spec(),
-    "security_code": security_code_spec(),
-    "expiration_date": expiration_date_spec(),
+    "email": prebuilt.email_spec(),
+    "email_spelled": prebuilt.email_spec(verify_spelling=True),
+    "address": prebuilt.address_spec(),
+    "phone": prebuilt.phone_spec(),
+    "name": prebuilt.name_spec(last_name=True, middle_name=True),
+    "dob": prebuilt.dob_spec(include_time=True),
+    "dtmf": prebuilt.dtmf_spec(4),
+    "dtmf_confirmed": prebuilt.dtmf_spec(4, ask_for_confirmation=True),
+    "card_number": prebuilt.card_number_spec(),
+    "security_code": prebuilt.security_code_spec(),
+    "expiration_date": prebuilt.expiration_date_spec(),
 }
 
 
