@@ -25,9 +25,10 @@ outcome decide what the value decided (valid or not, repeated right or not).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -104,7 +105,8 @@ def redact_journal(
     tools = _tool_arguments(chart)
     key = stand_in_key(chart)
     words = personal_values([_said(e.get("event"), tools) for e in entries])
-    return [_entry(e, tools, key, words, regress_tool) for e in entries]
+    redact = functools.partial(_event, tools=tools, key=key, words=words, regress_tool=regress_tool)
+    return [_entry(e, redact) for e in entries]
 
 
 def _said(event: Any, tools: Mapping[str, Mapping[str, bool]]) -> Any:
@@ -130,16 +132,14 @@ def _carried(event: Any, tools: Mapping[str, Mapping[str, bool]]) -> Any:
 
 def _entry(
     entry: Mapping[str, Any],
-    tools: Mapping[str, Mapping[str, bool]],
-    key: str,
-    words: list[str],
-    regress_tool: str,
+    redact: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
+    """``entry`` with its event redacted by ``redact(event, entry)``."""
     event = entry.get("event")
     if not isinstance(event, Mapping):
         return dict(entry)
     try:
-        redacted = _event(event, entry, tools, key, words, regress_tool)
+        redacted = redact(event, entry)
     except Exception:  # a value no check foresaw (its == or hash raises): held back whole
         kind = event.get("type")
         redacted = {"type": kind if isinstance(kind, str) else None, "unrecordable": REDACTED}
@@ -149,6 +149,7 @@ def _entry(
 def _event(
     event: Mapping[str, Any],
     entry: Mapping[str, Any],
+    *,
     tools: Mapping[str, Mapping[str, bool]],
     key: str,
     words: list[str],
