@@ -65,7 +65,7 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
-from taskchart.statecharts.bindings import GUARDS
+from taskchart.statecharts.bindings import known_guard
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
     DECLINE,
@@ -100,7 +100,7 @@ CODES = (
     "never-fires",
 )
 
-_ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input")
+_ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input", "no_match")
 
 
 @attrs.frozen
@@ -224,7 +224,7 @@ def _check_names(chart: Chart, graph: LeafGraph) -> list[Finding]:
         if row.source == DISPATCH and row.task is not None and row.task not in ids:
             out.append(Finding("unknown-task", "error", where, f"no task {row.task!r}"))
         for guard in row.guards:
-            if guard not in GUARDS:
+            if not known_guard(guard):
                 out.append(
                     Finding("unknown-guard", "error", where, f"the model has no guard {guard!r}")
                 )
