@@ -38,7 +38,13 @@ if TYPE_CHECKING:
     )
     from .chart_task import ChartTask
     from .dtmf import DtmfEvent, GetDtmfResult, GetDtmfTask
-    from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
+    from .errors import (
+        DeclinedError,
+        NoInputError,
+        NoMatchError,
+        SessionClosedError,
+        TaskFailedError,
+    )
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
     from .prebuilt import (
         GetAddressResult,
@@ -61,6 +67,7 @@ _WHERE = {
     "ChartTask": ".chart_task",
     "DeclinedError": ".errors",
     "NoInputError": ".errors",
+    "NoMatchError": ".errors",
     "SessionClosedError": ".errors",
     "TaskFailedError": ".errors",
     "TaskCompletedEvent": ".group",
@@ -122,6 +129,7 @@ __all__ = [
     "GetSecurityCodeResult",
     "GetSecurityCodeTask",
     "NoInputError",
+    "NoMatchError",
     "RunContext",
     "SessionClosedError",
     "TaskCompletedEvent",
