@@ -32,6 +32,7 @@ from taskchart.statecharts import (
     declarative_task,
 )
 from taskchart.statecharts.prebuilt.gallery import GALLERY
+from taskchart.statecharts.prebuilt.menu import Menu, menu_flow
 
 from tests.checks.broken import BROKEN
 
@@ -54,9 +55,21 @@ def _handlers_chart() -> Chart:
     return compile_chart([ask, reason, operator])
 
 
+def _menus_chart() -> Chart:
+    """Nested menus: submenus, a task that returns to its menu, * back, # repeat, an operator."""
+    balances = declarative_task("balances", fields=[Field("account")])
+    operator = declarative_task("operator", fields=[Field("note")], confirmation=Confirmation.NEVER)
+    menus = [
+        Menu("main", "Main menu.", {"1": "deposits", "2": "cards"}, {"1": "deposits"}),
+        Menu("deposits", "Deposits.", {"1": "balances", "2": "total"}, {"1": "balances"}),
+    ]
+    return compile_chart(menu_flow(menus, [balances], operator=operator, max_retries=1))
+
+
 CHARTS: dict[str, Chart] = {
     "interview": interview_chart(),
     "handlers": _handlers_chart(),
+    "menus": _menus_chart(),
     **{name: compile_chart(factory()) for name, factory in GALLERY.items()},
 }
 VALUES: dict[str, Any] = {"email_address": st.just("ada@example.com")}

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         TaskFailedError,
     )
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
+    from .menu import MenuResult, MenuTask
     from .prebuilt import (
         GetAddressResult,
         GetAddressTask,
@@ -84,6 +85,8 @@ _WHERE = {
     "GetPhoneNumberResult": ".prebuilt",
     "GetPhoneNumberTask": ".prebuilt",
     "WorkflowInstructions": ".prebuilt",
+    "MenuResult": ".menu",
+    "MenuTask": ".menu",
     "DtmfEvent": ".dtmf",
     "GetDtmfResult": ".dtmf",
     "GetDtmfTask": ".dtmf",
@@ -128,6 +131,8 @@ __all__ = [
     "GetPhoneNumberTask",
     "GetSecurityCodeResult",
     "GetSecurityCodeTask",
+    "MenuResult",
+    "MenuTask",
     "NoInputError",
     "NoMatchError",
     "RunContext",
