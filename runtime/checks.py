@@ -50,6 +50,10 @@ Codes:
 ``never-fires``        error    a row that can never fire: nothing sends its
                                 event, a guard never holds, or an earlier row
                                 is always taken first
+``no-handler``         warning  a keypad step (it waits for the caller's tones)
+                                with no no-input and no no-match handling
+``unknown-exit``       error    a handler's exit or a route names no task of
+                                the flow
 =====================  =======  ================================================
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
@@ -98,6 +102,8 @@ CODES = (
     "unbounded-timeout",
     "double-completion",
     "never-fires",
+    "no-handler",
+    "unknown-exit",
 )
 
 _ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input", "no_match")
@@ -206,7 +212,32 @@ def check_chart(chart: Chart) -> list[Finding]:
     findings += _check_escape(chart, graph, policy)
     findings += _check_eventless_loops(chart, graph)
     findings += _check_rows(chart, graph)
+    findings += _check_handlers(chart)
     return findings
+
+
+def _check_handlers(chart: Chart) -> list[Finding]:
+    out: list[Finding] = []
+    for spec in chart.tasks:
+        if spec.keypad is not None and spec.no_input is None and spec.no_match is None:
+            out.append(
+                Finding(
+                    "no-handler",
+                    "warning",
+                    spec.id,
+                    "waits for the caller's keys with no no_input and no no_match handling "
+                    "(silence or a wrong key leaves it to the model)",
+                )
+            )
+        for key, target in spec.route_table.items():
+            if target not in chart.task_map:
+                what = "exit" if key in ("no_input", "no_match") else f"route {key!r}"
+                out.append(
+                    Finding(
+                        "unknown-exit", "error", spec.id, f"its {what} names no task {target!r}"
+                    )
+                )
+    return out
 
 
 def _check_names(chart: Chart, graph: LeafGraph) -> list[Finding]:
