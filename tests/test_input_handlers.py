@@ -69,7 +69,9 @@ def test_the_short_form_is_a_no_input_handler_and_the_handler_fills_the_short_fo
 
 
 def test_prebuilt_tasks_declare_no_handler() -> None:
-    for factory in GALLERY.values():
+    for name, factory in GALLERY.items():
+        if name == "menu_task":  # new, and a menu is made of its handlers
+            continue
         made = factory()
         for spec in made if isinstance(made, list) else [made]:
             assert (spec.no_input, spec.no_match, spec.route_table) == (None, None, {})

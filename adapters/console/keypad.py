@@ -113,7 +113,7 @@ class KeypadRunner:
         if outcome.ok:
             self._show(outcome.effects)
         elif self.show_transitions:
-            print(f"       ✗ {outcome.message}", file=self.out)  # type: ignore[union-attr]
+            print(f"       ✗ {outcome.message}", file=self.out)
 
     def _show(self, effects: Sequence[Effect]) -> None:
         self.timers.perform_all(effects)
