@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from taskchart.statecharts import Chart, StateDef, TransitionDef
+from taskchart.statecharts import Chart, StateDef, TaskSpec, TransitionDef
 from taskchart.statecharts.table import DISPATCH, REGRESS
 
 __all__ = [
@@ -73,14 +73,35 @@ class DrawnEdge:
     kind: str = "normal"  # normal | internal | regress | done | dispatch | resume
 
 
-def _label(r: TransitionDef) -> str:
+#: Counter guards drawn with their limits: guard -> (handler kind, counter shown).
+_LIMITS = {
+    "reprompts_left": ("no_input", "reprompts"),
+    "no_matches_left": ("no_match", "no_matches"),
+}
+
+
+def _label(r: TransitionDef, chart: Chart | None = None) -> str:
     event = r.event or ""
     if r.event == REGRESS:
         event = REGRESS_TOOL
-    guards = " & ".join(r.guards)
+    spec = chart.task_map.get(r.task) if chart is not None and r.task is not None else None
+    guards = " & ".join(_guard(g, spec) for g in r.guards)
+    if spec is not None and not r.internal and event in ("timeout", "no_match"):
+        handler = spec.handler("no_input" if event == "timeout" else "no_match")
+        if handler is not None:  # the handler's giving up, drawn with its limit
+            event = f"{event} (gives up after {handler.max_retries})"
     if not guards:
         return event
     return f"{event} [{guards}]".strip()
+
+
+def _guard(guard: str, spec: TaskSpec | None) -> str:
+    """A guard as drawn: a counter with its limit (``reprompts < 2``), else its name."""
+    limit = _LIMITS.get(guard)
+    handler = spec.handler(limit[0]) if spec is not None and limit is not None else None
+    if handler is None or limit is None:
+        return guard
+    return f"{limit[1]} < {handler.max_retries}"
 
 
 def drawn_edges(chart: Chart) -> list[DrawnEdge]:
@@ -95,7 +116,7 @@ def drawn_edges(chart: Chart) -> list[DrawnEdge]:
     for i, r in enumerate(chart.transitions):
         src = kinds[r.source]
         dst = kinds[r.target]
-        label = _label(r)
+        label = _label(r, chart)
         tail, tail_cluster = r.source, None
         if src.kind == "compound":
             tail_cluster = r.source
@@ -125,6 +146,9 @@ def drawn_edges(chart: Chart) -> list[DrawnEdge]:
             kind = "internal"
         elif r.event is not None and r.event.startswith("done."):
             kind, label = "done", "done"
+            if r.guards and r.guards[0].startswith("routed:"):  # a route: its key, or the exit
+                key = r.guards[0].partition(":")[2]
+                label = f"{key} exit" if key in ("no_input", "no_match") else f"done [{key}]"
         elif r.source == DISPATCH:
             kind = "resume" if dst.kind == "history" else "dispatch"
             if r.target in order:

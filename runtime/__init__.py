@@ -18,9 +18,11 @@ from .effects import (
     TaskStarted,
 )
 from .events import (
+    AgentSpeaking,
     DtmfReceived,
     Event,
     ModalitySet,
+    NoMatch,
     RecordedError,
     Resumed,
     SessionClosed,
@@ -28,6 +30,8 @@ from .events import (
     TaskReturned,
     TimerFired,
     ToolCalled,
+    UserAway,
+    UserSpeaking,
     UserSpoke,
     event_from_json,
 )
@@ -40,6 +44,7 @@ from .timers import TimerSet
 __all__ = [
     "DEFAULT_REGRESS_TOOL",
     "Accepted",
+    "AgentSpeaking",
     "AsyncFlow",
     "CancelTimer",
     "Clock",
@@ -54,6 +59,7 @@ __all__ = [
     "Interpreter",
     "LoopClock",
     "ModalitySet",
+    "NoMatch",
     "Outcome",
     "RecordedError",
     "Regressed",
@@ -73,6 +79,8 @@ __all__ = [
     "TimerFired",
     "TimerSet",
     "ToolCalled",
+    "UserAway",
+    "UserSpeaking",
     "UserSpoke",
     "event_from_json",
     "restore",

@@ -50,6 +50,10 @@ Codes:
 ``never-fires``        error    a row that can never fire: nothing sends its
                                 event, a guard never holds, or an earlier row
                                 is always taken first
+``no-handler``         warning  a keypad step (it waits for the caller's tones)
+                                with no no-input and no no-match handling
+``unknown-exit``       error    a handler's exit or a route names no task of
+                                the flow
 =====================  =======  ================================================
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
@@ -65,7 +69,7 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
-from taskchart.statecharts.bindings import GUARDS
+from taskchart.statecharts.bindings import known_guard
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
     DECLINE,
@@ -98,9 +102,11 @@ CODES = (
     "unbounded-timeout",
     "double-completion",
     "never-fires",
+    "no-handler",
+    "unknown-exit",
 )
 
-_ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input")
+_ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input", "no_match")
 
 
 @attrs.frozen
@@ -206,7 +212,32 @@ def check_chart(chart: Chart) -> list[Finding]:
     findings += _check_escape(chart, graph, policy)
     findings += _check_eventless_loops(chart, graph)
     findings += _check_rows(chart, graph)
+    findings += _check_handlers(chart)
     return findings
+
+
+def _check_handlers(chart: Chart) -> list[Finding]:
+    out: list[Finding] = []
+    for spec in chart.tasks:
+        if spec.keypad is not None and spec.no_input is None and spec.no_match is None:
+            out.append(
+                Finding(
+                    "no-handler",
+                    "warning",
+                    spec.id,
+                    "waits for the caller's keys with no no_input and no no_match handling "
+                    "(silence or a wrong key leaves it to the model)",
+                )
+            )
+        for key, target in spec.route_table.items():
+            if target not in chart.task_map:
+                what = "exit" if key in ("no_input", "no_match") else f"route {key!r}"
+                out.append(
+                    Finding(
+                        "unknown-exit", "error", spec.id, f"its {what} names no task {target!r}"
+                    )
+                )
+    return out
 
 
 def _check_names(chart: Chart, graph: LeafGraph) -> list[Finding]:
@@ -224,7 +255,7 @@ def _check_names(chart: Chart, graph: LeafGraph) -> list[Finding]:
         if row.source == DISPATCH and row.task is not None and row.task not in ids:
             out.append(Finding("unknown-task", "error", where, f"no task {row.task!r}"))
         for guard in row.guards:
-            if guard not in GUARDS:
+            if not known_guard(guard):
                 out.append(
                     Finding("unknown-guard", "error", where, f"the model has no guard {guard!r}")
                 )

@@ -20,10 +20,12 @@ from taskchart.statecharts.task import MODALITIES, Modality
 
 __all__ = [
     "MODALITIES",
+    "AgentSpeaking",
     "DtmfReceived",
     "Event",
     "Modality",
     "ModalitySet",
+    "NoMatch",
     "RecordedError",
     "Resumed",
     "SessionClosed",
@@ -31,6 +33,8 @@ __all__ = [
     "TaskReturned",
     "TimerFired",
     "ToolCalled",
+    "UserAway",
+    "UserSpeaking",
     "UserSpoke",
     "event_from_json",
 ]
@@ -112,6 +116,49 @@ class TimerFired:
 
 
 @attrs.frozen
+class AgentSpeaking:
+    """The agent started speaking (``speaking=True``) or finished (``False``).
+
+    A step's no-input timer waits while the prompt plays and starts when it ends.
+    """
+
+    speaking: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "AgentSpeaking", "speaking": self.speaking}
+
+
+@attrs.frozen
+class UserSpeaking:
+    """The caller started speaking: the no-input timer stops."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "UserSpeaking"}
+
+
+@attrs.frozen
+class UserAway:
+    """The caller is away (LiveKit's ``away`` user state): it counts as no input."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "UserAway"}
+
+
+@attrs.frozen
+class NoMatch:
+    """A caller turn gave the step nothing it can use.
+
+    ``reason`` is ``"unmatched"`` (the model called no tool of the step) or
+    ``"refused"`` (the step refused the value the model took from the turn).
+    """
+
+    reason: str = "unmatched"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "NoMatch", "reason": self.reason}
+
+
+@attrs.frozen
 class SessionClosed:
     """The session closed (caller hung up, room deleted, ...)."""
 
@@ -182,6 +229,10 @@ Event = (
     | SessionClosed
     | TaskReturned
     | TaskRaised
+    | AgentSpeaking
+    | UserSpeaking
+    | UserAway
+    | NoMatch
 )
 
 _TYPES: dict[str, type[Any]] = {
@@ -196,6 +247,10 @@ _TYPES: dict[str, type[Any]] = {
         SessionClosed,
         TaskReturned,
         TaskRaised,
+        AgentSpeaking,
+        UserSpeaking,
+        UserAway,
+        NoMatch,
     )
 }
 
@@ -211,6 +266,10 @@ _TEXT: dict[str, tuple[str, ...]] = {
     "SessionClosed": ("reason",),
     "TaskReturned": (),
     "TaskRaised": (),
+    "AgentSpeaking": (),
+    "UserSpeaking": (),
+    "UserAway": (),
+    "NoMatch": ("reason",),
 }
 _OPTIONAL = frozenset({"call_id", "participant"})
 
@@ -233,8 +292,9 @@ def event_from_json(data: Mapping[str, Any]) -> Event:
             kwargs[name], str | None if name in _OPTIONAL else str
         ):
             raise ValueError(f"malformed {kind}: {name} must be text, got {shown(kwargs[name])}")
-    if not isinstance(kwargs.get("heard", False), bool):
-        raise ValueError(f"malformed {kind}: heard must be true or false")
+    for flag in ("heard", "speaking"):
+        if not isinstance(kwargs.get(flag, False), bool):
+            raise ValueError(f"malformed {kind}: {flag} must be true or false")
     if cls is TaskRaised:  # the error comes back as its recorded text
         if not isinstance(kwargs.get("error"), str):
             raise ValueError("malformed TaskRaised: error must be the recorded text")

@@ -42,22 +42,33 @@ from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, ConfigView
 from taskchart.statecharts.engines import Machine
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import FlowModel
-from taskchart.statecharts.task import COMPLETE, FAIL, KEYPAD_KEYS, KEYS_TIMEOUT, TIMEOUT
+from taskchart.statecharts.task import (
+    COMPLETE,
+    FAIL,
+    KEYPAD_KEYS,
+    KEYS_TIMEOUT,
+    NO_MATCH,
+    TIMEOUT,
+)
 
 from . import messages
-from .effects import Effect, Instruct, SetTools, StartTimer
+from .effects import CancelTimer, Effect, Instruct, SetTools, StartTimer
 from .events import (
     MODALITIES,
+    AgentSpeaking,
     DtmfReceived,
     Event,
     Modality,
     ModalitySet,
+    NoMatch,
     Resumed,
     SessionClosed,
     TaskRaised,
     TaskReturned,
     TimerFired,
     ToolCalled,
+    UserAway,
+    UserSpeaking,
     UserSpoke,
 )
 from .logs import RedactingLogger, get_logger, personal_values
@@ -364,6 +375,16 @@ class Interpreter:
             if isinstance(event, TaskReturned):
                 return self._send(event, COMPLETE, {"result": event.result})
             return self._send(event, FAIL, {"error": event.error})
+        if isinstance(event, AgentSpeaking | UserSpeaking):
+            return self._speech(event)
+        if isinstance(event, UserAway | NoMatch):
+            name = TIMEOUT if isinstance(event, UserAway) else NO_MATCH
+            if name not in self.chart.events_from(self.machine.configuration_values):
+                what = "no input" if name == TIMEOUT else "no match"
+                return self._rejected(
+                    event, Rejected("unexpected", f"The step now declares no {what} handling.")
+                )
+            return self._send(event, name, {})
         if isinstance(event, Resumed):
             return self._resumed()
         if isinstance(event, SessionClosed):
@@ -382,6 +403,23 @@ class Interpreter:
         spec = self.chart.task_map[task]
         text = messages.resume(spec, self.model.values[task], confirming=confirming)
         return Accepted((Instruct(text, task),), text)
+
+    def _speech(self, event: AgentSpeaking | UserSpeaking) -> Outcome:
+        """The step's no-input timer starts when the agent has finished speaking and
+        stops while anyone speaks (no timer: nothing to do)."""
+        task = self.active_task
+        spec = self.chart.task_map[task] if task else None
+        handler = spec.no_input if spec is not None else None
+        events = self.chart.events_from(self.machine.configuration_values)
+        if handler is None or handler.timeout is None or TIMEOUT not in events:
+            return Accepted()
+        timer = f"{task}.no_input"
+        if isinstance(event, AgentSpeaking) and not event.speaking:
+            self.timers[timer] = handler.timeout
+            return Accepted((StartTimer(timer, handler.timeout),))
+        if self.timers.pop(timer, None) is None:
+            return Accepted()
+        return Accepted((CancelTimer(timer),))
 
     def _user_spoke(self, event: UserSpoke) -> Outcome:
         if event.modality not in MODALITIES:

@@ -30,6 +30,7 @@ __all__ = [
     "keys_short",
     "read_back",
     "recorded",
+    "repeat",
     "reprompt",
     "resume",
     "task_complete",
@@ -89,8 +90,21 @@ def keys_short(need: int, got: int) -> str:
     )
 
 
-def reprompt(spec: TaskSpec) -> str:
+def reprompt(spec: TaskSpec, kind: str = "no_input", count: int = 1) -> str:
+    """Re-prompt ``count`` after silence (``no_input``) or an unusable answer (``no_match``):
+    the handler's prompt for that attempt, said as given, or the default words."""
+    handler = spec.handler(kind)
+    prompt = handler.prompt(count) if handler is not None else None
+    if prompt is not None:
+        return f'Say exactly: "{prompt}"'
+    if kind == "no_match":
+        return f"The user's answer did not give the {spec.label}. Ask again for their {spec.label}."
     return f"The user said nothing. Ask again for their {spec.label}."
+
+
+def repeat(spec: TaskSpec) -> str:
+    """The caller asked to hear the prompt again."""
+    return f"The user asked to hear that again. {ask(spec, resumed=False)}"
 
 
 def task_complete(spec: TaskSpec) -> str:

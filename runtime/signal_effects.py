@@ -27,6 +27,7 @@ from taskchart.statecharts.signals import (
     KeysShort,
     ReadBack,
     Regress,
+    Repeat,
     Reprompt,
     Signal,
     TaskDone,
@@ -77,7 +78,12 @@ def _keys_short(flow: Interpreter, signal: KeysShort) -> list[Effect]:
 
 def _reprompt(flow: Interpreter, signal: Reprompt) -> list[Effect]:
     spec = flow.chart.task_map[signal.task_id]
-    return [Instruct(messages.reprompt(spec), signal.task_id)]
+    return [Instruct(messages.reprompt(spec, signal.kind, signal.count), signal.task_id)]
+
+
+def _repeat(flow: Interpreter, signal: Repeat) -> list[Effect]:
+    spec = flow.chart.task_map[signal.task_id]
+    return [Instruct(messages.repeat(spec), signal.task_id)]
 
 
 def _task_done(flow: Interpreter, signal: TaskDone) -> list[Effect]:
@@ -137,6 +143,7 @@ _TABLE: dict[type[Any], Callable[[Interpreter, Any], list[Effect]]] = {
     ReadBack: _read_back,
     KeysShort: _keys_short,
     Reprompt: _reprompt,
+    Repeat: _repeat,
     TaskDone: _task_done,
     Regress: _regress,
     FlowDone: _flow_done,

@@ -241,7 +241,7 @@ def _read_results(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> No
 
 def _read_counters(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     model.user_turn = _int(data.get("user_turn"), "user_turn")
-    for key in ("readback_turn", "readbacks", "reprompts", "keypad_retries"):
+    for key in ("readback_turn", "readbacks", "reprompts", "no_matches", "keypad_retries"):
         counts = _typed(data, key, dict)
         _expect(
             all(k in chart.task_map for k in counts),
@@ -280,6 +280,9 @@ def _read_flags(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None
     failed = data.get("failed_task")
     _expect(failed is None or failed in model.order, "unknown failed_task {!r}", failed)
     model.failed_task = failed
+    exited = data.get("exited", False)
+    _expect(isinstance(exited, bool), "exited must be true or false, got {!r}", exited)
+    model.exited = exited
 
 
 #: The readers of a snapshot's sections, in order (results need the values).
@@ -317,7 +320,9 @@ def _check_together(chart: Chart, model: FlowModel, config: list[str]) -> None:
         failed is not None or config != [FLOW_FAILED],
         "a failed flow must name its failed_task",
     )
-    missing = [t for t in model.order if t not in model.results]
+    missing = [t for t in model.order if t not in model.results and t not in model.on_demand]
+    if model.exited:  # a handler's exit ends the flow once its task is done
+        missing = []
     _expect(
         config != [FLOW_DONE] or not missing,
         "a finished flow lacks the results of {!r}",

@@ -42,14 +42,14 @@ from taskchart.statecharts import Chart, TaskSpec
 from taskchart.statecharts.task import CONFIRM, DECLINE, UPDATE
 
 from . import messages
-from .events import Event, ToolCalled
-from .outcome import Outcome, Rejected
+from .events import Event, NoMatch, ToolCalled
+from .outcome import Accepted, Outcome, Rejected
 from .recording import event_name
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
-__all__ = ["TurnStep", "handle_turn", "plan_turn"]
+__all__ = ["TurnStep", "handle_turn", "plan_turn", "unmatched"]
 
 
 @attrs.frozen
@@ -165,3 +165,27 @@ def _goes_back(flow: Interpreter, event: Event) -> bool:
         return flow.check_regression(event.arguments.get("task_ids")) is None
     except Exception:  # its own handling refuses it with the reason
         return False
+
+
+def unmatched(
+    flow: Interpreter, calls: Sequence[Event], outcomes: Sequence[Outcome]
+) -> NoMatch | None:
+    """The no-match a caller's turn counts as, if any, once the model has answered it.
+
+    ``calls`` are the tool calls of the active step the model made in answer
+    (``outcomes`` theirs). In a step that declares no-match handling the turn
+    is a no-match when the model called none of them (it answered in text
+    only), or when none was accepted and the step refused a value the model
+    took from the turn (``invalid_argument``).
+    """
+    task = None if flow.done else flow.active_task
+    spec = flow.chart.task_map.get(task) if task is not None else None
+    if spec is None or spec.no_match is None:
+        return None
+    if not calls:
+        return NoMatch("unmatched")
+    if any(isinstance(o, Accepted) for o in outcomes):
+        return None
+    if any(isinstance(o, Rejected) and o.code == "invalid_argument" for o in outcomes):
+        return NoMatch("refused")
+    return None

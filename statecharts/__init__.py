@@ -9,12 +9,21 @@ from .model import (
     Declined,
     FlowModel,
     NoInput,
+    NoMatch,
     SessionClosed,
     StartOver,
     TaskFailure,
     TaskGroupResult,
 )
-from .task import Confirmation, Keypad, TaskSpec, Tool, declarative_task, implicit_task
+from .task import (
+    Confirmation,
+    InputHandler,
+    Keypad,
+    TaskSpec,
+    Tool,
+    declarative_task,
+    implicit_task,
+)
 
 __all__ = [
     "Chart",
@@ -23,8 +32,10 @@ __all__ = [
     "Field",
     "FieldError",
     "FlowModel",
+    "InputHandler",
     "Keypad",
     "NoInput",
+    "NoMatch",
     "SessionClosed",
     "StartOver",
     "StateDef",

@@ -19,7 +19,17 @@ from .signals import ArmTimer, DisarmTimer
 from .table import ACTIVE, COLLECTING, CONFIRMING, DISPATCH, FLOW_DONE, FLOW_FAILED, sid
 from .task import TaskSpec
 
-__all__ = ["ACTIONS", "GUARDS", "GuardFn", "Hooks", "bind_action", "bind_guard", "chart_hooks"]
+__all__ = [
+    "ACTIONS",
+    "ARG_GUARDS",
+    "GUARDS",
+    "GuardFn",
+    "Hooks",
+    "bind_action",
+    "bind_guard",
+    "chart_hooks",
+    "known_guard",
+]
 
 
 def _named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -53,6 +63,9 @@ GUARDS: dict[str, Binder] = {
     "key_completes": lambda task: lambda model, digit="": model.key_completes(task, digit),
     "keypad_retries_left": lambda task: lambda model: model.keypad_retries_left(task),
     "reprompts_left": lambda task: lambda model: model.reprompts_left(task),
+    "no_matches_left": lambda task: lambda model: model.no_matches_left(task),
+    "keys_refused": lambda task: lambda model, digit="": model.keys_refused(task, digit),
+    "is_repeat_key": lambda task: lambda model, digit="": model.is_repeat_key(task, digit),
     "regression_targets_visited": lambda task: (
         lambda model, task_ids=(): model.regression_targets_visited(task, task_ids)
     ),
@@ -72,6 +85,10 @@ ACTIONS: dict[str, Binder] = {
         )
     ),
     "no_input": lambda task: lambda model: model.fail_task(task, kind="no_input"),
+    "no_match": lambda task: lambda model: model.fail_task(task, kind="no_match"),
+    "count_no_match": lambda task: lambda model: model.count_no_match(task),
+    "drop_keys": lambda task: lambda model: model.drop_keys(task),
+    "repeat_prompt": lambda task: lambda model: model.repeat_prompt(task),
     "press_key": lambda task: lambda model, digit="": model.press_key(task, digit),
     "arm_keys_timer": lambda task: lambda model: model.arm_keys_timer(task),
     "take_keys": lambda task: lambda model: model.take_keys(task),
@@ -84,8 +101,28 @@ ACTIONS: dict[str, Binder] = {
 }
 
 
+#: Guards that take an argument, written ``name:argument`` in a table (``routed:2``).
+ARG_GUARDS: dict[str, Callable[[Any, str], Callable[..., Any]]] = {
+    "routed": lambda task, key: lambda model: model.routed(task, key),
+}
+
+
+def known_guard(name: str) -> bool:
+    """Whether a table may name guard ``name`` (``routed:2`` included)."""
+    base, sep, _ = name.partition(":")
+    return base in ARG_GUARDS if sep else name in GUARDS
+
+
 def bind_guard(name: str, task: str | None) -> GuardFn:
     """The guard ``name`` of a row of ``task``; ``ValueError`` for a name no table may use."""
+    base, sep, argument = name.partition(":")
+    if sep:
+        binder = ARG_GUARDS.get(base)
+        if binder is None:
+            raise ValueError(
+                f"unknown guard {name!r}; guards with an argument: {sorted(ARG_GUARDS)}"
+            )
+        return _named(binder(task, argument), name)
     return _named(_lookup(GUARDS, "guard", name)(task), name)
 
 
@@ -117,9 +154,9 @@ def _state_hooks(spec: TaskSpec) -> dict[str, dict[str, list[Callable[..., Any]]
                     "cancel_keys_timer",
                 )
             )
-    if spec.no_input_timeout is not None:
+    if spec.no_input is not None and spec.no_input.timeout is not None:
         timer = f"{t}.no_input"
-        seconds = spec.no_input_timeout
+        seconds = spec.no_input.timeout
         for s in (COLLECTING, CONFIRMING) if spec.kind == "declarative" else (ACTIVE,):
             entry = hooks.setdefault(sid(t, s), {})
             entry.setdefault("enter", []).append(

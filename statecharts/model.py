@@ -27,17 +27,19 @@ from .signals import (
     KeysShort,
     ReadBack,
     Regress,
+    Repeat,
     Reprompt,
     Signal,
     TaskDone,
 )
-from .task import Modality, TaskSpec
+from .task import GAVE_UP, THEN, Modality, TaskSpec
 
 __all__ = [
     "DATA_FIELDS",
     "Declined",
     "FlowModel",
     "NoInput",
+    "NoMatch",
     "SessionClosed",
     "Signal",
     "StartOver",
@@ -91,13 +93,28 @@ class NoInput(TaskFailure):
     """The user said nothing through every re-prompt."""
 
 
+class NoMatch(TaskFailure):
+    """Nothing the caller said or keyed matched the step, through every re-prompt."""
+
+
 class StartOver(TaskFailure):
     """The user asked to start over (a flow that owns the task runs it again)."""
 
 
 FAILURE_TYPES: dict[str, type[TaskFailure]] = {
-    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput, StartOver)
+    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput, NoMatch, StartOver)
 }
+
+
+def gave_up(error: object) -> str | None:
+    """``"no_input"`` or ``"no_match"`` when ``error`` is (or wraps, as ``failure``) a
+    handler giving up, else None."""
+    failure = getattr(error, "failure", error)
+    if isinstance(failure, NoInput):
+        return "no_input"
+    if isinstance(failure, NoMatch):
+        return "no_match"
+    return None
 
 
 def _copy_nested(value: dict[str, Any]) -> dict[str, Any]:
@@ -123,11 +140,13 @@ DATA_FIELDS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("readback_turn", dict),
     ("readbacks", dict),
     ("reprompts", dict),
+    ("no_matches", dict),
     ("keys", _copy_nested),
     ("keypad_retries", dict),
     ("modality", _same),
     ("closed", _same),
     ("failed_task", _same),
+    ("exited", _same),
 )
 
 #: What the user's turns set (``UserSpoke``), never a transition: a checkpoint
@@ -179,14 +198,32 @@ class FlowModel:
         self.readback_turn: dict[str, int] = {}
         #: Read-backs so far per task (LiveKit spells every one after the first).
         self.readbacks: dict[str, int] = {}
+        #: No-input re-prompts so far per task (reset when the task completes).
         self.reprompts: dict[str, int] = {}
+        #: No-match re-prompts so far per task (reset when the task completes).
+        self.no_matches: dict[str, int] = {}
         self.keys: dict[str, list[str]] = {}
         #: Short keypad entries re-prompted so far per task.
         self.keypad_retries: dict[str, int] = {}
         self.modality: Modality = "text"
         self.closed = False
         self.failed_task: str | None = None
+        #: A handler gave up into its exit: the flow ends once the exit's task is done.
+        self.exited = False
         self.signals: list[Signal] = []
+        #: Tasks an earlier task routes to (an exit, a menu option): entered only
+        #: through a route, never in order.
+        position = {tid: i for i, tid in enumerate(self.order)}
+        self.on_demand: tuple[str, ...] = tuple(
+            sorted(
+                {
+                    target
+                    for spec in tasks
+                    for target in spec.route_table.values()
+                    if position.get(target, -1) > position[spec.id]
+                }
+            )
+        )
 
     # -- copies, for rollback and snapshots ------------------------------------
     def checkpoint(self) -> tuple[Any, ...]:
@@ -242,6 +279,36 @@ class FlowModel:
     def reprompts_left(self, task_id: str) -> bool:
         return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
 
+    def no_matches_left(self, task_id: str) -> bool:
+        handler = self.tasks[task_id].no_match
+        return handler is not None and self.no_matches.get(task_id, 0) < handler.max_retries
+
+    def keys_refused(self, task_id: str, digit: str) -> bool:
+        """The entry this key completes is one the keypad's field refuses (no menu option)."""
+        keypad = self.tasks[task_id].keypad
+        if keypad is None:
+            return False
+        entry = " ".join([*self.keys.get(task_id, ()), digit])
+        try:
+            self.tasks[task_id].field_map[keypad.field].clean(entry)
+        except ValueError:
+            return True
+        return False
+
+    def is_repeat_key(self, task_id: str, digit: str) -> bool:
+        keypad = self.tasks[task_id].keypad
+        return keypad is not None and digit == keypad.repeat_key
+
+    def routed(self, task_id: str, key: str) -> bool:
+        """The ended task takes route ``key``: its result's ``key``, a handler that gave
+        up (``no_input``, ``no_match``), or ``then`` for any completion."""
+        if task_id not in self.results:
+            return False
+        result = self.results[task_id]
+        if isinstance(result, Exception):
+            return key in GAVE_UP and gave_up(result) == key
+        return key == THEN or getattr(result, "key", None) == key
+
     def regression_targets_visited(self, task_id: str, task_ids: Sequence[str] = ()) -> bool:
         """Every target is a visited task that comes before ``task_id``."""
         position = self.order.index(task_id)
@@ -257,6 +324,8 @@ class FlowModel:
 
     def press_key(self, task_id: str, digit: str) -> None:
         self.keys.setdefault(task_id, []).append(digit)
+        if self.tasks[task_id].no_input is not None:  # a key is input: silence ends
+            self.signals.append(DisarmTimer(f"{task_id}.no_input"))
 
     def arm_keys_timer(self, task_id: str) -> None:
         keypad = self.tasks[task_id].keypad
@@ -286,11 +355,23 @@ class FlowModel:
         self.fail_task(task_id, TaskFailure(task_id, message))
 
     def count_reprompt(self, task_id: str) -> None:
-        self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
-        self.signals.append(Reprompt(task_id))
+        count = self.reprompts[task_id] = self.reprompts.get(task_id, 0) + 1
+        self.signals.append(Reprompt(task_id, "no_input", count))
         seconds = self.tasks[task_id].no_input_timeout
         if seconds is not None:
             self.signals.append(ArmTimer(f"{task_id}.no_input", seconds))
+
+    def count_no_match(self, task_id: str) -> None:
+        count = self.no_matches[task_id] = self.no_matches.get(task_id, 0) + 1
+        self.signals.append(Reprompt(task_id, "no_match", count))
+
+    def drop_keys(self, task_id: str) -> None:
+        """Forget a keypad entry the step refused."""
+        if self.keys.pop(task_id, None) is not None:
+            self.signals.append(DisarmTimer(f"{task_id}.keys"))
+
+    def repeat_prompt(self, task_id: str) -> None:
+        self.signals.append(Repeat(task_id))
 
     def enter_task(self, task_id: str) -> None:
         resumed = self.plan is not None and self.plan == (task_id, "resume")
@@ -299,6 +380,7 @@ class FlowModel:
             self.readback_turn.pop(task_id, None)
             self.readbacks.pop(task_id, None)
             self.reprompts.pop(task_id, None)
+            self.no_matches.pop(task_id, None)
             self.keys.pop(task_id, None)
             self.keypad_retries.pop(task_id, None)
         if task_id in self.interrupted:
@@ -319,22 +401,31 @@ class FlowModel:
         if spec.kind == "declarative":
             result = spec.build_result(self.values[task_id])
         self.results[task_id] = result
+        self.reprompts.pop(task_id, None)  # the step is done: its counters start again
+        self.no_matches.pop(task_id, None)
         self.signals.append(TaskDone(task_id, "complete"))
 
     def fail_task(
         self, task_id: str, error: Exception | None = None, reason: str = "", kind: str = "failed"
     ) -> None:
         if error is None:
-            cls = {"declined": Declined, "no_input": NoInput}.get(kind, TaskFailure)
+            cls = {"declined": Declined, "no_input": NoInput, "no_match": NoMatch}.get(
+                kind, TaskFailure
+            )
             default = {
                 "declined": "the user declined",
                 "no_input": "the user did not answer",
+                "no_match": "nothing the user answered matched",
             }.get(kind, "the task failed")
             error = cls(task_id, reason or default)
         if isinstance(error, SessionClosed):
             self.closed = True
         self.results[task_id] = error
-        if self.closed or not self.return_exceptions:
+        key = gave_up(error)
+        exit_to = self.tasks[task_id].route_table.get(key) if key else None
+        if exit_to in self.tasks and not self.closed:
+            self.exited = True  # the handler's exit takes the flow on, then ends it
+        elif self.closed or not self.return_exceptions:
             self.failed_task = task_id
         self.signals.append(TaskDone(task_id, kind))
 
@@ -359,8 +450,10 @@ class FlowModel:
             return None
         if self.queue:
             return (self.queue.pop(0), "fresh")
+        if self.exited:
+            return None
         for tid in self.order:
-            if tid in self.results:
+            if tid in self.results or tid in self.on_demand:
                 continue
             return (tid, "resume" if tid in self.interrupted else "fresh")
         return None

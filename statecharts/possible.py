@@ -11,7 +11,8 @@ Theory of operation: a row never fires when
 
 1. nothing sends its event to the task: ``update``, ``confirm``, ``correct``
    and ``decline`` come from the task's tools only, ``timeout`` needs a
-   ``no_input_timeout``, ``dtmf`` and ``keys_timeout`` a keypad, ``complete``
+   ``no_input`` handler (``no_input_timeout``), ``no_match`` a ``no_match``
+   handler, ``dtmf`` and ``keys_timeout`` a keypad, ``complete``
    a hand-written task (``fail`` comes from a session close: always);
 2. one of its guards is false whatever happens (:func:`guard_value`);
 3. an earlier row of the same source and event is always taken first: each
@@ -36,6 +37,7 @@ from .task import (
     DECLINE,
     KEY,
     KEYS_TIMEOUT,
+    NO_MATCH,
     TIMEOUT,
     UPDATE,
     Confirmation,
@@ -54,7 +56,9 @@ def sends(spec: TaskSpec | None, event: str | None) -> bool:
     if event in _TOOL_EVENTS:
         return any(t.event == event for t in spec.tools)
     if event == TIMEOUT:
-        return spec.no_input_timeout is not None
+        return spec.no_input is not None
+    if event == NO_MATCH:
+        return spec.no_match is not None
     if event in (KEY, KEYS_TIMEOUT):
         return spec.keypad is not None
     if event == COMPLETE:
@@ -77,7 +81,14 @@ def guard_value(
         "needs_confirmation": {Confirmation.NEVER: False, Confirmation.ALWAYS: True}.get(
             spec.confirmation
         ),
-        "reprompts_left": False if spec.max_reprompts <= 0 else None,
+        "reprompts_left": False
+        if spec.no_input is None or spec.no_input.max_retries <= 0
+        else None,
+        "no_matches_left": False
+        if spec.no_match is None or spec.no_match.max_retries <= 0
+        else None,
+        "keys_refused": False if keypad is None or spec.no_match is None else None,
+        "is_repeat_key": False if keypad is None or keypad.repeat_key is None else None,
         "keypad_retries_left": False if keypad is None or keypad.max_retries <= 0 else None,
         "is_stop_key": False if keypad is None or keypad.stop_key is None else None,
         "key_completes": False if keypad is None else None,

@@ -25,6 +25,7 @@ __all__ = [
     "KeysShort",
     "ReadBack",
     "Regress",
+    "Repeat",
     "Reprompt",
     "Signal",
     "TaskDone",
@@ -57,14 +58,24 @@ class KeysShort:
 
 @attrs.frozen
 class Reprompt:
-    """The caller said nothing: the task asks again."""
+    """The caller said nothing (``no_input``) or nothing usable (``no_match``): the task
+    asks again; ``count`` re-prompts of that kind so far, this one included."""
+
+    task_id: str
+    kind: Literal["no_input", "no_match"] = "no_input"
+    count: int = 1
+
+
+@attrs.frozen
+class Repeat:
+    """The caller asked to hear the prompt again (a menu's repeat key)."""
 
     task_id: str
 
 
 @attrs.frozen
 class TaskDone:
-    """A task ended: ``complete``, ``declined``, ``failed`` or ``no_input``."""
+    """A task ended: ``complete``, ``declined``, ``failed``, ``no_input`` or ``no_match``."""
 
     task_id: str
     outcome: str
@@ -105,6 +116,7 @@ Signal: TypeAlias = (
     | ReadBack
     | KeysShort
     | Reprompt
+    | Repeat
     | TaskDone
     | Regress
     | FlowDone

@@ -35,6 +35,7 @@ from .task import (
     FAIL,
     KEY,
     KEYS_TIMEOUT,
+    NO_MATCH,
     TIMEOUT,
     UPDATE,
     Confirmation,
@@ -190,17 +191,25 @@ def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Transi
                 )
             )
         if spec.keypad is not None:
-            rows += _keypad_rows(row, spec.keypad, confirming, direct, ask)
+            rows += _keypad_rows(row, spec, confirming, direct, ask)
         if DECLINE in sent:
             for s in open_states:
                 rows.append(row(s, DECLINED_STATE, DECLINE, (), ("decline_task",)))
         for s in open_states:
             rows.append(row(s, FAILED_STATE, FAIL, (), ("fail_task",)))
-    if spec.no_input_timeout is not None:
+    if spec.no_input is not None:
         for s in open_states:
-            if spec.max_reprompts > 0:
+            if spec.no_input.max_retries > 0:
                 rows.append(row(s, s, TIMEOUT, ("reprompts_left",), ("count_reprompt",), True))
             rows.append(row(s, FAILED_STATE, TIMEOUT, (), ("no_input",)))
+    if spec.no_match is not None:
+        for s in open_states:
+            if spec.no_match.max_retries > 0:
+                rows.append(row(s, s, NO_MATCH, ("no_matches_left",), ("count_no_match",), True))
+            rows.append(row(s, FAILED_STATE, NO_MATCH, (), ("no_match",)))
+    # where the flow goes when the task ends (flow_table keeps the rows to its own tasks)
+    for key, target in spec.route_table.items():
+        rows.append(TransitionDef(t, target, f"done.state.{t}", (f"routed:{key}",), task=t))
     rows.append(TransitionDef(t, DISPATCH, f"done.state.{t}", task=t))
     if not first:
         rows.append(
@@ -213,7 +222,7 @@ def task_table(spec: TaskSpec, first: bool) -> tuple[list[StateDef], list[Transi
 
 def _keypad_rows(
     row: Callable[..., TransitionDef],
-    keypad: Keypad,
+    spec: TaskSpec,
     confirming: bool,
     direct: bool,
     ask: tuple[str, ...],
@@ -221,13 +230,33 @@ def _keypad_rows(
     """Tones fill a key buffer; the last key, the stop key or a pause ends the entry.
 
     Too few keys re-prompt while retries are left, then fail the task (LiveKit's rule).
+    With no-match handling, an entry the field refuses (a key that is no menu
+    option) is a no-match; the repeat key reads the prompt again.
     """
+    keypad: Keypad | None = spec.keypad
+    assert keypad is not None
     ends = ("press_key", "take_keys")
     retries = keypad.max_retries > 0
     retry = ("keypad_retries_left",)
     stop_retry = ("is_stop_key", *retry)
     stop = keypad.stop_key is not None
     rows: list[TransitionDef] = []
+    if keypad.repeat_key is not None:
+        rows.append(row(COLLECTING, COLLECTING, KEY, ("is_repeat_key",), ("repeat_prompt",), True))
+    if spec.no_match is not None:
+        refused = ("key_completes", "keys_refused")
+        if spec.no_match.max_retries > 0:
+            rows.append(
+                row(
+                    COLLECTING,
+                    COLLECTING,
+                    KEY,
+                    (*refused, "no_matches_left"),
+                    ("drop_keys", "count_no_match"),
+                    True,
+                )
+            )
+        rows.append(row(COLLECTING, FAILED_STATE, KEY, refused, ("drop_keys", "no_match")))
     if stop and retries:
         rows.append(row(COLLECTING, COLLECTING, KEY, stop_retry, ("reject_keys",), True))
     if stop:
@@ -257,6 +286,10 @@ def _keypad_rows(
     return rows
 
 
+def _routes(row: TransitionDef) -> bool:
+    return row.guards[0].startswith("routed:")
+
+
 def dispatch_rows(order: Sequence[str]) -> list[TransitionDef]:
     rows = [TransitionDef(DISPATCH, FLOW_FAILED, None, ("flow_failed",))]
     for i, t in enumerate(order):
@@ -271,10 +304,11 @@ def flow_table(tasks: Sequence[TaskSpec]) -> tuple[list[StateDef], list[Transiti
     """The whole flow's states and rows: ``dispatch``, each task in order, the finals."""
     states: list[StateDef] = [StateDef(DISPATCH, None, "transient", True)]
     rows: list[TransitionDef] = []
+    ids = {spec.id for spec in tasks}
     for i, spec in enumerate(tasks):
         s, r = task_table(spec, first=i == 0)
         states += s
-        rows += r
+        rows += [x for x in r if not x.guards[:1] or not _routes(x) or x.target in ids]
     rows += dispatch_rows([t.id for t in tasks])
     states += [StateDef(FLOW_DONE, None, "final"), StateDef(FLOW_FAILED, None, "final")]
     return states, rows

@@ -40,9 +40,11 @@ __all__ = [
     "KEY",
     "KEYS_TIMEOUT",
     "MODALITIES",
+    "NO_MATCH",
     "TIMEOUT",
     "UPDATE",
     "Confirmation",
+    "InputHandler",
     "Keypad",
     "Modality",
     "TaskSpec",
@@ -72,6 +74,12 @@ TIMEOUT = "timeout"
 COMPLETE = "complete"
 KEY = "dtmf"
 KEYS_TIMEOUT = "keys_timeout"
+NO_MATCH = "no_match"
+
+#: Route keys a task's handlers give up with (:attr:`TaskSpec.routes`).
+GAVE_UP = ("no_input", "no_match")
+#: The route key of any completion (:attr:`TaskSpec.then`).
+THEN = "then"
 
 
 class Confirmation(enum.Enum):
@@ -135,6 +143,8 @@ class Keypad:
     stop_key: str | None = "#"
     timeout: float = 4.0
     max_retries: int = 0
+    #: A key that reads the prompt again, counting nothing (a menu's ``#``).
+    repeat_key: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.num_digits <= 0:
@@ -143,6 +153,43 @@ class Keypad:
             raise ValueError("the keypad timeout must be positive")
         if self.max_retries < 0:
             raise ValueError("max_retries must not be negative")
+
+
+def _prompts(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@attrs.frozen
+class InputHandler:
+    """What a step does when the caller gives no input, or no answer it can use.
+
+    ``prompts`` are said one per re-prompt, the last one repeating (none: the
+    runtime's default words); after ``max_retries`` re-prompts the next failure
+    gives up: the task fails (``NoInput`` / ``NoMatch``), or, with ``exit``,
+    the flow goes on to the task of that id (an operator) and ends after it.
+    ``timeout`` is the seconds of silence that count as no input (required for
+    ``no_input``, unused for ``no_match``).
+
+    >>> InputHandler(timeout=5.0, prompts=["Sorry?", "Please key in your number."]).prompt(3)
+    'Please key in your number.'
+    """
+
+    timeout: float | None = None
+    prompts: tuple[str, ...] = attrs.field(default=(), converter=_prompts)
+    max_retries: int = 2
+    exit: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError("the no-input timeout must be positive")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+
+    def prompt(self, attempt: int) -> str | None:
+        """The prompt of re-prompt ``attempt`` (1 for the first), or None for the default."""
+        if not self.prompts:
+            return None
+        return self.prompts[min(max(attempt, 1), len(self.prompts)) - 1]
 
 
 @attrs.frozen(eq=False)
@@ -166,6 +213,15 @@ class TaskSpec:
     keypad: Keypad | None = None
     spelled_readback: Callable[[Mapping[str, Any]], str] | None = None
     confirm_heard: bool = False
+    #: Silence handling; ``no_input_timeout``/``max_reprompts`` are the short form of it.
+    no_input: InputHandler | None = None
+    #: Handling of caller turns that give nothing the step can use (and of refused values).
+    no_match: InputHandler | None = None
+    #: Where a flow goes when the task ends, by route key: a result's ``key`` (a menu
+    #: option), ``"no_input"``/``"no_match"`` when its handlers gave up (see ``exit``).
+    routes: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
+    #: The task a flow goes to after this one completes, whatever its result.
+    then: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -191,6 +247,17 @@ class TaskSpec:
             raise ValueError("no_input_timeout must be positive")
         if self.keypad is not None and self.keypad.field not in known:
             raise ValueError(f"keypad field {self.keypad.field!r} is not a field of {self.id!r}")
+        # one mechanism: the short form fills the handler and the handler the short form
+        if self.no_input is None and self.no_input_timeout is not None:
+            handler = InputHandler(
+                timeout=self.no_input_timeout, max_retries=max(self.max_reprompts, 0)
+            )
+            object.__setattr__(self, "no_input", handler)
+        elif self.no_input is not None:
+            if self.no_input.timeout is None:
+                raise ValueError("a no_input handler needs its timeout")
+            object.__setattr__(self, "no_input_timeout", self.no_input.timeout)
+            object.__setattr__(self, "max_reprompts", self.no_input.max_retries)
 
     @cached_property
     def confirms_by_repetition(self) -> bool:
@@ -216,6 +283,23 @@ class TaskSpec:
             if any(f not in given and sets != {f} for f in self.required_fields):
                 return False
         return True
+
+    @cached_property
+    def route_table(self) -> dict[str, str]:
+        """Every route of the task by key: ``routes``, the handlers' exits, ``then``."""
+        table = dict(self.routes)
+        for key, handler in (("no_input", self.no_input), ("no_match", self.no_match)):
+            if handler is not None and handler.exit is not None:
+                table[key] = handler.exit
+        if self.then is not None:
+            table[THEN] = self.then
+        return table
+
+    def handler(self, kind: str) -> InputHandler | None:
+        """The ``"no_input"`` or ``"no_match"`` handler, if declared."""
+        return (
+            self.no_input if kind == "no_input" else self.no_match if kind == "no_match" else None
+        )
 
     @cached_property
     def field_map(self) -> dict[str, Field]:
@@ -292,6 +376,10 @@ def declarative_task(
     keypad: Keypad | None = None,
     spelled_readback: Callable[[Mapping[str, Any]], str] | None = None,
     confirm_heard: bool = False,
+    no_input: InputHandler | None = None,
+    no_match: InputHandler | None = None,
+    routes: Mapping[str, str] | None = None,
+    then: str | None = None,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
@@ -310,6 +398,10 @@ def declarative_task(
     ``confirm_heard`` lets a confirm tool with arguments complete the task in
     one call from ``collecting`` when the conversation shows its value was
     read back and answered (``ToolCalled.heard``, set by the adapter).
+    ``no_input`` and ``no_match`` declare what silence and unusable answers do
+    (:class:`InputHandler`; ``no_input_timeout``/``max_reprompts`` are the
+    short form of ``no_input``); ``routes`` and ``then`` say where a flow
+    goes when the task ends.
     """
     fields = tuple(fields)
     if not fields:
@@ -342,6 +434,10 @@ def declarative_task(
         keypad=keypad,
         spelled_readback=spelled_readback,
         confirm_heard=confirm_heard,
+        no_input=no_input,
+        no_match=no_match,
+        routes=routes or {},
+        then=then,
     )
 
 
@@ -352,11 +448,14 @@ def implicit_task(
     instructions: str = "",
     description: str = "",
     depends_on: Iterable[str] = (),
+    routes: Mapping[str, str] | None = None,
+    then: str | None = None,
 ) -> TaskSpec:
     """Describe a hand-written task: its own code calls ``complete(result)``.
 
     ``tools`` are the names of the task's own tools; they do not move the
-    chart, so they are offered for as long as the task is active.
+    chart, so they are offered for as long as the task is active. ``routes``
+    and ``then`` say where a flow goes when it ends (see :class:`TaskSpec`).
     """
     return TaskSpec(
         id=id,
@@ -366,4 +465,6 @@ def implicit_task(
         tools=tuple(Tool(name, None) for name in tools),
         depends_on=tuple(depends_on),
         confirmation=Confirmation.NEVER,
+        routes=routes or {},
+        then=then,
     )

@@ -23,13 +23,53 @@ from taskchart.runtime.outcome import Outcome
 from taskchart.runtime.snapshots import SnapshotError, restore, snapshot
 from taskchart.runtime.testing import drive_to_end, tool_calls
 from taskchart.runtime.testing.walker import _Walker
-from taskchart.statecharts import Chart, Confirmation, Field, compile_chart, declarative_task
+from taskchart.statecharts import (
+    Chart,
+    Confirmation,
+    Field,
+    InputHandler,
+    compile_chart,
+    declarative_task,
+)
 from taskchart.statecharts.prebuilt.gallery import GALLERY
+from taskchart.statecharts.prebuilt.menu import Menu, menu_flow
 
 from tests.checks.broken import BROKEN
 
+
+def _handlers_chart() -> Chart:
+    """Silence and no-match handling with escalating prompts and an operator exit."""
+    ask = declarative_task(
+        "account",
+        fields=[Field("number", int)],
+        no_input=InputHandler(timeout=5.0, prompts=["Sorry?", "Key it in."], exit="operator"),
+        no_match=InputHandler(max_retries=1),
+    )
+    reason = declarative_task(
+        "reason",
+        fields=[Field("reason")],
+        confirmation=Confirmation.NEVER,
+        no_match=InputHandler(max_retries=0, exit="operator"),
+    )
+    operator = declarative_task("operator", fields=[Field("note")], confirmation=Confirmation.NEVER)
+    return compile_chart([ask, reason, operator])
+
+
+def _menus_chart() -> Chart:
+    """Nested menus: submenus, a task that returns to its menu, * back, # repeat, an operator."""
+    balances = declarative_task("balances", fields=[Field("account")])
+    operator = declarative_task("operator", fields=[Field("note")], confirmation=Confirmation.NEVER)
+    menus = [
+        Menu("main", "Main menu.", {"1": "deposits", "2": "cards"}, {"1": "deposits"}),
+        Menu("deposits", "Deposits.", {"1": "balances", "2": "total"}, {"1": "balances"}),
+    ]
+    return compile_chart(menu_flow(menus, [balances], operator=operator, max_retries=1))
+
+
 CHARTS: dict[str, Chart] = {
     "interview": interview_chart(),
+    "handlers": _handlers_chart(),
+    "menus": _menus_chart(),
     **{name: compile_chart(factory()) for name, factory in GALLERY.items()},
 }
 VALUES: dict[str, Any] = {"email_address": st.just("ada@example.com")}

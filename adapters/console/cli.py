@@ -82,6 +82,15 @@ def demo(
             help="Keep what was typed in the journal, unredacted (local debugging only).",
         ),
     ] = False,
+    flow: Annotated[
+        str | None,
+        typer.Option(
+            "--flow",
+            help="Play this phone flow (module:attribute) instead: typed digits are keypad "
+            "tones, '...' or an empty line is silence.",
+            metavar="TARGET",
+        ),
+    ] = None,
 ) -> None:
     """Run the interview flow offline: no LLM, no server, no API key.
 
@@ -92,6 +101,8 @@ def demo(
     lines: list[str] | None = None
     if script is not None:
         lines = _script_lines(script)
+    if flow is not None:
+        _keypad_demo(flow, lines, quiet)
     if journal is not None:
         _check_writable(journal)
     runner = ConsoleRunner(
@@ -110,6 +121,19 @@ def demo(
     if journal is not None:
         dump_journal(runner.flow, journal, raw_values=raw_journal)
     raise typer.Exit(130 if runner.interrupted else 0 if ok else 1)
+
+
+def _keypad_demo(target: str, lines: list[str] | None, quiet: bool) -> None:
+    from .keypad import KeypadRunner
+    from .targets import load_chart
+
+    try:
+        chart = load_chart(target)
+    except ValueError as exc:
+        fail(f"{target}: {exc}")
+    runner = KeypadRunner(chart, show_transitions=not quiet)
+    ok = runner.run(lines if lines is not None else sys.stdin)
+    raise typer.Exit(0 if ok else 1)
 
 
 def _script_lines(script: Path) -> list[str]:

@@ -38,8 +38,15 @@ if TYPE_CHECKING:
     )
     from .chart_task import ChartTask
     from .dtmf import DtmfEvent, GetDtmfResult, GetDtmfTask
-    from .errors import DeclinedError, NoInputError, SessionClosedError, TaskFailedError
+    from .errors import (
+        DeclinedError,
+        NoInputError,
+        NoMatchError,
+        SessionClosedError,
+        TaskFailedError,
+    )
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
+    from .menu import MenuResult, MenuTask
     from .prebuilt import (
         GetAddressResult,
         GetAddressTask,
@@ -61,6 +68,7 @@ _WHERE = {
     "ChartTask": ".chart_task",
     "DeclinedError": ".errors",
     "NoInputError": ".errors",
+    "NoMatchError": ".errors",
     "SessionClosedError": ".errors",
     "TaskFailedError": ".errors",
     "TaskCompletedEvent": ".group",
@@ -77,6 +85,8 @@ _WHERE = {
     "GetPhoneNumberResult": ".prebuilt",
     "GetPhoneNumberTask": ".prebuilt",
     "WorkflowInstructions": ".prebuilt",
+    "MenuResult": ".menu",
+    "MenuTask": ".menu",
     "DtmfEvent": ".dtmf",
     "GetDtmfResult": ".dtmf",
     "GetDtmfTask": ".dtmf",
@@ -121,7 +131,10 @@ __all__ = [
     "GetPhoneNumberTask",
     "GetSecurityCodeResult",
     "GetSecurityCodeTask",
+    "MenuResult",
+    "MenuTask",
     "NoInputError",
+    "NoMatchError",
     "RunContext",
     "SessionClosedError",
     "TaskCompletedEvent",

@@ -20,20 +20,25 @@ A spec from :func:`~taskchart.statecharts.declarative_task` needs no
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
-from livekit.agents import Agent, ModelSettings, RunContext, llm
+from livekit import rtc
+from livekit.agents import Agent, ModelSettings, RunContext, get_job_context, llm
 from livekit.agents.llm import ToolError, ToolFlag, function_tool
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.llm.utils import parse_function_arguments
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
+from livekit.agents.voice.events import AgentStateChangedEvent, UserStateChangedEvent
 from taskchart.runtime import (
     DEFAULT_REGRESS_TOOL,
     Accepted,
+    AgentSpeaking,
     Clock,
     Complete,
+    DtmfReceived,
     Effect,
     Event,
     Fail,
@@ -47,10 +52,14 @@ from taskchart.runtime import (
     TimerFired,
     TimerSet,
     ToolCalled,
+    UserAway,
+    UserSpeaking,
     UserSpoke,
     restore,
 )
 from taskchart.runtime.events import MODALITIES
+from taskchart.runtime.logs import get_logger
+from taskchart.runtime.turns import unmatched
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.spoken import spoken_digits
@@ -62,6 +71,8 @@ from .task import AgentTask
 __all__ = ["ChartTask"]
 
 T = TypeVar("T")
+
+_log = get_logger("taskchart.livekit.chart_task")
 
 
 class _Turn:
@@ -79,6 +90,8 @@ class _Turn:
         self.stream_done = False
         self.processed = False
         self.goes_back = False
+        self.fresh = False  # the response answers a new caller turn
+        self.other_tools = False  # it called a tool that is not the chart's
 
     @property
     def complete(self) -> bool:
@@ -101,6 +114,15 @@ class ChartTask(AgentTask[T]):
     the turn that started the task (or audio when the session has audio
     input). Tools named in ``ignore_on_enter`` are not offered to the reply
     the task starts with (LiveKit's ``ToolFlag.IGNORE_ON_ENTER``).
+
+    A spec with a keypad takes tones (``sip_dtmf_received``) from the caller
+    (``caller_identity``, by default the session's linked participant). A spec
+    with ``no_input`` or ``no_match`` handling listens to the call: the
+    no-input timer (on ``clock``) waits while the agent speaks
+    (``agent_state_changed``) and stops when the caller speaks
+    (``user_state_changed``), the caller's ``away`` state counts as no input,
+    and a caller turn the model answers with no tool of the step, or with a
+    value the step refuses, counts as a no-match.
     """
 
     def __init__(
@@ -114,6 +136,7 @@ class ChartTask(AgentTask[T]):
         modality: Modality | None = None,
         ignore_on_enter: Iterable[str] = (),
         clock: Clock | None = None,
+        caller_identity: str | None = None,
         **agent_kwargs: Any,
     ) -> None:
         if spec.kind != "declarative":
@@ -142,6 +165,9 @@ class ChartTask(AgentTask[T]):
         A turn that goes back processes none of this task's calls (the one-turn rules)."""
         self._user_messages_seen: int | None = None
         self._resumed = False
+        self._caller = caller_identity
+        self._room: rtc.Room | None = None
+        self._listening = False
 
     # -- LiveKit hooks ----------------------------------------------------------------
     def resume(self, state: dict[str, Any]) -> None:
@@ -155,6 +181,7 @@ class ChartTask(AgentTask[T]):
         self._resumed = True
 
     async def on_enter(self) -> None:
+        self._listen()
         if not self._modality_given:
             self.flow.handle(ModalitySet(self._session_modality()))
         if self._resumed:
@@ -174,7 +201,59 @@ class ChartTask(AgentTask[T]):
             self.session.generate_reply(input_modality=modality)
 
     async def on_exit(self) -> None:
+        self._unlisten()
         self._timers.close()
+
+    # -- the call's own events ---------------------------------------------------------
+    def _listen(self) -> None:
+        if self.spec.keypad is not None:
+            try:
+                self._room = get_job_context().room
+            except RuntimeError:
+                _log.warning("no job context: keypad tones cannot reach the task")
+            else:
+                self._room.on("sip_dtmf_received", self._on_sip_dtmf_received)
+        if self.spec.no_input is not None or self.spec.no_match is not None:
+            self.session.on("agent_state_changed", self._on_agent_state)
+            self.session.on("user_state_changed", self._on_user_state)
+            self._listening = True
+
+    def _unlisten(self) -> None:
+        if self._room is not None:
+            self._room.off("sip_dtmf_received", self._on_sip_dtmf_received)
+            self._room = None
+        if self._listening:
+            self.session.off("agent_state_changed", self._on_agent_state)
+            self.session.off("user_state_changed", self._on_user_state)
+            self._listening = False
+
+    def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self.feed(AgentSpeaking(True))
+        elif ev.old_state == "speaking":
+            self.feed(AgentSpeaking(False))
+
+    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self.feed(UserSpeaking())
+        elif ev.new_state == "away":
+            self.feed(UserAway())
+
+    def _on_sip_dtmf_received(self, ev: rtc.SipDTMF) -> None:
+        if not self._from_caller(ev.participant):
+            _log.info("dtmf_ignored", reason="not the caller")
+            return
+        outcome = self.feed(DtmfReceived(ev.digit))
+        if not outcome.ok:
+            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""), scrub=ev.digit)
+
+    def _from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
+        if participant is None:  # sent by a server SDK: no one to tell apart
+            return True
+        if self._caller is None:
+            linked = _linked_participant(self.session)
+            self._caller = linked.identity if linked is not None else participant.identity
+        return participant.identity == self._caller
 
     def feed(self, event: Event) -> Outcome:
         """Send an event that is not a tool call (a tone, a timer) and act on its effects.
@@ -190,6 +269,10 @@ class ChartTask(AgentTask[T]):
                 self.session.interrupt()
                 self.session.generate_reply(instructions=text, input_modality=self._reply_modality)
         return outcome
+
+    def _feed_open(self, event: Event) -> None:
+        if not self.done():
+            self.feed(event)
 
     def _timer_fired(self, timer_id: str) -> None:
         self.feed(TimerFired(timer_id))
@@ -213,10 +296,11 @@ class ChartTask(AgentTask[T]):
         tools: list[llm.Tool],
         model_settings: ModelSettings,
     ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
-        self._count_user_turns(chat_ctx)
+        fresh = self._count_user_turns(chat_ctx)
         enabled = set(self.flow.tools)
         offered = [t for t in tools if _name(t) not in self._chart_tools or _name(t) in enabled]
         turn = _Turn()
+        turn.fresh = fresh
         no_tools = model_settings.tool_choice == "none"
         try:
             async for chunk in Agent.default.llm_node(self, chat_ctx, offered, model_settings):
@@ -226,8 +310,10 @@ class ChartTask(AgentTask[T]):
                             continue
                         if call.name in self._chart_tools:
                             self._expect(turn, call)
-                        elif call.name == DEFAULT_REGRESS_TOOL and self._goes_back(call):
-                            turn.goes_back = True
+                        else:
+                            turn.other_tools = True
+                            if call.name == DEFAULT_REGRESS_TOOL and self._goes_back(call):
+                                turn.goes_back = True
                 yield chunk
         finally:
             turn.stream_done = True
@@ -370,11 +456,18 @@ class ChartTask(AgentTask[T]):
                     del self._turns[cid]
         turn.processed = True
         ids = [cid for cid in turn.expected if cid in turn.events]
-        if not ids:
-            return
-        outcomes = self._handle_batch([turn.events[cid] for cid in ids], goes_back=turn.goes_back)
+        events = [turn.events[cid] for cid in ids]
+        outcomes = self._handle_batch(events, goes_back=turn.goes_back) if ids else []
         for cid, outcome in zip(ids, outcomes, strict=True):
             turn.results[cid].set_result(outcome)
+        if turn.fresh and not turn.other_tools and not self.done():
+            miss = unmatched(self.flow, events, outcomes)
+            if miss is not None:  # the caller's turn gave the step nothing it can use
+                # outside the reply's context: LiveKit would otherwise make the task's
+                # end (a NoMatchError) the turn's own outcome and raise it from run()
+                asyncio.get_running_loop().call_soon(
+                    self._feed_open, miss, context=contextvars.Context()
+                )
 
     def _handle_batch(self, events: Sequence[Event], *, goes_back: bool = False) -> list[Outcome]:
         """Send events to the flow and act on their effects at once.
@@ -415,14 +508,22 @@ class ChartTask(AgentTask[T]):
         """The exception awaiting code gets when the chart fails (override to map failures)."""
         return livekit_error(failure, self.spec.label)
 
-    def _count_user_turns(self, chat_ctx: llm.ChatContext) -> None:
+    def _count_user_turns(self, chat_ctx: llm.ChatContext) -> bool:
+        """Count the caller's new turns; True when there were any."""
         users = [m for m in chat_ctx.messages() if m.role == "user"]
         if self._user_messages_seen is None:
             self._user_messages_seen = len(users)
-            return
-        for message in users[self._user_messages_seen :]:
+            return False
+        new = users[self._user_messages_seen :]
+        for message in new:
             self._handle_batch([UserSpoke(message.text_content or "", self.flow.model.modality)])
         self._user_messages_seen = len(users)
+        return bool(new)
+
+
+def _linked_participant(session: Any) -> rtc.RemoteParticipant | None:
+    room_io = getattr(session, "_room_io", None)
+    return getattr(room_io, "linked_participant", None) if room_io is not None else None
 
 
 def _awaiting_turn_modality() -> Modality | None:

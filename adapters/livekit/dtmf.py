@@ -17,14 +17,11 @@ participant other than the caller are ignored; the caller can decline
 
 from __future__ import annotations
 
-from typing import Any
-
-from livekit import rtc
-from livekit.agents import get_job_context, llm
+from livekit.agents import llm
 from livekit.agents.llm.chat_context import ChatContext, Instructions
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from livekit.agents.utils import is_given
-from taskchart.runtime import Clock, DtmfReceived
+from taskchart.runtime import Clock
 from taskchart.runtime.logs import get_logger
 from taskchart.statecharts.prebuilt import DtmfEvent, GetDtmfResult, dtmf
 
@@ -73,47 +70,10 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
             tools=list(tools) if is_given(tools) else None,
             ignore_on_enter=("decline_dtmf_capture",),
             clock=clock,
+            caller_identity=caller_identity,
         )
-        self._caller = caller_identity
-        self._room: rtc.Room | None = None
 
     @classmethod
     def example(cls) -> GetDtmfTask:
         """A 4-digit instance, to draw and check the chart."""
         return cls(num_digits=4, ask_for_confirmation=True)
-
-    async def on_enter(self) -> None:
-        try:
-            self._room = get_job_context().room
-        except RuntimeError:
-            _log.warning("no job context: keypad tones cannot reach GetDtmfTask")
-        else:
-            self._room.on("sip_dtmf_received", self._on_sip_dtmf_received)
-        await super().on_enter()
-
-    async def on_exit(self) -> None:
-        if self._room is not None:
-            self._room.off("sip_dtmf_received", self._on_sip_dtmf_received)
-            self._room = None
-        await super().on_exit()
-
-    def _on_sip_dtmf_received(self, ev: rtc.SipDTMF) -> None:
-        if not self._from_caller(ev.participant):
-            _log.info("dtmf_ignored", reason="not the caller")
-            return
-        outcome = self.feed(DtmfReceived(ev.digit))
-        if not outcome.ok:
-            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""), scrub=ev.digit)
-
-    def _from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
-        if participant is None:  # sent by a server SDK: no one to tell apart
-            return True
-        if self._caller is None:
-            linked = _linked_participant(self.session)
-            self._caller = linked.identity if linked is not None else participant.identity
-        return participant.identity == self._caller
-
-
-def _linked_participant(session: Any) -> rtc.RemoteParticipant | None:
-    room_io = getattr(session, "_room_io", None)
-    return getattr(room_io, "linked_participant", None) if room_io is not None else None

@@ -8,11 +8,12 @@ catches ``ToolError`` keeps working; ``failure`` holds the chart's reason
 from __future__ import annotations
 
 from livekit.agents.llm import ToolError
-from taskchart.statecharts import Declined, NoInput, SessionClosed, TaskFailure
+from taskchart.statecharts import Declined, NoInput, NoMatch, SessionClosed, TaskFailure
 
 __all__ = [
     "DeclinedError",
     "NoInputError",
+    "NoMatchError",
     "SessionClosedError",
     "TaskFailedError",
     "livekit_error",
@@ -35,6 +36,10 @@ class NoInputError(TaskFailedError):
     """The user said nothing through every re-prompt."""
 
 
+class NoMatchError(TaskFailedError):
+    """Nothing the caller said or keyed matched the step, through every re-prompt."""
+
+
 class SessionClosedError(TaskFailedError):
     """The session closed before the task or group finished."""
 
@@ -50,6 +55,7 @@ def livekit_error(error: Exception, label: str | None = None) -> Exception:
     for kind, wrapper in (
         (Declined, DeclinedError),
         (NoInput, NoInputError),
+        (NoMatch, NoMatchError),
         (SessionClosed, SessionClosedError),
         (TaskFailure, TaskFailedError),
     ):

@@ -28,7 +28,7 @@ import asyncio
 import contextvars
 import functools
 import json
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Self
 
 from livekit.agents import AgentTask as _LiveKitAgentTask
@@ -73,7 +73,7 @@ class _OutOfScope(ToolError):
 
 
 class _Entry:
-    __slots__ = ("chart_id", "depends_on", "description", "factory", "id")
+    __slots__ = ("chart_id", "depends_on", "description", "factory", "id", "routes", "then")
 
     def __init__(
         self,
@@ -82,12 +82,16 @@ class _Entry:
         description: str,
         cid: str,
         depends_on: tuple[str, ...],
+        routes: dict[str, str] | None = None,
+        then: str | None = None,
     ) -> None:
         self.factory = factory
         self.id = id
         self.description = description
         self.chart_id = cid
         self.depends_on = depends_on
+        self.routes = routes or {}
+        self.then = then
 
 
 class TaskGroup(AgentTask[TaskGroupResult]):
@@ -130,8 +134,17 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         id: str,
         description: str,
         depends_on: Iterable[str] = (),
+        routes: Mapping[str, str] | None = None,
+        then: str | None = None,
     ) -> Self:
-        """Add a task; ``depends_on`` names earlier tasks whose correction re-runs this one."""
+        """Add a task; ``depends_on`` names earlier tasks whose correction re-runs this one.
+
+        ``routes`` (opt-in) say where the group goes when the task ends: by its
+        result's ``key`` (a :class:`MenuTask`'s option), or ``"no_match"`` /
+        ``"no_input"`` when it gave up (an operator exit, after which the group
+        ends); ``then`` is where it goes after any completion. A task an
+        earlier task routes to runs only when routed to.
+        """
         if not isinstance(id, str) or not id:
             raise ValueError("a task id must be a non-empty string")
         taken = {e.chart_id for e in self._entries.values() if e.id != id}
@@ -143,7 +156,9 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         unknown = [d for d in deps if d not in self._entries or d == id]
         if unknown:
             raise ValueError(f"task {id!r} depends on {unknown}, which are not earlier tasks")
-        self._entries[id] = _Entry(task_factory, id, description, cid, deps)
+        self._entries[id] = _Entry(
+            task_factory, id, description, cid, deps, dict(routes or {}), then
+        )
         self._chart = None
         return self
 
@@ -151,8 +166,15 @@ class TaskGroup(AgentTask[TaskGroupResult]):
     def chart(self) -> Chart:
         """The group chart (one implicit task chart per added task, in order)."""
         if self._chart is None:
+            cid = {e.id: e.chart_id for e in self._entries.values()}
             shape = tuple(
-                (e.chart_id, e.description, tuple(self._entries[d].chart_id for d in e.depends_on))
+                (
+                    e.chart_id,
+                    e.description,
+                    tuple(self._entries[d].chart_id for d in e.depends_on),
+                    tuple((k, cid.get(t, t)) for k, t in e.routes.items()),
+                    cid.get(e.then, e.then) if e.then is not None else None,
+                )
                 for e in self._entries.values()
             )
             self._chart = _group_chart(shape, self._return_exceptions)
@@ -319,12 +341,13 @@ class TaskGroup(AgentTask[TaskGroupResult]):
 
 @functools.lru_cache(maxsize=256)
 def _group_chart(
-    shape: tuple[tuple[str, str, tuple[str, ...]], ...], return_exceptions: bool
+    shape: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...], str | None], ...],
+    return_exceptions: bool,
 ) -> Chart:
     """One compiled chart per group shape (compiling resolves every row's callbacks)."""
     specs: list[TaskSpec] = [
-        implicit_task(cid, description=description, depends_on=deps)
-        for cid, description, deps in shape
+        implicit_task(cid, description=description, depends_on=deps, routes=dict(routes), then=then)
+        for cid, description, deps, routes, then in shape
     ]
     return compile_chart(
         specs,

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, get_args
 
 from taskchart.statecharts import Chart, Declined, TaskFailure, TaskSpec
 from taskchart.statecharts.fields import SHOWN_LIMIT
+from taskchart.statecharts.model import gave_up
 from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED
 
 from ..effects import (
@@ -184,6 +185,7 @@ class FlowChecks:
         self._check_configuration()
         self._check_results()
         self._check_progress()
+        _check_handlers(flow)
         for fn in self.user_invariants:
             fn(flow)
         if self.roundtrip_every and self.events % self.roundtrip_every == 0:
@@ -277,6 +279,32 @@ class FlowChecks:
             own = {tool.name for tool in spec.tools} | {regress}
             known = self.own_tools[key] = len(set(tools)) == len(tools) and set(tools) <= own
         return known
+
+
+def _check_handlers(flow: Interpreter) -> None:
+    """Re-prompt counters never pass their limits, and a handler gives up (failing the
+    task or taking its exit) exactly when its counter has reached the limit."""
+    model = flow.model
+    for tid, spec in model.tasks.items():
+        for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
+            handler = spec.handler(kind)
+            count = counts.get(tid, 0)
+            if handler is None:
+                assert count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
+                continue
+            assert count <= handler.max_retries, (
+                f"{tid}: {count} {kind} re-prompts, the limit is {handler.max_retries}"
+            )
+            if gave_up(model.results.get(tid)) != kind:
+                continue
+            assert count == handler.max_retries, (
+                f"{tid} gave up on {kind} after {count} re-prompts, not {handler.max_retries}"
+            )
+            exit_to = spec.route_table.get(kind)
+            if exit_to in model.tasks:
+                assert model.exited and exit_to in model.visited, (
+                    f"{tid} gave up on {kind} but the flow did not take its exit to {exit_to!r}"
+                )
 
 
 def _final_of(effect: TaskCompleted | TaskFailed) -> str:

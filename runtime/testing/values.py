@@ -107,8 +107,10 @@ def _stable(field: Field, raw: Any) -> bool:
 
 
 def valid_pool(field: Field) -> list[Any]:
-    """The pool's raw values ``field`` accepts (and whose cleaned form cleans to itself)."""
-    return [v for v in VALUE_POOL if _stable(field, v)]
+    """The pool's raw values ``field`` accepts (and whose cleaned form cleans to itself),
+    and the choices its schema lists (a menu's keys)."""
+    listed = list(field.schema.get("enum", ())) if field.schema is not None else []
+    return [v for v in [*VALUE_POOL, *listed] if _stable(field, v)]
 
 
 def invalid_pool(field: Field) -> list[Any]:

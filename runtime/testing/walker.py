@@ -26,13 +26,17 @@ from taskchart.statecharts import Chart, TaskSpec, Tool
 from taskchart.statecharts.task import CONFIRM, DECLINE, UPDATE
 
 from ..events import (
+    AgentSpeaking,
     DtmfReceived,
     Event,
+    NoMatch,
     SessionClosed,
     TaskRaised,
     TaskReturned,
     TimerFired,
     ToolCalled,
+    UserAway,
+    UserSpeaking,
     UserSpoke,
 )
 from ..interpreter import Interpreter
@@ -104,6 +108,10 @@ class _Walker:
         spec = self.chart.task_map[task] if task else None
         if flow.done or spec is None:
             kind = "speak" if kind in ("speak", "call") else "noise"
+        if kind == "timer" and spec is not None:  # silences and unmatched turns
+            handled = self.caller(spec, r)
+            if handled is not None:
+                return handled
         if kind == "timer" and not flow.timers:
             kind = "call"
         if kind == "return" and (spec is None or spec.kind != "implicit"):
@@ -146,6 +154,17 @@ class _Walker:
             sp, tool = self.all_tools[r % len(self.all_tools)]
             noise.append(ToolCalled(tool.name, self.args(sp, tool, r)))
         return noise[r % len(noise)]
+
+    @staticmethod
+    def caller(spec: TaskSpec, r: int) -> Event | None:
+        """What a step with handlers hears from the call (None: a timer as before):
+        an unmatched turn, the caller away, speech starting or ending."""
+        pick = r % 6
+        if spec.no_match is not None and pick < 2:
+            return NoMatch(("unmatched", "refused")[pick])
+        if spec.no_input is not None and pick in (2, 3, 4):
+            return (UserAway(), AgentSpeaking(bool(r % 2)), UserSpeaking())[pick - 2]
+        return None
 
     def call(
         self, flow: Interpreter, r: int, drawn: Drawn | None = None, *, valid: bool = False

@@ -16,6 +16,7 @@ from .card import card_number_spec, expiration_date_spec, security_code_spec
 from .dob import dob_spec
 from .dtmf import dtmf_spec
 from .email import email_spec
+from .menu import menu_spec
 from .name import name_spec
 from .phone import phone_spec
 
@@ -26,6 +27,7 @@ __all__ = [
     "dob",
     "dtmf",
     "email",
+    "menu",
     "name",
     "phone_number",
 ]
@@ -55,6 +57,10 @@ def dtmf() -> TaskSpec:
     return dtmf_spec(10, ask_for_confirmation=True)
 
 
+def menu() -> TaskSpec:
+    return menu_spec("Main menu.", {"1": "deposit accounts", "2": "credit cards"})
+
+
 def credit_card() -> list[TaskSpec]:
     """GetCreditCardTask's steps, in order, with its group's task ids."""
     steps = [
@@ -75,4 +81,5 @@ GALLERY: dict[str, Callable[[], TaskSpec | Sequence[TaskSpec]]] = {
     "get_dob_task": dob,
     "get_dtmf_task": dtmf,
     "get_credit_card_task": credit_card,
+    "menu_task": menu,
 }

@@ -10,6 +10,7 @@ from taskchart.statecharts import (
     Chart,
     Confirmation,
     Field,
+    InputHandler,
     Keypad,
     Tool,
     compile_chart,
@@ -20,6 +21,7 @@ from taskchart.statecharts.chart import StateDef, TransitionDef
 from taskchart.statecharts.possible import never_fires
 from taskchart.statecharts.prebuilt.dtmf import dtmf_spec
 from taskchart.statecharts.prebuilt.gallery import GALLERY
+from taskchart.statecharts.prebuilt.menu import menu_spec
 
 from .broken import BROKEN, _fresh, rebuild
 
@@ -267,3 +269,14 @@ def test_load_target_errors_are_clear() -> None:
         load_target("taskchart.adapters.console.interview:nope")
     with pytest.raises(ValueError, match="cannot make a chart"):
         as_chart(42)
+
+
+def test_a_keypad_step_without_handling_warns_and_an_exit_to_no_task_is_an_error() -> None:
+    found = {(f.code, f.severity, f.where) for f in check_chart(compile_chart(dtmf_spec(4)))}
+    assert ("no-handler", "warning", "dtmf_inputs") in found
+    assert check_chart(compile_chart(menu_spec("Main.", {"1": "a"}))) == []
+    lost = declarative_task(
+        "pin", fields=[Field("pin")], no_match=InputHandler(max_retries=1, exit="operator")
+    )
+    findings = [str(f) for f in check_chart(compile_chart(lost))]
+    assert findings == ["error: unknown-exit: pin: its exit names no task 'operator'"]

@@ -19,9 +19,14 @@ from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.interpreter import record_every_flow
 from taskchart.runtime.testing import drive_to_end, explore, flow_state_machine
 from taskchart.statecharts import (
+    Confirmation,
+    Field,
+    InputHandler,
     compile_chart,
+    declarative_task,
     implicit_task,
 )
+from taskchart.statecharts.prebuilt.menu import Menu, menu_flow
 from typer.testing import CliRunner
 
 from ..helpers import TIMER_TASKS
@@ -207,3 +212,23 @@ def test_the_plugin_writes_the_suite_journals_for_coverage(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["coverage", str(journals), "--chart", target])
     assert result.exit_code == 0, result.output
     assert "transitions     4/12" in result.output  # dispatch, update, done, finish
+
+
+def test_generated_walks_drive_silences_unmatched_turns_and_wrong_keys_to_the_limits() -> None:
+    """Counters stay within their limits and exits are taken exactly at them (built in)."""
+    operator = declarative_task("operator", fields=[Field("note")], confirmation=Confirmation.NEVER)
+    pin = declarative_task(
+        "pin",
+        fields=[Field("pin", int)],
+        confirmation=Confirmation.NEVER,
+        no_input=InputHandler(timeout=5.0, max_retries=2, exit="operator"),
+        no_match=InputHandler(max_retries=1),
+    )
+    menus = [
+        Menu("main", "Main menu.", {"1": "cards", "2": "loans"}, {"1": "cards"}),
+        Menu("cards", "Cards.", {"1": "statement"}),
+    ]
+    specs = [pin, *menu_flow(menus, operator=operator, max_retries=1)]
+    report = explore(lambda: specs, max_examples=EXAMPLES, step_count=40)
+    assert "operator__collecting" in report.coverage.states
+    assert {"pin__failed", "cards__failed", "main__failed"} <= report.coverage.states

@@ -25,6 +25,12 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, RunResult, llm
+from livekit.agents.voice.events import (
+    AgentState,
+    AgentStateChangedEvent,
+    UserState,
+    UserStateChangedEvent,
+)
 
 from .script import Step
 from .scripted import ScriptedLLM
@@ -144,6 +150,8 @@ class OfflineSession:
         self._start_run: RunResult[Any] | None = None
         self._reported = 0
         self._closed = False
+        self._agent_state: AgentState = "listening"
+        self._user_state: UserState = "listening"
 
     @property
     def session(self) -> AgentSession[Any]:
@@ -209,6 +217,28 @@ class OfflineSession:
             event = rtc.SipDTMF(code=_DTMF_CODES[key], digit=key, participant=participant)
             self._context.run(self.room.emit, "sip_dtmf_received", event)
             await self.settle()
+
+    async def agent_state(self, state: AgentState) -> None:
+        """Emit ``agent_state_changed`` to ``state`` as the session does, then settle."""
+        self._require_running()
+        old, self._agent_state = self._agent_state, state
+        event = AgentStateChangedEvent(old_state=old, new_state=state)
+        self._context.run(self._session.emit, "agent_state_changed", event)
+        await self.settle()
+
+    async def user_state(self, state: UserState) -> None:
+        """Emit ``user_state_changed`` to ``state`` (``speaking``, ``listening``, ``away``)
+        as the session does, then settle."""
+        self._require_running()
+        old, self._user_state = self._user_state, state
+        event = UserStateChangedEvent(old_state=old, new_state=state)
+        self._context.run(self._session.emit, "user_state_changed", event)
+        await self.settle()
+
+    async def spoke(self) -> None:
+        """The agent spoke a prompt: ``speaking``, then ``listening``."""
+        await self.agent_state("speaking")
+        await self.agent_state("listening")
 
     async def settle(self) -> None:
         """Let the loop go idle, then raise any :class:`ScriptError` not surfaced yet."""

@@ -1,0 +1,125 @@
+"""No-input and no-match handling bound to a real offline AgentSession's own events."""
+
+from __future__ import annotations
+
+from taskchart.adapters.livekit import ChartTask, NoInputError, NoMatchError
+from taskchart.adapters.livekit.testing import Call, OfflineSession
+from taskchart.runtime import SimulatedClock
+from taskchart.statecharts import (
+    Confirmation,
+    Field,
+    InputHandler,
+    NoInput,
+    NoMatch,
+    declarative_task,
+)
+
+from .prebuilt_helpers import Collector, by_user_line
+
+SILENCE = InputHandler(
+    timeout=5.0,
+    prompts=["Sorry, I didn't hear you.", "Please say or key in your account number."],
+    max_retries=2,
+)
+UNMATCHED = InputHandler(
+    prompts=["Sorry, I didn't get that.", "Please say just your account number."],
+    max_retries=2,
+)
+
+
+def account_task(clock: SimulatedClock, **handlers: InputHandler) -> Collector:
+    spec = declarative_task(
+        "account",
+        fields=[Field("number", int)],
+        confirmation=Confirmation.NEVER,
+        instructions="Ask for the caller's account number.",
+        **handlers,  # type: ignore[arg-type]
+    )
+    return Collector(lambda: ChartTask(spec, clock=clock))
+
+
+def prompts_heard(offline: OfflineSession) -> list[str]:
+    return [r.instructions for r in offline.llm.requests if "Say exactly" in r.instructions]
+
+
+async def test_silence_after_the_prompt_escalates_then_fails_with_no_input() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_input=SILENCE)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")  # the prompt plays: silence is not counted
+        clock.advance(30.0)
+        await offline.settle()
+        assert prompts_heard(offline) == []
+        await offline.agent_state("listening")  # the prompt ended: the timer starts
+        clock.advance(4.9)
+        await offline.settle()
+        assert prompts_heard(offline) == []
+        clock.advance(0.1)
+        await offline.settle()
+        assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t hear you."')
+        await offline.spoke()
+        await offline.user_state("speaking")  # the caller starts to answer: no timer
+        clock.advance(60.0)
+        await offline.settle()
+        assert len(prompts_heard(offline)) == 1
+        await offline.user_state("listening")
+        await offline.spoke()
+        clock.advance(5.0)
+        await offline.settle()
+        assert prompts_heard(offline)[-1].endswith('"Please say or key in your account number."')
+        await offline.spoke()
+        clock.advance(5.0)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+    assert agent.error.failure == NoInput("account", "the user did not answer")
+
+
+async def test_the_caller_away_counts_as_no_input() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_input=InputHandler(timeout=5.0, max_retries=1))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.user_state("away")
+        assert "said nothing" in offline.llm.requests[-1].instructions
+        await offline.user_state("listening")
+        await offline.user_state("away")
+    assert isinstance(agent.error, NoInputError)
+
+
+async def test_turns_the_model_answers_without_the_step_tool_escalate_then_fail() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_match=UNMATCHED)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.say("what's the weather like?")  # the model answers in text only
+        assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t get that."')
+        await offline.say("I like turtles")
+        assert prompts_heard(offline)[-1].endswith('"Please say just your account number."')
+        assert agent.error is None
+        await offline.say("no idea")
+    assert isinstance(agent.error, NoMatchError)
+    assert agent.error.failure == NoMatch("account", "nothing the user answered matched")
+
+
+async def test_a_refused_value_counts_as_a_no_match() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_match=UNMATCHED)
+    plan = {
+        "it's blue": Call("update_account", number="blue"),
+        "one two three": Call("update_account", number=123),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("it's blue")
+        assert len(prompts_heard(offline)) == 1
+        await offline.say("one two three")
+    assert agent.result == {"number": 123}
+
+
+async def test_a_step_without_handlers_ignores_the_call_events() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.user_state("away")
+        await offline.say("what?")
+        clock.advance(600.0)
+        await offline.settle()
+        assert prompts_heard(offline) == []
+        assert agent.error is None and agent.result is None

@@ -1,0 +1,163 @@
+"""MenuTask and nested menus in a real offline AgentSession: tones, speech, silence, exits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskchart.adapters.livekit import (
+    AgentTask,
+    MenuResult,
+    MenuTask,
+    NoInputError,
+    NoMatchError,
+    TaskGroup,
+)
+from taskchart.adapters.livekit.testing import Call, OfflineSession
+from taskchart.runtime import SimulatedClock
+
+from .prebuilt_helpers import Collector, by_user_line
+
+OPTIONS = {"1": "deposit accounts", "2": "credit cards", "9": "return to the main menu"}
+
+
+def menu(clock: SimulatedClock, **kwargs: Any) -> Collector:
+    return Collector(lambda: MenuTask(prompt="Main menu.", options=OPTIONS, clock=clock, **kwargs))
+
+
+def options_read_again(offline: OfflineSession) -> int:
+    return sum("Sorry, that is not an option" in r.instructions for r in offline.llm.requests)
+
+
+async def test_a_tone_selects_at_once() -> None:
+    agent = menu(SimulatedClock())
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        assert "Press 2 for credit cards." in offline.llm.requests[0].instructions
+        await offline.dtmf("2")
+    assert agent.result == MenuResult("2", "credit cards")
+
+
+async def test_a_spoken_choice_goes_through_select_option() -> None:
+    agent = menu(SimulatedClock())
+    plan = {"credit cards please": Call("select_option", key="2")}
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        assert offline.llm.requests[0].tools == ["select_option"]
+        await offline.say("credit cards please")
+    assert (agent.result.key, agent.result.label) == ("2", "credit cards")
+
+
+async def test_a_wrong_key_reads_the_options_again_then_gives_up() -> None:
+    agent = menu(SimulatedClock(), max_retries=1)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("7")
+        assert options_read_again(offline) == 1
+        assert "Press 1 for deposit accounts." in offline.llm.requests[-1].instructions
+        await offline.dtmf("5")
+    assert isinstance(agent.error, NoMatchError)
+
+
+async def test_max_retries_zero_fails_at_the_first_wrong_key() -> None:
+    agent = menu(SimulatedClock(), max_retries=0)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("#")
+        assert options_read_again(offline) == 0
+    assert isinstance(agent.error, NoMatchError)
+
+
+async def test_an_unmatched_answer_is_a_no_match_and_a_spoken_wrong_key_too() -> None:
+    agent = menu(SimulatedClock(), max_retries=2)
+    plan = {"the seventh one": Call("select_option", key="7")}
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("what time is it?")  # the model answers in text only
+        await offline.say("the seventh one")  # refused: 7 is no option
+        assert options_read_again(offline) == 2
+        await offline.dtmf("1")
+    assert agent.result == MenuResult("1", "deposit accounts")
+
+
+async def test_silence_after_the_prompt_re_prompts_then_fails_with_no_input() -> None:
+    clock = SimulatedClock()
+    agent = menu(clock, max_retries=1, input_timeout=4.0)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.spoke()
+        clock.advance(4.0)
+        await offline.settle()
+        assert "didn't hear a choice" in offline.llm.requests[-1].instructions
+        await offline.spoke()
+        clock.advance(4.0)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+
+
+async def test_a_tone_during_the_prompt_interrupts_it_and_counts() -> None:
+    clock = SimulatedClock()
+    agent = menu(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")
+        await offline.dtmf("9")
+        assert agent.result == MenuResult("9", "return to the main menu")
+        clock.advance(60.0)  # no no-input timer outlives the task
+        await offline.settle()
+
+
+class Operator(AgentTask[str]):
+    def __init__(self) -> None:
+        super().__init__(instructions="Transfer the caller to an operator.")
+
+    async def on_enter(self) -> None:
+        self.complete("transferred")
+
+
+class Caller(Collector):
+    """Runs a nested menu group: main -> deposits (with * back), operator on giving up."""
+
+    def __init__(self, clock: SimulatedClock) -> None:
+        def group() -> TaskGroup:
+            g = TaskGroup(summarize_chat_ctx=False)
+            exits = {"no_match": "operator", "no_input": "operator"}
+            g.add(
+                lambda: MenuTask(prompt="Main menu.", options=OPTIONS, max_retries=1, clock=clock),
+                id="main",
+                description="The main menu",
+                routes={"1": "deposits", **exits},
+            )
+            g.add(
+                lambda: MenuTask(
+                    prompt="Deposit accounts.",
+                    options={"1": "balances", "*": "the previous menu"},
+                    max_retries=1,
+                    clock=clock,
+                ),
+                id="deposits",
+                description="The deposit accounts menu",
+                routes={"*": "main", **exits},
+            )
+            g.add(Operator, id="operator", description="An operator")
+            return g
+
+        super().__init__(group)
+
+
+async def test_nested_menus_go_back_with_star() -> None:
+    agent = Caller(SimulatedClock())
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("1")
+        assert "Deposit accounts." in offline.llm.requests[-1].instructions
+        await offline.dtmf("*")
+        assert "Main menu." in offline.llm.requests[-1].instructions
+        await offline.dtmf("2")
+    assert agent.result.task_results == {
+        "main": MenuResult("2", "credit cards"),
+        "deposits": MenuResult("*", "the previous menu"),
+    }
+
+
+async def test_an_exhausted_menu_exits_to_the_operator() -> None:
+    agent = Caller(SimulatedClock())
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("1")
+        await offline.dtmf("5")
+        await offline.dtmf("6")
+    results = agent.result.task_results
+    assert results["operator"] == "transferred"
+    assert isinstance(results["deposits"], NoMatchError)
+    assert results["main"] == MenuResult("1", "deposit accounts")

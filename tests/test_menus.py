@@ -1,0 +1,78 @@
+"""Menu charts: one menu, and nested menus as a flow (pure runtime, no LiveKit)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from taskchart.runtime import DtmfReceived, Interpreter, ToolCalled, restore, snapshot
+from taskchart.runtime.checks import check_chart
+from taskchart.statecharts import Confirmation, Field, NoMatch, compile_chart, declarative_task
+from taskchart.statecharts.prebuilt.menu import Menu, MenuResult, menu_flow, menu_spec
+
+
+def started(chart_specs: object) -> Interpreter:
+    flow = Interpreter(compile_chart(chart_specs))  # type: ignore[arg-type]
+    flow.start()
+    return flow
+
+
+def test_a_wrong_key_counts_and_the_repeat_key_does_not() -> None:
+    flow = started(menu_spec("Main.", {"1": "a", "2": "b"}, max_retries=1, repeat_key="#"))
+    repeat = flow.handle(DtmfReceived("#"))
+    assert repeat.ok and "asked to hear that again" in repeat.message
+    assert flow.model.no_matches == {}
+    flow.handle(DtmfReceived("7"))
+    assert flow.model.no_matches == {"menu": 1} and flow.model.keys == {}
+    flow.handle(DtmfReceived("8"))
+    assert type(flow.error) is NoMatch
+
+
+def test_a_spoken_key_that_is_no_option_is_refused_with_the_options() -> None:
+    flow = started(menu_spec("Main.", {"1": "a", "2": "b"}))
+    refused = flow.handle(ToolCalled("select_option", {"key": "9"}))
+    assert not refused.ok and "the options are 1, 2" in refused.message
+    assert flow.handle(ToolCalled("select_option", {"key": "2"})).ok
+    assert flow.result == MenuResult("2", "b")
+
+
+def test_menu_keys_are_keypad_keys() -> None:
+    with pytest.raises(ValueError, match="single keypad keys"):
+        menu_spec("Main.", {"10": "ten"})
+
+
+def bank_menus() -> list:  # type: ignore[type-arg]
+    balances = declarative_task("balances", fields=[Field("account")])
+    operator = declarative_task("operator", fields=[Field("note")], confirmation=Confirmation.NEVER)
+    menus = [
+        Menu("main", "Main menu.", {"1": "deposits", "2": "cards"}, {"1": "deposits"}),
+        Menu("deposits", "Deposits.", {"1": "balances", "2": "total"}, {"1": "balances"}),
+    ]
+    return menu_flow(menus, [balances], operator=operator, max_retries=1)
+
+
+def test_nested_menus_route_to_submenus_tasks_and_back() -> None:
+    flow = started(bank_menus())
+    assert check_chart(flow.chart) == []
+    flow.handle(DtmfReceived("1"))
+    assert flow.active_task == "deposits"
+    flow.handle(DtmfReceived("1"))
+    assert flow.active_task == "balances"
+    flow.handle(ToolCalled("update_balances", {"account": "checking"}))
+    assert flow.active_task == "deposits"  # a task returns to its menu
+    again = restore(flow.chart, json.loads(json.dumps(snapshot(flow))))
+    again.handle(DtmfReceived("*"))
+    assert again.active_task == "main"
+    again.handle(DtmfReceived("2"))
+    assert again.done and again.results["main"] == MenuResult("2", "cards")
+
+
+def test_a_nested_menu_that_gives_up_goes_to_the_operator() -> None:
+    flow = started(bank_menus())
+    flow.handle(DtmfReceived("1"))
+    flow.handle(DtmfReceived("5"))
+    flow.handle(DtmfReceived("6"))
+    assert flow.active_task == "operator"
+    flow.handle(ToolCalled("update_operator", {"note": "transferred"}))
+    assert flow.done and flow.error is None
+    assert type(flow.results["deposits"]) is NoMatch
