@@ -183,6 +183,7 @@ class Loaded:
     version: int
     migrated: bool
     dropped: bool
+    finished: bool = False
 
 
 class Records:
@@ -284,7 +285,18 @@ class Records:
             what = changes(record["digest"], digest)
             if what:
                 raise ChartChanged(row.flow_id, what)
-        return Loaded(state, row.seq, version, migrated, "dropped" in record)
+        return Loaded(
+            state,
+            row.seq,
+            version,
+            migrated,
+            record.get("dropped") == DROPPED,
+            row.status == "finished",
+        )
+
+    def peek(self, row: Row) -> dict[str, Any] | None:
+        """The state ``row`` holds, unchecked against any chart (for tools that inspect stores)."""
+        return self._state(row.flow_id, self.header(row))
 
     def fits(self, row: Row, digest: Mapping[str, str]) -> list[str]:
         """Why ``row`` cannot be resumed by a chart with ``digest`` (empty: it can)."""
@@ -366,7 +378,10 @@ class Checkpointer:
         self._ref = flow_ref(flow_id)
 
     async def open(self) -> Loaded | None:
-        """Take the lease and load: the checked record of a running flow, or None.
+        """Take the lease and load: the checked record of the flow, or None.
+
+        A finished record comes back only when it kept its state (``finished``
+        is set then): a caller may take its results instead of running again.
 
         :class:`LeaseHeld` when another worker keeps the flow past ``lease_wait``;
         :class:`RecordError` when the stored flow cannot be resumed.
@@ -380,8 +395,6 @@ class Checkpointer:
         if row is None:
             return None
         self.seq = row.seq
-        if row.status != "running":
-            return None
         try:
             loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
         except BaseException:

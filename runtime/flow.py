@@ -44,7 +44,7 @@ from typing import Any
 from . import messages
 from .clock import Clock, LoopClock
 from .digest import chart_digest
-from .durable import Checkpointer, RecordError, StaleWrite, Store, StoreError
+from .durable import Checkpointer, Loaded, RecordError, StaleWrite, Store, StoreError
 from .effects import Effect, Instruct
 from .events import Event, Resumed, TimerFired
 from .interpreter import Interpreter
@@ -149,6 +149,8 @@ class AsyncFlow:
         self._opened = True
         loaded = await link.open()
         resumed: Outcome | None = None
+        if loaded is not None and loaded.finished:  # a finished flow ends as it did, or runs anew
+            loaded = await self._finished_before(link, loaded)
         if loaded is not None and loaded.state is not None:
             old = self.interpreter
             try:
@@ -174,6 +176,8 @@ class AsyncFlow:
             note = (Instruct(messages.DETAILS_DROPPED, task),)
             effects = (*effects, *note)
             self._perform(note)
+        if self.interpreter.done:
+            return effects
         if resumed is not None and isinstance(resumed, Accepted):
             effects = (*effects, *resumed.effects)
             self._perform(resumed.effects)
@@ -286,6 +290,18 @@ class AsyncFlow:
                 except Exception as exc:
                     failures.append((effect, exc))
         return failures
+
+    async def _finished_before(self, link: Checkpointer, loaded: Loaded) -> Loaded | None:
+        """A completed stored flow, restored as it ended; None for one that failed (runs anew)."""
+        try:
+            done = restore(self.interpreter.chart, loaded.state, clock=self.interpreter.now)
+        except SnapshotError:
+            return None
+        if done.result is None:
+            return None
+        self.interpreter, self.resumed, self._finished = done, True, True
+        await link.close()
+        return None
 
     async def _save(self) -> None:
         link = self._link

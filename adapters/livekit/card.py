@@ -213,6 +213,8 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         extra_instructions: str = "",
         store: Store | None = None,
         flow_id: str | None = None,
+        lease_ttl: float = 15.0,
+        lease_wait: float = 0.0,
     ) -> None:
         super().__init__(
             instructions=Instructions("You collect the user's credit card details, step by step."),
@@ -230,6 +232,7 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         self._steps: list[_LiveKitAgentTask[Any]] = []  # every step run, restarts included
         self._store = store
         self._flow_id = flow_id
+        self._lease = (lease_ttl, lease_wait)
 
     def build_group(self) -> TaskGroup:
         """The card steps as a task group (not summarized: card data never goes to a summarizer)."""
@@ -250,6 +253,8 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
             store=self._store,
             flow_id=self._flow_id,
             secret=True,
+            lease_ttl=self._lease[0],
+            lease_wait=self._lease[1],
         )
 
         def issuer_now() -> str:  # a resumed group has the number's result, not the callback's

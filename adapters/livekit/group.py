@@ -156,6 +156,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self._chart: Chart | None = None
         self._flow: Interpreter | None = None
         self._current_task: _LiveKitAgentTask[Any] | None = None
+        self._current_cid: str | None = None
         self._suspended: dict[str, dict[str, Any]] = {}
         self._task_digests: dict[str, dict[str, str]] = {}
         self._rearm: set[str] = set()
@@ -258,6 +259,13 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         )
         loaded = await link.open()
         state = loaded.state if loaded is not None else None
+        if loaded is not None and loaded.finished and state is not None:
+            ended = restore(self.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL)
+            if ended.result is not None:  # it completed before the worker stopped: its results
+                self._flow, self._finished, self.resumed = ended, True, True
+                await link.close()
+                return ended, ()
+            state = None  # it failed (or started over): a new run
         if state is None:
             flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
             effects = flow.start()
@@ -310,7 +318,8 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             for cid, snap in self._suspended.items()
         }
         current, cid = self._current_task, flow.active_task
-        if isinstance(current, ChartTask) and cid is not None and not current.flow.done:
+        if isinstance(current, ChartTask) and cid is not None and cid == self._current_cid:
+            # kept even once it ended: the group may not have heard of it before a crash
             tasks[cid] = {"snapshot": snapshot(current.flow), "digest": chart_digest(current.chart)}
         return {"group": snapshot(flow), "tasks": tasks}
 
@@ -356,9 +365,17 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         # A call to go back ends the current task; one that arrived after the last
         # task returned (a sibling call completed it in the same turn) goes back
         # before this one starts: going back wins over the other calls of its turn.
+        self._current_cid = entry.chart_id
+        # a chart task that had ended when the last worker stopped, before the group heard
+        ended = resumed and isinstance(task, ChartTask) and task.flow.done
         completed = False  # the task returned a result in this run
-        going = self._take_going_back()
-        if going is None:
+        going = None if ended else self._take_going_back()
+        if ended:
+            assert isinstance(task, ChartTask)
+            if task.flow.error is not None:
+                return _effects(flow.handle(TaskRaised(task.error_for(task.flow.error))))
+            result, completed = task.flow.result, True
+        elif going is None:
             try:
                 result = await task
             except _OutOfScope as exc:
