@@ -57,7 +57,8 @@ class RedisStore:
 
     ``keys``, ``version``, ``migrations``, ``retain`` shape the records
     (:class:`~taskchart.runtime.durable.Records`); ``timeout`` bounds every
-    connection and command, so an unreachable server is an error, not a hang.
+    connection and command, so an unreachable server is an error, not a hang;
+    at most ``max_connections`` are open, more callers wait for one.
     """
 
     def __init__(
@@ -70,13 +71,20 @@ class RedisStore:
         retain: float | None = 3600.0,
         prefix: str = "taskchart",
         timeout: float = 2.0,
+        max_connections: int = 64,
     ) -> None:
         self.url = url
         self.records = Records(keys=keys, version=version, migrations=migrations, retain=retain)
         self.prefix = prefix
-        self._client: Any = aioredis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+        # a blocking pool: a burst of flows waits for a connection instead of failing
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
         )
+        self._client: Any = aioredis.Redis(connection_pool=pool)
         self._save = self._client.register_script(_SAVE)
         self._renew = self._client.register_script(_RENEW)
         self._release = self._client.register_script(_RELEASE)
@@ -144,6 +152,7 @@ class RedisStore:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._client.connection_pool.disconnect()
 
     def _during_write(self) -> None:
         """Called just before a save's script is sent (a test pauses here)."""
