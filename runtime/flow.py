@@ -11,6 +11,14 @@ with :class:`EffectFailed` (the callback's exception chained; the event was
 processed and the worker goes on), and a worker that stops (cancelled from
 outside) fails every pending and later send with :class:`FlowClosed`.
 
+With a ``store`` and a ``flow_id`` the flow is durable: opening it takes the
+flow's lease and resumes a stored running flow in place of the interpreter
+given (timers re-armed with the time left, the model told where the call
+stands); every accepted event is saved before its effects are performed and
+its sender answered; the end of the flow is saved as finished. A store that
+cannot be reached is logged and the flow goes on in memory
+(:attr:`AsyncFlow.store_error`).
+
 >>> import asyncio
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
 >>> from taskchart.runtime import Interpreter, ToolCalled
@@ -33,12 +41,16 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+from . import messages
 from .clock import Clock, LoopClock
-from .effects import Effect
-from .events import Event, TimerFired
+from .digest import chart_digest
+from .durable import Checkpointer, Loaded, RecordError, StaleWrite, Store, StoreError
+from .effects import Effect, Instruct
+from .events import Event, Resumed, TimerFired
 from .interpreter import Interpreter
 from .logs import get_logger
 from .outcome import Accepted, Outcome
+from .snapshots import SnapshotError, restore, snapshot
 from .timers import TimerSet
 
 __all__ = ["AsyncFlow", "EffectFailed", "FlowClosed"]
@@ -67,7 +79,12 @@ _Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]] | None"]
 
 
 class AsyncFlow:
-    """An :class:`Interpreter` behind an asyncio queue with a dedicated worker."""
+    """An :class:`Interpreter` behind an asyncio queue with a dedicated worker.
+
+    ``store``, ``flow_id``: make the flow durable (see the module docs);
+    ``secret`` marks a flow holding card data (stored only under a key);
+    ``lease_ttl``/``lease_wait``: see :class:`~taskchart.runtime.durable.Checkpointer`.
+    """
 
     def __init__(
         self,
@@ -75,6 +92,11 @@ class AsyncFlow:
         *,
         clock: Clock | None = None,
         on_effect: Callable[[Effect], Any] | None = None,
+        store: Store | None = None,
+        flow_id: str | None = None,
+        secret: bool = False,
+        lease_ttl: float = 15.0,
+        lease_wait: float = 0.0,
     ) -> None:
         self.interpreter = interpreter
         self.clock: Clock = clock or LoopClock()
@@ -83,10 +105,84 @@ class AsyncFlow:
         self._worker: asyncio.Task[None] | None = None
         self._timers = TimerSet(self.clock, self._timer_fired)
         self._closed = False
+        self._link: Checkpointer | None = None
+        if store is not None or flow_id is not None:
+            if store is None or not flow_id:
+                raise ValueError("a durable flow needs both a store and a flow_id")
+            self._link = Checkpointer(
+                store,
+                flow_id,
+                kind="flow",
+                digest=chart_digest(interpreter.chart),
+                secret=secret,
+                lease_ttl=lease_ttl,
+                lease_wait=lease_wait,
+            )
+        self._opened = self._link is None
+        #: Whether :meth:`open` resumed a stored flow.
+        self.resumed = False
+        self._lost: StoreError | None = None
+        self._finished = False
+        #: Whether the stored flow's card data had not been kept (no key): it starts again.
+        self.dropped = False
+
+    @property
+    def store_error(self) -> StoreError | None:
+        """Why the flow's latest state is only in memory (None: it is stored, or not durable)."""
+        return self._link.error if self._link is not None else None
 
     async def __aenter__(self) -> AsyncFlow:
-        self.start()
+        await self.open()
         return self
+
+    async def open(self) -> tuple[Effect, ...]:
+        """Resume the stored flow if there is one (durable flows), then :meth:`start`.
+
+        Raises :class:`~taskchart.runtime.durable.LeaseHeld` when another
+        worker runs the flow and :class:`~taskchart.runtime.durable.RecordError`
+        when the stored flow no longer fits the chart: nothing is restored then.
+        """
+        link = self._link
+        if self._opened or link is None:
+            self._opened = True
+            return self.start()
+        self._opened = True
+        loaded = await link.open()
+        resumed: Outcome | None = None
+        if loaded is not None and loaded.finished:  # a finished flow ends as it did, or runs anew
+            loaded = await self._finished_before(link, loaded)
+        if loaded is not None and loaded.state is not None:
+            old = self.interpreter
+            try:
+                self.interpreter = restore(
+                    old.chart,
+                    loaded.state,
+                    regress_tool=old.regress_tool,
+                    engine=old.engine,
+                    clock=old.now,
+                    record=old.journal is not None,
+                )
+            except SnapshotError as exc:
+                await link.close()
+                raise RecordError(
+                    f"stored flow {link.flow_id!r} cannot be restored: {exc}"
+                ) from exc
+            self.resumed = True
+            resumed = self.interpreter.handle(Resumed())  # where the call stands, for the model
+        effects = self.start()
+        if loaded is not None and loaded.dropped:
+            self.dropped = True
+            task = self.interpreter.active_task
+            note = (Instruct(messages.DETAILS_DROPPED, task),)
+            effects = (*effects, *note)
+            self._perform(note)
+        if self.interpreter.done:
+            return effects
+        if resumed is not None and isinstance(resumed, Accepted):
+            effects = (*effects, *resumed.effects)
+            self._perform(resumed.effects)
+        await self._save()
+        return effects
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -112,8 +208,12 @@ class AsyncFlow:
 
     async def send_batch(self, events: Sequence[Event]) -> list[Outcome]:
         """Queue the tool calls of one model turn (see :meth:`Interpreter.handle_batch`)."""
+        if self._lost is not None:
+            raise self._lost
         if self._closed:
             raise FlowClosed("this flow is closed")
+        if not self._opened:
+            await self.open()
         if self._worker is None:
             self.start()
         elif self._worker.done():
@@ -131,6 +231,8 @@ class AsyncFlow:
         if self._worker is not None:
             self._queue.put_nowait(None)
             await asyncio.wait([self._worker])  # returns even if the worker was cancelled
+        if self._link is not None:  # a running flow stays stored for the next worker
+            await self._link.close()
 
     async def _run(self) -> None:
         try:
@@ -138,7 +240,7 @@ class AsyncFlow:
                 item = await self._queue.get()
                 if item is None:
                     return
-                self._process(*item)
+                await self._process(*item)
         finally:  # cancelled from outside, or closed: nobody waits on a dead queue
             error = self._stopped()
             while not self._queue.empty():
@@ -146,10 +248,18 @@ class AsyncFlow:
                 if left is not None and left[1] is not None and not left[1].done():
                     left[1].set_exception(error)
 
-    def _process(
+    async def _process(
         self, events: Sequence[Event], future: asyncio.Future[list[Outcome]] | None
     ) -> None:
         outcomes = self.interpreter.handle_batch(events)  # never raises
+        if self._link is not None and any(isinstance(o, Accepted) for o in outcomes):
+            try:  # saved before anyone hears of it: a crash now loses an unanswered event
+                await self._save()
+            except StaleWrite as stale:
+                self._lost = stale
+                if future is not None and not future.done():
+                    future.set_exception(stale)
+                return
         failures: list[tuple[Effect, Exception]] = []
         for outcome in outcomes:
             if isinstance(outcome, Accepted):
@@ -180,6 +290,28 @@ class AsyncFlow:
                 except Exception as exc:
                     failures.append((effect, exc))
         return failures
+
+    async def _finished_before(self, link: Checkpointer, loaded: Loaded) -> Loaded | None:
+        """A completed stored flow, restored as it ended; None for one that failed (runs anew)."""
+        try:
+            done = restore(self.interpreter.chart, loaded.state, clock=self.interpreter.now)
+        except SnapshotError:
+            return None
+        if done.result is None:
+            return None
+        self.interpreter, self.resumed, self._finished = done, True, True
+        await link.close()
+        return None
+
+    async def _save(self) -> None:
+        link = self._link
+        if link is None or self._lost is not None or self._finished:
+            return
+        flow = self.interpreter
+        self._finished = done = flow.done
+        await link.save(lambda: snapshot(flow), finished=done)
+        if done:  # kept as finished (or deleted): nothing more is saved
+            await link.close()
 
     def _stopped(self) -> FlowClosed:
         if self._closed:

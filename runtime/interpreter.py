@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -95,7 +95,9 @@ class Interpreter:
     ``modality`` is the input modality until a :class:`UserSpoke` says
     otherwise; in ``"audio"`` the ``AUDIO_ONLY`` confirmation policy asks for
     a read-back. ``record=True`` keeps every event and outcome in
-    :attr:`journal` (raw values, for replay and coverage).
+    :attr:`journal` (raw values, for replay and coverage). ``clock`` gives
+    the time timers' deadlines are kept on (default ``time.time``: a
+    snapshot's deadlines then hold across processes).
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class Interpreter:
         logger: Any = None,
         record: bool = False,
         engine: str = "table",
+        clock: Callable[[], float] | None = None,
         _machine: Machine | None = None,
     ) -> None:
         if modality not in MODALITIES:
@@ -130,6 +133,10 @@ class Interpreter:
                 recorder.append(self)
         self.journal: list[dict[str, Any]] | None = [] if record else None
         self.timers: dict[str, float] = {}
+        #: When each running timer runs out, on :attr:`now`.
+        self.deadlines: dict[str, float] = {}
+        self.now: Callable[[], float] = clock or time.time
+        self._rearm = False
         self._offered: tuple[str, ...] | None = None
         self._tools: tuple[str, ...] | None = None
         #: Events handled so far (accepted or refused).
@@ -146,16 +153,27 @@ class Interpreter:
 
     @classmethod
     def resumed(
-        cls, chart: Chart, machine: Machine, timers: Mapping[str, float], **options: Any
+        cls,
+        chart: Chart,
+        machine: Machine,
+        timers: Mapping[str, float],
+        *,
+        deadlines: Mapping[str, float] | None = None,
+        **options: Any,
     ) -> Interpreter:
         """A flow continuing on ``machine`` (already in its configuration) with ``timers``.
 
         What :func:`~taskchart.runtime.snapshots.restore` builds once it has
-        checked a snapshot; :meth:`from_snapshot` is the usual way in.
+        checked a snapshot; :meth:`from_snapshot` is the usual way in. Its
+        :meth:`start` re-arms the timers with the time left to their
+        ``deadlines`` (a timer without one gets its whole duration).
         """
         flow = cls(chart, _machine=machine, **options)
         flow.timers = dict(timers)
+        now = flow.now()
+        flow.deadlines = {t: (deadlines or {}).get(t, now + s) for t, s in timers.items()}
         flow._offered = flow.tools  # the model was offered these before the snapshot
+        flow._rearm = True
         return flow
 
     @classmethod
@@ -259,10 +277,25 @@ class Interpreter:
 
     # -- driving the flow ----------------------------------------------------------
     def start(self) -> tuple[Effect, ...]:
-        """Effects of entering the initial configuration (call once, first)."""
+        """Effects of entering the initial configuration (call once, first).
+
+        A restored flow (:meth:`resumed`) enters nothing: its effects start
+        the pending timers again with the time left to each deadline.
+        """
+        if self._rearm:
+            self._rearm = False
+            return self.rearm()
         effects = self._drain()
         self._offer(effects)
         return tuple(effects)
+
+    def rearm(self) -> tuple[Effect, ...]:
+        """A :class:`StartTimer` for each running timer, for the time left to its deadline."""
+        now = self.now()
+        return tuple(
+            StartTimer(tid, max(0.0, self.deadlines.get(tid, now + s) - now))
+            for tid, s in self.timers.items()
+        )
 
     def handle(self, event: Event) -> Outcome:
         """Process one event to completion: ``Accepted``, or ``Rejected`` saying why.
@@ -427,6 +460,9 @@ class Interpreter:
         self.model.user_turn += 1
         self.model.modality = event.modality
         effects: list[Effect] = [StartTimer(tid, s) for tid, s in self.timers.items()]
+        if effects:
+            now = self.now()
+            self.deadlines = {tid: now + s for tid, s in self.timers.items()}
         return Accepted(tuple(effects))
 
     def _send(
@@ -467,6 +503,7 @@ class Interpreter:
         history = dict(self.machine.history)
         state = self.model.state
         timers = dict(self.timers)
+        deadlines = dict(self.deadlines)
         self._tools = None
         try:
             self.machine.take(row, kwargs)
@@ -476,6 +513,7 @@ class Interpreter:
             self.model.state = state
             self.machine.history = history
             self.timers = timers
+            self.deadlines = deadlines
             self._tools = None
             return self._rejected(
                 event, Rejected("error", f"{name} failed: {shown(exc, 300)}", name), checked.items()

@@ -23,10 +23,12 @@ from taskchart.statecharts import TaskSpec
 
 __all__ = [
     "DECLINED_LATER",
+    "DETAILS_DROPPED",
     "GIVEN_LATER",
     "GOING_BACK",
     "GUARD_HINTS",
     "ask",
+    "call_resumed",
     "keys_short",
     "read_back",
     "recorded",
@@ -52,6 +54,25 @@ GUARD_HINTS = {
         "The repeated {label} does not match the one given before; ask the user to try again."
     ),
 }
+
+# -- a call resumed by another worker (taskchart.runtime.durable) ----------------------
+DETAILS_DROPPED = (
+    "The call was interrupted and has resumed. The card details the caller gave before were "
+    "not kept (card data is never stored without an encryption key): say so briefly and ask "
+    "for them again."
+)
+
+
+def call_resumed(done: Iterable[str], now: str | None) -> str:
+    """What the model is told when a stored call resumes: what is done, what comes now."""
+    finished = ", ".join(done)
+    text = "The call was interrupted and has resumed where it stood."
+    if finished:
+        text += f" Already done: {finished}."
+    if now:
+        text += f" Now: {now}; do not ask again for what is already done."
+    return text
+
 
 # -- the one-turn rules (taskchart.runtime.turns) ------------------------------------
 GOING_BACK = (

@@ -105,10 +105,12 @@ def _flow_done(flow: Interpreter, signal: FlowDone) -> list[Effect]:
 
 def _arm(flow: Interpreter, signal: ArmTimer) -> list[Effect]:
     flow.timers[signal.timer_id] = signal.seconds
+    flow.deadlines[signal.timer_id] = flow.now() + signal.seconds
     return [StartTimer(signal.timer_id, signal.seconds)]
 
 
 def _disarm(flow: Interpreter, signal: DisarmTimer) -> list[Effect]:
+    flow.deadlines.pop(signal.timer_id, None)
     if flow.timers.pop(signal.timer_id, None) is None:
         return []
     return [CancelTimer(signal.timer_id)]

@@ -1,7 +1,10 @@
 """Snapshots: a running flow as plain JSON, and back.
 
 A snapshot holds the active configuration, the history of every task, the
-collected data, the regression bookkeeping and the pending timers. Restoring
+collected data, the regression bookkeeping and the pending timers, each
+with its deadline on the flow's clock (the restored flow's ``start()``
+re-arms them with the time left). Results of a registered type
+(:mod:`taskchart.runtime.results`) come back as that type. Restoring
 validates all of it against the chart first: a corrupted or foreign snapshot
 raises :class:`SnapshotError` and creates nothing.
 
@@ -23,6 +26,7 @@ values (a redacted snapshot does not restore).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -34,6 +38,7 @@ from taskchart.statecharts.task import KEYPAD_KEYS, Modality, is_modality
 
 from .events import plain_json
 from .interpreter import Interpreter
+from .results import decode_result, encode_result
 
 __all__ = ["FORMAT", "SnapshotError", "check_snapshot", "restore", "snapshot"]
 
@@ -65,7 +70,11 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
             save = _SAVE.get(name)
             value = getattr(model, name)
             data[name] = save(flow, value) if save is not None else copy(value)
-    data["timers"] = dict(flow.timers)
+    deadlines = flow.deadlines
+    data["timers"] = {
+        tid: {"seconds": seconds, "deadline": deadlines.get(tid)}
+        for tid, seconds in flow.timers.items()
+    }
     return data
 
 
@@ -77,8 +86,8 @@ def _save_results(flow: Interpreter, results: Mapping[str, Any]) -> dict[str, An
             saved[tid] = {"error": TaskFailure.kept_as(tid, value).to_json()}
         elif spec.kind == "declarative":
             saved[tid] = {"from_values": True}
-        else:
-            saved[tid] = {"value": _plain(value, tid)}
+        else:  # a registered type comes back as itself (taskchart.runtime.results)
+            saved[tid] = encode_result(value) or {"value": _plain(value, tid)}
     return saved
 
 
@@ -190,14 +199,39 @@ def restore(chart: Chart, data: Any, **options: Any) -> Interpreter:
     for read in _SECTIONS:
         read(chart, data, model)
     _check_together(chart, model, config)
-    timers = _typed(data, "timers", dict)
-    _expect(
-        all(isinstance(v, int | float) and v > 0 for v in timers.values()),
-        "timers must map ids to positive seconds",
-    )
+    timers, deadlines = _read_timers(data)
     model.state = tuple(config) if len(config) > 1 else config[0]
     machine = chart.machine_for(model, history, engine=options.get("engine", "table"))
-    return Interpreter.resumed(chart, machine, timers, **options)
+    return Interpreter.resumed(chart, machine, timers, deadlines=deadlines, **options)
+
+
+def _read_timers(data: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """Each timer's duration and deadline (on the flow's clock); a bare number is a duration."""
+    timers: dict[str, float] = {}
+    deadlines: dict[str, float] = {}
+    seconds: Any
+    deadline: Any
+    for tid, entry in _typed(data, "timers", dict).items():
+        seconds, deadline = (
+            (entry.get("seconds"), entry.get("deadline"))
+            if isinstance(entry, dict)
+            else (entry, None)
+        )
+        _expect(
+            _finite(seconds) and seconds > 0 and (deadline is None or _finite(deadline)),
+            "timers must map ids to positive seconds and a deadline (or null): {!r}",
+            tid,
+        )
+        timers[tid] = float(seconds)
+        if deadline is not None:
+            deadlines[tid] = float(deadline)
+    return timers, deadlines
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) < 2**53 if isinstance(value, int) else math.isfinite(value)
 
 
 def _read_values(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
@@ -412,4 +446,12 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
                 f"cannot rebuild the result of {tid!r} ({type(exc).__name__})"
             ) from None
     _expect("value" in entry, "result entry of {!r} has no value", tid)
+    if "type" in entry:
+        try:
+            return decode_result(entry)
+        except Exception as exc:  # not registered, or its fields no longer fit the type
+            raise SnapshotError(
+                f"cannot rebuild the result of {tid!r} as {shown(entry['type'], 80)} "
+                f"({type(exc).__name__})"
+            ) from None
     return entry["value"]

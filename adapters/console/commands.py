@@ -38,6 +38,18 @@ def check(
         list[str], typer.Argument(help="Charts to check, as module:attribute.", metavar="TARGET")
     ],
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too.")] = False,
+    stored: Annotated[
+        str | None,
+        typer.Option(
+            "--stored",
+            metavar="STORE_URL",
+            help="Also list the store's running flows (sqlite:///path, redis://...) and "
+            "whether this chart can resume each; one that cannot fails the check.",
+        ),
+    ] = None,
+    app_version: Annotated[
+        int, typer.Option("--app-version", help="The application version (for --stored).")
+    ] = 1,
 ) -> None:
     """Check charts statically: one line per finding; exit 1 on an error.
 
@@ -58,6 +70,13 @@ def check(
             failed = True
         if not findings:
             typer.echo(f"{target}: ok ({len(chart.states)} states, {len(chart.transitions)} rows)")
+        if stored is not None:
+            from .stored import stored_report
+
+            lines, resumable = stored_report(stored, chart, version=app_version)
+            for line in lines:
+                typer.echo(f"{target}: stored {line}")
+            failed = failed or not resumable
     raise typer.Exit(1 if failed else 0)
 
 

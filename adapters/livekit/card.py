@@ -25,6 +25,7 @@ from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm, stt, tts, vad
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from taskchart.runtime.durable import Store
 from taskchart.statecharts import Declined, StartOver, TaskSpec
 from taskchart.statecharts.prebuilt import card
 from taskchart.statecharts.prebuilt.card import (
@@ -192,7 +193,10 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
     """Collect a credit card: number, expiration date, security code, cardholder name.
 
     Declining raises :class:`CardCaptureDeclinedError`; "start over" begins
-    again with a fresh card.
+    again with a fresh card. ``store``/``flow_id`` make the steps a durable
+    task group (see :class:`TaskGroup`): with the store's encryption keys the
+    card data is stored sealed; without, none of it is stored, and a call
+    resumed by another worker asks for the card again, saying why.
     """
 
     def __init__(
@@ -207,6 +211,10 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         allow_interruptions: NotGivenOr[bool] = NOT_GIVEN,
         require_confirmation: NotGivenOr[bool] = NOT_GIVEN,
         extra_instructions: str = "",
+        store: Store | None = None,
+        flow_id: str | None = None,
+        lease_ttl: float = 15.0,
+        lease_wait: float = 0.0,
     ) -> None:
         super().__init__(
             instructions=Instructions("You collect the user's credit card details, step by step."),
@@ -222,6 +230,9 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
         self._require_confirmation = require_confirmation
         self._extra_instructions = extra_instructions
         self._steps: list[_LiveKitAgentTask[Any]] = []  # every step run, restarts included
+        self._store = store
+        self._flow_id = flow_id
+        self._lease = (lease_ttl, lease_wait)
 
     def build_group(self) -> TaskGroup:
         """The card steps as a task group (not summarized: card data never goes to a summarizer)."""
@@ -235,7 +246,22 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
                 issuer["value"] = event.result.issuer
 
         holder_extra = f"{extra}\n\n{_CARDHOLDER}" if extra else _CARDHOLDER
-        group = TaskGroup(chat_ctx=ctx, summarize_chat_ctx=False, on_task_completed=remember_issuer)
+        group = TaskGroup(
+            chat_ctx=ctx,
+            summarize_chat_ctx=False,
+            on_task_completed=remember_issuer,
+            store=self._store,
+            flow_id=self._flow_id,
+            secret=True,
+            lease_ttl=self._lease[0],
+            lease_wait=self._lease[1],
+        )
+
+        def issuer_now() -> str:  # a resumed group has the number's result, not the callback's
+            flow = group.flow
+            number = flow.results.get("card_number_task") if flow is not None else None
+            return number.issuer if isinstance(number, GetCardNumberResult) else issuer["value"]
+
         step = self._step
         group.add(
             lambda: step(
@@ -259,7 +285,7 @@ class GetCreditCardTask(AgentTask[GetCreditCardResult]):
                     chat_ctx=ctx,
                     require_confirmation=confirm,
                     extra_instructions=extra,
-                    issuer=issuer["value"],
+                    issuer=issuer_now(),
                 )
             ),
             id="security_code_task",

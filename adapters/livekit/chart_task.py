@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
-from collections.abc import AsyncIterable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 from livekit import rtc
@@ -168,17 +168,25 @@ class ChartTask(AgentTask[T]):
         self._caller = caller_identity
         self._room: rtc.Room | None = None
         self._listening = False
+        self._rearm = False
+        self.on_accepted: Callable[[], Awaitable[None]] | None = None
+        """Set by a durable group: saves the flow after an accepted event (a tool call's
+        answer waits for it)."""
+        self._saves: set[asyncio.Future[None]] = set()
 
     # -- LiveKit hooks ----------------------------------------------------------------
-    def resume(self, state: dict[str, Any]) -> None:
+    def resume(self, state: dict[str, Any], *, rearm: bool = False) -> None:
         """Continue from a snapshot of an interrupted run of the same spec (before entering).
 
         A task group calls this when the caller comes back from correcting an
         earlier task: the fields collected so far are kept, and a value that
         was being confirmed is read back again before it can be confirmed.
+        ``rearm``: start the snapshot's timers again with the time left (a
+        call resumed by another worker).
         """
         self.flow = restore(self.chart, state)
         self._resumed = True
+        self._rearm = rearm
 
     async def on_enter(self) -> None:
         self._listen()
@@ -187,6 +195,8 @@ class ChartTask(AgentTask[T]):
         if self._resumed:
             resumed = self.flow.handle(Resumed())
             effects = resumed.effects if resumed.ok else ()
+            if self._rearm:
+                self._timers.perform_all(self.flow.start())
             text = " ".join(e.instructions for e in effects if isinstance(e, Instruct))
         else:
             effects = self.flow.start()
@@ -263,6 +273,10 @@ class ChartTask(AgentTask[T]):
         if self.done():
             return Rejected("finished", "This task has already finished.")
         outcome = self._handle_batch([event])[0]
+        if isinstance(outcome, Accepted) and self.on_accepted is not None:
+            save = asyncio.ensure_future(self.on_accepted())
+            self._saves.add(save)
+            save.add_done_callback(self._saves.discard)
         if isinstance(outcome, Accepted) and not self.done():
             text = " ".join(e.instructions for e in outcome.effects if isinstance(e, Instruct))
             if text:
@@ -394,7 +408,7 @@ class ChartTask(AgentTask[T]):
                     f"This call repeats the id {shown(call_id, 40)} of an earlier {first.name} "
                     "call with other arguments; it was not processed. Call again with a new id."
                 )
-            return self._reply(await asyncio.shield(answer))
+            return self._reply(await self._saved(await asyncio.shield(answer)))
         turn = self._turns.pop(call_id, None)
         if turn is None or turn.processed:  # not seen in a stream (called directly): alone
             turn = _Turn()
@@ -405,7 +419,13 @@ class ChartTask(AgentTask[T]):
         turn.events[call_id] = event
         turn.results[call_id] = future
         self._maybe_process(turn)
-        return self._reply(await asyncio.shield(future))
+        return self._reply(await self._saved(await asyncio.shield(future)))
+
+    async def _saved(self, outcome: Outcome) -> Outcome:
+        """``outcome``, once a durable group has saved the flow it changed."""
+        if isinstance(outcome, Accepted) and self.on_accepted is not None:
+            await self.on_accepted()
+        return outcome
 
     def _read_back_and_answered(self, name: str, arguments: Any) -> bool:
         """Whether the agent's last words before the user's last answer held this value.

@@ -20,6 +20,15 @@ TaskGroup``; the order, the regression bookkeeping and the results live in a
 - A task that fails ends the group with its exception (or is kept in
   ``task_results`` with ``return_exceptions=True``); a session closed mid-task
   ends it with :class:`~taskchart.statecharts.SessionClosed`.
+- With ``store=`` and ``flow_id=`` the group is durable: it takes the flow's
+  lease, saves after every accepted event (a tool's answer waits for the
+  save) and, started again with the id of a stored running flow (a worker
+  restarted, LiveKit dispatched the room again), resumes it: completed
+  tasks keep their results (a registered result type comes back as itself),
+  a :class:`ChartTask` that was active resumes with the fields it had, and
+  the model is told where the call stands. A session that closes leaves the
+  flow stored as running, for the next worker; a flow that ends is marked
+  finished.
 """
 
 from __future__ import annotations
@@ -45,11 +54,24 @@ from taskchart.runtime import (
     TaskReturned,
     TaskStarted,
     ToolCalled,
+    messages,
     snapshot,
 )
+from taskchart.runtime.digest import changes, chart_digest
+from taskchart.runtime.durable import (
+    ChartChanged,
+    Checkpointer,
+    RecordError,
+    StaleWrite,
+    Store,
+    StoreError,
+)
 from taskchart.runtime.logs import get_logger
+from taskchart.runtime.snapshots import SnapshotError, restore
 from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
+from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
+from . import typed_results  # noqa: F401  # the prebuilt results come back typed
 from .chart_task import ChartTask
 from .errors import livekit_error
 from .task import AgentTask, chart_id
@@ -115,8 +137,22 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         on_task_completed: Callable[[TaskCompletedEvent], Coroutine[None, None, None]]
         | None = None,
+        store: Store | None = None,
+        flow_id: str | None = None,
+        secret: bool = False,
+        lease_ttl: float = 15.0,
+        lease_wait: float = 0.0,
     ) -> None:
         super().__init__(instructions="*empty*", chat_ctx=chat_ctx, llm=NOT_GIVEN)
+        if (store is None) != (flow_id is None):
+            raise ValueError("a durable task group needs both a store and a flow_id")
+        self._store = store
+        self._flow_id = flow_id
+        self._durable = {"secret": secret, "lease_ttl": lease_ttl, "lease_wait": lease_wait}
+        self._link: Checkpointer | None = None
+        self._prepared: dict[str, _LiveKitAgentTask[Any]] = {}
+        #: Whether the group resumed a stored flow (a call picked up from another worker).
+        self.resumed = False
         self._summarize_chat_ctx = summarize_chat_ctx
         self._return_exceptions = return_exceptions
         self._task_completed_callback = on_task_completed
@@ -124,7 +160,11 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self._chart: Chart | None = None
         self._flow: Interpreter | None = None
         self._current_task: _LiveKitAgentTask[Any] | None = None
+        self._current_cid: str | None = None
         self._suspended: dict[str, dict[str, Any]] = {}
+        self._task_digests: dict[str, dict[str, str]] = {}
+        self._rearm: set[str] = set()
+        self._finished = False
         self._going_back: list[str] | None = None
 
     def add(
@@ -190,14 +230,25 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             self.complete(TaskGroupResult(task_results={}))
             return
         by_chart = {e.chart_id: e for e in self._entries.values()}
-        flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
-        effects: Sequence[Effect] = flow.start()
+        effects: Sequence[Effect]
+        try:
+            flow, effects = await self._open(by_chart)
+        except StoreError as exc:  # another worker has it, or it no longer fits
+            if not self.done():
+                self.complete(exc)
+            return
         while not flow.done:
             started = next((e for e in effects if isinstance(e, TaskStarted)), None)
             if started is None:  # pragma: no cover - the chart always starts a task
                 raise RuntimeError(f"no task started after {effects!r}")
             entry = by_chart[started.task_id]
             effects = await self._run_one(flow, entry, resumed=started.resumed)
+            try:
+                await self._save()
+            except StaleWrite as exc:  # another worker took the call over: this one stops
+                if not self.done():
+                    self.complete(exc)
+                return
         if flow.result is None:
             if not self.done():
                 self.complete(livekit_error(flow.error or RuntimeError("the task group failed")))
@@ -213,14 +264,118 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         if not self.done():
             self.complete(TaskGroupResult(task_results=results))
 
+    # -- durable groups ----------------------------------------------------------------
+    async def _open(self, by_chart: dict[str, _Entry]) -> tuple[Interpreter, Sequence[Effect]]:
+        """The group's flow: resumed from the store when it holds a running one, else new."""
+        if self._store is None or self._flow_id is None:
+            flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
+            return flow, flow.start()
+        link = self._link = Checkpointer(
+            self._store,
+            self._flow_id,
+            kind="task_group",
+            digest=chart_digest(self.chart),
+            secret=bool(self._durable["secret"]),
+            lease_ttl=float(self._durable["lease_ttl"]),
+            lease_wait=float(self._durable["lease_wait"]),
+        )
+        loaded = await link.open()
+        state = loaded.state if loaded is not None else None
+        if loaded is not None and loaded.finished and state is not None:
+            ended = restore(self.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL)
+            if ended.result is not None:  # it completed before the worker stopped: its results
+                self._flow, self._finished, self.resumed = ended, True, True
+                await link.close()
+                return ended, ()
+            state = None  # it failed (or started over): a new run
+        if state is None:
+            flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
+            effects = flow.start()
+            if loaded is not None and loaded.dropped:  # card data was not kept: ask again
+                self._chat_ctx.add_message(role="system", content=messages.DETAILS_DROPPED)
+            await self._save()
+            return flow, effects
+        try:
+            flow = self._flow = restore(
+                self.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL
+            )
+            self._resume_tasks(flow, state, by_chart)
+        except (SnapshotError, RecordError) as exc:
+            await link.close()
+            if isinstance(exc, RecordError):
+                raise
+            raise RecordError(f"stored flow {link.flow_id!r} cannot be restored: {exc}") from exc
+        self.resumed = True
+        active = flow.active_task
+        assert active is not None  # a running flow rests in a task
+        done = [by_chart[t].description or by_chart[t].id for t in flow.results]
+        note = messages.call_resumed(done, by_chart[active].description or by_chart[active].id)
+        self._chat_ctx.add_message(role="system", content=note)
+        return flow, [TaskStarted(active, resumed=True)]
+
+    def _resume_tasks(
+        self, flow: Interpreter, state: dict[str, Any], by_chart: dict[str, _Entry]
+    ) -> None:
+        """Check the stored chart tasks against their specs now, before any of them runs."""
+        tasks = dict(state.get("tasks") or {})
+        for cid, saved in tasks.items():
+            entry = by_chart.get(cid)
+            if entry is None or not isinstance(saved, dict):
+                raise RecordError(f"stored task {cid!r} is not a task of this group")
+            task = self._prepared[cid] = entry.factory()
+            if not isinstance(task, ChartTask):
+                continue
+            what = changes(saved.get("digest") or {}, chart_digest(task.chart))
+            if what:
+                raise ChartChanged(f"{self._flow_id}/{entry.id}", what)
+            self._suspended[cid] = saved["snapshot"]
+            self._rearm.add(cid)
+
+    def _state(self) -> dict[str, Any]:
+        """What is stored: the group's snapshot and the open chart tasks' own."""
+        flow = self._flow
+        assert flow is not None
+        tasks: dict[str, Any] = {
+            cid: {"snapshot": snap, "digest": self._task_digests.get(cid, {})}
+            for cid, snap in self._suspended.items()
+        }
+        current, cid = self._current_task, flow.active_task
+        if isinstance(current, ChartTask) and cid is not None and cid == self._current_cid:
+            # kept even once it ended: the group may not have heard of it before a crash
+            tasks[cid] = {"snapshot": snapshot(current.flow), "digest": chart_digest(current.chart)}
+        return {"group": snapshot(flow), "tasks": tasks}
+
+    async def _save(self) -> None:
+        link, flow = self._link, self._flow
+        if link is None or flow is None or self._finished:
+            return
+        if flow.done and isinstance(flow.error, SessionClosedFailure):
+            self._finished = True  # the caller may still be there: the next worker resumes
+            await link.close()
+            return
+        self._finished = flow.done
+        await link.save(self._state, finished=flow.done)
+        if flow.done:
+            await link.close()
+
+    @property
+    def store_error(self) -> StoreError | None:
+        """Why the group's latest state is only in memory (None: stored, or not durable)."""
+        return self._link.error if self._link is not None else None
+
     async def _run_one(
         self, flow: Interpreter, entry: _Entry, *, resumed: bool
     ) -> Sequence[Effect]:
         saved = self._suspended.pop(entry.chart_id, None)
         try:
-            task = entry.factory()
+            task = self._prepared.pop(entry.chart_id, None) or entry.factory()
             if resumed and saved is not None and isinstance(task, ChartTask):
-                task.resume(saved)  # a declarative task keeps what it had collected
+                rearm = entry.chart_id in self._rearm
+                self._rearm.discard(entry.chart_id)
+                task.resume(saved, rearm=rearm)  # a declarative task keeps what it had collected
+                self._task_digests[entry.chart_id] = chart_digest(task.chart)
+            if isinstance(task, ChartTask) and self._link is not None:
+                task.on_accepted = self._save
             await task.update_chat_ctx(self.chat_ctx.copy())
             if tool := self._out_of_scope_tool(flow, entry.chart_id):
                 await task.update_tools([*task.tools, tool])
@@ -232,9 +387,17 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         # A call to go back ends the current task; one that arrived after the last
         # task returned (a sibling call completed it in the same turn) goes back
         # before this one starts: going back wins over the other calls of its turn.
+        self._current_cid = entry.chart_id
+        # a chart task that had ended when the last worker stopped, before the group heard
+        ended = resumed and isinstance(task, ChartTask) and task.flow.done
         completed = False  # the task returned a result in this run
-        going = self._take_going_back()
-        if going is None:
+        going = None if ended else self._take_going_back()
+        if ended:
+            assert isinstance(task, ChartTask)
+            if task.flow.error is not None:
+                return _effects(flow.handle(TaskRaised(task.error_for(task.flow.error))))
+            result, completed = task.flow.result, True
+        elif going is None:
             try:
                 result = await task
             except _OutOfScope as exc:
@@ -251,6 +414,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         if going is not None:
             if isinstance(task, ChartTask) and not task.flow.done:
                 self._suspended[entry.chart_id] = snapshot(task.flow)
+                self._task_digests[entry.chart_id] = chart_digest(task.chart)
             outcome = flow.handle(ToolCalled(DEFAULT_REGRESS_TOOL, {"task_ids": going}))
             if outcome.ok:
                 return _effects(outcome)

@@ -7,6 +7,9 @@ class *is* a ``livekit.agents.AgentTask``. What it adds:
 - ``complete`` is final: a second call raises a ``ToolError`` the model can
   read ("already complete; the first result stands") instead of LiveKit's
   internal error, and the first result is kept.
+- The result type ``T`` of ``class X(AgentTask[T])`` (a dataclass or attrs
+  class) is registered (:mod:`taskchart.runtime.results`), so a durable
+  task group gives it back as a ``T``, not a dict, after a worker restart.
 - :func:`task_spec` describes the task as an implicit chart
   (``active -> complete | failed``) with its own tool names, so it can be
   drawn, checked and run inside a :class:`~taskchart.adapters.livekit.TaskGroup`.
@@ -14,14 +17,17 @@ class *is* a ``livekit.agents.AgentTask``. What it adds:
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
+import typing
 from typing import Any, TypeVar
 
 import attrs
 from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm
 from livekit.agents.llm import ToolError
+from taskchart.runtime.results import register_result_type, registered
 from taskchart.statecharts import TaskSpec, implicit_task
 from taskchart.statecharts.chart import RESERVED_IDS
 
@@ -43,6 +49,17 @@ class AgentTask(_LiveKitAgentTask[T]):
             async def consent_given(self) -> None:
                 self.complete(True)
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            for kind in typing.get_args(base):
+                if (
+                    isinstance(kind, type)
+                    and (dataclasses.is_dataclass(kind) or attrs.has(kind))
+                    and not registered(kind)
+                ):
+                    register_result_type(kind)
 
     def complete(self, result: T | Exception) -> None:
         if self.done():

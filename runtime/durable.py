@@ -1,0 +1,484 @@
+"""Durable flows: the store protocol, the stored record and one flow's link to its store.
+
+Rules of this module: the runtime does no I/O of its own; a :class:`Store`
+(:mod:`taskchart.adapters.stores` has SQLite and Redis) does. A stored
+record is JSON: format, flow id, sequence number, status, the application's
+``version``, the chart's digest (:mod:`taskchart.runtime.digest`) and the
+state, in clear or sealed with the application's Fernet keys. Card data is
+never stored in clear: a ``secret`` flow saved without keys keeps no state
+at all, only where it was (``dropped``), and starts that part again.
+
+Theory of operation: :class:`Checkpointer` takes the flow's lease, loads a
+running record and checks it (format, sequence, version with migrations,
+digest) before anything is restored; every later save is a compare-and-set
+on the sequence number, so a stale writer can never overwrite a newer
+state. A store that cannot be reached is logged and the call goes on in
+memory (:attr:`Checkpointer.error` holds why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, Protocol
+
+import attrs
+
+from .digest import changes
+from .logs import get_logger
+
+__all__ = [
+    "FORMAT",
+    "ChartChanged",
+    "Checkpointer",
+    "CorruptRecord",
+    "LeaseHeld",
+    "Loaded",
+    "Migrations",
+    "RecordError",
+    "Records",
+    "Row",
+    "StaleWrite",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "VersionMismatch",
+]
+
+FORMAT = "taskchart.stored/1"
+DROPPED = "card data is never stored without an encryption key"
+
+_log = get_logger("taskchart.stores")
+
+
+class StoreError(Exception):
+    """A store refused or failed an operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached (the flow goes on in memory)."""
+
+
+class StaleWrite(StoreError):
+    """A save expected an older sequence number: another worker wrote the flow since."""
+
+
+class LeaseHeld(StoreError):
+    """Another worker holds the flow's lease."""
+
+
+class RecordError(StoreError):
+    """A stored record that cannot be resumed; nothing was restored."""
+
+
+class CorruptRecord(RecordError):
+    """A stored record that is not a record (torn, edited, or sealed with other keys)."""
+
+
+class VersionMismatch(RecordError):
+    """A record of another application version, with no migration to this one."""
+
+
+class ChartChanged(RecordError):
+    """A record saved by a chart that differs from the current one (the message says how)."""
+
+    def __init__(self, flow_id: str, what: list[str]) -> None:
+        super().__init__(f"stored flow {flow_id!r} no longer fits the chart: {'; '.join(what)}")
+        self.changes = what
+
+
+@attrs.frozen
+class Row:
+    """What a store keeps for one flow: the sequence number, the status and the record."""
+
+    flow_id: str
+    seq: int
+    status: Literal["running", "finished"]
+    data: bytes
+
+
+class Store(Protocol):
+    """What a durable flow needs from a backend (every method may raise :class:`StoreError`).
+
+    ``save`` is a compare-and-set: it writes ``seq = expected + 1`` only if the
+    stored sequence is ``expected`` (0: no row), else raises :class:`StaleWrite`.
+    A finished row is kept ``retain`` seconds (``None``: until deleted, 0: deleted now).
+    """
+
+    records: Records
+
+    async def load(self, flow_id: str) -> Row | None: ...
+
+    async def save(
+        self,
+        flow_id: str,
+        data: bytes,
+        *,
+        expected: int,
+        finished: bool = False,
+        retain: float | None = None,
+    ) -> int: ...
+
+    async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool: ...
+
+    async def renew(self, flow_id: str, owner: str, ttl: float) -> bool: ...
+
+    async def release(self, flow_id: str, owner: str) -> None: ...
+
+    async def running(self) -> list[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Migrations:
+    """An application's steps from one stored version to the next, on the stored state dict.
+
+    >>> migrations = Migrations()
+    >>> @migrations.register(1)
+    ... def rename(state):
+    ...     return {**state, "renamed": True}
+    >>> migrations.upgrade({}, 1, 2)
+    {'renamed': True}
+    """
+
+    def __init__(self) -> None:
+        self._steps: dict[int, Migration] = {}
+
+    def register(self, from_version: int) -> Callable[[Migration], Migration]:
+        """Decorate ``f(state) -> state`` taking version ``from_version`` to the next."""
+
+        def add(step: Migration) -> Migration:
+            self._steps[from_version] = step
+            return step
+
+        return add
+
+    def upgrade(self, state: dict[str, Any], old: int, new: int) -> dict[str, Any]:
+        for version in range(old, new):
+            step = self._steps.get(version)
+            if step is None:
+                raise VersionMismatch(
+                    f"no migration from version {version} to {version + 1} "
+                    f"(stored {old}, this application {new})"
+                )
+            state = step(state)
+        return state
+
+
+@attrs.frozen
+class Loaded:
+    """A checked record: its state (None when dropped), version and where it came from."""
+
+    state: dict[str, Any] | None
+    seq: int
+    version: int
+    migrated: bool
+    dropped: bool
+    finished: bool = False
+
+
+class Records:
+    """How records are written and read: the version, the keys and the migrations.
+
+    ``keys`` are Fernet keys, the first one encrypting (the others still
+    decrypt, for rotation); with none, states are stored in clear, except
+    ``secret`` ones, which are not stored. ``retain``: seconds a finished
+    flow is kept (``None``: until deleted; 0: deleted at once).
+    """
+
+    def __init__(
+        self,
+        *,
+        keys: Iterable[str | bytes] = (),
+        version: int = 1,
+        migrations: Migrations | None = None,
+        retain: float | None = 3600.0,
+    ) -> None:
+        self.keys = tuple(keys)
+        self.version = version
+        self.migrations = migrations or Migrations()
+        self.retain = retain
+        self._fernet: Any = None
+        if self.keys:
+            from cryptography.fernet import Fernet, MultiFernet
+
+            self._fernet = MultiFernet([Fernet(k) for k in self.keys])
+
+    @property
+    def sealed(self) -> bool:
+        return self._fernet is not None
+
+    def encode(
+        self,
+        flow_id: str,
+        seq: int,
+        *,
+        kind: str,
+        digest: Mapping[str, str],
+        state: Mapping[str, Any] | None,
+        finished: bool = False,
+        secret: bool = False,
+    ) -> bytes:
+        record: dict[str, Any] = {
+            "format": FORMAT,
+            "flow_id": flow_id,
+            "seq": seq,
+            "status": "finished" if finished else "running",
+            "version": self.version,
+            "kind": kind,
+            "digest": dict(digest),
+            "saved_at": time.time(),
+        }
+        if state is None or (secret and not self.sealed):
+            record["dropped"] = DROPPED if state is not None else "finished"
+        elif self._fernet is not None:
+            plain = json.dumps(state, separators=(",", ":")).encode()
+            record["sealed"] = self._fernet.encrypt(plain).decode("ascii")
+        else:
+            record["state"] = state
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def header(self, row: Row) -> dict[str, Any]:
+        """The record's clear part, checked against its row (:class:`CorruptRecord` if unfit)."""
+        try:
+            record = json.loads(row.data)
+        except (ValueError, UnicodeDecodeError):
+            raise CorruptRecord(f"stored flow {row.flow_id!r} is not JSON") from None
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            raise CorruptRecord(f"stored flow {row.flow_id!r} is not a {FORMAT} record")
+        for key, want in (("flow_id", row.flow_id), ("seq", row.seq), ("status", row.status)):
+            if record.get(key) != want:
+                raise CorruptRecord(
+                    f"stored flow {row.flow_id!r}: the record's {key} does not match its row"
+                )
+        if not isinstance(record.get("version"), int) or not isinstance(record.get("digest"), dict):
+            raise CorruptRecord(f"stored flow {row.flow_id!r} lacks its version or digest")
+        return record
+
+    def decode(self, row: Row, *, kind: str, digest: Mapping[str, str]) -> Loaded:
+        """The checked state of ``row`` for a flow of ``kind`` whose chart has ``digest``."""
+        record = self.header(row)
+        if record.get("kind") != kind:
+            raise RecordError(
+                f"stored flow {row.flow_id!r} is a {record.get('kind')!r}, not a {kind!r}"
+            )
+        state = self._state(row.flow_id, record)
+        version: int = record["version"]
+        if version > self.version:
+            raise VersionMismatch(
+                f"stored flow {row.flow_id!r} was saved by version {version}, "
+                f"newer than this application's {self.version}"
+            )
+        migrated = version < self.version
+        if migrated:  # the application's migration vouches for the state it returns
+            state = self.migrations.upgrade(state or {}, version, self.version)
+        else:
+            what = changes(record["digest"], digest)
+            if what:
+                raise ChartChanged(row.flow_id, what)
+        return Loaded(
+            state,
+            row.seq,
+            version,
+            migrated,
+            record.get("dropped") == DROPPED,
+            row.status == "finished",
+        )
+
+    def peek(self, row: Row) -> dict[str, Any] | None:
+        """The state ``row`` holds, unchecked against any chart (for tools that inspect stores)."""
+        return self._state(row.flow_id, self.header(row))
+
+    def fits(self, row: Row, digest: Mapping[str, str]) -> list[str]:
+        """Why ``row`` cannot be resumed by a chart with ``digest`` (empty: it can)."""
+        try:
+            record = self.header(row)
+        except RecordError as exc:
+            return [str(exc)]
+        version = record["version"]
+        if version > self.version:
+            return [f"saved by version {version}, newer than {self.version}"]
+        if version < self.version:
+            missing = [v for v in range(version, self.version) if v not in self.migrations._steps]
+            return [f"no migration from version {v}" for v in missing]
+        return changes(record["digest"], digest)
+
+    def _state(self, flow_id: str, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        if "sealed" in record:
+            if self._fernet is None:
+                raise CorruptRecord(f"stored flow {flow_id!r} is encrypted: pass the keys")
+            from cryptography.fernet import InvalidToken
+
+            try:
+                state = json.loads(self._fernet.decrypt(str(record["sealed"]).encode()))
+            except (InvalidToken, ValueError):
+                raise CorruptRecord(
+                    f"stored flow {flow_id!r} cannot be decrypted with the keys given"
+                ) from None
+        elif "dropped" in record:
+            return None
+        else:
+            state = record.get("state")
+        if not isinstance(state, dict):
+            raise CorruptRecord(f"stored flow {flow_id!r} holds no state object")
+        return state
+
+
+def flow_ref(flow_id: str) -> str:
+    """What logs show of a flow id (it may name the caller): a short hash."""
+    return hashlib.sha256(flow_id.encode()).hexdigest()[:12]
+
+
+class Checkpointer:
+    """One flow's link to a store: its lease, its last sequence number, its saves.
+
+    ``lease_ttl`` seconds a lease lasts unless renewed (every third of it,
+    while open); ``lease_wait`` seconds :meth:`open` waits for another
+    worker's lease to end before raising :class:`LeaseHeld`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        flow_id: str,
+        *,
+        kind: str,
+        digest: Mapping[str, str],
+        secret: bool = False,
+        lease_ttl: float = 15.0,
+        lease_wait: float = 0.0,
+        owner: str | None = None,
+    ) -> None:
+        if not isinstance(flow_id, str) or not flow_id:
+            raise ValueError("a flow id must be a non-empty string")
+        self.store = store
+        self.flow_id = flow_id
+        self.kind = kind
+        self.digest = dict(digest)
+        self.secret = secret
+        self.lease_ttl = lease_ttl
+        self.lease_wait = lease_wait
+        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.seq = 0
+        #: The last store failure while the flow went on in memory (None: all saved).
+        self.error: StoreError | None = None
+        self.lease_lost = False
+        self._leased = False
+        self._renewer: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._ref = flow_ref(flow_id)
+
+    async def open(self) -> Loaded | None:
+        """Take the lease and load: the checked record of the flow, or None.
+
+        A finished record comes back only when it kept its state (``finished``
+        is set then): a caller may take its results instead of running again.
+
+        :class:`LeaseHeld` when another worker keeps the flow past ``lease_wait``;
+        :class:`RecordError` when the stored flow cannot be resumed.
+        """
+        try:
+            await self._acquire()
+            row = await self.store.load(self.flow_id)
+        except StoreUnavailable as exc:
+            self._unavailable(exc, "open")
+            return None
+        if row is None:
+            return None
+        self.seq = row.seq
+        try:
+            loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
+        except BaseException:
+            await self.close()  # a flow that cannot be resumed keeps no lease
+            raise
+        _log.info("flow_loaded", flow=self._ref, seq=row.seq, migrated=loaded.migrated)
+        return loaded
+
+    async def _acquire(self) -> None:
+        deadline = time.monotonic() + self.lease_wait
+        while not await self.store.acquire(self.flow_id, self.owner, self.lease_ttl):
+            if time.monotonic() >= deadline:
+                raise LeaseHeld(f"another worker holds flow {self.flow_id!r}")
+            await asyncio.sleep(min(0.05, max(0.005, self.lease_ttl / 20)))
+        self._leased = True
+        if self._renewer is None:
+            self._renewer = asyncio.get_running_loop().create_task(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ttl / 3)
+            try:
+                if not await self.store.renew(self.flow_id, self.owner, self.lease_ttl):
+                    self.lease_lost = True
+                    _log.error("lease_lost", flow=self._ref)
+                    return
+            except StoreError as exc:
+                _log.warning("lease_renewal_failed", flow=self._ref, error=type(exc).__name__)
+
+    async def save(
+        self, state: Callable[[], Mapping[str, Any] | None], *, finished: bool = False
+    ) -> bool:
+        """Save ``state()`` (called once the previous save is done); False if it stayed in memory.
+
+        :class:`StaleWrite` when another worker wrote the flow since.
+        """
+        async with self._lock:
+            data = self.store.records.encode(
+                self.flow_id,
+                self.seq + 1,
+                kind=self.kind,
+                digest=self.digest,
+                state=state(),
+                finished=finished,
+                secret=self.secret,
+            )
+            try:
+                self.seq = await self.store.save(
+                    self.flow_id,
+                    data,
+                    expected=self.seq,
+                    finished=finished,
+                    retain=self.store.records.retain,
+                )
+            except StoreUnavailable as exc:
+                self._unavailable(exc, "save")
+                return False
+            except StaleWrite:
+                _log.error("stale_write", flow=self._ref, seq=self.seq)
+                raise
+            if self.error is not None:
+                _log.warning("store_reachable_again", flow=self._ref, seq=self.seq)
+                self.error = None
+            return True
+
+    async def close(self) -> None:
+        """Stop renewing and give the lease back (a store that is gone lets it expire)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._renewer
+            self._renewer = None
+        if self._leased:
+            self._leased = False
+            with contextlib.suppress(StoreError):
+                await self.store.release(self.flow_id, self.owner)
+
+    def _unavailable(self, exc: StoreUnavailable, during: str) -> None:
+        if self.error is None:
+            _log.warning(
+                "store_unavailable",
+                flow=self._ref,
+                during=during,
+                error=str(exc)[:200],
+                effect="the call goes on in memory",
+            )
+        self.error = exc

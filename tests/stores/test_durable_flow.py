@@ -1,0 +1,159 @@
+"""A durable AsyncFlow: saved after every accepted event, resumed by the next worker."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from taskchart.adapters.stores import ChartChanged, LeaseHeld, StaleWrite, Store
+from taskchart.runtime import (
+    AsyncFlow,
+    DtmfReceived,
+    Instruct,
+    Interpreter,
+    SimulatedClock,
+    StartTimer,
+    TaskReturned,
+    ToolCalled,
+    restore,
+    snapshot,
+)
+from taskchart.runtime.results import register_result_type
+from taskchart.statecharts import (
+    Confirmation,
+    Field,
+    compile_chart,
+    declarative_task,
+    implicit_task,
+)
+from taskchart.statecharts.prebuilt import gallery
+
+FLOW = "room-3/caller-ada"
+
+
+def intro_chart(normalize: Any = None) -> Any:
+    name = declarative_task(
+        "name",
+        fields=[Field("first", normalize=normalize), Field("last")],
+        confirmation=Confirmation.NEVER,
+    )
+    return compile_chart([name, gallery.email()])
+
+
+async def test_a_flow_resumes_on_the_next_worker_where_it_stood(store: Store) -> None:
+    first = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await first.open()
+    assert not first.resumed
+    assert (await first.send(ToolCalled("update_name", {"first": "Ada"}))).ok
+    assert not (await first.send(ToolCalled("update_name", {"first": 3}))).ok  # refused: no save
+    row = await store.load(FLOW)
+    assert row is not None and row.seq == 2  # the start, then the one accepted event
+    await first.aclose()  # the worker goes away; the flow stays stored as running
+
+    told: list[Any] = []
+    second = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, on_effect=told.append)
+    effects = await second.open()
+    assert second.resumed
+    assert second.interpreter.values("name") == {"first": "Ada"}
+    said = [e.instructions for e in effects if isinstance(e, Instruct)]
+    assert said == ["Back to the name. Already collected: first: Ada. Still needed: last."]
+    assert told == list(effects)
+    assert (await second.send(ToolCalled("update_name", {"last": "Lovelace"}))).ok
+    assert (await second.send(ToolCalled("update_email_address", {"email": "ada@example.com"}))).ok
+    assert second.interpreter.done and second.interpreter.result is not None
+    row = await store.load(FLOW)
+    assert row is not None and row.status == "finished"
+    assert await store.running() == []
+    await second.aclose()
+
+
+async def test_a_second_worker_is_refused_while_the_lease_is_held_then_takes_over(
+    store: Store,
+) -> None:
+    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as flow:
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+        with pytest.raises(LeaseHeld, match="another worker holds flow"):
+            await AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW).open()
+    # a worker that died holding the lease: the next one waits until it runs out
+    assert await store.acquire(FLOW, "dead-worker", 0.3)
+    later = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, lease_wait=3.0)
+    await later.open()
+    assert later.resumed and later.interpreter.values("name") == {"first": "Ada"}
+    await later.aclose()
+
+
+async def test_a_flow_of_a_changed_chart_is_refused_and_left_as_stored(store: Store) -> None:
+    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as flow:
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+    before = await store.load(FLOW)
+    changed = AsyncFlow(Interpreter(intro_chart(str.title)), store=store, flow_id=FLOW)
+    with pytest.raises(ChartChanged, match="task 'name': field 'first' changed"):
+        await changed.open()
+    assert await store.load(FLOW) == before  # never half-applied
+    again = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await again.open()  # the refusal gave the lease back
+    assert again.interpreter.values("name") == {"first": "Ada"}
+    await again.aclose()
+
+
+async def test_a_stale_worker_cannot_overwrite_the_flow(store: Store) -> None:
+    stale = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await stale.open()
+    await stale.send(ToolCalled("update_name", {"first": "Ada"}))
+    link: Any = stale._link
+    await store.release(FLOW, link.owner)  # its lease ran out while it was stalled
+    fresh = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await fresh.open()
+    await fresh.send(ToolCalled("update_name", {"last": "Lovelace"}))
+    with pytest.raises(StaleWrite):
+        await stale.send(ToolCalled("update_name", {"last": "Byron"}))
+    with pytest.raises(StaleWrite):  # and it takes no more events
+        await stale.send(ToolCalled("update_email_address", {"email": "a@b.co"}))
+    await stale.aclose()
+    await fresh.aclose()
+    resumed = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await resumed.open()
+    assert resumed.interpreter.values("email") == {}
+    assert resumed.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
+    await resumed.aclose()
+
+
+@register_result_type
+@dataclass
+class Commute:
+    can_commute: bool
+    method: str
+
+
+async def test_a_hand_written_result_comes_back_as_its_own_type(store: Store) -> None:
+    chart = compile_chart([implicit_task("commute"), gallery.email()])
+    async with AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW) as flow:
+        await flow.send(TaskReturned(Commute(True, "bike")))
+    again = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await again.open()
+    assert again.interpreter.results["commute"] == Commute(True, "bike")
+    await again.aclose()
+
+
+async def test_a_restored_dtmf_flow_re_arms_its_inter_key_timer_with_the_time_left() -> None:
+    clock = SimulatedClock(start=100.0)
+    chart = compile_chart(gallery.dtmf())
+    flow = Interpreter(chart, clock=clock.now)
+    flow.start()
+    flow.handle(DtmfReceived("4"))  # the inter-key timer runs: 4 s
+    data = snapshot(flow)
+    assert data["timers"] == {"dtmf_inputs.keys": {"seconds": 4.0, "deadline": 104.0}}
+    clock.advance(1.5)  # the worker died; another restores 1.5 s later
+    again = AsyncFlow(restore(chart, data, clock=clock.now), clock=clock)
+    assert again.start() == (StartTimer("dtmf_inputs.keys", 2.5),)
+    clock.advance(2.4)
+    await asyncio.sleep(0)
+    assert not again.interpreter.done
+    clock.advance(0.1)  # the timer fires at its deadline: too few digits ends the task
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert again.interpreter.done
+    assert "Expect 10 digits, got 1" in str(again.interpreter.error)
+    await again.aclose()

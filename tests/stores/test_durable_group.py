@@ -1,0 +1,111 @@
+"""Durable LiveKit task groups: a call picked up by the next worker, in real offline sessions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from cryptography.fernet import Fernet
+from taskchart.adapters.livekit import GetCreditCardResult, GetCreditCardTask
+from taskchart.adapters.livekit.testing import Call, OfflineSession
+from taskchart.adapters.stores import Store
+from taskchart.runtime import messages
+
+from examples.interview import CommuteResults, Interviewer, IntroResults
+
+from ..livekit.prebuilt_helpers import Collector, by_user_line
+
+INTRO = {"name": "Ada", "intro_notes": "a mathematician"}
+AMEX = "3782 822463 10005"
+
+
+def system_notes(request: Any) -> list[str]:
+    return [m.text_content or "" for m in request.chat_ctx.messages() if m.role == "system"]
+
+
+async def test_an_interview_resumes_on_a_new_worker_with_typed_results(store: Store) -> None:
+    first = Interviewer(summarize_chat_ctx=False, store=store, flow_id="room-9/ada")
+    script: list[Any] = ["Welcome! What's your name?", Call("record_intro", INTRO)]
+    async with OfflineSession(agent=first, llm=script, userdata=SimpleNamespace()) as offline:
+        await offline.say("I'm Ada, a mathematician")
+    assert await store.running() == ["room-9/ada"]  # the worker went away mid-call
+
+    second = Interviewer(summarize_chat_ctx=False, store=store, flow_id="room-9/ada")
+    script = [Call("record_commute_flexibility", can_commute=True, commute_method="bike"), "Bye!"]
+    async with OfflineSession(agent=second, llm=script, userdata=SimpleNamespace()) as offline:
+        await offline.say("Yes, I come by bike")
+        request = offline.llm.requests[0]
+        # the interview resumed at the commute; the intro can still be corrected
+        assert request.tools == ["record_commute_flexibility", "out_of_scope"]
+        assert messages.call_resumed(
+            ["Collects name and introduction"], "Asks about commute flexibility"
+        ) in system_notes(request)
+        offline.llm.assert_done()
+    assert second.task_results == {
+        "intro_task": IntroResults("Ada", "a mathematician"),  # itself, not a dict
+        "commute_task": CommuteResults(True, "bike"),
+    }
+    assert await store.running() == []
+    row = await store.load("room-9/ada")
+    assert row is not None and row.status == "finished"
+
+
+def card_plan() -> dict[str, Any]:
+    return {
+        "my card": Call("update_card_number", card_number=AMEX),
+        "expires april 31": Call("update_expiration_date", expiration_month=4, expiration_year=31),
+        "three digits": Call("update_security_code", security_code="123"),
+        "the code": Call("update_security_code", security_code="1234"),
+        "Ada Lovelace": Call("update_name", first_name="Ada", last_name="Lovelace"),
+    }
+
+
+async def test_a_card_resumes_sealed_under_a_key_with_its_issuer(
+    make_store: Callable[..., Store],
+) -> None:
+    key = Fernet.generate_key()
+    first = Collector(lambda: GetCreditCardTask(store=make_store(keys=[key]), flow_id="c1"))
+    async with OfflineSession(agent=first, llm=by_user_line(card_plan())) as offline:
+        await offline.say("my card")
+        await offline.say("expires april 31")
+    row = await make_store().load("c1")
+    assert row is not None and b"378282246310005" not in row.data and b"Lovelace" not in row.data
+
+    second = Collector(lambda: GetCreditCardTask(store=make_store(keys=[key]), flow_id="c1"))
+    async with OfflineSession(agent=second, llm=by_user_line(card_plan())) as offline:
+        await offline.say("three digits")  # the issuer came back with the number: 4 digits
+        assert "update_security_code" in offline.llm.requests[-1].tools
+        await offline.say("the code")
+        await offline.say("Ada Lovelace")
+    assert second.result == GetCreditCardResult(
+        cardholder_name="Ada Lovelace",
+        issuer="American Express",
+        card_number="378282246310005",
+        security_code="1234",
+        expiration_date="04/31",
+    )
+
+
+async def test_without_a_key_no_card_data_is_stored_and_the_card_is_asked_again(
+    store: Store,
+) -> None:
+    first = Collector(lambda: GetCreditCardTask(store=store, flow_id="c2"))
+    async with OfflineSession(agent=first, llm=by_user_line(card_plan())) as offline:
+        await offline.say("my card")
+        await offline.say("expires april 31")
+    row = await store.load("c2")
+    assert row is not None and b"378282246310005" not in row.data
+    stored = json.loads(row.data)
+    assert "state" not in stored and "sealed" not in stored and stored["dropped"]
+
+    second = Collector(lambda: GetCreditCardTask(store=store, flow_id="c2"))
+    async with OfflineSession(agent=second, llm=by_user_line(card_plan())) as offline:
+        await offline.say("my card")
+        first_request = offline.llm.requests[0]
+        assert "update_card_number" in first_request.tools  # back at the number
+        assert messages.DETAILS_DROPPED in system_notes(first_request)
+        for line in ["expires april 31", "the code", "Ada Lovelace"]:
+            await offline.say(line)
+    assert second.result is not None and second.result.card_number == "378282246310005"

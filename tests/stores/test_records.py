@@ -1,0 +1,175 @@
+"""Stored records: sequence, version and migrations, chart digest, encryption, card data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from taskchart.adapters.stores import (
+    ChartChanged,
+    CorruptRecord,
+    Migrations,
+    StaleWrite,
+    Store,
+    VersionMismatch,
+)
+from taskchart.runtime.digest import chart_digest
+from taskchart.runtime.durable import Checkpointer
+from taskchart.statecharts import Confirmation, Field, compile_chart, declarative_task
+from taskchart.statecharts.prebuilt import gallery
+
+CARD = "4111111111111111"
+
+
+def _upper(text: str) -> str:
+    return text.upper()
+
+
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+def digest(normalize: Any = _upper, confirmation: Confirmation = Confirmation.NEVER) -> Any:
+    spec = declarative_task(
+        "name", fields=[Field("name", normalize=normalize)], confirmation=confirmation
+    )
+    return chart_digest(compile_chart([spec, gallery.email()]))
+
+
+def link(store: Store, d: Any = None, **options: Any) -> Checkpointer:
+    return Checkpointer(store, "room-7/ada", kind="flow", digest=d or digest(), **options)
+
+
+async def saved(store: Store, state: dict[str, Any], **options: Any) -> Checkpointer:
+    writer = link(store, **options)
+    assert await writer.open() is None
+    await writer.save(lambda: state)
+    await writer.close()
+    return writer
+
+
+async def test_a_record_round_trips_with_its_sequence(store: Store) -> None:
+    writer = await saved(store, {"values": {"name": "ADA"}})
+    reader = link(store)
+    loaded = await reader.open()
+    assert loaded is not None
+    assert (loaded.state, loaded.seq, loaded.version) == ({"values": {"name": "ADA"}}, 1, 1)
+    assert reader.seq == writer.seq == 1
+    await reader.save(lambda: {"values": {"name": "BOB"}})
+    with pytest.raises(StaleWrite):  # the first writer, come back, is stale
+        await writer.save(lambda: {"values": {"name": "EVE"}})
+    await reader.close()
+    loaded = await link(store).open()
+    assert loaded is not None and loaded.state == {"values": {"name": "BOB"}}
+
+
+@pytest.mark.parametrize(
+    ("changed", "words"),
+    [
+        ({"normalize": _lower}, "task 'name': field 'name' changed"),
+        (  # a policy that confirms also offers the confirm tool
+            {"confirmation": Confirmation.ALWAYS},
+            "task 'name': the confirmation policy changed; task 'name': tools changed",
+        ),
+    ],
+)
+async def test_a_record_of_another_chart_is_refused_naming_what_changed(
+    store: Store, changed: dict[str, Any], words: str
+) -> None:
+    await saved(store, {"values": {}})
+    with pytest.raises(ChartChanged) as info:
+        await link(store, digest(**changed)).open()
+    assert str(info.value) == f"stored flow 'room-7/ada' no longer fits the chart: {words}"
+
+
+async def test_a_record_of_another_task_order_is_refused(store: Store) -> None:
+    await saved(store, {})
+    spec = declarative_task("name", fields=[Field("name", normalize=_upper)])
+    other = chart_digest(compile_chart([gallery.email(), spec]))
+    with pytest.raises(ChartChanged, match="the tasks or their order changed"):
+        await link(store, other).open()
+
+
+async def test_a_newer_record_or_a_missing_migration_is_refused(
+    make_store: Callable[..., Store],
+) -> None:
+    await saved(make_store(version=2), {"n": 1})
+    with pytest.raises(VersionMismatch, match=r"saved by version 2, newer than this .* 1"):
+        await link(make_store(version=1)).open()
+    with pytest.raises(VersionMismatch, match="no migration from version 2 to 3"):
+        await link(make_store(version=3)).open()
+
+
+async def test_a_registered_migration_upgrades_the_stored_state(
+    make_store: Callable[..., Store],
+) -> None:
+    await saved(make_store(version=1), {"values": {"full_name": "ADA"}})
+    migrations = Migrations()
+
+    @migrations.register(1)
+    def rename(state: dict[str, Any]) -> dict[str, Any]:
+        return {"values": {"name": state["values"].pop("full_name")}}
+
+    @migrations.register(2)
+    def mark(state: dict[str, Any]) -> dict[str, Any]:
+        return {**state, "v3": True}
+
+    # the chart changed too (its normaliser): the migration vouches for the state
+    loaded = await link(make_store(version=3, migrations=migrations), digest(_lower)).open()
+    assert loaded is not None and loaded.migrated
+    assert loaded.state == {"values": {"name": "ADA"}, "v3": True}
+
+
+async def test_a_corrupt_row_is_refused_and_nothing_is_restored(store: Store) -> None:
+    await store.save("room-7/ada", b"\x00{torn", expected=0)
+    with pytest.raises(CorruptRecord, match="is not JSON"):
+        await link(store).open()
+    record = json.dumps({"format": "taskchart.stored/1", "flow_id": "room-7/ada", "seq": 9})
+    await store.save("room-7/ada", record.encode(), expected=1)
+    with pytest.raises(CorruptRecord, match="the record's seq does not match its row"):
+        await link(store).open()
+
+
+async def test_records_are_encrypted_with_the_first_key_and_keys_rotate(
+    make_store: Callable[..., Store],
+) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    await saved(make_store(keys=[old]), {"values": {"email": "ada@example.com"}})
+    row = await make_store().load("room-7/ada")
+    assert row is not None and b"ada@example.com" not in row.data
+    with pytest.raises(CorruptRecord, match="is encrypted: pass the keys"):
+        await link(make_store()).open()
+    with pytest.raises(CorruptRecord, match="cannot be decrypted with the keys given"):
+        await link(make_store(keys=[new])).open()
+    rotated = link(make_store(keys=[new, old]))  # the new key first, the old one still read
+    loaded = await rotated.open()
+    assert loaded is not None and loaded.state == {"values": {"email": "ada@example.com"}}
+    await rotated.save(lambda: loaded.state)
+    await rotated.close()
+    reader = link(make_store(keys=[new]))
+    loaded = await reader.open()  # the old key is no longer needed
+    assert loaded is not None and loaded.state == {"values": {"email": "ada@example.com"}}
+    await reader.close()
+    with pytest.raises(CorruptRecord):
+        await link(make_store(keys=[old])).open()
+
+
+async def test_card_data_is_never_stored_in_clear(make_store: Callable[..., Store]) -> None:
+    state = {"values": {"card_number": CARD}}
+    await saved(make_store(), state, secret=True)
+    row = await make_store().load("room-7/ada")
+    assert row is not None and CARD.encode() not in row.data and b"card_number" not in row.data
+    reader = link(make_store())
+    loaded = await reader.open()
+    assert loaded is not None and loaded.dropped and loaded.state is None
+    await reader.close()
+    key = Fernet.generate_key()
+    await make_store().save("room-7/ada", b"", expected=1, finished=True, retain=0)
+    await saved(make_store(keys=[key]), state, secret=True)
+    row = await make_store().load("room-7/ada")
+    assert row is not None and CARD.encode() not in row.data
+    loaded = await link(make_store(keys=[key])).open()
+    assert loaded is not None and not loaded.dropped and loaded.state == state
