@@ -6,15 +6,17 @@ with the effects to perform, or returns :class:`Rejected` and leaves the
 configuration, history and data exactly as they were. It never performs I/O
 and never raises for bad input.
 
-Theory of operation: a tool call is resolved against the active task's
-tool table into a chart event plus cleaned keyword arguments (field values
-pass their validators first). The candidate rows of the transition table are
+Theory of operation: each kind of event becomes a chart event in
+:mod:`~taskchart.runtime.event_handlers`; a tool call is resolved against the
+active task's tool table into a chart event plus cleaned keyword arguments
+(field values pass their validators first). The candidate rows of the transition table are
 checked here, so a refused event never reaches the engine and the refusal
 can say which guard failed. An accepted event is taken by the engine (the
 table engine by default, python-statemachine when asked); the model's
 signals become effects, and the tool list is re-offered when it changed.
 
 >>> from taskchart.statecharts import Field, Confirmation, declarative_task, compile_chart
+>>> from taskchart.runtime import ToolCalled
 >>> chart = compile_chart(declarative_task("name", fields=[Field("name")],
 ...                                        confirmation=Confirmation.NEVER))
 >>> flow = Interpreter(chart)
@@ -37,45 +39,24 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart, TaskGroupResult
-from taskchart.statecharts import SessionClosed as SessionClosedError
 from taskchart.statecharts.chart import FLOW_DONE, FLOW_FAILED, ConfigView
 from taskchart.statecharts.engines import Machine
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.model import FlowModel
-from taskchart.statecharts.task import (
-    COMPLETE,
-    FAIL,
-    KEYPAD_KEYS,
-    KEYS_TIMEOUT,
-    NO_MATCH,
-    TIMEOUT,
-)
 
 from . import messages
-from .effects import CancelTimer, Effect, Instruct, SetTools, StartTimer
+from .effects import Effect, SetTools, StartTimer
+from .event_handlers import handle_event
 from .events import (
     MODALITIES,
-    AgentSpeaking,
-    DtmfReceived,
     Event,
     Modality,
-    ModalitySet,
-    NoMatch,
-    Resumed,
-    SessionClosed,
-    TaskRaised,
-    TaskReturned,
-    TimerFired,
-    ToolCalled,
-    UserAway,
-    UserSpeaking,
-    UserSpoke,
 )
 from .logs import RedactingLogger, get_logger, personal_values
 from .outcome import Accepted, Outcome, Rejected, Step
 from .recording import RECORDERS, carried, entry, event_name, record_every_flow
 from .signal_effects import answer, effects_of
-from .tool_calls import free_text, resolve_regress, resolve_tool
+from .tool_calls import resolve_regress
 from .turns import handle_turn
 
 __all__ = ["DEFAULT_REGRESS_TOOL", "Interpreter", "record_every_flow"]
@@ -328,7 +309,7 @@ class Interpreter:
         # What the checks did not foresee, before any change or inside a transition
         # (which _send rolls back), is refused here rather than raised at the caller.
         try:
-            outcome = self._handle(event)
+            outcome = handle_event(self, event)
         except Exception as exc:
             self.log.warning("event_failed", trigger=type(event).__name__, error=type(exc).__name__)
             outcome = Rejected(
@@ -339,131 +320,6 @@ class Interpreter:
             if outcome.event != name:
                 outcome = attrs.evolve(outcome, event=name)
         return outcome
-
-    def _handle(self, event: Event) -> Outcome:
-        if isinstance(event, UserSpoke):
-            return self._user_spoke(event)
-        if isinstance(event, ModalitySet):
-            if event.modality not in MODALITIES:
-                return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
-            self.model.modality = event.modality
-            return Accepted()
-        if self.done:
-            return Rejected("finished", "This flow has already finished; nothing more to do.")
-        if isinstance(event, ToolCalled):
-            if not isinstance(event.name, str):
-                return self._rejected(
-                    event,
-                    Rejected(
-                        "unknown_tool",
-                        f"Tool names are text, got {shown(event.name, 60)}. "
-                        f"Tools now: {', '.join(self.tools) or 'none'}.",
-                    ),
-                )
-            config = self.machine.configuration_values
-            view = self.chart.view(config)
-            resolved = resolve_tool(self, event, view)
-            if isinstance(resolved, Rejected):
-                return self._rejected(event, resolved)
-            name, kwargs = resolved
-            if name is None:
-                return Accepted()
-            return self._send(event, name, kwargs, config, view)
-        if isinstance(event, TimerFired):
-            if not isinstance(event.timer_id, str) or event.timer_id not in self.timers:
-                return self._rejected(
-                    event,
-                    Rejected("unexpected", f"timer {shown(event.timer_id, 60)} is not running", ""),
-                )
-            name = KEYS_TIMEOUT if event.timer_id.endswith(".keys") else TIMEOUT
-            return self._send(event, name, {})
-        if isinstance(event, DtmfReceived):
-            if not isinstance(event.digit, str) or event.digit not in KEYPAD_KEYS:
-                return self._rejected(
-                    event,
-                    Rejected(
-                        "invalid_argument",
-                        f"A keypad tone is one of 0-9, *, # and A-D, got {shown(event.digit, 20)}.",
-                    ),
-                )
-            if "dtmf" not in self.chart.events_from(self.machine.configuration_values):
-                return self._rejected(
-                    event,
-                    Rejected(
-                        "unexpected", "No keypad input is expected now; the tone was ignored."
-                    ),
-                )
-            return self._send(event, "dtmf", {"digit": event.digit})
-        if isinstance(event, TaskReturned | TaskRaised):
-            task = self.active_task
-            assert task is not None
-            if self.chart.task_map[task].kind != "implicit":
-                return self._rejected(
-                    event,
-                    Rejected(
-                        "unexpected",
-                        f"task {task!r} completes through its fields, not by returning a value",
-                    ),
-                )
-            if isinstance(event, TaskReturned):
-                return self._send(event, COMPLETE, {"result": event.result})
-            return self._send(event, FAIL, {"error": event.error})
-        if isinstance(event, AgentSpeaking | UserSpeaking):
-            return self._speech(event)
-        if isinstance(event, UserAway | NoMatch):
-            name = TIMEOUT if isinstance(event, UserAway) else NO_MATCH
-            if name not in self.chart.events_from(self.machine.configuration_values):
-                what = "no input" if name == TIMEOUT else "no match"
-                return self._rejected(
-                    event, Rejected("unexpected", f"The step now declares no {what} handling.")
-                )
-            return self._send(event, name, {})
-        if isinstance(event, Resumed):
-            return self._resumed()
-        if isinstance(event, SessionClosed):
-            task = self.active_task
-            assert task is not None
-            reason = free_text(event.reason) or "session closed"
-            return self._send(event, FAIL, {"error": SessionClosedError(task, reason)})
-        return Rejected("unexpected", f"unknown event {event!r}")  # pragma: no cover
-
-    def _resumed(self) -> Outcome:
-        task = self.active_task
-        assert task is not None
-        confirming = self.configuration[-1].endswith("__confirming")
-        if confirming:  # the value is read back again: it needs a fresh answer
-            self.model.readback_turn[task] = self.model.user_turn
-        spec = self.chart.task_map[task]
-        text = messages.resume(spec, self.model.values[task], confirming=confirming)
-        return Accepted((Instruct(text, task),), text)
-
-    def _speech(self, event: AgentSpeaking | UserSpeaking) -> Outcome:
-        """The step's no-input timer starts when the agent has finished speaking and
-        stops while anyone speaks (no timer: nothing to do)."""
-        task = self.active_task
-        spec = self.chart.task_map[task] if task else None
-        handler = spec.no_input if spec is not None else None
-        events = self.chart.events_from(self.machine.configuration_values)
-        if handler is None or handler.timeout is None or TIMEOUT not in events:
-            return Accepted()
-        timer = f"{task}.no_input"
-        if isinstance(event, AgentSpeaking) and not event.speaking:
-            self.timers[timer] = handler.timeout
-            return Accepted((StartTimer(timer, handler.timeout),))
-        if self.timers.pop(timer, None) is None:
-            return Accepted()
-        return Accepted((CancelTimer(timer),))
-
-    def _user_spoke(self, event: UserSpoke) -> Outcome:
-        if event.modality not in MODALITIES:
-            return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
-        self.model.user_turn += 1
-        self.model.modality = event.modality
-        effects: list[Effect] = [StartTimer(tid, s) for tid, s in self.timers.items()]
-        if effects:
-            now = self.now()
-            self.deadlines = {tid: now + s for tid, s in self.timers.items()}
-        return Accepted(tuple(effects))
 
     def _send(
         self,

@@ -32,6 +32,16 @@ def test_every_subpackage_imports_from_the_installed_namespace() -> None:
     assert "taskchart.runtime.interpreter" in _modules()
 
 
+def test_no_module_of_the_packages_is_over_500_lines() -> None:
+    lengths = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for sub in SUBPACKAGES
+        for path in (ROOT / sub).rglob("*.py")
+    }
+    assert lengths["runtime/interpreter.py"] > 100
+    assert {path: n for path, n in lengths.items() if n > 500} == {}
+
+
 @pytest.mark.parametrize("name", _modules())
 def test_docstring_examples_run(name: str) -> None:
     module = importlib.import_module(name)

@@ -7,7 +7,9 @@ tools and a group's ``out_of_scope``); a call the chart refuses returns a
 one model turn go through the chart together, confirmations last, so
 ``[confirm, update(new value)]`` in one turn never completes with the stale
 value. User turns are counted from the conversation, so a confirmation is
-only accepted after the user answered the read-back.
+only accepted after the user answered the read-back. The call's own events
+(tones, speech states) reach the chart through :mod:`.call_events`; the
+tools' schemas come from :mod:`.chart_tools`.
 
 A spec from :func:`~taskchart.statecharts.declarative_task` needs no
 ``_check_completion`` code and no hand-written tools::
@@ -26,19 +28,16 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from typing import Any, Literal, TypeVar
 
 from livekit import rtc
-from livekit.agents import Agent, ModelSettings, RunContext, get_job_context, llm
+from livekit.agents import Agent, ModelSettings, RunContext, llm
 from livekit.agents.llm import ToolError, ToolFlag, function_tool
 from livekit.agents.llm.chat_context import Instructions
 from livekit.agents.llm.utils import parse_function_arguments
 from livekit.agents.types import NOT_GIVEN, FlushSentinel, NotGivenOr
-from livekit.agents.voice.events import AgentStateChangedEvent, UserStateChangedEvent
 from taskchart.runtime import (
     DEFAULT_REGRESS_TOOL,
     Accepted,
-    AgentSpeaking,
     Clock,
     Complete,
-    DtmfReceived,
     Effect,
     Event,
     Fail,
@@ -52,27 +51,23 @@ from taskchart.runtime import (
     TimerFired,
     TimerSet,
     ToolCalled,
-    UserAway,
-    UserSpeaking,
     UserSpoke,
     restore,
 )
 from taskchart.runtime.events import MODALITIES
-from taskchart.runtime.logs import get_logger
 from taskchart.runtime.turns import unmatched
 from taskchart.statecharts import TaskSpec, compile_chart
 from taskchart.statecharts.fields import shown
-from taskchart.statecharts.spoken import spoken_digits
-from taskchart.statecharts.task import CONFIRM, Modality
+from taskchart.statecharts.task import Modality
 
+from .call_events import CallListener
+from .chart_tools import append_instructions, heard_read_back, tool_name, tool_schema
 from .errors import livekit_error
 from .task import AgentTask
 
 __all__ = ["ChartTask"]
 
 T = TypeVar("T")
-
-_log = get_logger("taskchart.livekit.chart_task")
 
 
 class _Turn:
@@ -151,7 +146,7 @@ class ChartTask(AgentTask[T]):
         self._timers = TimerSet(clock or LoopClock(), self._timer_fired)
         text: str | Instructions = instructions if instructions is not None else spec.instructions
         if extra_instructions:
-            text = _append(text, extra_instructions)
+            text = append_instructions(text, extra_instructions)
         super().__init__(
             instructions=text or f"Collect the user's {spec.label}.",
             chat_ctx=chat_ctx,
@@ -165,9 +160,7 @@ class ChartTask(AgentTask[T]):
         A turn that goes back processes none of this task's calls (the one-turn rules)."""
         self._user_messages_seen: int | None = None
         self._resumed = False
-        self._caller = caller_identity
-        self._room: rtc.Room | None = None
-        self._listening = False
+        self._call_events = CallListener(self.feed, caller_identity)
         self._rearm = False
         self.on_accepted: Callable[[], Awaitable[None]] | None = None
         """Set by a durable group: saves the flow after an accepted event (a tool call's
@@ -214,56 +207,23 @@ class ChartTask(AgentTask[T]):
         self._unlisten()
         self._timers.close()
 
-    # -- the call's own events ---------------------------------------------------------
+    # -- the call's own events (:mod:`.call_events`) ------------------------------------
     def _listen(self) -> None:
-        if self.spec.keypad is not None:
-            try:
-                self._room = get_job_context().room
-            except RuntimeError:
-                _log.warning("no job context: keypad tones cannot reach the task")
-            else:
-                self._room.on("sip_dtmf_received", self._on_sip_dtmf_received)
-        if self.spec.no_input is not None or self.spec.no_match is not None:
-            self.session.on("agent_state_changed", self._on_agent_state)
-            self.session.on("user_state_changed", self._on_user_state)
-            self._listening = True
+        self._call_events.listen(
+            self.session,
+            keypad=self.spec.keypad is not None,
+            speech=self.spec.no_input is not None or self.spec.no_match is not None,
+            on_dtmf=self._on_sip_dtmf_received,
+        )
 
     def _unlisten(self) -> None:
-        if self._room is not None:
-            self._room.off("sip_dtmf_received", self._on_sip_dtmf_received)
-            self._room = None
-        if self._listening:
-            self.session.off("agent_state_changed", self._on_agent_state)
-            self.session.off("user_state_changed", self._on_user_state)
-            self._listening = False
-
-    def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
-        if ev.new_state == "speaking":
-            self.feed(AgentSpeaking(True))
-        elif ev.old_state == "speaking":
-            self.feed(AgentSpeaking(False))
-
-    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
-        if ev.new_state == "speaking":
-            self.feed(UserSpeaking())
-        elif ev.new_state == "away":
-            self.feed(UserAway())
+        self._call_events.close()
 
     def _on_sip_dtmf_received(self, ev: rtc.SipDTMF) -> None:
-        if not self._from_caller(ev.participant):
-            _log.info("dtmf_ignored", reason="not the caller")
-            return
-        outcome = self.feed(DtmfReceived(ev.digit))
-        if not outcome.ok:
-            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""), scrub=ev.digit)
+        self._call_events.dtmf(ev)
 
     def _from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
-        if participant is None:  # sent by a server SDK: no one to tell apart
-            return True
-        if self._caller is None:
-            linked = _linked_participant(self.session)
-            self._caller = linked.identity if linked is not None else participant.identity
-        return participant.identity == self._caller
+        return self._call_events.from_caller(participant)
 
     def feed(self, event: Event) -> Outcome:
         """Send an event that is not a tool call (a tone, a timer) and act on its effects.
@@ -312,7 +272,9 @@ class ChartTask(AgentTask[T]):
     ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
         fresh = self._count_user_turns(chat_ctx)
         enabled = set(self.flow.tools)
-        offered = [t for t in tools if _name(t) not in self._chart_tools or _name(t) in enabled]
+        offered = [
+            t for t in tools if tool_name(t) not in self._chart_tools or tool_name(t) in enabled
+        ]
         turn = _Turn()
         turn.fresh = fresh
         no_tools = model_settings.tool_choice == "none"
@@ -365,25 +327,7 @@ class ChartTask(AgentTask[T]):
 
     # -- tools --------------------------------------------------------------------------
     def _tool(self, name: str) -> llm.RawFunctionTool[Any, Any]:
-        spec_tool = self.spec.tool(name)
-        assert spec_tool is not None
-        properties: dict[str, Any] = {}
-        for arg, target in spec_tool.arguments.items():
-            field = self.spec.field_map.get(target)
-            if field is not None:
-                properties[arg] = field.json_schema()
-                properties[arg].setdefault("description", target)
-            else:
-                properties[arg] = {"type": "string", "description": _ARG_WORDS.get(arg, target)}
-        schema = {
-            "name": name,
-            "description": spec_tool.description or name.replace("_", " "),
-            "parameters": {
-                "type": "object",
-                "properties": properties,
-                "required": list(spec_tool.required),
-            },
-        }
+        schema = tool_schema(self.spec, name)
         task = self
 
         async def invoke(raw_arguments: dict[str, Any], context: RunContext[Any]) -> str | None:
@@ -398,7 +342,10 @@ class ChartTask(AgentTask[T]):
             self.flow.handle(ModalitySet(modality))
         call_id = context.function_call.call_id
         event = ToolCalled(
-            name, arguments, call_id, heard=self._read_back_and_answered(name, arguments)
+            name,
+            arguments,
+            call_id,
+            heard=heard_read_back(self.spec, self.chat_ctx, name, arguments),
         )
         earlier = self._answers.get(call_id)
         if earlier is not None:  # the same id again (a retried stream): answered once
@@ -426,36 +373,6 @@ class ChartTask(AgentTask[T]):
         if isinstance(outcome, Accepted) and self.on_accepted is not None:
             await self.on_accepted()
         return outcome
-
-    def _read_back_and_answered(self, name: str, arguments: Any) -> bool:
-        """Whether the agent's last words before the user's last answer held this value.
-
-        Only for a spec with ``confirm_heard`` (LiveKit's one-call confirmation
-        of keypad digits): the digits and keys of the confirmed value must
-        appear, in order, in what the agent said (digits or words).
-        """
-        tool = self.spec.tool(name)
-        if not self.spec.confirm_heard or tool is None or tool.event != CONFIRM:
-            return False
-        try:
-            values = [
-                self.spec.field_map[tool.arguments[arg]].clean(value)
-                for arg, value in arguments.items()
-            ]
-        except Exception:  # the chart refuses the value itself, with its reason
-            return False
-        wanted = "".join("".join(str(v).split()) for v in values)
-        answered = False
-        for message in reversed(self.chat_ctx.messages()):
-            if message.role == "user":
-                answered = True
-            elif message.role == "assistant" and answered:
-                try:
-                    said = spoken_digits(message.text_content or "")
-                except ValueError:  # no digits in it
-                    return False
-                return bool(wanted) and wanted in said
-        return False
 
     def _reply(self, outcome: Outcome) -> str | None:
         if isinstance(outcome, Rejected):
@@ -541,11 +458,6 @@ class ChartTask(AgentTask[T]):
         return bool(new)
 
 
-def _linked_participant(session: Any) -> rtc.RemoteParticipant | None:
-    room_io = getattr(session, "_room_io", None)
-    return getattr(room_io, "linked_participant", None) if room_io is not None else None
-
-
 def _awaiting_turn_modality() -> Modality | None:
     """The input modality of the turn whose tool is creating this task, if any."""
     try:
@@ -554,23 +466,3 @@ def _awaiting_turn_modality() -> Modality | None:
         return None
     handle = _SpeechHandleContextVar.get(None)
     return None if handle is None else handle.input_details.modality
-
-
-_ARG_WORDS = {"reason": "A short explanation of why the user declined"}
-
-
-def _append(instructions: str | Instructions, extra: str) -> str | Instructions:
-    """``instructions`` with ``extra`` appended (to both modalities of an ``Instructions``)."""
-    if isinstance(instructions, Instructions):
-        return Instructions(
-            f"{instructions.common}\n{extra}".strip(),
-            audio=instructions.audio,
-            text=instructions.text,
-            dynamic=instructions.dynamic,
-        )
-    return f"{instructions}\n{extra}".strip()
-
-
-def _name(tool: llm.Tool) -> str:
-    info = getattr(tool, "info", None)
-    return str(getattr(info, "name", ""))

@@ -28,7 +28,7 @@ TaskGroup``; the order, the regression bookkeeping and the results live in a
   a :class:`ChartTask` that was active resumes with the fields it had, and
   the model is told where the call stands. A session that closes leaves the
   flow stored as running, for the next worker; a flow that ends is marked
-  finished.
+  finished (:mod:`.durable_group`).
 """
 
 from __future__ import annotations
@@ -54,25 +54,21 @@ from taskchart.runtime import (
     TaskReturned,
     TaskStarted,
     ToolCalled,
-    messages,
     snapshot,
 )
-from taskchart.runtime.digest import changes, chart_digest
+from taskchart.runtime.digest import chart_digest
 from taskchart.runtime.durable import (
-    ChartChanged,
     Checkpointer,
-    RecordError,
     StaleWrite,
     Store,
     StoreError,
 )
 from taskchart.runtime.logs import get_logger
-from taskchart.runtime.snapshots import SnapshotError, restore
 from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
-from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
 from . import typed_results  # noqa: F401  # the prebuilt results come back typed
 from .chart_task import ChartTask
+from .durable_group import open_flow, save
 from .errors import livekit_error
 from .task import AgentTask, chart_id
 
@@ -264,99 +260,12 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         if not self.done():
             self.complete(TaskGroupResult(task_results=results))
 
-    # -- durable groups ----------------------------------------------------------------
+    # -- durable groups (:mod:`.durable_group`) ----------------------------------------
     async def _open(self, by_chart: dict[str, _Entry]) -> tuple[Interpreter, Sequence[Effect]]:
-        """The group's flow: resumed from the store when it holds a running one, else new."""
-        if self._store is None or self._flow_id is None:
-            flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
-            return flow, flow.start()
-        link = self._link = Checkpointer(
-            self._store,
-            self._flow_id,
-            kind="task_group",
-            digest=chart_digest(self.chart),
-            secret=bool(self._durable["secret"]),
-            lease_ttl=float(self._durable["lease_ttl"]),
-            lease_wait=float(self._durable["lease_wait"]),
-        )
-        loaded = await link.open()
-        state = loaded.state if loaded is not None else None
-        if loaded is not None and loaded.finished and state is not None:
-            ended = restore(self.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL)
-            if ended.result is not None:  # it completed before the worker stopped: its results
-                self._flow, self._finished, self.resumed = ended, True, True
-                await link.close()
-                return ended, ()
-            state = None  # it failed (or started over): a new run
-        if state is None:
-            flow = self._flow = Interpreter(self.chart, regress_tool=DEFAULT_REGRESS_TOOL)
-            effects = flow.start()
-            if loaded is not None and loaded.dropped:  # card data was not kept: ask again
-                self._chat_ctx.add_message(role="system", content=messages.DETAILS_DROPPED)
-            await self._save()
-            return flow, effects
-        try:
-            flow = self._flow = restore(
-                self.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL
-            )
-            self._resume_tasks(flow, state, by_chart)
-        except (SnapshotError, RecordError) as exc:
-            await link.close()
-            if isinstance(exc, RecordError):
-                raise
-            raise RecordError(f"stored flow {link.flow_id!r} cannot be restored: {exc}") from exc
-        self.resumed = True
-        active = flow.active_task
-        assert active is not None  # a running flow rests in a task
-        done = [by_chart[t].description or by_chart[t].id for t in flow.results]
-        note = messages.call_resumed(done, by_chart[active].description or by_chart[active].id)
-        self._chat_ctx.add_message(role="system", content=note)
-        return flow, [TaskStarted(active, resumed=True)]
-
-    def _resume_tasks(
-        self, flow: Interpreter, state: dict[str, Any], by_chart: dict[str, _Entry]
-    ) -> None:
-        """Check the stored chart tasks against their specs now, before any of them runs."""
-        tasks = dict(state.get("tasks") or {})
-        for cid, saved in tasks.items():
-            entry = by_chart.get(cid)
-            if entry is None or not isinstance(saved, dict):
-                raise RecordError(f"stored task {cid!r} is not a task of this group")
-            task = self._prepared[cid] = entry.factory()
-            if not isinstance(task, ChartTask):
-                continue
-            what = changes(saved.get("digest") or {}, chart_digest(task.chart))
-            if what:
-                raise ChartChanged(f"{self._flow_id}/{entry.id}", what)
-            self._suspended[cid] = saved["snapshot"]
-            self._rearm.add(cid)
-
-    def _state(self) -> dict[str, Any]:
-        """What is stored: the group's snapshot and the open chart tasks' own."""
-        flow = self._flow
-        assert flow is not None
-        tasks: dict[str, Any] = {
-            cid: {"snapshot": snap, "digest": self._task_digests.get(cid, {})}
-            for cid, snap in self._suspended.items()
-        }
-        current, cid = self._current_task, flow.active_task
-        if isinstance(current, ChartTask) and cid is not None and cid == self._current_cid:
-            # kept even once it ended: the group may not have heard of it before a crash
-            tasks[cid] = {"snapshot": snapshot(current.flow), "digest": chart_digest(current.chart)}
-        return {"group": snapshot(flow), "tasks": tasks}
+        return await open_flow(self, by_chart)
 
     async def _save(self) -> None:
-        link, flow = self._link, self._flow
-        if link is None or flow is None or self._finished:
-            return
-        if flow.done and isinstance(flow.error, SessionClosedFailure):
-            self._finished = True  # the caller may still be there: the next worker resumes
-            await link.close()
-            return
-        self._finished = flow.done
-        await link.save(self._state, finished=flow.done)
-        if flow.done:
-            await link.close()
+        await save(self)
 
     @property
     def store_error(self) -> StoreError | None:

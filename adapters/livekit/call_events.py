@@ -1,0 +1,112 @@
+"""The call's own events for a chart task: keypad tones, speech states, away.
+
+Rules of this file: a :class:`CallListener` turns what the room and the
+session report into runtime events and hands them to the task's ``feed``
+(which takes them through the chart and acts on the effects); it decides
+nothing about the flow itself. What it subscribes to, it unsubscribes from
+in :meth:`CallListener.close`, so a finished task hears nothing more.
+
+Theory of operation: a step with a keypad listens to the room's
+``sip_dtmf_received``; only the caller's tones count (``caller_identity``,
+else the participant the session is linked to, else the first one heard; a
+tone sent by a server SDK has no participant and counts). A step with
+``no_input`` or ``no_match`` handling listens to the session: the agent
+leaving ``speaking`` starts the no-input timer (:class:`AgentSpeaking`), the
+caller speaking stops it (:class:`UserSpeaking`), and the caller's ``away``
+state is a no-input (:class:`UserAway`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import get_job_context
+from livekit.agents.voice.events import AgentStateChangedEvent, UserStateChangedEvent
+from taskchart.runtime import AgentSpeaking, DtmfReceived, Event, Outcome, UserAway, UserSpeaking
+from taskchart.runtime.logs import get_logger
+
+__all__ = ["CallListener"]
+
+_log = get_logger("taskchart.livekit.chart_task")
+
+
+class CallListener:
+    """Feed a chart task the tones, speech states and absences of its call."""
+
+    def __init__(self, feed: Callable[[Event], Outcome], caller_identity: str | None) -> None:
+        self._feed = feed
+        self._caller = caller_identity
+        self._session: Any = None
+        self._room: rtc.Room | None = None
+        self._on_dtmf: Callable[[rtc.SipDTMF], None] | None = None
+        self._listening = False
+
+    def listen(
+        self,
+        session: Any,
+        *,
+        keypad: bool,
+        speech: bool,
+        on_dtmf: Callable[[rtc.SipDTMF], None],
+    ) -> None:
+        """Subscribe: the room's tones to ``on_dtmf`` (``keypad``), the session's states (``speech``)."""
+        self._session = session
+        if keypad:
+            try:
+                self._room = get_job_context().room
+            except RuntimeError:
+                _log.warning("no job context: keypad tones cannot reach the task")
+            else:
+                self._on_dtmf = on_dtmf
+                self._room.on("sip_dtmf_received", on_dtmf)
+        if speech:
+            session.on("agent_state_changed", self._on_agent_state)
+            session.on("user_state_changed", self._on_user_state)
+            self._listening = True
+
+    def close(self) -> None:
+        """Unsubscribe from everything :meth:`listen` subscribed to."""
+        if self._room is not None and self._on_dtmf is not None:
+            self._room.off("sip_dtmf_received", self._on_dtmf)
+        self._room = self._on_dtmf = None
+        if self._listening:
+            self._session.off("agent_state_changed", self._on_agent_state)
+            self._session.off("user_state_changed", self._on_user_state)
+            self._listening = False
+
+    def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self._feed(AgentSpeaking(True))
+        elif ev.old_state == "speaking":
+            self._feed(AgentSpeaking(False))
+
+    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self._feed(UserSpeaking())
+        elif ev.new_state == "away":
+            self._feed(UserAway())
+
+    def dtmf(self, ev: rtc.SipDTMF) -> None:
+        """Feed a tone from the caller; others are ignored (logged without the digit)."""
+        if not self.from_caller(ev.participant):
+            _log.info("dtmf_ignored", reason="not the caller")
+            return
+        outcome = self._feed(DtmfReceived(ev.digit))
+        if not outcome.ok:
+            _log.info("dtmf_rejected", reason=getattr(outcome, "message", ""), scrub=ev.digit)
+
+    def from_caller(self, participant: rtc.RemoteParticipant | None) -> bool:
+        """Whether a tone from ``participant`` is the caller's."""
+        if participant is None:  # sent by a server SDK: no one to tell apart
+            return True
+        if self._caller is None:
+            linked = _linked_participant(self._session)
+            self._caller = linked.identity if linked is not None else participant.identity
+        return participant.identity == self._caller
+
+
+def _linked_participant(session: Any) -> rtc.RemoteParticipant | None:
+    room_io = getattr(session, "_room_io", None)
+    return getattr(room_io, "linked_participant", None) if room_io is not None else None
