@@ -354,12 +354,12 @@ class Interpreter:
             return self._rejected(
                 event, Rejected("guard_failed", hint.format(label=label), name), checked.items()
             )
-        source = self.machine.configuration_values
+        source = config
         saved = self.model.checkpoint()
-        history = dict(self.machine.history)
+        history = self.machine.history  # a copy already
         state = self.model.state
-        timers = dict(self.timers)
-        deadlines = dict(self.deadlines)
+        timers = self.timers.copy()
+        deadlines = self.deadlines.copy()
         self._tools = None
         try:
             self.machine.take(row, kwargs)
