@@ -157,6 +157,10 @@ def _menu_spec(
     )
 
 
+def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(mapping)
+
+
 @attrs.frozen
 class Menu:
     """One menu of a nested menu flow: ``options`` (key -> label), ``goto`` (key -> task id
@@ -164,8 +168,8 @@ class Menu:
 
     id: str
     prompt: str
-    options: Mapping[str, str] = attrs.field(converter=dict)
-    goto: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    options: Mapping[str, str] = attrs.field(converter=_as_dict)
+    goto: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
 
 
 def menu_flow(
