@@ -276,12 +276,20 @@ class FlowModel:
         keypad = self.tasks[task_id].keypad
         return keypad is not None and self.keypad_retries.get(task_id, 0) < keypad.max_retries
 
+    def retries_used(self, task_id: str, kind: str) -> int:
+        """The re-prompts that count against ``kind``'s limit: its own, or with
+        ``shared_retries`` those of both kinds."""
+        if self.tasks[task_id].shared_retries:
+            return self.reprompts.get(task_id, 0) + self.no_matches.get(task_id, 0)
+        counts = self.reprompts if kind == "no_input" else self.no_matches
+        return counts.get(task_id, 0)
+
     def reprompts_left(self, task_id: str) -> bool:
-        return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
+        return self.retries_used(task_id, "no_input") < self.tasks[task_id].max_reprompts
 
     def no_matches_left(self, task_id: str) -> bool:
         handler = self.tasks[task_id].no_match
-        return handler is not None and self.no_matches.get(task_id, 0) < handler.max_retries
+        return handler is not None and self.retries_used(task_id, "no_match") < handler.max_retries
 
     def keys_refused(self, task_id: str, digit: str) -> bool:
         """The entry this key completes is one the keypad's field refuses (no menu option)."""

@@ -3,9 +3,11 @@
 A tone that is an option selects it at once, even while the prompt still
 plays (the tone interrupts it); a tone that is no option is a no-match and
 the options are read again; a spoken choice goes through ``select_option``;
-silence after the prompt is a no-input. After ``max_retries`` re-prompts of
-a kind the next failure ends the task with ``NoMatchError`` or
-``NoInputError`` (``max_retries=0`` fails at the first one)::
+silence after the prompt is a no-input. Every failure draws on one budget:
+after ``max_retries`` re-prompts (wrong keys, unmatched answers and silences
+together) the next failure ends the task with ``NoMatchError`` (a wrong key
+or an unmatched answer) or ``NoInputError`` (silence); ``max_retries=0``
+fails at the first one::
 
     result = await MenuTask(
         prompt="Main menu.",

@@ -3,9 +3,10 @@
 A menu collects one key. A tone that is an option selects it at once; a tone
 that is not is a no-match (the options are read again); a spoken choice goes
 through ``select_option(key)``, and a key that is no option is refused and
-counts as a no-match too; silence after the prompt is a no-input. After
-``max_retries`` re-prompts of a kind the next failure gives up: the menu
-fails (``NoMatch`` / ``NoInput``) or takes its exit (an operator task).
+counts as a no-match too; silence after the prompt is a no-input. Every
+failure draws on one budget: after ``max_retries`` re-prompts (of any kind)
+the next failure gives up: the menu fails with the type of that failure
+(``NoMatch`` / ``NoInput``) or takes its exit (an operator task).
 
 >>> from taskchart.statecharts import compile_chart
 >>> from taskchart.runtime import DtmfReceived, Interpreter
@@ -154,6 +155,7 @@ def _menu_spec(
         ),
         no_match=InputHandler(prompts=[again], max_retries=max_retries, exit=exit),
         routes=dict(routes),
+        shared_retries=True,
     )
 
 
