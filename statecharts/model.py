@@ -75,9 +75,14 @@ class TaskFailure(Exception):
 
     @classmethod
     def kept_as(cls, task_id: str, error: Exception) -> TaskFailure:
-        """``error`` as snapshots keep it: itself if a failure, else its type and text."""
+        """``error`` as snapshots keep it: itself if a failure, the failure it wraps (an
+        adapter's ``NoMatchError`` keeps its ``NoMatch``, so a restored flow still knows
+        the handler gave up), else its type and text."""
         if isinstance(error, TaskFailure):
             return error
+        wrapped = getattr(error, "failure", None)
+        if isinstance(wrapped, TaskFailure):
+            return wrapped
         return TaskFailure(task_id, f"{type(error).__name__}: {error}")
 
 

@@ -132,3 +132,14 @@ def test_task_handlers_keep_separate_counts() -> None:
     silence(flow, "account")
     assert flow.error is None
     assert (flow.model.reprompts, flow.model.no_matches) == ({"account": 1}, {"account": 1})
+
+
+def test_a_restored_flow_keeps_a_menu_that_gave_up_and_its_exit() -> None:
+    flow = started(bank_menus())
+    for key in "177":  # deposits, then two wrong keys: the menu gives up
+        flow.handle(DtmfReceived(key))
+    assert flow.active_task == "operator"
+    restored = restore(flow.chart, json.loads(json.dumps(snapshot(flow))))
+    assert type(restored.results["deposits"]) is NoMatch and restored.model.exited
+    assert restored.handle(ToolCalled("update_operator", {"note": "transferred"})).ok
+    assert restored.result is not None and restored.error is None
