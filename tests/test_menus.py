@@ -143,3 +143,13 @@ def test_a_restored_flow_keeps_a_menu_that_gave_up_and_its_exit() -> None:
     assert type(restored.results["deposits"]) is NoMatch and restored.model.exited
     assert restored.handle(ToolCalled("update_operator", {"note": "transferred"})).ok
     assert restored.result is not None and restored.error is None
+
+
+def test_a_one_key_menu_has_no_half_typed_entry_and_no_key_pause() -> None:
+    chart = compile_chart(menu_spec("Main.", {"1": "a", "2": "b"}))
+    keyed = [r for r in chart.transitions if r.event in ("dtmf", "keys_timeout")]
+    assert [r.actions for r in keyed if "press_key" in r.actions] == [
+        ("press_key", "take_keys", "complete_task")  # a key is the whole entry
+    ]
+    assert not [r for r in keyed if r.event == "keys_timeout"]
+    assert check_chart(chart) == []
