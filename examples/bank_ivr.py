@@ -8,7 +8,7 @@ operator exit when a menu gives up. This module holds what both versions
 share (the bank, the entries, the menus and actions) and the pure chart
 version, which ``taskchart check``, the diagrams and the console demo use::
 
-    taskchart demo --flow examples.bank_ivr:bank_ivr_chart --script examples/bank_ivr_script.txt
+    taskchart demo --bank    # the sample call, examples/bank_ivr_script.txt
 
 (typed digits are keypad tones, ``...`` is silence).
 :mod:`examples.bank_ivr_agent` is the LiveKit version: an ``Agent`` that
