@@ -8,7 +8,10 @@ transient choice that enters the next task. Every row of the transition
 table is an edge with the DOT ``id`` ``t<row>``; a task's regression row is
 drawn as one dashed ``out_of_scope`` edge (``t<row>_<task>``) to each earlier
 task. Edges that leave or enter a whole task are clipped at its box
-(``ltail``/``lhead``).
+(``ltail``/``lhead``); several such edges between the same two tasks (a
+menu's option and its exits, all to the operator) are one edge listing
+every label, with the ids ``t<row>+t<row>...``: Graphviz's ``dot`` aborts
+laying out parallel edges between clusters (``makeCompoundEdge``).
 
 >>> from taskchart.statecharts import Field, declarative_task, compile_chart
 >>> dot = to_dot(compile_chart(declarative_task("name", fields=[Field("name")])))
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from taskchart.statecharts import Chart, StateDef
@@ -286,30 +289,52 @@ def to_dot(
         out.append(node(s, "  "))
     out.append("  { rank=same; flow_done; flow_failed; }")
     out.append("  __start -> dispatch;")
-    for e in edges:
-        if e.kind != "internal":
-            out.append("  " + _edge(e, coverage))
+    for group in _bundled(e for e in edges if e.kind != "internal"):
+        out.append("  " + _edge(group, coverage))
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _edge(e: DrawnEdge, coverage: Coverage | None) -> str:
+def _bundled(edges: Iterable[DrawnEdge]) -> list[list[DrawnEdge]]:
+    """The edges to draw, in order; edges from one task's box to another's, of one
+    kind, are bundled into the first one's place."""
+    groups: list[list[DrawnEdge]] = []
+    between: dict[tuple[str, str, str], list[DrawnEdge]] = {}
+    for e in edges:
+        if e.tail_cluster is None or e.head_cluster is None or e.kind == "regress":
+            groups.append([e])
+            continue
+        key = (e.tail_cluster, e.head_cluster, e.kind)
+        if key in between:
+            between[key].append(e)
+        else:
+            groups.append(between.setdefault(key, [e]))
+    return groups
+
+
+def _edge(group: Sequence[DrawnEdge], coverage: Coverage | None) -> str:
+    e = group[0]
     color = EDGE_COLORS[e.kind]
     style = {"internal": "dashed", "regress": "dashed", "resume": "dashed"}.get(e.kind, "solid")
-    label = _wrap_label(e.label)
+    labels = [_wrap_label(x.label) for x in group]
     pen = 1.0
     if e.kind == "internal":
-        label += "\n(internal)"
+        labels = [label + "\n(internal)" for label in labels]
     if coverage is not None:
-        n = coverage.edge_count(e.row, e.head_cluster if e.kind == "regress" else None)
-        label = f"{label}\nx{n}" if label else f"x{n}"
-        if n:
+        counts = [
+            coverage.edge_count(x.row, x.head_cluster if x.kind == "regress" else None)
+            for x in group
+        ]
+        labels = [f"{lb}\nx{n}" if lb else f"x{n}" for lb, n in zip(labels, counts, strict=True)]
+        if all(counts):
+            n = sum(counts)
             color, pen = "#2a7d2a", round(1.0 + min(3.0, math.log2(1 + n)), 2)
-        else:
+        else:  # a bundle with a row never taken is drawn as missed
             color, style = MISSED, "dashed"
+    label = "\n".join(labels)
     constraint = "false" if e.kind in ("regress", "resume") else None
     return f"{e.tail} -> {e.head} " + _attrs(
-        id=e.id,
+        id="+".join(x.id for x in group),
         label=label,
         color=color,
         fontcolor=color,
@@ -318,5 +343,5 @@ def _edge(e: DrawnEdge, coverage: Coverage | None) -> str:
         ltail=f"cluster_{e.tail_cluster}" if e.tail_cluster else None,
         lhead=f"cluster_{e.head_cluster}" if e.head_cluster else None,
         constraint=constraint,
-        tooltip=e.label or "eventless",
+        tooltip="; ".join(x.label for x in group) or "eventless",
     ) + ";"  # fmt: skip

@@ -96,12 +96,14 @@ def _label(r: TransitionDef, chart: Chart | None = None) -> str:
 
 
 def _guard(guard: str, spec: TaskSpec | None) -> str:
-    """A guard as drawn: a counter with its limit (``reprompts < 2``), else its name."""
+    """A guard as drawn: a counter with its limit (``reprompts < 2``; a shared budget:
+    ``reprompts + no_matches < 2``), else its name."""
     limit = _LIMITS.get(guard)
     handler = spec.handler(limit[0]) if spec is not None and limit is not None else None
-    if handler is None or limit is None:
+    if handler is None or limit is None or spec is None:
         return guard
-    return f"{limit[1]} < {handler.max_retries}"
+    counted = "reprompts + no_matches" if spec.shared_retries else limit[1]
+    return f"{counted} < {handler.max_retries}"
 
 
 def drawn_edges(chart: Chart) -> list[DrawnEdge]:

@@ -36,11 +36,6 @@ FLOWS = {
 }
 
 
-#: Flows drawn as DOT and Mermaid only: Graphviz's dot aborts laying out their
-#: many cross-cluster edges (a routed menu flow), so no SVG is committed for them.
-NO_SVG = frozenset({"bank_ivr"})
-
-
 def _load(target: str) -> Chart:
     # TARGETs may name LiveKit task groups: the console adapter's loader builds them.
     from taskchart.adapters.console.targets import load_chart
@@ -60,8 +55,6 @@ def stale(out: Path = OUT) -> list[str]:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 bad.append(fname)
         svg = out / f"{name}.svg"
-        if name in NO_SVG:
-            continue
         if not svg.exists() or f"{DOT_HASH_PREFIX}{dot_hash(dot)}" not in svg.read_text("utf-8"):
             bad.append(svg.name)
     return bad
@@ -72,7 +65,7 @@ def generate(out: Path = OUT) -> list[Path]:
     written: list[Path] = []
     for name, target in FLOWS.items():
         chart = _load(target)
-        for suffix in (".dot", ".mmd") if name in NO_SVG else (".dot", ".mmd", ".svg"):
+        for suffix in (".dot", ".mmd", ".svg"):
             written.append(render(chart, out / f"{name}{suffix}"))
     return written
 

@@ -42,8 +42,9 @@ Codes:
                                 does not have
 ``dead-tool``          warning  a tool whose event no state of its task accepts
 ``eventless-loop``     error    eventless transitions that cycle forever
-``unbounded-timeout``  error    a timeout that re-prompts forever (no
-                                ``reprompts_left`` guard)
+``unbounded-timeout``  error    a timeout or no-match that re-prompts forever
+                                (no ``reprompts_left``/``no_matches_left``
+                                guard)
 ``double-completion``  error    a row that completes/fails a task without
                                 entering one of its final states, or does so
                                 twice
@@ -51,7 +52,9 @@ Codes:
                                 event, a guard never holds, or an earlier row
                                 is always taken first
 ``no-handler``         warning  a keypad step (it waits for the caller's tones)
-                                with no no-input and no no-match handling
+                                with no no-input and no no-match handling;
+                                only keypad steps: a spoken step's silence is
+                                often the model's to handle
 ``unknown-exit``       error    a handler's exit or a route names no task of
                                 the flow
 =====================  =======  ================================================
@@ -74,6 +77,7 @@ from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRES
 from taskchart.statecharts.task import (
     DECLINE,
     FAIL,
+    NO_MATCH,
     TIMEOUT,
     UPDATE,
 )
@@ -105,6 +109,9 @@ CODES = (
     "no-handler",
     "unknown-exit",
 )
+
+#: Events whose rows re-prompt in place, and the counter guard that bounds them.
+_LOOP_LIMITS = {TIMEOUT: ("reprompts_left", "timeout"), NO_MATCH: ("no_matches_left", "no-match")}
 
 _ENDING_ACTIONS = ("complete_task", "fail_task", "decline_task", "no_input", "no_match")
 
@@ -377,7 +384,8 @@ def _check_rows(chart: Chart, graph: LeafGraph) -> list[Finding]:
         where = f"row {i} ({row.source} -{row.label}-> {row.target})"
         if i in reasons:
             out.append(Finding("never-fires", "error", where, f"never fires: {reasons[i]}"))
-        if row.event == TIMEOUT and "reprompts_left" not in row.guards:
+        limit = _LOOP_LIMITS.get(row.event or "")
+        if limit is not None and limit[0] not in row.guards:
             stays = row.internal or (
                 graph.owner.get(row.target) == row.task
                 and (graph.kinds.get(row.target) == "atomic")
@@ -388,7 +396,7 @@ def _check_rows(chart: Chart, graph: LeafGraph) -> list[Finding]:
                         "unbounded-timeout",
                         "error",
                         where,
-                        "re-prompts on every timeout forever: guard it with reprompts_left",
+                        f"re-prompts on every {limit[1]} forever: guard it with {limit[0]}",
                     )
                 )
         ending = [a for a in row.actions if a in _ENDING_ACTIONS]

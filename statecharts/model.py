@@ -19,6 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from .failures import (
+    FAILURE_TYPES,
+    Declined,
+    NoInput,
+    NoMatch,
+    SessionClosed,
+    StartOver,
+    TaskFailure,
+    gave_up,
+)
 from .signals import (
     ArmTimer,
     DisarmTimer,
@@ -36,6 +46,7 @@ from .task import GAVE_UP, THEN, Modality, TaskSpec
 
 __all__ = [
     "DATA_FIELDS",
+    "FAILURE_TYPES",
     "Declined",
     "FlowModel",
     "NoInput",
@@ -45,76 +56,8 @@ __all__ = [
     "StartOver",
     "TaskFailure",
     "TaskGroupResult",
+    "gave_up",
 ]
-
-
-class TaskFailure(Exception):
-    """Why a task ended without a result."""
-
-    def __init__(self, task_id: str, message: str) -> None:
-        super().__init__(message)
-        self.task_id = task_id
-        self.message = message
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is type(self)
-            and isinstance(other, TaskFailure)
-            and (other.task_id, other.message) == (self.task_id, self.message)
-        )
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.task_id, self.message))
-
-    def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str]]:
-        # Exception pickles ``args`` (the message alone) by default: rebuild from both fields
-        return type(self), (self.task_id, self.message)
-
-    def to_json(self) -> dict[str, str]:
-        return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
-
-    @classmethod
-    def kept_as(cls, task_id: str, error: Exception) -> TaskFailure:
-        """``error`` as snapshots keep it: itself if a failure, else its type and text."""
-        if isinstance(error, TaskFailure):
-            return error
-        return TaskFailure(task_id, f"{type(error).__name__}: {error}")
-
-
-class Declined(TaskFailure):
-    """The user declined to give what the task asks for."""
-
-
-class SessionClosed(TaskFailure):
-    """The session closed before the task finished."""
-
-
-class NoInput(TaskFailure):
-    """The user said nothing through every re-prompt."""
-
-
-class NoMatch(TaskFailure):
-    """Nothing the caller said or keyed matched the step, through every re-prompt."""
-
-
-class StartOver(TaskFailure):
-    """The user asked to start over (a flow that owns the task runs it again)."""
-
-
-FAILURE_TYPES: dict[str, type[TaskFailure]] = {
-    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput, NoMatch, StartOver)
-}
-
-
-def gave_up(error: object) -> str | None:
-    """``"no_input"`` or ``"no_match"`` when ``error`` is (or wraps, as ``failure``) a
-    handler giving up, else None."""
-    failure = getattr(error, "failure", error)
-    if isinstance(failure, NoInput):
-        return "no_input"
-    if isinstance(failure, NoMatch):
-        return "no_match"
-    return None
 
 
 def _copy_nested(value: dict[str, Any]) -> dict[str, Any]:
@@ -280,12 +223,20 @@ class FlowModel:
         keypad = self.tasks[task_id].keypad
         return keypad is not None and self.keypad_retries.get(task_id, 0) < keypad.max_retries
 
+    def retries_used(self, task_id: str, kind: str) -> int:
+        """The re-prompts that count against ``kind``'s limit: its own, or with
+        ``shared_retries`` those of both kinds."""
+        if self.tasks[task_id].shared_retries:
+            return self.reprompts.get(task_id, 0) + self.no_matches.get(task_id, 0)
+        counts = self.reprompts if kind == "no_input" else self.no_matches
+        return counts.get(task_id, 0)
+
     def reprompts_left(self, task_id: str) -> bool:
-        return self.reprompts.get(task_id, 0) < self.tasks[task_id].max_reprompts
+        return self.retries_used(task_id, "no_input") < self.tasks[task_id].max_reprompts
 
     def no_matches_left(self, task_id: str) -> bool:
         handler = self.tasks[task_id].no_match
-        return handler is not None and self.no_matches.get(task_id, 0) < handler.max_retries
+        return handler is not None and self.retries_used(task_id, "no_match") < handler.max_retries
 
     def keys_refused(self, task_id: str, digit: str) -> bool:
         """The entry this key completes is one the keypad's field refuses (no menu option)."""

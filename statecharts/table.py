@@ -267,10 +267,11 @@ def _keypad_rows(
         rows.append(
             row(COLLECTING, COMPLETE_STATE, KEY, ("key_completes",), (*ends, "complete_task"))
         )
-    rows.append(row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True))
-    if retries:
-        rows.append(row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
-    rows.append(row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
+    if keypad.num_digits > 1:  # one key always completes: no half-typed entry, no pause
+        rows.append(row(COLLECTING, COLLECTING, KEY, (), ("press_key", "arm_keys_timer"), True))
+        if retries:
+            rows.append(row(COLLECTING, COLLECTING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
+        rows.append(row(COLLECTING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
     if not confirming:
         return rows
     # a new entry while a value awaits confirmation replaces it (and is read back)
@@ -279,10 +280,11 @@ def _keypad_rows(
     if stop:
         rows.append(row(CONFIRMING, FAILED_STATE, KEY, ("is_stop_key",), ("fail_keys",)))
     rows.append(row(CONFIRMING, CONFIRMING, KEY, ("key_completes",), ends))
-    rows.append(row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True))
-    if retries:
-        rows.append(row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
-    rows.append(row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
+    if keypad.num_digits > 1:
+        rows.append(row(CONFIRMING, CONFIRMING, KEY, (), ("press_key", "arm_keys_timer"), True))
+        if retries:
+            rows.append(row(CONFIRMING, CONFIRMING, KEYS_TIMEOUT, retry, ("reject_keys",), True))
+        rows.append(row(CONFIRMING, FAILED_STATE, KEYS_TIMEOUT, (), ("fail_keys",)))
     return rows
 
 

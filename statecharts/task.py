@@ -222,6 +222,9 @@ class TaskSpec:
     routes: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
     #: The task a flow goes to after this one completes, whatever its result.
     then: str | None = None
+    #: No-input and no-match re-prompts draw on one budget (a menu's ``max_retries``):
+    #: a handler gives up when the re-prompts of both kinds together reach its limit.
+    shared_retries: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.id.isidentifier() or "__" in self.id:
@@ -380,6 +383,7 @@ def declarative_task(
     no_match: InputHandler | None = None,
     routes: Mapping[str, str] | None = None,
     then: str | None = None,
+    shared_retries: bool = False,
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
@@ -400,7 +404,8 @@ def declarative_task(
     read back and answered (``ToolCalled.heard``, set by the adapter).
     ``no_input`` and ``no_match`` declare what silence and unusable answers do
     (:class:`InputHandler`; ``no_input_timeout``/``max_reprompts`` are the
-    short form of ``no_input``); ``routes`` and ``then`` say where a flow
+    short form of ``no_input``), each with its own count, or one count for
+    both with ``shared_retries``; ``routes`` and ``then`` say where a flow
     goes when the task ends.
     """
     fields = tuple(fields)
@@ -438,6 +443,7 @@ def declarative_task(
         no_match=no_match,
         routes=routes or {},
         then=then,
+        shared_retries=shared_retries,
     )
 
 

@@ -41,3 +41,12 @@ def test_silence_through_every_re_prompt_exits_to_the_operator() -> None:
     assert result.exit_code == 0, result.output
     assert "Transfer the caller to an operator." in result.output
     assert '"type": "NoInput"' in result.output or '"error": "NoInput"' in result.output
+
+
+def test_demo_bank_plays_the_sample_call() -> None:
+    short = CliRunner().invoke(app, ["demo", "--bank", "-q"])
+    long = CliRunner().invoke(
+        app, ["demo", "--flow", "examples.bank_ivr:bank_ivr_chart", "--script", str(SCRIPT), "-q"]
+    )
+    assert short.exit_code == 0, short.output
+    assert short.output == long.output and "caller > (keys 0)" in short.output

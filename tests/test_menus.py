@@ -5,9 +5,27 @@ from __future__ import annotations
 import json
 
 import pytest
-from taskchart.runtime import DtmfReceived, Interpreter, ToolCalled, restore, snapshot
+from taskchart.runtime import (
+    AgentSpeaking,
+    DtmfReceived,
+    Interpreter,
+    Outcome,
+    TimerFired,
+    ToolCalled,
+    restore,
+    snapshot,
+)
+from taskchart.runtime import NoMatch as NoMatchEvent
 from taskchart.runtime.checks import check_chart
-from taskchart.statecharts import Confirmation, Field, NoMatch, compile_chart, declarative_task
+from taskchart.statecharts import (
+    Confirmation,
+    Field,
+    InputHandler,
+    NoInput,
+    NoMatch,
+    compile_chart,
+    declarative_task,
+)
 from taskchart.statecharts.prebuilt.menu import Menu, MenuResult, menu_flow, menu_spec
 
 
@@ -15,6 +33,12 @@ def started(chart_specs: object) -> Interpreter:
     flow = Interpreter(compile_chart(chart_specs))  # type: ignore[arg-type]
     flow.start()
     return flow
+
+
+def silence(flow: Interpreter, task: str) -> Outcome:
+    """The prompt ends, then its no-input timer runs out."""
+    flow.handle(AgentSpeaking(False))
+    return flow.handle(TimerFired(f"{task}.no_input"))
 
 
 def test_a_wrong_key_counts_and_the_repeat_key_does_not() -> None:
@@ -76,3 +100,56 @@ def test_a_nested_menu_that_gives_up_goes_to_the_operator() -> None:
     flow.handle(ToolCalled("update_operator", {"note": "transferred"}))
     assert flow.done and flow.error is None
     assert type(flow.results["deposits"]) is NoMatch
+
+
+def test_a_menu_s_failures_of_every_kind_share_one_retry_budget() -> None:
+    flow = started(menu_spec("Main.", {"1": "a", "2": "b"}, max_retries=1, input_timeout=5.0))
+    flow.handle(DtmfReceived("7"))  # a wrong key: the one re-prompt
+    assert flow.model.no_matches == {"menu": 1}
+    gave_up = silence(flow, "menu")  # then silence: the budget is spent
+    assert gave_up.ok and type(flow.error) is NoInput
+    assert flow.model.reprompts == {}
+
+
+def test_a_silence_then_an_unmatched_answer_gives_up_with_no_match() -> None:
+    flow = started(menu_spec("Main.", {"1": "a"}, max_retries=2, input_timeout=5.0))
+    silence(flow, "menu")
+    flow.handle(NoMatchEvent("unmatched"))
+    assert (flow.model.reprompts, flow.model.no_matches) == ({"menu": 1}, {"menu": 1})
+    flow.handle(NoMatchEvent("unmatched"))
+    assert type(flow.error) is NoMatch
+
+
+def test_task_handlers_keep_separate_counts() -> None:
+    spec = declarative_task(
+        "account",
+        fields=[Field("number")],
+        no_input=InputHandler(timeout=5.0, max_retries=1),
+        no_match=InputHandler(max_retries=1),
+    )
+    flow = started(spec)
+    flow.handle(NoMatchEvent("unmatched"))
+    silence(flow, "account")
+    assert flow.error is None
+    assert (flow.model.reprompts, flow.model.no_matches) == ({"account": 1}, {"account": 1})
+
+
+def test_a_restored_flow_keeps_a_menu_that_gave_up_and_its_exit() -> None:
+    flow = started(bank_menus())
+    for key in "177":  # deposits, then two wrong keys: the menu gives up
+        flow.handle(DtmfReceived(key))
+    assert flow.active_task == "operator"
+    restored = restore(flow.chart, json.loads(json.dumps(snapshot(flow))))
+    assert type(restored.results["deposits"]) is NoMatch and restored.model.exited
+    assert restored.handle(ToolCalled("update_operator", {"note": "transferred"})).ok
+    assert restored.result is not None and restored.error is None
+
+
+def test_a_one_key_menu_has_no_half_typed_entry_and_no_key_pause() -> None:
+    chart = compile_chart(menu_spec("Main.", {"1": "a", "2": "b"}))
+    keyed = [r for r in chart.transitions if r.event in ("dtmf", "keys_timeout")]
+    assert [r.actions for r in keyed if "press_key" in r.actions] == [
+        ("press_key", "take_keys", "complete_task")  # a key is the whole entry
+    ]
+    assert not [r for r in keyed if r.event == "keys_timeout"]
+    assert check_chart(chart) == []

@@ -18,6 +18,9 @@ from .diagram_commands import register as register_diagram_commands
 from .interview import interview_chart
 from .runner import ConsoleRunner
 
+#: The flow ``taskchart demo --bank`` plays (its sample call is next to it).
+BANK_FLOW = "examples.bank_ivr:bank_ivr_chart"
+
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Statechart flows for voice agents."
 )
@@ -91,6 +94,14 @@ def demo(
             metavar="TARGET",
         ),
     ] = None,
+    bank: Annotated[
+        bool,
+        typer.Option(
+            "--bank",
+            help=f"Play the bank IVR example ({BANK_FLOW}) with its sample call, or with "
+            "your lines from --script (run from a checkout: examples/ is not installed).",
+        ),
+    ] = False,
 ) -> None:
     """Run the interview flow offline: no LLM, no server, no API key.
 
@@ -101,6 +112,10 @@ def demo(
     lines: list[str] | None = None
     if script is not None:
         lines = _script_lines(script)
+    if bank:
+        flow = BANK_FLOW
+        if lines is None:
+            lines = _script_lines(_bank_script())
     if flow is not None:
         _keypad_demo(flow, lines, quiet)
     if journal is not None:
@@ -121,6 +136,17 @@ def demo(
     if journal is not None:
         dump_journal(runner.flow, journal, raw_values=raw_journal)
     raise typer.Exit(130 if runner.interrupted else 0 if ok else 1)
+
+
+def _bank_script() -> Path:
+    """The bank IVR's sample call, next to the example's module."""
+    from .targets import TargetError, load_target
+
+    try:
+        factory = load_target(BANK_FLOW)
+    except TargetError:
+        fail("--bank plays examples/bank_ivr.py: run it from a checkout of the repository")
+    return Path(str(sys.modules[factory.__module__].__file__)).with_name("bank_ivr_script.txt")
 
 
 def _keypad_demo(target: str, lines: list[str] | None, quiet: bool) -> None:

@@ -54,9 +54,12 @@ def check(
     """Check charts statically: one line per finding; exit 1 on an error.
 
     Errors: unreachable states, dead ends, unknown states/tasks/guards/fields,
-    eventless loops, unbounded timeouts, double completion. Warnings (fail
-    only with --strict): collect/confirm states the caller cannot decline and
-    that no timer ends, tools no state accepts.
+    eventless loops, timeouts or no-matches that re-prompt without a limit,
+    double completion, rows that never fire, exits naming no task. Warnings
+    (fail only with --strict): collect/confirm states the caller cannot
+    decline and that no timer ends, tools no state accepts, and keypad steps
+    with no no-input and no no-match handling (no-handler: only keypad steps,
+    since a spoken step's silence is often the model's to handle).
     """
     failed = False
     for target in targets:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
         TaskFailedError,
     )
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
-    from .menu import MenuResult, MenuTask
+    from .menu import MenuResult, MenuTask, menu_group
     from .prebuilt import (
         GetAddressResult,
         GetAddressTask,
@@ -87,6 +87,7 @@ _WHERE = {
     "WorkflowInstructions": ".prebuilt",
     "MenuResult": ".menu",
     "MenuTask": ".menu",
+    "menu_group": ".menu",
     "DtmfEvent": ".dtmf",
     "GetDtmfResult": ".dtmf",
     "GetDtmfTask": ".dtmf",
@@ -143,6 +144,7 @@ __all__ = [
     "TaskGroupResult",
     "WorkflowInstructions",
     "function_tool",
+    "menu_group",
     "task_spec",
 ]
 

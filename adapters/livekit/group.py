@@ -64,7 +64,7 @@ from taskchart.runtime.durable import (
     StoreError,
 )
 from taskchart.runtime.logs import get_logger
-from taskchart.statecharts import Chart, TaskSpec, compile_chart, implicit_task
+from taskchart.statecharts import Chart, TaskFailure, TaskSpec, compile_chart, implicit_task
 
 from . import typed_results  # noqa: F401  # the prebuilt results come back typed
 from .chart_task import ChartTask
@@ -249,7 +249,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             if not self.done():
                 self.complete(livekit_error(flow.error or RuntimeError("the task group failed")))
             return
-        results = {by_chart[c].id: r for c, r in flow.result.task_results.items()}
+        results = {by_chart[c].id: _raised(r) for c, r in flow.result.task_results.items()}
         if self._summarize_chat_ctx:
             try:
                 await self._summarize()
@@ -441,6 +441,14 @@ def _to_chart_ids(ids: Any, to_chart: dict[str, str]) -> Any:
 def _accepts(flow: Interpreter, ids: Any, *, by_id: dict[str, str]) -> bool:
     """Whether ``out_of_scope(task_ids=ids)`` would go back now."""
     return not flow.done and flow.check_regression(_to_chart_ids(ids, by_id)) is None
+
+
+def _raised(result: Any) -> Any:
+    """A result as awaiting code sees it: a failure a restored flow kept (``NoMatch``) as
+    the adapter's exception for it (``NoMatchError``), as the task had raised it."""
+    if isinstance(result, TaskFailure) and not isinstance(result, ToolError):
+        return livekit_error(result)
+    return result
 
 
 def _complete_if_open(task: _LiveKitAgentTask[Any], error: Exception) -> None:

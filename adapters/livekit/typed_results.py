@@ -22,6 +22,7 @@ from taskchart.statecharts.prebuilt import (
     GetPhoneNumberResult,
     GetSecurityCodeResult,
 )
+from taskchart.statecharts.prebuilt.menu import MenuResult
 
 __all__: list[str] = []
 
@@ -48,6 +49,7 @@ _PLAIN: tuple[type[Any], ...] = (
     GetEmailResult,
     GetNameResult,
     GetPhoneNumberResult,
+    MenuResult,
 )
 _CARD: tuple[type[Any], ...] = (
     GetCardNumberResult,

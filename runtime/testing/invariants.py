@@ -283,7 +283,8 @@ class FlowChecks:
 
 def _check_handlers(flow: Interpreter) -> None:
     """Re-prompt counters never pass their limits, and a handler gives up (failing the
-    task or taking its exit) exactly when its counter has reached the limit."""
+    task or taking its exit) exactly when its counter (with ``shared_retries``: the
+    step's re-prompts of both kinds) has reached the limit."""
     model = flow.model
     for tid, spec in model.tasks.items():
         for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
@@ -292,6 +293,7 @@ def _check_handlers(flow: Interpreter) -> None:
             if handler is None:
                 assert count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
                 continue
+            count = model.retries_used(tid, kind)  # with shared_retries: both kinds
             assert count <= handler.max_retries, (
                 f"{tid}: {count} {kind} re-prompts, the limit is {handler.max_retries}"
             )

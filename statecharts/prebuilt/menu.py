@@ -3,9 +3,10 @@
 A menu collects one key. A tone that is an option selects it at once; a tone
 that is not is a no-match (the options are read again); a spoken choice goes
 through ``select_option(key)``, and a key that is no option is refused and
-counts as a no-match too; silence after the prompt is a no-input. After
-``max_retries`` re-prompts of a kind the next failure gives up: the menu
-fails (``NoMatch`` / ``NoInput``) or takes its exit (an operator task).
+counts as a no-match too; silence after the prompt is a no-input. Every
+failure draws on one budget: after ``max_retries`` re-prompts (of any kind)
+the next failure gives up: the menu fails with the type of that failure
+(``NoMatch`` / ``NoInput``) or takes its exit (an operator task).
 
 >>> from taskchart.statecharts import compile_chart
 >>> from taskchart.runtime import DtmfReceived, Interpreter
@@ -154,7 +155,12 @@ def _menu_spec(
         ),
         no_match=InputHandler(prompts=[again], max_retries=max_retries, exit=exit),
         routes=dict(routes),
+        shared_retries=True,
     )
+
+
+def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(mapping)
 
 
 @attrs.frozen
@@ -164,8 +170,8 @@ class Menu:
 
     id: str
     prompt: str
-    options: Mapping[str, str] = attrs.field(converter=dict)
-    goto: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    options: Mapping[str, str] = attrs.field(converter=_as_dict)
+    goto: Mapping[str, str] = attrs.field(factory=dict, converter=_as_dict)
 
 
 def menu_flow(

@@ -239,6 +239,21 @@ def test_eventless_loop_unknown_state_guard_and_timeout() -> None:
     found = codes(broken)
     assert ("eventless-loop", "error") in found
     assert ("unbounded-timeout", "error") in found
+
+
+def test_a_no_match_that_re_prompts_without_a_limit_is_unbounded() -> None:
+    chart = _fresh()
+    row = TransitionDef(
+        "intro_task__collecting",
+        "intro_task__collecting",
+        "no_match",
+        internal=True,
+        task="intro_task",
+    )
+    found = check_chart(attrs_evolve_rows(chart, row))
+    assert [f.message for f in found if f.code == "unbounded-timeout"] == [
+        "re-prompts on every no-match forever: guard it with no_matches_left"
+    ]
     bad_names = attrs_evolve_rows(
         chart, TransitionDef("intro_task__collecting", "nowhere", "update", ("no_such_guard",))
     )

@@ -65,8 +65,8 @@ def assert_every_row_is_drawn(chart: Chart) -> None:
     edges = [e for e in graph.get_edges() if e.get("id")]
     by_row: dict[int, list[pydot.Edge]] = {}
     for e in edges:
-        row = int(e.get("id").strip('"')[1:].split("_", 1)[0])
-        by_row.setdefault(row, []).append(e)
+        for one in e.get("id").strip('"').split("+"):  # edges between two tasks are bundled
+            by_row.setdefault(int(one[1:].split("_", 1)[0]), []).append(e)
     labels = {n.get_name(): n.get("label") or "" for n in _nodes(graph)}
     clusters = {f"cluster_{t.id}": t.id for t in chart.tasks}
     order = [t.id for t in chart.tasks]
@@ -241,3 +241,19 @@ def test_readme_embeds_the_current_mermaid_of_the_interview_group() -> None:
     assert f"```mermaid\n{mermaid.rstrip()}\n```" in readme, (
         "README's Mermaid block is out of date: paste diagrams/generated/interview_group.mmd"
     )
+
+
+@needs_dot
+def test_graphviz_lays_out_a_routed_menu_flow(tmp_path: Path) -> None:
+    """Parallel edges between two tasks (an option and the exits, all to the operator) made
+    ``dot`` abort in ``makeCompoundEdge``; they are one edge now, listing every label."""
+    from examples.bank_ivr import bank_ivr_chart
+
+    chart = bank_ivr_chart()
+    svg = render(chart, tmp_path / "bank.svg").read_text(encoding="utf-8")
+    titles = set(re.findall(r"<title>([^<]+)</title>", svg))
+    assert {f"cluster_{t.id}" for t in chart.tasks} <= titles
+    bundled = [e for e in re.findall(r'id="(t[0-9+t]+)"', to_dot(chart)) if "+" in e]
+    assert len(bundled) == 5  # each authentication step and each menu: to the operator
+    assert "done\n[0]\nno_input exit\nno_match exit" in to_dot(chart).replace("\\n", "\n")
+    assert_every_row_is_drawn(chart)

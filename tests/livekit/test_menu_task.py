@@ -88,6 +88,18 @@ async def test_silence_after_the_prompt_re_prompts_then_fails_with_no_input() ->
     assert isinstance(agent.error, NoInputError)
 
 
+async def test_a_wrong_key_and_a_silence_share_the_budget() -> None:
+    clock = SimulatedClock()
+    agent = menu(clock, max_retries=1, input_timeout=4.0)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.dtmf("7")  # the one re-prompt
+        assert options_read_again(offline) == 1
+        await offline.spoke()
+        clock.advance(4.0)  # the failure after it gives up, with its own kind
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+
+
 async def test_a_tone_during_the_prompt_interrupts_it_and_counts() -> None:
     clock = SimulatedClock()
     agent = menu(clock)

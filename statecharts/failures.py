@@ -1,0 +1,100 @@
+"""Why a task ended without a result: the failures a flow keeps as a task's outcome.
+
+A :class:`TaskFailure` names its task and says why in words; its subclasses
+say which way it ended (declined, the session closed, silence or unusable
+answers through every re-prompt, a request to start over). They compare by
+value and survive pickling and snapshots (:data:`FAILURE_TYPES` maps the
+names a snapshot stores back to the classes).
+
+>>> NoMatch("menu", "no option matched") == NoMatch("menu", "no option matched")
+True
+>>> gave_up(NoInput("pin", "the user did not answer"))
+'no_input'
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FAILURE_TYPES",
+    "Declined",
+    "NoInput",
+    "NoMatch",
+    "SessionClosed",
+    "StartOver",
+    "TaskFailure",
+    "gave_up",
+]
+
+
+class TaskFailure(Exception):
+    """Why a task ended without a result."""
+
+    def __init__(self, task_id: str, message: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and isinstance(other, TaskFailure)
+            and (other.task_id, other.message) == (self.task_id, self.message)
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.task_id, self.message))
+
+    def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str]]:
+        # Exception pickles ``args`` (the message alone) by default: rebuild from both fields
+        return type(self), (self.task_id, self.message)
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
+
+    @classmethod
+    def kept_as(cls, task_id: str, error: Exception) -> TaskFailure:
+        """``error`` as snapshots keep it: itself if a failure, the failure it wraps (an
+        adapter's ``NoMatchError`` keeps its ``NoMatch``, so a restored flow still knows
+        the handler gave up), else its type and text."""
+        if isinstance(error, TaskFailure):
+            return error
+        wrapped = getattr(error, "failure", None)
+        if isinstance(wrapped, TaskFailure):
+            return wrapped
+        return TaskFailure(task_id, f"{type(error).__name__}: {error}")
+
+
+class Declined(TaskFailure):
+    """The user declined to give what the task asks for."""
+
+
+class SessionClosed(TaskFailure):
+    """The session closed before the task finished."""
+
+
+class NoInput(TaskFailure):
+    """The user said nothing through every re-prompt."""
+
+
+class NoMatch(TaskFailure):
+    """Nothing the caller said or keyed matched the step, through every re-prompt."""
+
+
+class StartOver(TaskFailure):
+    """The user asked to start over (a flow that owns the task runs it again)."""
+
+
+FAILURE_TYPES: dict[str, type[TaskFailure]] = {
+    cls.__name__: cls for cls in (TaskFailure, Declined, SessionClosed, NoInput, NoMatch, StartOver)
+}
+
+
+def gave_up(error: object) -> str | None:
+    """``"no_input"`` or ``"no_match"`` when ``error`` is (or wraps, as ``failure``) a
+    handler giving up, else None."""
+    failure = getattr(error, "failure", error)
+    if isinstance(failure, NoInput):
+        return "no_input"
+    if isinstance(failure, NoMatch):
+        return "no_match"
+    return None
