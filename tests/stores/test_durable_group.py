@@ -146,3 +146,18 @@ async def test_a_card_resumed_while_confirming_is_never_put_into_words_for_the_m
         said = [model_text(r) for r in offline.llm.requests]
     assert len(said) >= 3
     assert [text for text in said if "378282246310005" in text or "822463" in text] == []
+
+
+async def test_a_caller_turn_is_saved_before_any_tool_is_called(
+    make_store: Callable[..., Store],
+) -> None:
+    key = Fernet.generate_key()
+    store = make_store(keys=[key])
+    group = Collector(lambda: GetCreditCardTask(store=store, flow_id="c4"))
+    async with OfflineSession(agent=group, llm=by_user_line(card_plan())) as offline:
+        await offline.say("hello?")  # the model answers in words: no tool call, no event
+        await offline.say("is anyone there?")
+        row = await store.load("c4")  # after the save the turn started (one store: in order)
+    assert row is not None
+    state = json.loads(Fernet(key).decrypt(json.loads(row.data)["sealed"]))
+    assert state["tasks"]["card_number_task"]["snapshot"]["user_turn"] == 2
