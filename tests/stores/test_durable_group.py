@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -154,10 +155,18 @@ async def test_a_caller_turn_is_saved_before_any_tool_is_called(
     key = Fernet.generate_key()
     store = make_store(keys=[key])
     group = Collector(lambda: GetCreditCardTask(store=store, flow_id="c4"))
+
+    async def stored_turns() -> Any:
+        row = await store.load("c4")
+        assert row is not None
+        state = json.loads(Fernet(key).decrypt(json.loads(row.data)["sealed"]))
+        return state["tasks"]["card_number_task"]["snapshot"]["user_turn"]
+
     async with OfflineSession(agent=group, llm=by_user_line(card_plan())) as offline:
         await offline.say("hello?")  # the model answers in words: no tool call, no event
         await offline.say("is anyone there?")
-        row = await store.load("c4")  # after the save the turn started (one store: in order)
-    assert row is not None
-    state = json.loads(Fernet(key).decrypt(json.loads(row.data)["sealed"]))
-    assert state["tasks"]["card_number_task"]["snapshot"]["user_turn"] == 2
+        for _ in range(100):  # the save runs beside the reply: wait for it, not for a tool
+            if await stored_turns() == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert await stored_turns() == 2
