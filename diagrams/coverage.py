@@ -30,7 +30,7 @@ through its history (a task interrupted by a regression resumes).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,20 @@ JOURNAL_FORMAT = FORMAT
 Journal = Sequence[Mapping[str, Any]]
 
 
-def read_journals(path: str | Path, chart: Chart | None = None) -> list[list[dict[str, Any]]]:
+def read_journals(
+    path: str | Path,
+    chart: Chart | None = None,
+    *,
+    unseal: Callable[[object], str] | None = None,
+) -> list[list[dict[str, Any]]]:
     """The flows of a journal file, each a list of its entries (see :mod:`taskchart.statecharts.journal`).
 
-    With ``chart``, a header naming another chart's digest is a ``ValueError``.
+    With ``chart``, a header naming another chart's digest is a ``ValueError``;
+    ``unseal`` opens sealed lines (``Sealer(keys).unseal``).
     """
     with open(path, encoding="utf-8") as fh:
         try:
-            flows = split_flows(parse_lines(fh))
+            flows = split_flows(parse_lines(fh, unseal=unseal))
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
     for flow in flows:
@@ -100,8 +106,15 @@ class Coverage:
         return cls(chart, dict(rows), dict(states), dict(regressions))
 
     @classmethod
-    def from_files(cls, chart: Chart, paths: Iterable[str | Path]) -> Coverage:
-        return cls.from_journals(chart, [j for p in paths for j in read_journals(p, chart)])
+    def from_files(
+        cls,
+        chart: Chart,
+        paths: Iterable[str | Path],
+        *,
+        unseal: Callable[[object], str] | None = None,
+    ) -> Coverage:
+        journals = [j for p in paths for j in read_journals(p, chart, unseal=unseal)]
+        return cls.from_journals(chart, journals)
 
     # -- figures -------------------------------------------------------------------
     @property

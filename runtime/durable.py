@@ -34,6 +34,7 @@ from .digest import changes
 from .logs import get_logger
 
 __all__ = [
+    "ABANDON",
     "FORMAT",
     "ChartChanged",
     "Checkpointer",
@@ -53,6 +54,8 @@ __all__ = [
 
 FORMAT = "taskchart.stored/1"
 DROPPED = "card data is never stored without an encryption key"
+#: Seconds a running flow untouched is kept by default (a day): then it counts as abandoned.
+ABANDON = 24 * 3600.0
 
 _log = get_logger("taskchart.stores")
 
@@ -108,7 +111,8 @@ class Store(Protocol):
 
     ``save`` is a compare-and-set: it writes ``seq = expected + 1`` only if the
     stored sequence is ``expected`` (0: no row), else raises :class:`StaleWrite`.
-    A finished row is kept ``retain`` seconds (``None``: until deleted, 0: deleted now).
+    A finished row is kept ``retain`` seconds (``None``: until deleted, 0: deleted now);
+    a running row ``records.abandon`` seconds after its last save.
     """
 
     records: Records
@@ -192,7 +196,10 @@ class Records:
     ``keys`` are Fernet keys, the first one encrypting (the others still
     decrypt, for rotation); with none, states are stored in clear, except
     ``secret`` ones, which are not stored. ``retain``: seconds a finished
-    flow is kept (``None``: until deleted; 0: deleted at once).
+    flow is kept (``None``: until deleted; 0: deleted at once). ``abandon``:
+    seconds a running flow is kept after its last save (a session closed
+    mid-call that no worker picked up); then it is gone, as if never stored
+    (``None``: kept until it finishes or is deleted).
     """
 
     def __init__(
@@ -202,11 +209,15 @@ class Records:
         version: int = 1,
         migrations: Migrations | None = None,
         retain: float | None = 3600.0,
+        abandon: float | None = ABANDON,
     ) -> None:
+        if abandon is not None and abandon <= 0:
+            raise ValueError("abandon is a number of seconds > 0, or None to keep running flows")
         self.keys = tuple(keys)
         self.version = version
         self.migrations = migrations or Migrations()
         self.retain = retain
+        self.abandon = abandon
         self._fernet: Any = None
         if self.keys:
             from cryptography.fernet import Fernet, MultiFernet

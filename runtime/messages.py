@@ -22,6 +22,7 @@ from typing import Any
 from taskchart.statecharts import TaskSpec
 
 __all__ = [
+    "CARD_FIELDS",
     "DECLINED_LATER",
     "DETAILS_DROPPED",
     "GIVEN_LATER",
@@ -143,17 +144,44 @@ def recorded(names: Iterable[str], missing: Iterable[str]) -> str:
     return f"{text} Still needed: {still}." if still else text
 
 
+#: Fields whose values are card data: never put into words for the model (a card
+#: number shows its last four digits, as a caller hears it said back).
+CARD_FIELDS = frozenset({"card_number", "security_code", "expiration_month", "expiration_year"})
+
+
 def resume(spec: TaskSpec, values: Mapping[str, Any], *, confirming: bool) -> str:
-    """What a task says when the caller comes back to it after correcting an earlier one."""
+    """What a task says when the caller comes back to it after correcting an earlier one
+    (or when another worker picks the call up).
+
+    A value being confirmed is read back again the task's own way (a card
+    step asks the caller to repeat it); card data is never spelled out.
+
+    >>> from taskchart.statecharts import Field, declarative_task
+    >>> card = declarative_task("card", fields=[Field("card_number"), Field("security_code")])
+    >>> resume(card, {"card_number": "4111 1111 1111 4242"}, confirming=False)
+    'Back to the card. Already collected: card_number: card ending 4242. Still needed: security_code.'
+    """
     if confirming:
+        if spec.readback is not None:
+            return f"Back to the {spec.label}. {spec.readback(values)}"
         return (
-            f"Back to the {spec.label}. Read it back to the user ({_listed(values)}) "
+            f"Back to the {spec.label}. Read it back to the user ({_listed(values, masked=True)}) "
             "and ask them to confirm."
         )
     missing = [f for f in spec.required_fields if f not in values]
-    have = f" Already collected: {_listed(values)}." if values else ""
+    have = f" Already collected: {_listed(values, masked=True)}." if values else ""
     return f"Back to the {spec.label}.{have} Still needed: {', '.join(missing)}."
 
 
-def _listed(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in values.items())
+def _listed(values: Mapping[str, Any], *, masked: bool = False) -> str:
+    return ", ".join(f"{k}: {_masked(k, v) if masked else v}" for k, v in values.items())
+
+
+def _masked(name: str, value: Any) -> Any:
+    """``value`` as the model may read it: card data masked, anything else as it is."""
+    if name not in CARD_FIELDS:
+        return value
+    digits = "".join(c for c in str(value) if c.isdigit())
+    if name == "card_number" and len(digits) >= 12:
+        return f"card ending {digits[-4:]}"
+    return "given (not repeated here)"

@@ -26,7 +26,9 @@ to ``DIR/<chart digest>.jsonl``, one file per chart; ``taskchart coverage DIR
 --chart TARGET`` then reports how much of that chart the test suite covered.
 The files are created with mode 0600 and hold no personal value (see
 :mod:`taskchart.runtime.private`); ``TASKCHART_JOURNALS_RAW=1`` keeps the
-values, for local debugging.
+values, for local debugging (card data only in sealed journals). With
+``TASKCHART_KEYS`` (Fernet keys, the first one sealing) every line is sealed;
+``taskchart replay`` and ``coverage`` open them with the same keys.
 
 This module imports hypothesis only inside the fixtures, so it loads in any
 project that installs taskchart.
@@ -35,7 +37,7 @@ project that installs taskchart.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +90,23 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from .interpreter import record_every_flow
 
     record_every_flow(False, flows=flows)
+    from .sealing import keys_from_env
+
     raw = os.environ.get(RAW_ENV, "") not in ("", "0")
-    write_journals(flows, Path(os.environ[JOURNALS_ENV]), raw_values=raw)
+    write_journals(flows, Path(os.environ[JOURNALS_ENV]), raw_values=raw, keys=keys_from_env())
 
 
-def write_journals(flows: list[Any], out: Path, *, raw_values: bool = False) -> None:
-    """Write each recorded flow's journal to ``out/<chart digest>.jsonl`` (mode 0600)."""
+def write_journals(
+    flows: list[Any], out: Path, *, raw_values: bool = False, keys: Iterable[str | bytes] = ()
+) -> None:
+    """Write each recorded flow's journal to ``out/<chart digest>.jsonl`` (mode 0600),
+    every line sealed with ``keys`` when there are any (:mod:`taskchart.runtime.sealing`)."""
     from .private import private_open
     from .replay import journal_lines, json_line
+    from .sealing import Sealer
 
+    keys = tuple(keys)
+    seal = Sealer(keys).seal if keys else None
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     files: dict[str, Any] = {}
     try:
@@ -107,8 +117,9 @@ def write_journals(flows: list[Any], out: Path, *, raw_values: bool = False) -> 
             fh = files.get(digest)
             if fh is None:
                 fh = files[digest] = private_open(out / f"{digest}.jsonl")
-            for _, entry in journal_lines(flow, raw_values=raw_values):
-                fh.write(json_line(entry) + "\n")
+            for _, entry in journal_lines(flow, raw_values=raw_values, sealed=bool(keys)):
+                line = json_line(entry)
+                fh.write((seal(line) if seal is not None else line) + "\n")
     finally:
         for fh in files.values():
             fh.close()

@@ -34,6 +34,7 @@ the chart changed since the call was recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -47,8 +48,12 @@ from taskchart.statecharts.task import Modality
 
 from .events import event_from_json
 from .interpreter import Interpreter
+from .logs import get_logger
+from .messages import CARD_FIELDS
 from .outcome import Accepted
 from .private import private_open, redact_journal
+from .results import is_secret
+from .sealing import Sealer
 from .standins import Recording, value_blind_flow
 
 __all__ = [
@@ -58,12 +63,18 @@ __all__ = [
     "ReplayReport",
     "ReplayStep",
     "dump_journal",
+    "holds_card_data",
     "journal_lines",
     "read_log",
     "replay",
     "replay_flow",
     "split_flows",
 ]
+
+_log = get_logger("taskchart.runtime.replay")
+
+#: Why a raw journal was written redacted.
+CARD_IN_CLEAR = "card data is never written in clear: seal the journal (keys=) to keep raw values"
 
 
 @attrs.frozen
@@ -117,22 +128,37 @@ class ReplayReport:
         return self.divergence is None
 
 
-def read_log(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    """Parse a JSON-lines log into ``(line number, object)``; ``ValueError`` if malformed."""
+def read_log(
+    path: str | Path, *, keys: Iterable[str | bytes] = ()
+) -> list[tuple[int, dict[str, Any]]]:
+    """Parse a JSON-lines log into ``(line number, object)``; ``ValueError`` if malformed.
+
+    ``keys`` open a sealed journal (:mod:`taskchart.runtime.sealing`).
+    """
+    keys = tuple(keys)
+    unseal = Sealer(keys).unseal if keys else None
     with open(path, encoding="utf-8") as fh:
-        return parse_lines(fh)
+        return parse_lines(fh, unseal=unseal)
 
 
 def journal_lines(
-    flow: Interpreter, *, modality: Modality | None = None, raw_values: bool = False
+    flow: Interpreter,
+    *,
+    modality: Modality | None = None,
+    raw_values: bool = False,
+    sealed: bool = False,
 ) -> list[tuple[int, dict[str, Any]]]:
     """A recorded flow's journal as numbered log entries (header first).
 
     Personal values are redacted (:func:`~taskchart.runtime.private.redact_journal`)
-    unless ``raw_values``.
+    unless ``raw_values``. Card data is never written in clear: a flow that
+    holds some keeps its raw values only in a ``sealed`` journal.
     """
     if flow.journal is None:
         raise ValueError("the flow was not recorded: create it with Interpreter(..., record=True)")
+    if raw_values and not sealed and holds_card_data(flow):
+        _log.warning("raw_journal_refused", chart=flow.chart.name, reason=CARD_IN_CLEAR)
+        raw_values = False
     header = {
         "format": FORMAT,
         "chart": flow.chart.name,
@@ -155,16 +181,44 @@ def dump_journal(
     modality: Modality | None = None,
     append: bool = False,
     raw_values: bool = False,
+    keys: Iterable[str | bytes] = (),
 ) -> None:
     """Write a recorded flow's journal as a JSON-lines log that :func:`replay` reads.
 
     The file is created with mode 0600 and holds no personal value unless
     ``raw_values``. With ``append`` the flow is added after the flows already
     in the file (a header line starts each); coverage reads such files whole.
+    With ``keys`` (Fernet keys, the first one sealing) every line is sealed
+    (:mod:`taskchart.runtime.sealing`); :func:`read_log` opens it with them.
     """
+    keys = tuple(keys)
+    seal = Sealer(keys).seal if keys else None
+    lines = journal_lines(flow, modality=modality, raw_values=raw_values, sealed=bool(keys))
     with private_open(path, append=append) as fh:
-        for _, entry in journal_lines(flow, modality=modality, raw_values=raw_values):
-            fh.write(json_line(entry) + "\n")
+        for _, entry in lines:
+            line = json_line(entry)
+            fh.write((seal(line) if seal is not None else line) + "\n")
+
+
+def holds_card_data(flow: Interpreter) -> bool:
+    """Whether the flow's journal can hold card data: a task has a card field
+    (:data:`~taskchart.runtime.messages.CARD_FIELDS`) or a result is card data."""
+    if any(f.name in CARD_FIELDS for spec in flow.chart.tasks for f in spec.fields):
+        return True
+    return any(_card_result(r) for r in flow.model.results.values())
+
+
+def _card_result(result: Any) -> bool:
+    """A result registered secret, or one with a card field (a card step's own result)."""
+    if is_secret(result):
+        return True
+    if isinstance(result, Mapping):
+        return any(k in CARD_FIELDS for k in result)
+    if attrs.has(type(result)):
+        return any(a.name in CARD_FIELDS for a in attrs.fields(type(result)))
+    if dataclasses.is_dataclass(result):
+        return any(f.name in CARD_FIELDS for f in dataclasses.fields(result))
+    return False
 
 
 def json_line(entry: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ event (or bare events), and an end record ``{"end": N}`` counting them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -33,22 +33,45 @@ FORMAT = "taskchart.journal/2"
 FORMATS = ("taskchart.journal/1", FORMAT)
 
 
-def parse_lines(lines: Iterable[str]) -> list[tuple[int, dict[str, Any]]]:
-    """JSON lines as ``(line number, object)``; ``ValueError`` naming the first bad line."""
+def parse_lines(
+    lines: Iterable[str], *, unseal: Callable[[object], str] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """JSON lines as ``(line number, object)``; ``ValueError`` naming the first bad line.
+
+    A sealed line (``{"sealed": token}``, :mod:`taskchart.runtime.sealing`) is
+    opened by ``unseal(token)``; without ``unseal`` it is a ``ValueError``
+    asking for the journal's key.
+    """
     out: list[tuple[int, dict[str, Any]]] = []
     for n, text in enumerate(lines, 1):
         if not text.strip():
             continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {n}: not JSON: {exc.msg}") from exc
-        except (RecursionError, ValueError) as exc:  # nested too deep, numbers too long
-            raise ValueError(f"line {n}: not readable JSON: {exc}") from None
-        if not isinstance(obj, dict):
-            raise ValueError(f"line {n}: expected a JSON object")
+        obj = _json_object(n, text)
+        if len(obj) == 1 and "sealed" in obj:
+            if unseal is None:
+                raise ValueError(
+                    f"line {n}: the journal is sealed: give its key (TASKCHART_KEYS, or "
+                    "--key-file on the command line)"
+                )
+            try:
+                opened = unseal(obj["sealed"])
+            except ValueError as exc:
+                raise ValueError(f"line {n}: cannot be opened: {exc}") from None
+            obj = _json_object(n, opened)
         out.append((n, obj))
     return out
+
+
+def _json_object(n: int, text: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {n}: not JSON: {exc.msg}") from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep, numbers too long
+        raise ValueError(f"line {n}: not readable JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"line {n}: expected a JSON object")
+    return obj
 
 
 @attrs.frozen

@@ -147,13 +147,24 @@ def test_a_redacted_journal_still_finds_a_chart_that_changed(tmp_path: Path) -> 
 
 
 def test_raw_values_are_an_explicit_opt_in_and_replay_exactly(tmp_path: Path) -> None:
-    flow = _recorded("card number")
+    flow = _recorded("keypad")
     log = tmp_path / "call.jsonl"
     dump_journal(flow, log, modality="audio", raw_values=True)
-    assert "4111 1111 1111 1111" in log.read_text()
+    assert '"9"' in log.read_text() and "nine eight seven six" in log.read_text()
     assert log.stat().st_mode & 0o777 == 0o600
     report = replay(flow.chart, read_log(log))
-    assert report.ok and report.result == GetCardNumberResult("Visa", "4111111111111111")
+    assert report.ok and report.result == flow.result
+
+
+@pytest.mark.parametrize("scenario", ["card number", "security code", "expiration date", "group"])
+def test_card_data_stays_redacted_in_a_raw_journal_without_a_key(
+    tmp_path: Path, scenario: str
+) -> None:
+    flow = _recorded(scenario)
+    log = tmp_path / "call.jsonl"
+    dump_journal(flow, log, modality="audio", raw_values=True)
+    assert _found(log.read_text()) == []
+    assert replay(flow.chart, read_log(log)).ok
 
 
 def test_a_journal_file_that_existed_is_narrowed_to_0600(tmp_path: Path) -> None:
@@ -178,7 +189,9 @@ def test_the_suite_journals_are_private_unless_asked(tmp_path: Path) -> None:
         assert path.stat().st_mode & 0o777 == 0o600
         assert not _found(path.read_text())
     write_journals(flows, tmp_path / "raw", raw_values=True)
-    assert any("737" in p.read_text() for p in (tmp_path / "raw").iterdir())
+    raw = {p.name: p.read_text() for p in (tmp_path / "raw").iterdir()}
+    assert any('"digit": "9"' in text for text in raw.values())  # the keypad's, raw
+    assert not any("737" in text for text in raw.values())  # the code: card data, never
 
 
 def _half_way() -> Interpreter:

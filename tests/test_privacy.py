@@ -302,3 +302,20 @@ def test_a_group_with_a_regression_keeps_values_out_of_logs_and_journals(
         assert not [r for r in raw if r in re.sub(r'"(digest|ms|timestamp)": [^,]+', "", text)]
     report = replay(flow.chart, read_log(tmp_path / "call.jsonl"))
     assert report.ok and report.done
+
+
+@pytest.mark.parametrize("confirming", [True, False])
+def test_resume_text_never_spells_out_card_data(confirming: bool) -> None:
+    from taskchart.runtime import messages
+    from taskchart.statecharts.prebuilt import card
+
+    cases = [
+        (card.card_number_spec(), {"card_number": "4111111111114242"}, ["4111111111114242"]),
+        (card.security_code_spec(), {"security_code": "739"}, ["739"]),
+        (card.expiration_date_spec(), {"expiration_month": 4}, ["4"]),
+    ]
+    for spec, values, secrets in cases:
+        text = messages.resume(spec, values, confirming=confirming)
+        assert [s for s in secrets if s in re.findall(r"\d+", text)] == [], text
+    said = messages.resume(card.card_number_spec(), cases[0][1], confirming=False)
+    assert "card ending 4242" in said

@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from taskchart.runtime.replay import dump_journal
+from taskchart.runtime.sealing import keys_from_env
 
 from .commands import register as register_flow_commands
 from .diagram_commands import register as register_diagram_commands
@@ -75,7 +76,8 @@ def demo(
         typer.Option(
             "--journal",
             help="Write the event log (JSON lines, mode 0600) to FILE, for `taskchart replay` "
-            "and `taskchart coverage`. Personal values (the email) are redacted.",
+            "and `taskchart coverage`. Personal values (the email) are redacted; with "
+            "$TASKCHART_KEYS set every line is sealed with those Fernet keys.",
         ),
     ] = None,
     raw_journal: Annotated[
@@ -134,7 +136,7 @@ def demo(
     else:
         ok = runner.run(sys.stdin)
     if journal is not None:
-        dump_journal(runner.flow, journal, raw_values=raw_journal)
+        dump_journal(runner.flow, journal, raw_values=raw_journal, keys=keys_from_env())
     raise typer.Exit(130 if runner.interrupted else 0 if ok else 1)
 
 

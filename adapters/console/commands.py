@@ -17,13 +17,20 @@ from typing import Annotated, Any, NoReturn
 import typer
 from taskchart.runtime.checks import check_chart
 from taskchart.runtime.replay import read_log, replay_flow, split_flows
+from taskchart.runtime.sealing import journal_keys
 from taskchart.statecharts import Chart
 from taskchart.statecharts.fields import shown
 from taskchart.statecharts.task import is_modality
 
 from .targets import load_chart
 
-__all__ = ["check", "register", "replay_command"]
+__all__ = ["KEY_FILE", "check", "register", "replay_command"]
+
+#: ``--key-file``: the keys of a sealed journal (else ``TASKCHART_KEYS``).
+KEY_FILE = typer.Option(
+    "--key-file",
+    help="Fernet keys, one a line, that open a sealed journal (default: $TASKCHART_KEYS).",
+)
 
 
 def _chart(target: str) -> Chart:
@@ -109,6 +116,7 @@ def replay_command(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the outcome.")] = False,
+    key_file: Annotated[Path | None, KEY_FILE] = None,
 ) -> None:
     """Re-run a recorded event log against a chart, with no LLM.
 
@@ -121,7 +129,7 @@ def replay_command(
     try:
         if modality is not None and not is_modality(modality):
             raise ValueError(f"modality must be 'text' or 'audio', got {shown(modality, 40)}")
-        flows = split_flows(read_log(log))
+        flows = split_flows(read_log(log, keys=journal_keys(key_file)))
         if flow_number is not None and flow_number > len(flows):
             raise ValueError(
                 f"holds {len(flows)} flow(s), so there is no flow {flow_number}: "

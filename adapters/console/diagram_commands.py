@@ -10,9 +10,11 @@ from typing import Annotated, Any
 import typer
 from taskchart.diagrams.coverage import Coverage
 from taskchart.diagrams.render import GraphvizNotFoundError, render
+from taskchart.runtime.sealing import Sealer, journal_keys
 from taskchart.runtime.snapshots import SnapshotError, check_snapshot
 from taskchart.statecharts import Chart
 
+from .commands import KEY_FILE
 from .targets import TargetError, load_chart
 
 __all__ = ["coverage", "diagram", "register"]
@@ -83,11 +85,14 @@ def coverage(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also draw the coverage overlay here.")
     ] = None,
+    key_file: Annotated[Path | None, KEY_FILE] = None,
 ) -> None:
     """Print the share of states and transitions the logs went through."""
     try:
         chart = load_chart(chart_target)
-        cov = Coverage.from_files(chart, [_journal_of(chart, p) for p in logs])
+        keys = journal_keys(key_file)
+        unseal = Sealer(keys).unseal if keys else None
+        cov = Coverage.from_files(chart, [_journal_of(chart, p) for p in logs], unseal=unseal)
         if output is not None:
             render(chart, output, coverage=cov)
     except (TargetError, GraphvizNotFoundError, ValueError, OSError) as exc:

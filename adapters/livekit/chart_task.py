@@ -233,16 +233,21 @@ class ChartTask(AgentTask[T]):
         if self.done():
             return Rejected("finished", "This task has already finished.")
         outcome = self._handle_batch([event])[0]
-        if isinstance(outcome, Accepted) and self.on_accepted is not None:
-            save = asyncio.ensure_future(self.on_accepted())
-            self._saves.add(save)
-            save.add_done_callback(self._saves.discard)
+        if isinstance(outcome, Accepted):
+            self._save_soon()
         if isinstance(outcome, Accepted) and not self.done():
             text = " ".join(e.instructions for e in outcome.effects if isinstance(e, Instruct))
             if text:
                 self.session.interrupt()
                 self.session.generate_reply(instructions=text, input_modality=self._reply_modality)
         return outcome
+
+    def _save_soon(self) -> None:
+        """Have a durable group save the flow, without waiting for it (saves run in order)."""
+        if self.on_accepted is not None:
+            save = asyncio.ensure_future(self.on_accepted())
+            self._saves.add(save)
+            save.add_done_callback(self._saves.discard)
 
     def _feed_open(self, event: Event) -> None:
         if not self.done():
@@ -455,6 +460,8 @@ class ChartTask(AgentTask[T]):
         for message in new:
             self._handle_batch([UserSpoke(message.text_content or "", self.flow.model.modality)])
         self._user_messages_seen = len(users)
+        if new:  # saved now: a worker that dies before the next tool call keeps the turn
+            self._save_soon()
         return bool(new)
 
 

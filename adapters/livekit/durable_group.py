@@ -133,15 +133,21 @@ def stored_state(group: TaskGroup) -> dict[str, Any]:
 
 
 async def save(group: TaskGroup) -> None:
-    """Save the group's state (finished once its flow is done); nothing without a store."""
-    link, flow = group._link, group._flow
-    if link is None or flow is None or group._finished:
-        return
-    if flow.done and isinstance(flow.error, SessionClosedFailure):
-        group._finished = True  # the caller may still be there: the next worker resumes
-        await link.close()
-        return
-    group._finished = flow.done
-    await link.save(lambda: stored_state(group), finished=flow.done)
-    if flow.done:
-        await link.close()
+    """Save the group's state (finished once its flow is done); nothing without a store.
+
+    Saves run one at a time and each decides whether the flow is finished when
+    its turn comes: a save asked for earlier (a caller's turn, not awaited)
+    never writes a finished flow back as running.
+    """
+    async with group._saving:
+        link, flow = group._link, group._flow
+        if link is None or flow is None or group._finished:
+            return
+        if flow.done and isinstance(flow.error, SessionClosedFailure):
+            group._finished = True  # the caller may still be there: the next worker resumes
+            await link.close()
+            return
+        group._finished = flow.done
+        await link.save(lambda: stored_state(group), finished=flow.done)
+        if flow.done:
+            await link.close()

@@ -146,6 +146,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         self._flow_id = flow_id
         self._durable = {"secret": secret, "lease_ttl": lease_ttl, "lease_wait": lease_wait}
         self._link: Checkpointer | None = None
+        self._saving = asyncio.Lock()
         self._prepared: dict[str, _LiveKitAgentTask[Any]] = {}
         #: Whether the group resumed a stored flow (a call picked up from another worker).
         self.resumed = False

@@ -5,7 +5,9 @@ save is one Lua script, so the compare-and-set on ``seq`` and the write are
 atomic on the server and a worker killed mid-call leaves the old state or
 the new one. The lease is a key set with ``SET NX PX`` (its owner as value),
 renewed and released by scripts that check the owner. Running flows are
-kept in a set. A server that cannot be reached raises
+kept in a set. A finished flow's hash expires ``retain`` seconds after it
+finished, a running one's ``abandon`` seconds after its last save (the
+running set forgets it when next listed). A server that cannot be reached raises
 :class:`~taskchart.runtime.durable.StoreUnavailable` after ``timeout``.
 """
 
@@ -19,18 +21,28 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from taskchart.runtime.durable import Migrations, Records, Row, StaleWrite, StoreUnavailable
+from taskchart.runtime.durable import (
+    ABANDON,
+    Migrations,
+    Records,
+    Row,
+    StaleWrite,
+    StoreUnavailable,
+)
 
 __all__ = ["RedisStore"]
 
-# KEYS: flow hash, running set. ARGV: expected seq, data, status, retain ms (-1: keep), flow id, now
+# KEYS: flow hash, running set. ARGV: expected seq, data, status, retain ms (-1: keep), flow id,
+# now, abandon ms (-1: keep)
 _SAVE = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if current ~= tonumber(ARGV[1]) then return {0, current} end
 local seq = current + 1
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', ARGV[3], 'data', ARGV[2], 'updated', ARGV[6])
 if ARGV[3] == 'running' then
-  redis.call('PERSIST', KEYS[1])
+  local abandon = tonumber(ARGV[7])
+  if abandon > 0 then redis.call('PEXPIRE', KEYS[1], abandon)
+  else redis.call('PERSIST', KEYS[1]) end
   redis.call('SADD', KEYS[2], ARGV[5])
 else
   redis.call('SREM', KEYS[2], ARGV[5])
@@ -39,6 +51,15 @@ else
   elseif retain > 0 then redis.call('PEXPIRE', KEYS[1], retain) end
 end
 return {1, seq}
+"""
+# KEYS: running set. ARGV: the flow key prefix. Members whose flow expired leave the set.
+_RUNNING = """
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. id) == 1 then table.insert(out, id)
+  else redis.call('SREM', KEYS[1], id) end
+end
+return out
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -55,7 +76,7 @@ return 0
 class RedisStore:
     """Flows in the Redis database at ``url``, keys under ``prefix``.
 
-    ``keys``, ``version``, ``migrations``, ``retain`` shape the records
+    ``keys``, ``version``, ``migrations``, ``retain``, ``abandon`` shape the records
     (:class:`~taskchart.runtime.durable.Records`); ``timeout`` bounds every
     connection and command, so an unreachable server is an error, not a hang;
     at most ``max_connections`` are open, more callers wait for one.
@@ -69,12 +90,15 @@ class RedisStore:
         version: int = 1,
         migrations: Migrations | None = None,
         retain: float | None = 3600.0,
+        abandon: float | None = ABANDON,
         prefix: str = "taskchart",
         timeout: float = 2.0,
         max_connections: int = 64,
     ) -> None:
         self.url = url
-        self.records = Records(keys=keys, version=version, migrations=migrations, retain=retain)
+        self.records = Records(
+            keys=keys, version=version, migrations=migrations, retain=retain, abandon=abandon
+        )
         self.prefix = prefix
         # a blocking pool: a burst of flows waits for a connection instead of failing
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -88,6 +112,7 @@ class RedisStore:
         self._save = self._client.register_script(_SAVE)
         self._renew = self._client.register_script(_RENEW)
         self._release = self._client.register_script(_RELEASE)
+        self._running_script = self._client.register_script(_RUNNING)
 
     def _flow(self, flow_id: str) -> str:
         return f"{self.prefix}:flow:{flow_id}"
@@ -117,11 +142,13 @@ class RedisStore:
     ) -> int:
         status = "finished" if finished else "running"
         retain_ms = -1 if retain is None else int(retain * 1000)
+        abandon = self.records.abandon
+        abandon_ms = -1 if abandon is None else max(1, int(abandon * 1000))
         self._during_write()
         done, seq = await self._call(
             self._save(
                 keys=[self._flow(flow_id), self._running],
-                args=[expected, data, status, retain_ms, flow_id, time.time()],
+                args=[expected, data, status, retain_ms, flow_id, time.time(), abandon_ms],
             )
         )
         if not done:
@@ -142,7 +169,9 @@ class RedisStore:
         await self._call(self._release(keys=[self._lease(flow_id)], args=[owner]))
 
     async def running(self) -> list[str]:
-        members = await self._call(self._client.smembers(self._running))
+        members = await self._call(
+            self._running_script(keys=[self._running], args=[self._flow("")])
+        )
         return sorted(m.decode() for m in members)
 
     async def delete(self, flow_id: str) -> None:

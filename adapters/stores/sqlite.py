@@ -1,7 +1,10 @@
 """``SQLiteStore``: durable flows in one SQLite file (standard library, WAL, no server).
 
 Rules of this file: one row per flow (sequence number, status, record) and
-one lease row per flow (owner, expiry on the wall clock). Every write is one
+one lease row per flow (owner, expiry on the wall clock). A row expires
+``retain`` seconds after its flow finished, or ``abandon`` seconds after
+its last save while running; an expired row is never loaded and is deleted
+by the next :meth:`~SQLiteStore.running` or new save of its id. Every write is one
 ``BEGIN IMMEDIATE`` transaction: a process killed at any point leaves the
 previous state or the new one, never a torn row. Calls run on a worker
 thread, one at a time per store (sqlite3 connections are not shared across
@@ -20,7 +23,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from taskchart.runtime.durable import Migrations, Records, Row, StaleWrite, StoreUnavailable
+from taskchart.runtime.durable import (
+    ABANDON,
+    Migrations,
+    Records,
+    Row,
+    StaleWrite,
+    StoreUnavailable,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -46,8 +56,8 @@ CREATE TABLE IF NOT EXISTS taskchart_leases (
 
 
 class SQLiteStore:
-    """Flows in the SQLite file ``path``; ``keys``, ``version``, ``migrations``, ``retain``
-    shape the records (:class:`~taskchart.runtime.durable.Records`).
+    """Flows in the SQLite file ``path``; ``keys``, ``version``, ``migrations``, ``retain``,
+    ``abandon`` shape the records (:class:`~taskchart.runtime.durable.Records`).
 
     ``synchronous`` is SQLite's setting: ``"NORMAL"`` (the default) survives a
     killed process, ``"FULL"`` also a power cut, at an fsync per save.
@@ -61,11 +71,14 @@ class SQLiteStore:
         version: int = 1,
         migrations: Migrations | None = None,
         retain: float | None = 3600.0,
+        abandon: float | None = ABANDON,
         synchronous: str = "NORMAL",
         timeout: float = 30.0,
     ) -> None:
         self.path = Path(path)
-        self.records = Records(keys=keys, version=version, migrations=migrations, retain=retain)
+        self.records = Records(
+            keys=keys, version=version, migrations=migrations, retain=retain, abandon=abandon
+        )
         self._synchronous = synchronous
         self._timeout = timeout
         self._conn: sqlite3.Connection | None = None
@@ -95,7 +108,8 @@ class SQLiteStore:
         def save(db: sqlite3.Connection) -> int:
             now = time.time()
             status = "finished" if finished else "running"
-            expires = now + retain if finished and retain is not None else None
+            keep = retain if finished else self.records.abandon
+            expires = now + keep if keep is not None else None
             db.execute("BEGIN IMMEDIATE")
             try:
                 if expected == 0:

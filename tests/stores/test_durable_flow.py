@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,23 @@ async def test_a_flow_resumes_on_the_next_worker_where_it_stood(store: Store) ->
     assert row is not None and row.status == "finished"
     assert await store.running() == []
     await second.aclose()
+
+
+async def test_a_flow_abandoned_mid_call_is_not_resumed_once_its_time_is_over(
+    make_store: Callable[..., Store],
+) -> None:
+    store = make_store(abandon=0.3)
+    first = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, lease_ttl=0.2)
+    await first.open()
+    assert (await first.send(ToolCalled("update_name", {"first": "Ada"}))).ok
+    await first.aclose()  # the session closed mid-call; no worker picked it up
+    assert await store.running() == [FLOW]
+    await asyncio.sleep(0.4)
+    assert await store.running() == []
+    again = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await again.open()
+    assert not again.resumed and again.interpreter.values("name") == {}
+    await again.aclose()
 
 
 async def test_a_second_worker_is_refused_while_the_lease_is_held_then_takes_over(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -109,3 +110,63 @@ async def test_without_a_key_no_card_data_is_stored_and_the_card_is_asked_again(
         for line in ["expires april 31", "the code", "Ada Lovelace"]:
             await offline.say(line)
     assert second.result is not None and second.result.card_number == "378282246310005"
+
+
+def model_text(request: Any) -> str:
+    """What the model read in ``request``, but the caller's own words and tool calls.
+
+    Those LiveKit itself sends (the caller said the card, the model passed it to a
+    tool); what the runtime writes (instructions, tool answers, notes) is the rest.
+    """
+    parts: list[str] = []
+    for item in request.chat_ctx.items:
+        if item.type == "message" and item.role != "user":
+            parts += [c for c in item.content if isinstance(c, str)]
+        elif item.type == "function_call_output":
+            parts.append(item.output)
+    return "\n".join(parts)
+
+
+async def test_a_card_resumed_while_confirming_is_never_put_into_words_for_the_model(
+    make_store: Callable[..., Store],
+) -> None:
+    key = Fernet.generate_key()
+    plan = card_plan() | {"again": Call("confirm_card_number", repeated_card_number=AMEX)}
+    first = Collector(lambda: GetCreditCardTask(store=make_store(keys=[key]), flow_id="c3"))
+    async with OfflineSession(agent=first, llm=by_user_line(plan)) as offline:
+        await offline.say("my card", modality="audio")  # confirmed by repetition: it waits
+        assert "confirm_card_number" in offline.llm.requests[-1].tools
+
+    second = Collector(lambda: GetCreditCardTask(store=make_store(keys=[key]), flow_id="c3"))
+    async with OfflineSession(agent=second, llm=by_user_line(plan)) as offline:
+        resumed = offline.llm.requests[0]  # the resumed step's first words
+        assert "confirm_card_number" in resumed.tools
+        assert "ask them to repeat it" in model_text(resumed)
+        await offline.say("again", modality="audio")  # the caller repeats it: confirmed
+        assert "update_expiration_date" in offline.llm.requests[-1].tools
+        said = [model_text(r) for r in offline.llm.requests]
+    assert len(said) >= 3
+    assert [text for text in said if "378282246310005" in text or "822463" in text] == []
+
+
+async def test_a_caller_turn_is_saved_before_any_tool_is_called(
+    make_store: Callable[..., Store],
+) -> None:
+    key = Fernet.generate_key()
+    store = make_store(keys=[key])
+    group = Collector(lambda: GetCreditCardTask(store=store, flow_id="c4"))
+
+    async def stored_turns() -> Any:
+        row = await store.load("c4")
+        assert row is not None
+        state = json.loads(Fernet(key).decrypt(json.loads(row.data)["sealed"]))
+        return state["tasks"]["card_number_task"]["snapshot"]["user_turn"]
+
+    async with OfflineSession(agent=group, llm=by_user_line(card_plan())) as offline:
+        await offline.say("hello?")  # the model answers in words: no tool call, no event
+        await offline.say("is anyone there?")
+        for _ in range(100):  # the save runs beside the reply: wait for it, not for a tool
+            if await stored_turns() == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert await stored_turns() == 2

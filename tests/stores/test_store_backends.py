@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,35 @@ async def test_a_finished_flow_is_kept_for_its_time_then_gone(store: Store) -> N
     await asyncio.sleep(0.4)
     assert await store.load("kept") is None
     assert await store.save("kept", b"a new call", expected=0) == 1  # the id is free again
+
+
+async def test_a_running_flow_untouched_for_its_time_is_abandoned(
+    make_store: Callable[..., Store],
+) -> None:
+    store = make_store(abandon=0.3)
+    await store.save("left", b"a", expected=0)  # a session closed mid-call, no one came back
+    await store.save("busy", b"a", expected=0)
+    await asyncio.sleep(0.2)
+    await store.save("busy", b"b", expected=1)  # a save keeps a running flow another while
+    await asyncio.sleep(0.2)
+    assert await store.load("left") is None
+    assert await store.running() == ["busy"]
+    row = await store.load("busy")
+    assert row is not None and (row.seq, row.status) == (2, "running")
+    assert await store.save("left", b"a new call", expected=0) == 1  # the id is free again
+    await asyncio.sleep(0.4)
+    assert await store.running() == []
+
+
+async def test_running_flows_are_kept_a_day_by_default_or_for_ever(
+    make_store: Callable[..., Store],
+) -> None:
+    assert make_store().records.abandon == 24 * 3600
+    store = make_store(abandon=None)
+    await store.save("kept", b"a", expected=0)
+    assert await store.running() == ["kept"]
+    with pytest.raises(ValueError, match="abandon"):
+        make_store(abandon=0)
 
 
 async def test_many_flows_concurrently_lose_nothing(store: Store) -> None:
