@@ -82,7 +82,8 @@ class AsyncFlow:
     """An :class:`Interpreter` behind an asyncio queue with a dedicated worker.
 
     ``store``, ``flow_id``: make the flow durable (see the module docs);
-    ``secret`` marks a flow holding card data (stored only under a key);
+    ``secret`` marks a flow holding card data (stored only under a key; a chart
+    with a card field is, whatever it says);
     ``lease_ttl``/``lease_wait``: see :class:`~taskchart.runtime.durable.Checkpointer`.
     """
 
@@ -114,7 +115,7 @@ class AsyncFlow:
                 flow_id,
                 kind="flow",
                 digest=chart_digest(interpreter.chart),
-                secret=secret,
+                secret=secret or interpreter.chart.holds_card_data,
                 lease_ttl=lease_ttl,
                 lease_wait=lease_wait,
             )

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from taskchart.statecharts import TaskSpec
+from taskchart.statecharts.fields import CARD_FIELDS
 
 __all__ = [
     "CARD_FIELDS",
@@ -144,11 +145,6 @@ def recorded(names: Iterable[str], missing: Iterable[str]) -> str:
     return f"{text} Still needed: {still}." if still else text
 
 
-#: Fields whose values are card data: never put into words for the model (a card
-#: number shows its last four digits, as a caller hears it said back).
-CARD_FIELDS = frozenset({"card_number", "security_code", "expiration_month", "expiration_year"})
-
-
 def resume(spec: TaskSpec, values: Mapping[str, Any], *, confirming: bool) -> str:
     """What a task says when the caller comes back to it after correcting an earlier one
     (or when another worker picks the call up).
@@ -165,23 +161,27 @@ def resume(spec: TaskSpec, values: Mapping[str, Any], *, confirming: bool) -> st
         if spec.readback is not None:
             return f"Back to the {spec.label}. {spec.readback(values)}"
         return (
-            f"Back to the {spec.label}. Read it back to the user ({_listed(values, masked=True)}) "
+            f"Back to the {spec.label}. Read it back to the user ({_listed(values, spec)}) "
             "and ask them to confirm."
         )
     missing = [f for f in spec.required_fields if f not in values]
-    have = f" Already collected: {_listed(values, masked=True)}." if values else ""
+    have = f" Already collected: {_listed(values, spec)}." if values else ""
     return f"Back to the {spec.label}.{have} Still needed: {', '.join(missing)}."
 
 
-def _listed(values: Mapping[str, Any], *, masked: bool = False) -> str:
-    return ", ".join(f"{k}: {_masked(k, v) if masked else v}" for k, v in values.items())
+def _listed(values: Mapping[str, Any], spec: TaskSpec | None = None) -> str:
+    return ", ".join(f"{k}: {_masked(spec, k, v)}" for k, v in values.items())
 
 
-def _masked(name: str, value: Any) -> Any:
-    """``value`` as the model may read it: card data masked, anything else as it is."""
-    if name not in CARD_FIELDS:
+def _masked(spec: TaskSpec | None, name: str, value: Any) -> Any:
+    """``value`` as the model may read it: card data masked (a card number shows its last
+    four digits, as a caller hears it said back), anything else as it is."""
+    if spec is None:  # a read-back: the caller confirms the value itself
+        return value
+    field = spec.field_map.get(name)
+    if not (field.card if field is not None else name in CARD_FIELDS):
         return value
     digits = "".join(c for c in str(value) if c.isdigit())
-    if name == "card_number" and len(digits) >= 12:
+    if len(digits) >= 12:  # a card number: its last four, as a caller hears it said back
         return f"card ending {digits[-4:]}"
     return "given (not repeated here)"

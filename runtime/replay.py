@@ -42,14 +42,13 @@ from typing import Any
 
 import attrs
 from taskchart.statecharts import Chart
-from taskchart.statecharts.fields import shown
+from taskchart.statecharts.fields import CARD_FIELDS, shown
 from taskchart.statecharts.journal import FORMAT, RecordedFlow, parse_lines, split_flows
 from taskchart.statecharts.task import Modality
 
 from .events import event_from_json
 from .interpreter import Interpreter
 from .logs import get_logger
-from .messages import CARD_FIELDS
 from .outcome import Accepted
 from .private import private_open, redact_journal
 from .results import is_secret
@@ -202,8 +201,8 @@ def dump_journal(
 
 def holds_card_data(flow: Interpreter) -> bool:
     """Whether the flow's journal can hold card data: a task has a card field
-    (:data:`~taskchart.runtime.messages.CARD_FIELDS`) or a result is card data."""
-    if any(f.name in CARD_FIELDS for spec in flow.chart.tasks for f in spec.fields):
+    (:attr:`~taskchart.statecharts.Field.card`) or a result is card data."""
+    if flow.chart.holds_card_data:
         return True
     return any(_card_result(r) for r in flow.model.results.values())
 

@@ -18,14 +18,27 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from .spoofing import invisible_character
 
-__all__ = ["MAX_LIST_LENGTH", "MAX_TEXT_LENGTH", "SHOWN_LIMIT", "Field", "FieldError", "shown"]
+__all__ = [
+    "CARD_FIELDS",
+    "MAX_LIST_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "SHOWN_LIMIT",
+    "Field",
+    "FieldError",
+    "holds_card_fields",
+    "shown",
+]
+
+#: Field names that are card data whether or not the field says ``card=True``
+#: (LiveKit's card steps use them), so a card task written by hand is covered too.
+CARD_FIELDS = frozenset({"card_number", "security_code", "expiration_month", "expiration_year"})
 
 #: Longest text value a field accepts; longer input is rejected, not truncated.
 MAX_TEXT_LENGTH = 2000
@@ -86,7 +99,10 @@ class Field:
     ``normalize`` receives the type-checked value and returns the value to
     store, or raises ``ValueError`` with a reason the model can relay.
     ``pii`` marks the value for redaction in logs, snapshots shown to people
-    and diagrams. ``allow_empty`` lets a text field hold ``""`` (an address
+    and diagrams. ``card`` marks card data (it implies ``pii``): never put into
+    words for the model, never stored or journaled in clear (a store without an
+    encryption key keeps none of it); a field named as in :data:`CARD_FIELDS`
+    is card data too. ``allow_empty`` lets a text field hold ``""`` (an address
     without a unit number); ``schema`` overrides the JSON schema the tool
     shows the model for this field (the items of a list, an enum).
     """
@@ -99,8 +115,12 @@ class Field:
     pii: bool = False
     allow_empty: bool = False
     schema: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
+    card: bool = False
 
     def __attrs_post_init__(self) -> None:
+        if self.card or self.name in CARD_FIELDS:
+            object.__setattr__(self, "card", True)  # frozen: set once, here
+            object.__setattr__(self, "pii", True)
         if not self.name.isidentifier():
             raise ValueError(f"field name {self.name!r} must be a Python identifier")
         if self.type not in _TYPE_WORDS:
@@ -218,3 +238,12 @@ class Field:
         if not math.isfinite(number):  # nan and inf: no caller means them, JSON cannot hold them
             raise FieldError(f"{self.name} must be a finite number, got {shown(raw, pii=self.pii)}")
         return number
+
+
+def holds_card_fields(fields: Iterable[Field]) -> bool:
+    """Whether any of ``fields`` is card data.
+
+    >>> holds_card_fields([Field("name"), Field("card_number")])
+    True
+    """
+    return any(f.card for f in fields)

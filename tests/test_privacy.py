@@ -319,3 +319,20 @@ def test_resume_text_never_spells_out_card_data(confirming: bool) -> None:
         assert [s for s in secrets if s in re.findall(r"\d+", text)] == [], text
     said = messages.resume(card.card_number_spec(), cases[0][1], confirming=False)
     assert "card ending 4242" in said
+
+
+def test_a_field_marked_card_is_masked_on_resume_and_private_whatever_its_name() -> None:
+    from taskchart.runtime import messages
+    from taskchart.statecharts import Confirmation, Field, compile_chart, declarative_task
+
+    pan, named = Field("pan", card=True), Field("card_number")
+    assert (pan.pii, named.card, named.pii, Field("holder").card) == (True, True, True, False)
+    spec = declarative_task("payment", fields=[Field("holder"), pan, Field("cvc", card=True)])
+    said = messages.resume(spec, {"holder": "Ada", "pan": "4111 1111 1111 4242"}, confirming=False)
+    assert said == (
+        "Back to the payment. Already collected: holder: Ada, pan: card ending 4242. "
+        "Still needed: cvc."
+    )
+    plain = declarative_task("intro", fields=[Field("name")], confirmation=Confirmation.NEVER)
+    assert compile_chart([plain, spec]).holds_card_data
+    assert not compile_chart(plain).holds_card_data

@@ -36,6 +36,7 @@ from taskchart.runtime import (
 )
 from taskchart.runtime.digest import changes, chart_digest
 from taskchart.runtime.durable import ChartChanged, Checkpointer, RecordError
+from taskchart.runtime.results import is_secret
 from taskchart.runtime.snapshots import SnapshotError, restore
 from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
@@ -148,6 +149,17 @@ async def save(group: TaskGroup) -> None:
             await link.close()
             return
         group._finished = flow.done
+        link.secret = link.secret or _holds_card_data(group)  # once card data, for good
         await link.save(lambda: stored_state(group), finished=flow.done)
         if flow.done:
             await link.close()
+
+
+def _holds_card_data(group: TaskGroup) -> bool:
+    """Whether the state to save can hold card data: the running chart task collects it,
+    or a task's result is of a type registered secret (a card result)."""
+    current = group._current_task
+    if isinstance(current, ChartTask) and current.chart.holds_card_data:
+        return True
+    flow = group._flow
+    return flow is not None and any(is_secret(r) for r in flow.model.results.values())

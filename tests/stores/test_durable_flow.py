@@ -175,3 +175,26 @@ async def test_a_restored_dtmf_flow_re_arms_its_inter_key_timer_with_the_time_le
     assert again.interpreter.done
     assert "Expect 10 digits, got 1" in str(again.interpreter.error)
     await again.aclose()
+
+
+async def test_a_chart_with_a_card_field_is_never_stored_in_clear_even_unmarked(
+    store: Store,
+) -> None:
+    pan = "4111111111111111"
+    payment = declarative_task(
+        "payment",
+        fields=[Field("holder"), Field("pan", card=True)],
+        confirmation=Confirmation.NEVER,
+    )
+    chart = compile_chart([payment, gallery.email()])
+    first = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)  # no secret=True given
+    await first.open()
+    assert (await first.send(ToolCalled("update_payment", {"holder": "Ada", "pan": pan}))).ok
+    row = await store.load(FLOW)
+    assert row is not None and pan.encode() not in row.data and b"Ada" not in row.data
+    await first.aclose()
+
+    second = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await second.open()  # nothing of the card was kept: the payment step starts again
+    assert not second.resumed and second.interpreter.values("payment") == {}
+    await second.aclose()

@@ -170,3 +170,27 @@ async def test_a_caller_turn_is_saved_before_any_tool_is_called(
                 break
             await asyncio.sleep(0.02)
         assert await stored_turns() == 2
+
+
+async def test_a_group_whose_chart_task_collects_card_data_stores_none_of_it_without_a_key(
+    store: Store,
+) -> None:
+    from taskchart.adapters.livekit import ChartTask, TaskGroup
+    from taskchart.statecharts import Confirmation, Field, declarative_task
+
+    payment = declarative_task(
+        "payment",
+        fields=[Field("holder"), Field("pan", card=True), Field("postcode")],
+        confirmation=Confirmation.NEVER,
+    )
+
+    def group() -> TaskGroup:  # the application never says the group holds card data
+        made = TaskGroup(summarize_chat_ctx=False, store=store, flow_id="room-4/ada")
+        return made.add(lambda: ChartTask(payment), id="payment", description="Takes a payment")
+
+    plan = {"": Call("update_payment", holder="Ada", pan="4111 1111 1111 1111")}
+    async with OfflineSession(agent=Collector(group), llm=by_user_line(plan)) as offline:
+        await offline.say("my card")
+    row = await store.load("room-4/ada")
+    assert row is not None and row.status == "running"
+    assert b"4111" not in row.data and b"Ada" not in row.data and b"dropped" in row.data
