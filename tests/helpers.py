@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from taskchart.statecharts import Confirmation, Field, declarative_task
+from taskchart.statecharts import Confirmation, Field, InputHandler, declarative_task
 
 #: How an application may configure logging (see :func:`logs_captured`).
 LOG_MODES = ("structlog-console", "structlog-json", "stdlib-debug")
@@ -84,4 +84,12 @@ TIMER_TASKS = (
         max_reprompts=1,
         subject="age",
     ),
+)
+
+
+#: A step's silence handling the input-handler tests share: 5 s, two escalating prompts.
+SILENCE = InputHandler(
+    timeout=5.0,
+    prompts=["Sorry, I didn't hear you.", "Please say or key in your account number."],
+    max_retries=2,
 )

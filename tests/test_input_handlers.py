@@ -34,11 +34,8 @@ from taskchart.statecharts import (
 from taskchart.statecharts import NoMatch as NoMatchFailure
 from taskchart.statecharts.prebuilt.gallery import GALLERY
 
-SILENCE = InputHandler(
-    timeout=5.0,
-    prompts=["Sorry, I didn't hear you.", "Please say or key in your account number."],
-    max_retries=2,
-)
+from .helpers import SILENCE
+
 UNMATCHED = InputHandler(prompts=["Sorry?", "Your account number, please."], max_retries=1)
 
 

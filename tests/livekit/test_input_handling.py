@@ -14,13 +14,9 @@ from taskchart.statecharts import (
     declarative_task,
 )
 
+from ..helpers import SILENCE
 from .prebuilt_helpers import Collector, by_user_line
 
-SILENCE = InputHandler(
-    timeout=5.0,
-    prompts=["Sorry, I didn't hear you.", "Please say or key in your account number."],
-    max_retries=2,
-)
 UNMATCHED = InputHandler(
     prompts=["Sorry, I didn't get that.", "Please say just your account number."],
     max_retries=2,
