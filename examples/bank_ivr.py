@@ -152,6 +152,16 @@ def menu_specs() -> list[TaskSpec]:
     )
 
 
+def silence(entry: Entry, *, exit: str | None = None) -> InputHandler:
+    """Silence during an entry (both versions): asked once more, then given up (``exit``)."""
+    return InputHandler(
+        timeout=INPUT_TIMEOUT,
+        prompts=[f"Sorry, I didn't hear you. {entry.prompt}"],
+        max_retries=1,
+        exit=exit,
+    )
+
+
 def _keyed(entry: Entry, check: Callable[[str], str]) -> TaskSpec:
     """A keypad entry checked by the bank: a refused entry is a no-match, asked again."""
     task = entry.task
@@ -162,12 +172,7 @@ def _keyed(entry: Entry, check: Callable[[str], str]) -> TaskSpec:
         instructions=f"Say: {entry.prompt}",
         tools=[Tool(f"record_{task}", UPDATE, f"The {task} the caller said", {task: task})],
         keypad=Keypad(num_digits=entry.digits, field=task, stop_key="#"),
-        no_input=InputHandler(
-            timeout=INPUT_TIMEOUT,
-            prompts=[f"Sorry, I didn't hear you. {entry.prompt}"],
-            max_retries=1,
-            exit=OPERATOR,
-        ),
+        no_input=silence(entry, exit=OPERATOR),
         no_match=InputHandler(
             prompts=[REFUSED + entry.prompt],
             max_retries=AUTH_RETRIES,

@@ -2,8 +2,8 @@
 
 :class:`BankIVRAgent` authenticates the caller with ``GetDtmfTask`` (the
 customer ID, then the PIN; an entry the mock bank refuses, or one cut
-short, is asked again ``AUTH_RETRIES`` times, then the operator takes the
-call), then runs the menus of :mod:`examples.bank_ivr` (the same specs the
+short, is asked again ``AUTH_RETRIES`` times, and silence once, as the chart
+does, then the operator takes the call), then runs the menus of :mod:`examples.bank_ivr` (the same specs the
 pure chart compiles) as a ``TaskGroup``: a tone selects at once, 9 returns
 to the main menu, each action reads the bank's answer and returns to its
 menu, and a menu that gives up hands the caller to the operator::
@@ -25,6 +25,7 @@ from livekit.agents.llm import ToolError
 from taskchart.adapters.livekit import (
     AgentTask,
     GetDtmfTask,
+    NoInputError,
     TaskGroup,
     TaskGroupResult,
     menu_group,
@@ -41,6 +42,7 @@ from examples.bank_ivr import (
     Bank,
     Entry,
     menu_specs,
+    silence,
 )
 
 __all__ = ["Action", "BankIVRAgent", "Operator"]
@@ -100,7 +102,8 @@ class BankIVRAgent(Agent):
         await self.session.say(GOODBYE)
 
     async def _authenticate(self) -> bool:
-        """The customer ID, then the PIN, each checked by the bank (bounded retries)."""
+        """The customer ID, then the PIN, each checked by the bank (bounded retries; a
+        silence is asked again once, then the caller goes to the operator)."""
         for entry in (CUSTOMER_ID, PIN):
             if not await self._keyed(entry):
                 return False
@@ -115,8 +118,11 @@ class BankIVRAgent(Agent):
                     num_digits=entry.digits,
                     extra_instructions=f"Say: {prompt}",
                     clock=self.clock,
+                    no_input=silence(entry),  # LiveKit's would wait for ever
                 )
                 check(keys.user_input)
+            except NoInputError:  # silent through the re-prompt: the operator
+                return False
             except (ToolError, ValueError):  # cut short, or refused by the bank
                 continue
             return True

@@ -434,7 +434,15 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
         cls = FAILURE_TYPES.get(kind) if isinstance(kind, str) else None
         _expect(cls is not None, "unknown error type {!r}", err.get("type"))
         assert cls is not None
-        return cls(tid, str(err.get("message", "")))
+        failure = cls(tid, str(err.get("message", "")))
+        raised_as = err.get("raised_as")
+        _expect(
+            raised_as is None or (isinstance(raised_as, str) and len(raised_as) <= 300),
+            "raised_as of {!r} must be a class name",
+            tid,
+        )
+        failure.raised_as = raised_as  # the adapter raises that class again
+        return failure
     if entry.get("from_values"):
         _expect(spec.kind == "declarative", "task {!r} cannot rebuild its result from values", tid)
         missing = [f for f in spec.required_fields if f not in values]

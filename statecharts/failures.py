@@ -4,7 +4,9 @@ A :class:`TaskFailure` names its task and says why in words; its subclasses
 say which way it ended (declined, the session closed, silence or unusable
 answers through every re-prompt, a request to start over). They compare by
 value and survive pickling and snapshots (:data:`FAILURE_TYPES` maps the
-names a snapshot stores back to the classes).
+names a snapshot stores back to the classes). A failure kept from an
+adapter's exception also keeps that exception's class name (``raised_as``),
+so the adapter can raise the same class again after a restore.
 
 >>> NoMatch("menu", "no option matched") == NoMatch("menu", "no option matched")
 True
@@ -29,6 +31,10 @@ __all__ = [
 class TaskFailure(Exception):
     """Why a task ended without a result."""
 
+    #: ``module:qualname`` of the adapter exception that carried this failure when the
+    #: task ended (:meth:`kept_as`), or None; it takes no part in ``==``.
+    raised_as: str | None = None
+
     def __init__(self, task_id: str, message: str) -> None:
         super().__init__(message)
         self.task_id = task_id
@@ -44,23 +50,36 @@ class TaskFailure(Exception):
     def __hash__(self) -> int:
         return hash((type(self), self.task_id, self.message))
 
-    def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str], dict[str, str | None]]:
         # Exception pickles ``args`` (the message alone) by default: rebuild from both fields
-        return type(self), (self.task_id, self.message)
+        return type(self), (self.task_id, self.message), {"raised_as": self.raised_as}
 
     def to_json(self) -> dict[str, str]:
-        return {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
+        data = {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
+        if self.raised_as is not None:
+            data["raised_as"] = self.raised_as
+        return data
 
     @classmethod
     def kept_as(cls, task_id: str, error: Exception) -> TaskFailure:
         """``error`` as snapshots keep it: itself if a failure, the failure it wraps (an
         adapter's ``NoMatchError`` keeps its ``NoMatch``, so a restored flow still knows
-        the handler gave up), else its type and text."""
+        the handler gave up) with the wrapper's class in ``raised_as``, else its type
+        and text.
+
+        >>> class CardDeclined(Exception):
+        ...     failure = Declined("card", "no card")
+        >>> kept = TaskFailure.kept_as("card", CardDeclined())
+        >>> kept == Declined("card", "no card"), kept.raised_as.endswith(":CardDeclined")
+        (True, True)
+        """
         if isinstance(error, TaskFailure):
             return error
         wrapped = getattr(error, "failure", None)
         if isinstance(wrapped, TaskFailure):
-            return wrapped
+            kept = type(wrapped)(wrapped.task_id, wrapped.message)
+            kept.raised_as = f"{type(error).__module__}:{type(error).__qualname__}"
+            return kept
         return TaskFailure(task_id, f"{type(error).__name__}: {error}")
 
 

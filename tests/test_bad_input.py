@@ -719,6 +719,10 @@ CORRUPT: dict[str, tuple[Any, str]] = {
         _with(results={"intro_task": {"error": {"type": "Boom", "message": "x"}}}),
         "unknown error type 'Boom'",
     ),
+    "adapter error class not a name": (
+        _with(results={"intro_task": {"error": {"type": "Declined", "raised_as": ["x"]}}}),
+        "raised_as of 'intro_task' must be a class name",
+    ),
     "visited names unknown tasks": (_with(visited=["billing"]), "visited names unknown tasks"),
     # entries of the wrong type inside otherwise well-typed keys
     "visited entry not a string": (

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         NoMatchError,
         SessionClosedError,
         TaskFailedError,
+        register_error_type,
     )
     from .group import TaskCompletedEvent, TaskGroup, TaskGroupResult
     from .menu import MenuResult, MenuTask, menu_group
@@ -71,6 +72,7 @@ _WHERE = {
     "NoMatchError": ".errors",
     "SessionClosedError": ".errors",
     "TaskFailedError": ".errors",
+    "register_error_type": ".errors",
     "TaskCompletedEvent": ".group",
     "TaskGroup": ".group",
     "TaskGroupResult": ".group",
@@ -145,6 +147,7 @@ __all__ = [
     "WorkflowInstructions",
     "function_tool",
     "menu_group",
+    "register_error_type",
     "task_spec",
 ]
 

@@ -7,7 +7,9 @@ nothing about the flow itself. What it subscribes to, it unsubscribes from
 in :meth:`CallListener.close`, so a finished task hears nothing more.
 
 Theory of operation: a step with a keypad listens to the room's
-``sip_dtmf_received``; only the caller's tones count (``caller_identity``,
+``sip_dtmf_received`` through the room's type-ahead buffer (:mod:`.typeahead`:
+tones pressed between two tasks reach the next one once it has started,
+:meth:`CallListener.ready`); only the caller's tones count (``caller_identity``,
 else the participant the session is linked to, else the first one heard; a
 tone sent by a server SDK has no participant and counts). A step with
 ``no_input`` or ``no_match`` handling listens to the session: the agent
@@ -24,8 +26,18 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import get_job_context
 from livekit.agents.voice.events import AgentStateChangedEvent, UserStateChangedEvent
-from taskchart.runtime import AgentSpeaking, DtmfReceived, Event, Outcome, UserAway, UserSpeaking
+from taskchart.runtime import (
+    AgentSpeaking,
+    Clock,
+    DtmfReceived,
+    Event,
+    Outcome,
+    UserAway,
+    UserSpeaking,
+)
 from taskchart.runtime.logs import get_logger
+
+from .typeahead import TypeAhead, type_ahead
 
 __all__ = ["CallListener"]
 
@@ -35,11 +47,20 @@ _log = get_logger("taskchart.livekit.chart_task")
 class CallListener:
     """Feed a chart task the tones, speech states and absences of its call."""
 
-    def __init__(self, feed: Callable[[Event], Outcome], caller_identity: str | None) -> None:
+    def __init__(
+        self,
+        feed: Callable[[Event], Outcome],
+        caller_identity: str | None,
+        *,
+        clock: Clock,
+        open: Callable[[], bool],
+    ) -> None:
         self._feed = feed
         self._caller = caller_identity
+        self._clock = clock
+        self._open = open  # whether the task still takes the call's events
         self._session: Any = None
-        self._room: rtc.Room | None = None
+        self._tones: TypeAhead | None = None
         self._on_dtmf: Callable[[rtc.SipDTMF], None] | None = None
         self._listening = False
 
@@ -51,26 +72,39 @@ class CallListener:
         speech: bool,
         on_dtmf: Callable[[rtc.SipDTMF], None],
     ) -> None:
-        """Subscribe: the room's tones to ``on_dtmf`` (``keypad``), the session's states (``speech``)."""
+        """Subscribe: the room's tones to ``on_dtmf`` (``keypad``; from :meth:`ready` on),
+        the session's states (``speech``)."""
         self._session = session
         if keypad:
             try:
-                self._room = get_job_context().room
+                room = get_job_context().room
             except RuntimeError:
                 _log.warning("no job context: keypad tones cannot reach the task")
             else:
                 self._on_dtmf = on_dtmf
-                self._room.on("sip_dtmf_received", on_dtmf)
+                self._tones = type_ahead(room)
+                self._tones.attach(self._take, self._clock)
         if speech:
             session.on("agent_state_changed", self._on_agent_state)
             session.on("user_state_changed", self._on_user_state)
             self._listening = True
 
+    def ready(self) -> None:
+        """The task has started: tones kept since the last task ended reach it now."""
+        if self._tones is not None:
+            self._tones.ready(self._take)
+
+    def _take(self, ev: rtc.SipDTMF) -> bool:
+        if self._on_dtmf is None or not self._open():
+            return False  # the task has ended: the tone is for the next one
+        self._on_dtmf(ev)
+        return True
+
     def close(self) -> None:
         """Unsubscribe from everything :meth:`listen` subscribed to."""
-        if self._room is not None and self._on_dtmf is not None:
-            self._room.off("sip_dtmf_received", self._on_dtmf)
-        self._room = self._on_dtmf = None
+        if self._tones is not None:
+            self._tones.detach(self._take)
+        self._tones = self._on_dtmf = None
         if self._listening:
             self._session.off("agent_state_changed", self._on_agent_state)
             self._session.off("user_state_changed", self._on_user_state)

@@ -37,7 +37,7 @@ from taskchart.statecharts.prebuilt.card import (
 )
 from taskchart.statecharts.spoken import spoken_digits
 
-from .errors import DeclinedError, TaskFailedError
+from .errors import DeclinedError, TaskFailedError, register_error_type
 from .group import TaskCompletedEvent, TaskGroup
 from .prebuilt import GetNameTask, PrebuiltTask, forwarded, given
 from .task import AgentTask
@@ -83,6 +83,11 @@ class CardCollectionRestartError(TaskFailedError):
     @property
     def reason(self) -> str:
         return self._reason
+
+
+# a card step's failure kept by a snapshot is raised as the card error again once restored
+register_error_type(CardCaptureDeclinedError, lambda f: CardCaptureDeclinedError(f.message, f))
+register_error_type(CardCollectionRestartError, lambda f: CardCollectionRestartError(f.message, f))
 
 
 class _CardStep(PrebuiltTask):

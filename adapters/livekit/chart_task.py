@@ -160,7 +160,9 @@ class ChartTask(AgentTask[T]):
         A turn that goes back processes none of this task's calls (the one-turn rules)."""
         self._user_messages_seen: int | None = None
         self._resumed = False
-        self._call_events = CallListener(self.feed, caller_identity)
+        self._call_events = CallListener(
+            self.feed, caller_identity, clock=self._timers.clock, open=lambda: not self.done()
+        )
         self._rearm = False
         self.on_accepted: Callable[[], Awaitable[None]] | None = None
         """Set by a durable group: saves the flow after an accepted event (a tool call's
@@ -202,6 +204,7 @@ class ChartTask(AgentTask[T]):
             self.session.generate_reply(instructions=text, input_modality=modality)
         else:
             self.session.generate_reply(input_modality=modality)
+        self._call_events.ready()  # tones pressed before it started, as if pressed now
 
     async def on_exit(self) -> None:
         self._unlisten()

@@ -13,6 +13,15 @@ participant other than the caller are ignored; the caller can decline
     result = await GetDtmfTask(num_digits=10, ask_for_confirmation=True,
                                chat_ctx=self.chat_ctx)
     print(result.user_input)  # "4 1 5 5 5 5 0 1 9 9"
+
+As in LiveKit, a caller who says and keys nothing is waited for. Opt in to
+silence handling with ``input_timeout`` (as ``MenuTask`` names it) or a whole
+:class:`~taskchart.statecharts.InputHandler`: silence after the prompt is
+re-prompted, then the task fails with ``NoInputError``::
+
+    await GetDtmfTask(num_digits=4, no_input=InputHandler(
+        timeout=6.0, prompts=["Sorry, I didn't hear you. Please key in your PIN."],
+        max_retries=1))
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from livekit.agents.utils import is_given
 from taskchart.runtime import Clock
 from taskchart.runtime.logs import get_logger
+from taskchart.statecharts import InputHandler
 from taskchart.statecharts.prebuilt import DtmfEvent, GetDtmfResult, dtmf
 
 from .chart_task import ChartTask
@@ -39,6 +49,13 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
     the session's linked participant, else the first participant that presses
     a key. ``clock`` runs the inter-key timer (tests pass a ``SimulatedClock``).
     ``max_retries`` re-prompts a short entry that many times before the task fails.
+
+    Opt-in, none by default (LiveKit's behaviour): ``no_input`` handles silence
+    after the prompt (re-prompts, then :class:`NoInputError`), ``input_timeout``
+    is its short form (``InputHandler(timeout=input_timeout)``: two re-prompts
+    in the runtime's words); ``no_match`` handles caller turns that give no
+    usable digits (re-prompts, then :class:`NoMatchError`). Where a group goes
+    when they give up is the group's ``routes``, so a handler has no ``exit``.
     """
 
     def __init__(
@@ -54,12 +71,32 @@ class GetDtmfTask(ChartTask[GetDtmfResult]):
         caller_identity: str | None = None,
         clock: Clock | None = None,
         max_retries: int = 0,
+        input_timeout: float | None = None,
+        no_input: InputHandler | None = None,
+        no_match: InputHandler | None = None,
     ) -> None:
         if num_digits <= 0:
             raise ValueError("num_digits must be greater than 0")
+        if input_timeout is not None:
+            if no_input is not None:
+                raise ValueError("give input_timeout or no_input, not both")
+            no_input = InputHandler(timeout=input_timeout)
+        if no_input is not None and no_input.timeout is None:
+            raise ValueError("no_input needs a timeout: the seconds of silence that count")
+        if any(h is not None and h.exit is not None for h in (no_input, no_match)):
+            raise ValueError(
+                "a handler's exit names a task of a flow: in a TaskGroup, "
+                "add(..., routes={'no_input': ...}) says where to go instead"
+            )
         stop = DtmfEvent(dtmf_stop_event).value
         spec = dtmf.dtmf_spec(
-            num_digits, ask_for_confirmation, dtmf_input_timeout, stop, max_retries
+            num_digits,
+            ask_for_confirmation,
+            dtmf_input_timeout,
+            stop,
+            max_retries,
+            no_input,
+            no_match,
         )
         how = dtmf.CONFIRM if ask_for_confirmation else dtmf.RECORD
         super().__init__(

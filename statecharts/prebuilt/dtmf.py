@@ -8,6 +8,9 @@ by default). Spoken digits arrive through
 keys too. With confirmation the digits are read back and ``confirm_inputs``
 must repeat them; as in LiveKit, ``confirm_inputs`` alone also completes the
 task once the conversation shows the digits were read back and answered.
+Silence and unusable answers are handled only when asked for (``no_input``,
+``no_match``: :class:`~taskchart.statecharts.InputHandler`); by default the
+task waits, as LiveKit's does.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from typing import Any
 
 from taskchart.statecharts.fields import Field, shown
 from taskchart.statecharts.spoken import spoken_digits
-from taskchart.statecharts.task import Confirmation, Keypad, TaskSpec, declarative_task
+from taskchart.statecharts.task import (
+    Confirmation,
+    InputHandler,
+    Keypad,
+    TaskSpec,
+    declarative_task,
+)
 
 from .common import confirm_tool, decline_tool, update_tool
 
@@ -118,8 +127,11 @@ def dtmf_spec(
     dtmf_input_timeout: float = 4.0,
     dtmf_stop_event: str | None = "#",
     max_retries: int = 0,
+    no_input: InputHandler | None = None,
+    no_match: InputHandler | None = None,
 ) -> TaskSpec:
-    """The DTMF task for ``num_digits`` keys; a short entry is re-prompted ``max_retries`` times."""
+    """The DTMF task for ``num_digits`` keys; a short entry is re-prompted ``max_retries``
+    times; ``no_input``/``no_match`` (none by default) handle silence and unusable answers."""
     keypad = Keypad(num_digits, "user_input", dtmf_stop_event, dtmf_input_timeout, max_retries)
     key_schema = {"items": {"type": "string", "enum": [e.value for e in DtmfEvent]}}
     tools = [
@@ -162,4 +174,6 @@ def dtmf_spec(
         readback=_readback,
         keypad=keypad,
         confirm_heard=ask_for_confirmation,  # LiveKit's one call, once the digits were heard
+        no_input=no_input,
+        no_match=no_match,
     )

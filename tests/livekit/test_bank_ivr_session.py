@@ -114,6 +114,26 @@ async def test_a_customer_id_refused_through_every_retry_goes_to_the_operator() 
     assert agent.menus is None and agent.transferred and agent.bank.customer is None
 
 
+async def test_silence_while_authenticating_is_asked_again_then_goes_to_the_operator() -> None:
+    clock = SimulatedClock()
+    agent = BankIVRAgent(clock=clock)
+    async with OfflineSession(agent=agent, llm=[reads_out] * 20) as offline:
+        await silence(offline, clock)  # asked again
+        await offline.dtmf("10000001")
+        await silence(offline, clock)  # the PIN: a silence of its own is asked again
+        await silence(offline, clock)  # and the next one ends with the operator
+        said = transcript(offline)
+    assert said == [
+        "Please enter your eight digit customer ID.",
+        "Sorry, I didn't hear you. Please enter your eight digit customer ID.",
+        "Now enter your four digit telephone banking PIN.",
+        "Sorry, I didn't hear you. Now enter your four digit telephone banking PIN.",
+        "Please hold while I transfer you to an operator.",
+        GOODBYE,
+    ]
+    assert agent.menus is None and agent.transferred
+
+
 async def test_a_menu_that_gives_up_hands_the_call_to_the_operator() -> None:
     agent = BankIVRAgent(clock=SimulatedClock())
     async with OfflineSession(agent=agent, llm=[reads_out] * 20) as offline:

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from livekit import rtc
 from livekit.rtc._proto import participant_pb2
-from taskchart.adapters.livekit import GetDtmfResult, GetDtmfTask
+from taskchart.adapters.livekit import GetDtmfResult, GetDtmfTask, NoInputError, NoMatchError
 from taskchart.adapters.livekit.testing import Call, OfflineSession, Request
 from taskchart.runtime import SimulatedClock
+from taskchart.statecharts import InputHandler, NoInput, NoMatch
 
 from .prebuilt_helpers import Collector, by_user_line, outputs
 
@@ -151,3 +152,103 @@ async def test_tones_after_completion_change_nothing() -> None:
 def test_num_digits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="num_digits must be greater than 0"):
         GetDtmfTask(num_digits=0)
+
+
+SILENCE = InputHandler(
+    timeout=5.0, prompts=["Sorry, I didn't hear you. Please key in your PIN."], max_retries=1
+)
+
+
+def prompts_heard(offline: OfflineSession) -> list[str]:
+    """The re-prompts the model was told to say (the last line of its instructions)."""
+    said = [r.instructions.rsplit("\n", 1)[-1] for r in offline.llm.requests]
+    return [line for line in said if line.startswith("Say exactly")]
+
+
+async def test_silence_is_waited_for_by_default_as_in_livekit() -> None:
+    clock = SimulatedClock()
+    agent = task(clock)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.spoke()
+        await offline.user_state("away")
+        clock.advance(600.0)
+        await offline.settle()
+        assert len(offline.llm.requests) == 1 and agent.error is None
+        await offline.dtmf("1234")
+    assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_silence_after_the_prompt_reprompts_then_fails_with_no_input() -> None:
+    clock = SimulatedClock()
+    agent = task(clock, no_input=SILENCE)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")  # the prompt plays: silence is not counted yet
+        clock.advance(30.0)
+        await offline.settle()
+        assert prompts_heard(offline) == []
+        await offline.agent_state("listening")
+        clock.advance(5.0)
+        await offline.settle()
+        assert prompts_heard(offline) == [
+            'Say exactly: "Sorry, I didn\'t hear you. Please key in your PIN."'
+        ]
+        assert agent.error is None
+        await offline.spoke()
+        clock.advance(5.0)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+    assert agent.error.failure == NoInput("dtmf_inputs", "the user did not answer")
+
+
+async def test_a_key_ends_the_silence_and_the_entry_completes_after_a_reprompt() -> None:
+    clock = SimulatedClock()
+    agent = task(clock, no_input=InputHandler(timeout=2.0, max_retries=1))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.spoke()
+        clock.advance(2.0)
+        await offline.settle()
+        assert "said nothing" in offline.llm.requests[-1].instructions
+        await offline.spoke()
+        await offline.dtmf("1")
+        clock.advance(3.0)  # past the no-input timeout, within the keypad's 4 s pause
+        await offline.settle()
+        assert agent.error is None
+        await offline.dtmf("234")
+    assert agent.result == GetDtmfResult("1 2 3 4")
+
+
+async def test_input_timeout_is_the_short_form_of_no_input() -> None:
+    clock = SimulatedClock()
+    agent = task(clock, input_timeout=5.0)
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        for _ in range(3):  # two re-prompts, then the task gives up
+            await offline.spoke()
+            clock.advance(5.0)
+            await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+    assert GetDtmfTask(num_digits=4, input_timeout=5.0).spec.no_input == InputHandler(timeout=5.0)
+
+
+async def test_spoken_digits_that_never_fit_end_with_no_match_when_asked_for() -> None:
+    clock = SimulatedClock()
+    unmatched = InputHandler(prompts=["Please say all four digits."], max_retries=1)
+    agent = task(clock, no_match=unmatched)
+    plan = {
+        "one two": Call("record_inputs", inputs=["one two"]),
+        "three": Call("record_inputs", inputs=["three"]),
+    }
+    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
+        await offline.say("one two")
+        assert prompts_heard(offline) == ['Say exactly: "Please say all four digits."']
+        await offline.say("three")
+    assert isinstance(agent.error, NoMatchError)
+    assert agent.error.failure == NoMatch("dtmf_inputs", "nothing the user answered matched")
+
+
+def test_silence_handling_is_given_once_with_a_timeout_and_no_exit() -> None:
+    with pytest.raises(ValueError, match="input_timeout or no_input, not both"):
+        GetDtmfTask(num_digits=4, input_timeout=5.0, no_input=SILENCE)
+    with pytest.raises(ValueError, match="no_input needs a timeout"):
+        GetDtmfTask(num_digits=4, no_input=InputHandler(max_retries=1))
+    with pytest.raises(ValueError, match="routes"):
+        GetDtmfTask(num_digits=4, no_input=InputHandler(timeout=5.0, exit="operator"))

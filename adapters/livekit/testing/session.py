@@ -208,14 +208,25 @@ class OfflineSession:
         await self._finish(run)
         return run
 
-    async def dtmf(self, digit: str, participant: rtc.RemoteParticipant | None = None) -> None:
-        """Press keypad keys (``0-9 * # A-D``, one or several) on the room, settling after each."""
+    async def dtmf(
+        self,
+        digit: str,
+        participant: rtc.RemoteParticipant | None = None,
+        *,
+        burst: bool = False,
+    ) -> None:
+        """Press keypad keys (``0-9 * # A-D``, one or several) on the room, settling after
+        each; with ``burst`` all at once, settling after the last (a fast caller: keys
+        that reach the room before the session has acted on the ones before)."""
         self._require_running()
         if not digit or any(key not in _DTMF_CODES for key in digit):
             raise ValueError(f"not DTMF keys: {digit!r} (use 0-9, *, #, A-D)")
         for key in digit:
             event = rtc.SipDTMF(code=_DTMF_CODES[key], digit=key, participant=participant)
             self._context.run(self.room.emit, "sip_dtmf_received", event)
+            if not burst:
+                await self.settle()
+        if burst:
             await self.settle()
 
     async def agent_state(self, state: AgentState) -> None:
