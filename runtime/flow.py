@@ -50,6 +50,7 @@ from .events import Event, Resumed, TimerFired
 from .interpreter import Interpreter
 from .logs import get_logger
 from .outcome import Accepted, Outcome
+from .private import card_data_in
 from .snapshots import SnapshotError, restore, snapshot
 from .timers import TimerSet
 
@@ -82,8 +83,8 @@ class AsyncFlow:
     """An :class:`Interpreter` behind an asyncio queue with a dedicated worker.
 
     ``store``, ``flow_id``: make the flow durable (see the module docs);
-    ``secret`` marks a flow holding card data (stored only under a key; a chart
-    with a card field is, whatever it says);
+    ``secret`` marks a flow holding card data (stored only under a key; a flow
+    is, whatever it says, from the first card value it holds);
     ``lease_ttl``/``lease_wait``: see :class:`~taskchart.runtime.durable.Checkpointer`.
     """
 
@@ -115,7 +116,7 @@ class AsyncFlow:
                 flow_id,
                 kind="flow",
                 digest=chart_digest(interpreter.chart),
-                secret=secret or interpreter.chart.holds_card_data,
+                secret=secret,
                 lease_ttl=lease_ttl,
                 lease_wait=lease_wait,
             )
@@ -310,6 +311,7 @@ class AsyncFlow:
             return
         flow = self.interpreter
         self._finished = done = flow.done
+        link.secret = link.secret or card_data_in(flow)  # once card data, for good
         await link.save(lambda: snapshot(flow), finished=done)
         if done:  # kept as finished (or deleted): nothing more is saved
             await link.close()

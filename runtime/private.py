@@ -37,10 +37,12 @@ from taskchart.statecharts.task import KEYPAD_KEYS
 
 from .interpreter import DEFAULT_REGRESS_TOOL, Interpreter
 from .logs import REDACTED, personal_values, scrub
+from .results import is_secret
 from .snapshots import snapshot
 
 __all__ = [
     "REDACTED",
+    "card_data_in",
     "dump_snapshot",
     "personal_fields",
     "private_open",
@@ -259,3 +261,17 @@ def dump_snapshot(flow: Interpreter, path: str | Path, *, raw_values: bool = Fal
         data = redact_snapshot(flow.chart, data)
     with private_open(path) as fh:
         json.dump(data, fh, ensure_ascii=False)
+
+
+def card_data_in(flow: Interpreter) -> bool:
+    """Whether ``flow`` holds card data now: a value of a card field
+    (:attr:`~taskchart.statecharts.Field.card`), or a result of a type
+    registered secret (a card result). What a store without a key must not keep.
+    """
+    chart = flow.chart
+    if chart.holds_card_data:
+        for spec in chart.tasks:
+            have = flow.model.values.get(spec.id) or {}
+            if any(f.card and f.name in have for f in spec.fields):
+                return True
+    return any(is_secret(r) for r in flow.model.results.values())

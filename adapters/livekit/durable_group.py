@@ -36,7 +36,7 @@ from taskchart.runtime import (
 )
 from taskchart.runtime.digest import changes, chart_digest
 from taskchart.runtime.durable import ChartChanged, Checkpointer, RecordError
-from taskchart.runtime.results import is_secret
+from taskchart.runtime.private import card_data_in
 from taskchart.runtime.snapshots import SnapshotError, restore
 from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
@@ -156,10 +156,10 @@ async def save(group: TaskGroup) -> None:
 
 
 def _holds_card_data(group: TaskGroup) -> bool:
-    """Whether the state to save can hold card data: the running chart task collects it,
-    or a task's result is of a type registered secret (a card result)."""
+    """Whether the state to save holds card data: a card value in the running chart task,
+    or a result of a type registered secret (a card result) in the group."""
     current = group._current_task
-    if isinstance(current, ChartTask) and current.chart.holds_card_data:
+    if isinstance(current, ChartTask) and card_data_in(current.flow):
         return True
     flow = group._flow
-    return flow is not None and any(is_secret(r) for r in flow.model.results.values())
+    return flow is not None and card_data_in(flow)
