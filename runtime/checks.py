@@ -233,7 +233,9 @@ def _check_handlers(chart: Chart) -> list[Finding]:
                     "warning",
                     spec.id,
                     "waits for the caller's keys with no no_input and no no_match handling "
-                    "(silence or a wrong key leaves it to the model)",
+                    "(silence or a wrong key leaves it to the model); declare them with "
+                    "no_input=InputHandler(...) / no_match=InputHandler(...) "
+                    "(GetDtmfTask: input_timeout=)",
                 )
             )
         for key, target in spec.route_table.items():
