@@ -434,14 +434,18 @@ def _result(chart: Chart, values: Mapping[str, Any], tid: str, entry: Mapping[st
         cls = FAILURE_TYPES.get(kind) if isinstance(kind, str) else None
         _expect(cls is not None, "unknown error type {!r}", err.get("type"))
         assert cls is not None
-        failure = cls(tid, str(err.get("message", "")))
-        raised_as = err.get("raised_as")
+        own = err.get("task_id", tid)  # a step's own id (a card step's, in its group)
+        _expect(isinstance(own, str) and len(own) <= 300, "bad task_id of {!r}'s error", tid)
+        failure = cls(own, str(err.get("message", "")))
+        raised_as, said = err.get("raised_as"), err.get("said")
         _expect(
             raised_as is None or (isinstance(raised_as, str) and len(raised_as) <= 300),
             "raised_as of {!r} must be a class name",
             tid,
         )
-        failure.raised_as = raised_as  # the adapter raises that class again
+        _expect(said is None or isinstance(said, str), "said of {!r} must be text", tid)
+        failure.raised_as = raised_as  # the adapter raises that class again,
+        failure.said = said  # in the words it had
         return failure
     if entry.get("from_values"):
         _expect(spec.kind == "declarative", "task {!r} cannot rebuild its result from values", tid)

@@ -34,6 +34,9 @@ class TaskFailure(Exception):
     #: ``module:qualname`` of the adapter exception that carried this failure when the
     #: task ended (:meth:`kept_as`), or None; it takes no part in ``==``.
     raised_as: str | None = None
+    #: That exception's own text when it said more than ``message`` ("couldn't get the
+    #: email address: <reason>"), so it reads the same when raised again; or None.
+    said: str | None = None
 
     def __init__(self, task_id: str, message: str) -> None:
         super().__init__(message)
@@ -52,12 +55,15 @@ class TaskFailure(Exception):
 
     def __reduce__(self) -> tuple[type[TaskFailure], tuple[str, str], dict[str, str | None]]:
         # Exception pickles ``args`` (the message alone) by default: rebuild from both fields
-        return type(self), (self.task_id, self.message), {"raised_as": self.raised_as}
+        state = {"raised_as": self.raised_as, "said": self.said}
+        return type(self), (self.task_id, self.message), state
 
     def to_json(self) -> dict[str, str]:
         data = {"type": type(self).__name__, "task_id": self.task_id, "message": self.message}
         if self.raised_as is not None:
             data["raised_as"] = self.raised_as
+        if self.said is not None:
+            data["said"] = self.said
         return data
 
     @classmethod
@@ -79,6 +85,8 @@ class TaskFailure(Exception):
         if isinstance(wrapped, TaskFailure):
             kept = type(wrapped)(wrapped.task_id, wrapped.message)
             kept.raised_as = f"{type(error).__module__}:{type(error).__qualname__}"
+            text = str(error)
+            kept.said = text if text != wrapped.message else None
             return kept
         return TaskFailure(task_id, f"{type(error).__name__}: {error}")
 

@@ -16,7 +16,7 @@ own (from an ``error_for`` override) is registered with one call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from livekit.agents.llm import ToolError
 from taskchart.statecharts import Declined, NoInput, NoMatch, SessionClosed, TaskFailure
@@ -66,12 +66,16 @@ def register_error_type(cls: type[E], rebuild: Callable[[TaskFailure], E] | None
     """Let a restored failure be raised as ``cls`` again (also a class decorator).
 
     ``rebuild`` makes the exception from the failure; a ``TaskFailedError``
-    subclass needs none (``cls(failure)``).
+    subclass needs none (``cls(failure, failure.said)``: in the words it had).
     """
     if rebuild is None:
         if not issubclass(cls, TaskFailedError):
             raise TypeError(f"{cls.__qualname__} is no TaskFailedError: pass rebuild=")
-        rebuild = cls
+        failed: type[TaskFailedError] = cls
+
+        def rebuild(failure: TaskFailure) -> E:
+            return cast(E, failed(failure, failure.said))
+
     _REBUILD[f"{cls.__module__}:{cls.__qualname__}"] = rebuild
     return cls
 

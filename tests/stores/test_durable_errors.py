@@ -95,3 +95,29 @@ def test_an_unregistered_class_falls_back_to_the_failure_s_own_error() -> None:
     register_error_type(LineBusyError)
     again = livekit_error(kept)
     assert type(again) is LineBusyError and again.failure is kept
+
+
+async def test_a_restored_decline_reads_as_the_live_one_and_names_the_same_step() -> None:
+    from taskchart.adapters.livekit import DeclinedError, GetEmailTask
+
+    made: list[TaskGroup] = []
+
+    def group() -> TaskGroup:
+        g = TaskGroup(summarize_chat_ctx=False, return_exceptions=True)
+        g.add(GetEmailTask, id="email", description="The email address")
+        g.add(Operator, id="operator", description="An operator")
+        made.append(g)
+        return g
+
+    plan = {"no email": Call("decline_email_capture", reason="I'd rather not say")}
+    async with OfflineSession(agent=Collector(group), llm=by_user_line(plan)) as offline:
+        await offline.say("no email")
+        await asked(offline, "Transfer the caller to an operator.")
+        flow = made[0].flow
+        assert flow is not None
+        live = livekit_error(flow.results["email"])
+        restored = restore(flow.chart, json.loads(json.dumps(snapshot(flow))))
+    again = livekit_error(restored.results["email"])
+    assert type(live) is type(again) is DeclinedError
+    assert str(again) == str(live) == "couldn't get the email address: I'd rather not say"
+    assert again.failure == live.failure and again.failure.task_id == live.failure.task_id
