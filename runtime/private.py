@@ -250,7 +250,8 @@ def _result(entry: Any) -> Any:
         return {**entry, "value": _whole(entry["value"])}
     error = entry.get("error")
     if isinstance(error, Mapping):
-        return {**entry, "error": {**error, "message": REDACTED}}
+        words = {k: REDACTED for k in ("message", "said") if k in error}  # free text
+        return {**entry, "error": {**error, **words}}
     return dict(entry)
 
 

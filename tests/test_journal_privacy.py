@@ -235,3 +235,23 @@ def test_a_redacted_snapshot_redacts_results_and_errors() -> None:
     assert card["value"] == "[redacted]" and set(card) <= {"value", "type"}
     assert data["results"]["survey"]["error"]["message"] == "[redacted]"
     assert not _found(json.dumps(data))
+
+
+def test_a_redacted_snapshot_hides_the_words_an_adapter_error_said_too() -> None:
+    from taskchart.runtime import Interpreter, TaskRaised
+    from taskchart.statecharts import Declined, compile_chart, implicit_task
+
+    class Refused(Exception):
+        failure = Declined("email", "my address is ada@example.com")
+
+        def __str__(self) -> str:
+            return "couldn't get the email address: my address is ada@example.com"
+
+    flow = Interpreter(compile_chart(implicit_task("email"), return_exceptions=True))
+    flow.start()
+    assert flow.handle(TaskRaised(Refused())).ok
+    error = snapshot(flow)["results"]["email"]["error"]
+    assert error["said"] == "couldn't get the email address: my address is ada@example.com"
+    redacted = redact_snapshot(flow.chart, snapshot(flow))["results"]["email"]["error"]
+    assert (redacted["message"], redacted["said"]) == ("[redacted]", "[redacted]")
+    assert "ada@example.com" not in json.dumps(redacted)
