@@ -179,7 +179,9 @@ def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
     timer = f"{task}.no_input"
     if isinstance(event, AgentSpeaking) and not event.speaking:
         flow.timers[timer] = handler.timeout
+        flow.deadlines[timer] = flow.now() + handler.timeout
         return Accepted((StartTimer(timer, handler.timeout),))
+    flow.deadlines.pop(timer, None)
     if flow.timers.pop(timer, None) is None:
         return Accepted()
     return Accepted((CancelTimer(timer),))
