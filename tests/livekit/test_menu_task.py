@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from livekit import rtc
 from livekit.agents import llm
 from taskchart.adapters.livekit import (
     AgentTask,
@@ -227,3 +228,20 @@ async def test_a_wrong_key_during_a_reply_is_one_no_match() -> None:
         await offline.settle()
         assert agent.error is None
         assert options_read_again(offline) == 1
+
+
+async def test_a_tone_that_is_no_key_leaves_the_reply_playing() -> None:
+    model = _HeldLLM(by_user_line({}), held=1)  # the reply to "hello" is on its way
+    agent = menu(SimulatedClock())
+    async with OfflineSession(agent=agent, llm=model) as offline:
+        run = offline._context.run(offline.session.run, user_input="hello")
+        await offline.settle()
+        for digit in ("", "x"):  # malformed SIP tones
+            event = rtc.SipDTMF(code=0, digit=digit, participant=None)
+            offline._context.run(offline.room.emit, "sip_dtmf_received", event)
+            await offline.settle()
+        model.gate.set()
+        await run
+        await offline.settle()
+    replies = [e.item for e in run.events if e.type == "message"]
+    assert [(m.text_content, m.interrupted) for m in replies] == [("Go on.", False)]
