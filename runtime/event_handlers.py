@@ -168,8 +168,10 @@ def _resumed(flow: Interpreter) -> Outcome:
 
 
 def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
-    """The step's no-input timer starts when the agent has finished speaking and
-    stops while anyone speaks (no timer: nothing to do)."""
+    """The step's no-input timer starts when the call falls quiet
+    (``AgentSpeaking(False)``: the adapter sends it once neither party holds the
+    floor) and stops while anyone speaks (no timer: nothing to do); its
+    deadline moves with it, as an armed timer's does."""
     task = flow.active_task
     spec = flow.chart.task_map[task] if task else None
     handler = spec.no_input if spec is not None else None
@@ -179,7 +181,9 @@ def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
     timer = f"{task}.no_input"
     if isinstance(event, AgentSpeaking) and not event.speaking:
         flow.timers[timer] = handler.timeout
+        flow.deadlines[timer] = flow.now() + handler.timeout
         return Accepted((StartTimer(timer, handler.timeout),))
+    flow.deadlines.pop(timer, None)
     if flow.timers.pop(timer, None) is None:
         return Accepted()
     return Accepted((CancelTimer(timer),))

@@ -10,8 +10,11 @@ from taskchart.runtime import (
     DtmfReceived,
     Interpreter,
     Outcome,
+    SimulatedClock,
+    StartTimer,
     TimerFired,
     ToolCalled,
+    UserSpeaking,
     restore,
     snapshot,
 )
@@ -153,3 +156,22 @@ def test_a_one_key_menu_has_no_half_typed_entry_and_no_key_pause() -> None:
     ]
     assert not [r for r in keyed if r.event == "keys_timeout"]
     assert check_chart(chart) == []
+
+
+def test_no_input_deadline_follows_speech_and_survives_a_restore() -> None:
+    clock = SimulatedClock()
+    chart = compile_chart(menu_spec("Main menu.", {"1": "a", "2": "b"}, input_timeout=5.0))
+    flow = Interpreter(chart, clock=clock.now)
+    flow.start()
+    clock.advance(1)
+    flow.handle(AgentSpeaking(True))
+    assert flow.deadlines == {}
+    clock.advance(30)
+    flow.handle(AgentSpeaking(False))
+    assert flow.deadlines == {"menu.no_input": clock.now() + 5.0}
+    clock.advance(1)
+    again = restore(chart, snapshot(flow), clock=clock.now)
+    starts = [e for e in again.start() if isinstance(e, StartTimer)]
+    assert [(e.timer_id, e.seconds) for e in starts] == [("menu.no_input", 4.0)]
+    flow.handle(UserSpeaking())
+    assert flow.timers == {} and flow.deadlines == {}

@@ -12,10 +12,14 @@ tones pressed between two tasks reach the next one once it has started,
 :meth:`CallListener.ready`); only the caller's tones count (``caller_identity``,
 else the participant the session is linked to, else the first one heard; a
 tone sent by a server SDK has no participant and counts). A step with
-``no_input`` or ``no_match`` handling listens to the session: the agent
-leaving ``speaking`` starts the no-input timer (:class:`AgentSpeaking`), the
-caller speaking stops it (:class:`UserSpeaking`), and the caller's ``away``
-state is a no-input (:class:`UserAway`).
+``no_input`` or ``no_match`` handling listens to the session and tracks both
+parties' states, as LiveKit's own away timer does: the no-input timer runs
+only while the agent is neither speaking nor thinking and the caller is not
+speaking. The call falling quiet starts it (:class:`AgentSpeaking` ``False``),
+either party taking the floor stops it (:class:`AgentSpeaking` ``True``,
+:class:`UserSpeaking`): so a caller who barges in and keeps talking after the
+agent stops is not timed, and a false start (the caller speaks, no words come)
+restarts it. The caller's ``away`` state is a no-input (:class:`UserAway`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from .typeahead import TypeAhead, type_ahead
 __all__ = ["CallListener"]
 
 _log = get_logger("taskchart.livekit.chart_task")
+_AGENT_BUSY = frozenset({"speaking", "thinking"})
 
 
 class CallListener:
@@ -63,6 +68,8 @@ class CallListener:
         self._tones: TypeAhead | None = None
         self._on_dtmf: Callable[[rtc.SipDTMF], None] | None = None
         self._listening = False
+        self._agent = "listening"  # the parties' states, tracked while listening
+        self._user = "listening"
 
     def listen(
         self,
@@ -85,6 +92,8 @@ class CallListener:
                 self._tones = type_ahead(room)
                 self._tones.attach(self._take, self._clock)
         if speech:
+            self._agent = str(getattr(session, "agent_state", "listening"))
+            self._user = str(getattr(session, "user_state", "listening"))
             session.on("agent_state_changed", self._on_agent_state)
             session.on("user_state_changed", self._on_user_state)
             self._listening = True
@@ -110,16 +119,26 @@ class CallListener:
             self._session.off("user_state_changed", self._on_user_state)
             self._listening = False
 
+    def _quiet(self) -> bool:
+        """Whether the no-input timer should run: no one holds the floor."""
+        return self._agent not in _AGENT_BUSY and self._user != "speaking"
+
     def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
-        if ev.new_state == "speaking":
+        was = self._quiet()
+        self._agent = ev.new_state
+        if was and not self._quiet():
             self._feed(AgentSpeaking(True))
-        elif ev.old_state == "speaking":
+        elif not was and self._quiet():
             self._feed(AgentSpeaking(False))
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
-        if ev.new_state == "speaking":
+        was = self._quiet()
+        self._user = ev.new_state
+        if was and not self._quiet():
             self._feed(UserSpeaking())
-        elif ev.new_state == "away":
+        elif not was and self._quiet():  # the caller stopped and the agent is not busy
+            self._feed(AgentSpeaking(False))
+        if ev.new_state == "away":
             self._feed(UserAway())
 
     def dtmf(self, ev: rtc.SipDTMF) -> None:

@@ -87,6 +87,7 @@ class _Turn:
         self.goes_back = False
         self.fresh = False  # the response answers a new caller turn
         self.other_tools = False  # it called a tool that is not the chart's
+        self.finished = False  # the stream ended on its own, not cut by an interruption
 
     @property
     def complete(self) -> bool:
@@ -299,7 +300,8 @@ class ChartTask(AgentTask[T]):
                             if call.name == DEFAULT_REGRESS_TOOL and self._goes_back(call):
                                 turn.goes_back = True
                 yield chunk
-        finally:
+            turn.finished = True
+        finally:  # an interrupted reply still processes the calls it made
             turn.stream_done = True
             self._maybe_process(turn)
 
@@ -405,9 +407,9 @@ class ChartTask(AgentTask[T]):
         outcomes = self._handle_batch(events, goes_back=turn.goes_back) if ids else []
         for cid, outcome in zip(ids, outcomes, strict=True):
             turn.results[cid].set_result(outcome)
-        if turn.fresh and not turn.other_tools and not self.done():
+        if turn.fresh and turn.finished and not turn.other_tools and not self.done():
             miss = unmatched(self.flow, events, outcomes)
-            if miss is not None:  # the caller's turn gave the step nothing it can use
+            if miss is not None:  # the caller's whole turn gave the step nothing it can use
                 # outside the reply's context: LiveKit would otherwise make the task's
                 # end (a NoMatchError) the turn's own outcome and raise it from run()
                 asyncio.get_running_loop().call_soon(

@@ -38,7 +38,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from taskchart.runtime import Clock
 from taskchart.statecharts import TaskSpec
 from taskchart.statecharts.prebuilt.menu import SELECT_TOOL, MenuResult, menu_spec
-from taskchart.statecharts.task import THEN
+from taskchart.statecharts.task import KEYPAD_KEYS, THEN
 
 from .chart_task import ChartTask
 from .group import TaskGroup
@@ -47,11 +47,13 @@ __all__ = ["MenuResult", "MenuTask", "menu_group"]
 
 
 class _MenuChart(ChartTask[MenuResult]):
-    """A menu's chart as a task: a tone pressed while the prompt plays cuts it short."""
+    """A menu's chart as a task: a keypad key pressed while the prompt plays cuts it
+    short (a tone that is no key, as a malformed SIP event, leaves it playing)."""
 
     def _on_sip_dtmf_received(self, ev: rtc.SipDTMF) -> None:
-        if self._from_caller(ev.participant) and not self.done():
-            self.session.interrupt()  # a tone during the prompt cuts it short, and counts
+        key = ev.digit if isinstance(ev.digit, str) else ""
+        if key in KEYPAD_KEYS and self._from_caller(ev.participant) and not self.done():
+            self.session.interrupt()  # a key during the prompt cuts it short, and counts
         super()._on_sip_dtmf_received(ev)
 
 

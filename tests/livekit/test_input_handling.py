@@ -119,3 +119,51 @@ async def test_a_step_without_handlers_ignores_the_call_events() -> None:
         await offline.settle()
         assert prompts_heard(offline) == []
         assert agent.error is None and agent.result is None
+
+
+async def test_a_caller_who_barges_in_is_not_timed_while_still_speaking() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")  # the prompt plays
+        await offline.user_state("speaking")  # the caller barges in
+        await offline.agent_state("listening")  # the prompt is cut: the caller still talks
+        clock.advance(30.0)
+        await offline.settle()
+        assert agent.error is None and prompts_heard(offline) == []
+        await offline.user_state("listening")  # the caller stops: now silence counts
+        clock.advance(4.0)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+
+
+async def test_a_false_start_restarts_the_no_input_timer() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")
+        await offline.agent_state("listening")
+        await offline.user_state("speaking")  # a cough: no words follow
+        await offline.user_state("listening")
+        clock.advance(3.9)
+        await offline.settle()
+        assert agent.error is None
+        clock.advance(0.1)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)
+
+
+async def test_the_agent_thinking_stops_the_no_input_timer() -> None:
+    clock = SimulatedClock()
+    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
+    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        await offline.agent_state("speaking")
+        await offline.agent_state("listening")
+        await offline.agent_state("thinking")  # a reply is on its way
+        clock.advance(30.0)
+        await offline.settle()
+        assert agent.error is None
+        await offline.agent_state("listening")  # it came to nothing: silence counts again
+        clock.advance(4.0)
+        await offline.settle()
+    assert isinstance(agent.error, NoInputError)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from livekit import rtc
+from livekit.agents import llm
 from taskchart.adapters.livekit import (
     AgentTask,
     MenuResult,
@@ -12,7 +15,7 @@ from taskchart.adapters.livekit import (
     NoMatchError,
     TaskGroup,
 )
-from taskchart.adapters.livekit.testing import Call, OfflineSession
+from taskchart.adapters.livekit.testing import Call, OfflineSession, ScriptedLLM
 from taskchart.runtime import SimulatedClock
 
 from .prebuilt_helpers import Collector, by_user_line
@@ -173,3 +176,72 @@ async def test_an_exhausted_menu_exits_to_the_operator() -> None:
     assert results["operator"] == "transferred"
     assert isinstance(results["deposits"], NoMatchError)
     assert results["main"] == MenuResult("1", "deposit accounts")
+
+
+class _HeldLLM(ScriptedLLM):
+    """A scripted model whose answer to request ``held`` waits for :attr:`gate`."""
+
+    def __init__(self, steps: list[Any], held: int) -> None:
+        super().__init__(steps)
+        self.held = held
+        self.gate = asyncio.Event()
+
+    def chat(self, **kwargs: Any) -> llm.LLMStream:
+        stream = super().chat(**kwargs)
+        if len(self.requests) - 1 == self.held:
+            run = stream._run
+
+            async def held() -> None:
+                await self.gate.wait()
+                await run()
+
+            stream._run = held  # type: ignore[method-assign]
+        return stream
+
+
+async def test_an_interrupted_reply_is_not_a_no_match() -> None:
+    clock = SimulatedClock()
+    plan = {"I want the credit cards": Call("select_option", key="2")}
+    model = _HeldLLM(by_user_line(plan), held=1)  # the reply to the cut sentence
+    agent = menu(clock, max_retries=0, input_timeout=4.0)
+    async with OfflineSession(agent=agent, llm=model) as offline:
+        offline._context.run(offline.session.run, user_input="I want the")
+        await offline.settle()
+        offline._context.run(offline.session.interrupt)  # the caller goes on speaking
+        await offline.settle()
+        assert agent.error is None
+        model.gate.set()
+        await offline.say("I want the credit cards")
+    assert agent.result == MenuResult("2", "credit cards")
+    assert agent.error is None
+
+
+async def test_a_wrong_key_during_a_reply_is_one_no_match() -> None:
+    clock = SimulatedClock()
+    model = _HeldLLM(by_user_line({}), held=1)  # the reply to "um, hold on" is slow
+    agent = menu(clock, max_retries=1, input_timeout=4.0)
+    async with OfflineSession(agent=agent, llm=model) as offline:
+        offline._context.run(offline.session.run, user_input="um, hold on")
+        await offline.settle()
+        await offline.dtmf("7")  # interrupts the reply still on its way
+        model.gate.set()
+        await offline.settle()
+        assert agent.error is None
+        assert options_read_again(offline) == 1
+
+
+async def test_a_tone_that_is_no_key_leaves_the_reply_playing() -> None:
+    model = _HeldLLM(by_user_line({}), held=1)  # the reply to "hello" is on its way
+    agent = menu(SimulatedClock())
+    async with OfflineSession(agent=agent, llm=model) as offline:
+        run = offline._context.run(offline.session.run, user_input="hello")
+        await offline.settle()
+        for digit in ("", "x"):  # malformed SIP tones
+            event = rtc.SipDTMF(code=0, digit=digit, participant=None)
+            offline._context.run(offline.room.emit, "sip_dtmf_received", event)
+            await offline.settle()
+        model.gate.set()
+        await run
+        await offline.settle()
+    replies = [e.item for e in run.events if e.type == "message"]
+    assert [(m.text_content, m.interrupted) for m in replies] == [("Go on.", False)]
