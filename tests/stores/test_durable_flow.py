@@ -198,3 +198,24 @@ async def test_a_chart_with_a_card_field_is_never_stored_in_clear_even_unmarked(
     await second.open()  # nothing of the card was kept: the payment step starts again
     assert not second.resumed and second.interpreter.values("payment") == {}
     await second.aclose()
+
+
+async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
+    store: Store,
+) -> None:
+    from taskchart.statecharts.task import Keypad
+
+    pan = declarative_task(
+        "pan",
+        fields=[Field("number", card=True)],
+        keypad=Keypad(16, "number"),
+        confirmation=Confirmation.NEVER,
+    )
+    flow = AsyncFlow(Interpreter(compile_chart([pan])), store=store, flow_id=FLOW)
+    await flow.open()
+    for digit in "41111111":
+        assert (await flow.send(DtmfReceived(digit))).ok
+    assert flow.interpreter.model.keys == {"pan": list("41111111")}
+    row = await store.load(FLOW)
+    assert row is not None and b'"keys"' not in row.data and b'"4","1"' not in row.data
+    await flow.aclose()
