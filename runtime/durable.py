@@ -45,6 +45,7 @@ __all__ = [
     "RecordError",
     "Records",
     "Row",
+    "SaveFailed",
     "StaleWrite",
     "Store",
     "StoreError",
@@ -70,6 +71,11 @@ class StoreUnavailable(StoreError):
 
 class StaleWrite(StoreError):
     """A save expected an older sequence number: another worker wrote the flow since."""
+
+
+class SaveFailed(StoreError):
+    """A save failed for another reason than the store (e.g. a state that is not JSON):
+    the flow's latest state was not stored and the flow takes no more events."""
 
 
 class LeaseHeld(StoreError):
@@ -400,14 +406,13 @@ class Checkpointer:
         try:
             await self._acquire()
             row = await self.store.load(self.flow_id)
+            if row is None:
+                return None
+            self.seq = row.seq
+            loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
         except StoreUnavailable as exc:
             self._unavailable(exc, "open")
             return None
-        if row is None:
-            return None
-        self.seq = row.seq
-        try:
-            loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
         except BaseException:
             await self.close()  # a flow that cannot be resumed keeps no lease
             raise

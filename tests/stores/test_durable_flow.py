@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from taskchart.adapters.stores import ChartChanged, LeaseHeld, StaleWrite, Store
+from taskchart.adapters.stores import ChartChanged, LeaseHeld, SaveFailed, StaleWrite, Store
 from taskchart.runtime import (
     AsyncFlow,
     DtmfReceived,
@@ -219,3 +219,43 @@ async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
     row = await store.load(FLOW)
     assert row is not None and b'"keys"' not in row.data and b'"4","1"' not in row.data
     await flow.aclose()
+
+
+async def test_sends_racing_on_an_unopened_flow_share_one_opening_and_lose_nothing(
+    store: Store,
+) -> None:
+    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as first:
+        await first.send(ToolCalled("update_name", {"first": "Ada"}))
+    second = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    a, b = await asyncio.gather(  # nobody opened it: the first send does, the other waits
+        second.send(ToolCalled("update_name", {"last": "Lovelace"})),
+        second.send(ToolCalled("update_name", {"last": "Byron"})),
+    )
+    assert a.ok and not b.ok and second.resumed
+    assert second.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
+    await second.aclose()
+    third = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await third.open()
+    assert third.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
+    await third.aclose()
+
+
+class Unsaved:
+    """A result of a type not registered for snapshots: it cannot be saved."""
+
+
+async def test_a_save_that_fails_fails_the_send_instead_of_leaving_it_waiting(
+    store: Store,
+) -> None:
+    chart = compile_chart([implicit_task("commute"), gallery.email()])
+    flow = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await flow.open()
+    with pytest.raises(SaveFailed, match="result of task 'commute' is not JSON-serialisable"):
+        await asyncio.wait_for(flow.send(TaskReturned(Unsaved())), 5)
+    with pytest.raises(SaveFailed):  # the flow takes no more events: memory and store differ
+        await flow.send(ToolCalled("update_email_address", {"email": "a@b.co"}))
+    await flow.aclose()
+    again = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await again.open()  # the lease was given back; the stored flow is where it was
+    assert again.interpreter.active_task == "commute"
+    await again.aclose()
