@@ -457,14 +457,22 @@ class Checkpointer:
                 finished=finished,
                 secret=self.secret,
             )
-            try:
-                self.seq = await self.store.save(
+            write = asyncio.ensure_future(
+                self.store.save(
                     self.flow_id,
                     data,
                     expected=self.seq,
                     finished=finished,
                     retain=self.store.records.retain,
                 )
+            )
+            write.add_done_callback(self._written)  # the sequence follows every write done
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                if not write.done():  # the write goes on: the next save waits for it
+                    await asyncio.wait([write])
+                raise
             except StoreUnavailable as exc:
                 self._unavailable(exc, "save")
                 return False
@@ -475,6 +483,10 @@ class Checkpointer:
                 _log.warning("store_reachable_again", flow=self._ref, seq=self.seq)
                 self.error = None
             return True
+
+    def _written(self, write: asyncio.Future[int]) -> None:
+        if not write.cancelled() and write.exception() is None:
+            self.seq = write.result()
 
     async def close(self) -> None:
         """Stop renewing and give the lease back (a store that is gone lets it expire)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -173,3 +174,30 @@ async def test_card_data_is_never_stored_in_clear(make_store: Callable[..., Stor
     assert row is not None and CARD.encode() not in row.data
     loaded = await link(make_store(keys=[key])).open()
     assert loaded is not None and not loaded.dropped and loaded.state == state
+
+
+async def test_a_cancelled_save_keeps_the_sequence_of_the_write_it_let_finish(
+    store: Store,
+) -> None:
+    writer = link(store)
+    await writer.open()
+    await writer.save(lambda: {"values": {"name": "ADA"}})
+    real = store.save
+
+    async def slow(*args: Any, **kwargs: Any) -> int:
+        await asyncio.sleep(0.2)  # a slow store: the write is under way when cancelled
+        return await real(*args, **kwargs)
+
+    store.save = slow  # type: ignore[method-assign]
+    pending = asyncio.ensure_future(writer.save(lambda: {"values": {"name": "BOB"}}))
+    await asyncio.sleep(0.05)
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    store.save = real  # type: ignore[method-assign]
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == writer.seq == 2
+    assert await writer.save(lambda: {"values": {"name": "CY"}})  # not stale against itself
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == 3
+    await writer.close()
