@@ -167,7 +167,7 @@ class AsyncFlow:
         try:
             effects = await self._resume(link, loaded)
         except BaseException:
-            await link.close()  # a flow that did not open keeps no lease
+            await self.aclose()  # a flow that did not open keeps no worker nor lease
             raise
         self._opened = True
         return effects

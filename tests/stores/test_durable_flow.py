@@ -12,6 +12,7 @@ from taskchart.adapters.stores import ChartChanged, LeaseHeld, SaveFailed, Stale
 from taskchart.runtime import (
     AsyncFlow,
     DtmfReceived,
+    FlowClosed,
     Instruct,
     Interpreter,
     SimulatedClock,
@@ -259,3 +260,25 @@ async def test_a_save_that_fails_fails_the_send_instead_of_leaving_it_waiting(
     await again.open()  # the lease was given back; the stored flow is where it was
     assert again.interpreter.active_task == "commute"
     await again.aclose()
+
+
+async def test_a_flow_that_fails_to_open_gives_back_its_lease_and_stops_its_worker(
+    store: Store,
+) -> None:
+    real = store.load
+
+    async def raced(flow_id: str) -> Any:
+        row = await real(flow_id)
+        await store.save(flow_id, b"{}", expected=0)  # another worker writes it meanwhile
+        return row
+
+    store.load = raced  # type: ignore[method-assign]
+    flow = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    with pytest.raises(StaleWrite):
+        await flow.open()
+    store.load = real  # type: ignore[method-assign]
+    assert await store.acquire(FLOW, "next-worker", 5.0)  # at once: the lease was given back
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not [t for t in others if "AsyncFlow" in t.get_coro().__qualname__]  # type: ignore[union-attr]
+    with pytest.raises((StaleWrite, FlowClosed)):
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
