@@ -350,6 +350,19 @@ class Records:
         return state
 
 
+def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
+    """A row from what a store read; :class:`CorruptRecord` for one that is not a flow's."""
+    if isinstance(status, bytes):
+        status = status.decode("utf-8", "replace")
+    if isinstance(seq, bytes):
+        seq = int(seq) if seq.isdigit() else None
+    if not isinstance(seq, int) or status not in ("running", "finished"):
+        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
+    if not isinstance(data, bytes):
+        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
+    return Row(flow_id, seq, status, data)
+
+
 def flow_ref(flow_id: str) -> str:
     """What logs show of a flow id (it may name the caller): a short hash."""
     return hashlib.sha256(flow_id.encode()).hexdigest()[:12]
