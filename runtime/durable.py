@@ -296,20 +296,18 @@ class Records:
                 f"newer than this application's {self.version}"
             )
         migrated = version < self.version
+        dropped = record.get("dropped") == DROPPED
+        finished = row.status == "finished"
         if migrated:  # the application's migration vouches for the state it returns
-            state = self.migrations.upgrade(state or {}, version, self.version)
+            if not dropped:  # nothing was kept to migrate: the flow starts again
+                state = self.migrations.upgrade(state or {}, version, self.version)
         else:
             what = changes(record["digest"], digest)
-            if what:
+            if what and not finished:
                 raise ChartChanged(row.flow_id, what)
-        return Loaded(
-            state,
-            row.seq,
-            version,
-            migrated,
-            record.get("dropped") == DROPPED,
-            row.status == "finished",
-        )
+            if what:  # a finished call of another chart: a new call runs anew
+                state = None
+        return Loaded(state, row.seq, version, migrated, dropped, finished)
 
     def peek(self, row: Row) -> dict[str, Any] | None:
         """The state ``row`` holds, unchecked against any chart (for tools that inspect stores)."""

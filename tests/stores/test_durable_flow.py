@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from taskchart.adapters.stores import ChartChanged, LeaseHeld, SaveFailed, StaleWrite, Store
+from taskchart.adapters.stores import (
+    ChartChanged,
+    LeaseHeld,
+    Migrations,
+    SaveFailed,
+    StaleWrite,
+    Store,
+)
 from taskchart.runtime import (
     AsyncFlow,
     DtmfReceived,
@@ -282,3 +289,30 @@ async def test_a_flow_that_fails_to_open_gives_back_its_lease_and_stops_its_work
     assert not [t for t in others if "AsyncFlow" in t.get_coro().__qualname__]  # type: ignore[union-attr]
     with pytest.raises((StaleWrite, FlowClosed)):
         await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+
+
+def card_chart() -> Any:
+    pan = declarative_task(
+        "pan",
+        fields=[Field("number", card=True), Field("name")],
+        confirmation=Confirmation.NEVER,
+    )
+    return compile_chart([pan])
+
+
+async def test_a_card_flow_dropped_without_a_key_starts_again_after_an_upgrade(
+    make_store: Callable[..., Store],
+) -> None:
+    async with AsyncFlow(Interpreter(card_chart()), store=make_store(), flow_id=FLOW) as first:
+        assert (await first.send(ToolCalled("update_pan", {"number": "4111111111111111"}))).ok
+    upgrade = Migrations()
+
+    @upgrade.register(1)
+    def _same(state: dict[str, Any]) -> dict[str, Any]:  # written for kept states
+        return {**state, "values": dict(state["values"])}
+
+    store = make_store(version=2, migrations=upgrade)
+    second = AsyncFlow(Interpreter(card_chart()), store=store, flow_id=FLOW)
+    await second.open()  # nothing of the card was kept, so nothing to migrate
+    assert second.dropped and not second.resumed and second.interpreter.values("pan") == {}
+    await second.aclose()

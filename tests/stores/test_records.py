@@ -201,3 +201,17 @@ async def test_a_cancelled_save_keeps_the_sequence_of_the_write_it_let_finish(
     row = await store.load("room-7/ada")
     assert row is not None and row.seq == 3
     await writer.close()
+
+
+async def test_a_finished_record_of_a_changed_chart_lets_a_new_call_run(store: Store) -> None:
+    writer = link(store, digest(_upper))
+    await writer.open()
+    await writer.save(lambda: {"values": {"name": "ADA"}}, finished=True)
+    await writer.close()
+    reader = link(store, digest(_lower))  # deployed since: a new call, not the old one
+    loaded = await reader.open()
+    assert loaded is not None and loaded.finished and loaded.state is None
+    assert await reader.save(lambda: {"values": {"name": "bob"}})  # saved over the old
+    await reader.close()
+    with pytest.raises(ChartChanged):
+        await link(store, digest(_upper)).open()  # a running record of another chart still is
