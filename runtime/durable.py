@@ -98,7 +98,9 @@ class ChartChanged(RecordError):
     """A record saved by a chart that differs from the current one (the message says how)."""
 
     def __init__(self, flow_id: str, what: list[str]) -> None:
-        super().__init__(f"stored flow {flow_id!r} no longer fits the chart: {'; '.join(what)}")
+        super().__init__(
+            f"stored flow {flow_ref(flow_id)} no longer fits the chart: {'; '.join(what)}"
+        )
         self.changes = what
 
 
@@ -269,16 +271,16 @@ class Records:
         try:
             record = json.loads(row.data)
         except (ValueError, UnicodeDecodeError):
-            raise CorruptRecord(f"stored flow {row.flow_id!r} is not JSON") from None
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} is not JSON") from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
-            raise CorruptRecord(f"stored flow {row.flow_id!r} is not a {FORMAT} record")
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} is not a {FORMAT} record")
         for key, want in (("flow_id", row.flow_id), ("seq", row.seq), ("status", row.status)):
             if record.get(key) != want:
                 raise CorruptRecord(
-                    f"stored flow {row.flow_id!r}: the record's {key} does not match its row"
+                    f"stored flow {flow_ref(row.flow_id)}: the record's {key} does not match its row"
                 )
         if not isinstance(record.get("version"), int) or not isinstance(record.get("digest"), dict):
-            raise CorruptRecord(f"stored flow {row.flow_id!r} lacks its version or digest")
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} lacks its version or digest")
         return record
 
     def decode(self, row: Row, *, kind: str, digest: Mapping[str, str]) -> Loaded:
@@ -286,13 +288,13 @@ class Records:
         record = self.header(row)
         if record.get("kind") != kind:
             raise RecordError(
-                f"stored flow {row.flow_id!r} is a {record.get('kind')!r}, not a {kind!r}"
+                f"stored flow {flow_ref(row.flow_id)} is a {record.get('kind')!r}, not a {kind!r}"
             )
         state = self._state(row.flow_id, record)
         version: int = record["version"]
         if version > self.version:
             raise VersionMismatch(
-                f"stored flow {row.flow_id!r} was saved by version {version}, "
+                f"stored flow {flow_ref(row.flow_id)} was saved by version {version}, "
                 f"newer than this application's {self.version}"
             )
         migrated = version < self.version
@@ -330,21 +332,21 @@ class Records:
     def _state(self, flow_id: str, record: Mapping[str, Any]) -> dict[str, Any] | None:
         if "sealed" in record:
             if self._fernet is None:
-                raise CorruptRecord(f"stored flow {flow_id!r} is encrypted: pass the keys")
+                raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is encrypted: pass the keys")
             from cryptography.fernet import InvalidToken
 
             try:
                 state = json.loads(self._fernet.decrypt(str(record["sealed"]).encode()))
             except (InvalidToken, ValueError):
                 raise CorruptRecord(
-                    f"stored flow {flow_id!r} cannot be decrypted with the keys given"
+                    f"stored flow {flow_ref(flow_id)} cannot be decrypted with the keys given"
                 ) from None
         elif "dropped" in record:
             return None
         else:
             state = record.get("state")
         if not isinstance(state, dict):
-            raise CorruptRecord(f"stored flow {flow_id!r} holds no state object")
+            raise CorruptRecord(f"stored flow {flow_ref(flow_id)} holds no state object")
         return state
 
 
@@ -362,8 +364,12 @@ def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
 
 
 def flow_ref(flow_id: str) -> str:
-    """What logs show of a flow id (it may name the caller): a short hash."""
-    return hashlib.sha256(flow_id.encode()).hexdigest()[:12]
+    """What logs and errors show of a flow id (it may name the caller): a short hash,
+    in letters only (digits in logs read as personal data and are redacted)."""
+    return hashlib.sha256(flow_id.encode()).hexdigest()[:12].translate(_NO_DIGITS)
+
+
+_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")  # logs redact runs of digits
 
 
 class Checkpointer:
@@ -434,7 +440,7 @@ class Checkpointer:
         deadline = time.monotonic() + self.lease_wait
         while not await self.store.acquire(self.flow_id, self.owner, self.lease_ttl):
             if time.monotonic() >= deadline:
-                raise LeaseHeld(f"another worker holds flow {self.flow_id!r}")
+                raise LeaseHeld(f"another worker holds flow {self._ref}")
             await asyncio.sleep(min(0.05, max(0.005, self.lease_ttl / 20)))
         self._leased = True
         if self._renewer is None:
@@ -459,6 +465,8 @@ class Checkpointer:
         :class:`StaleWrite` when another worker wrote the flow since.
         """
         async with self._lock:
+            if self.lease_lost:  # another worker may run the flow now: it is theirs to save
+                raise StaleWrite(f"the lease of flow {self._ref} was lost: the flow is not saved")
             data = self.store.records.encode(
                 self.flow_id,
                 self.seq + 1,

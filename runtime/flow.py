@@ -51,6 +51,7 @@ from .durable import (
     SaveFailed,
     Store,
     StoreError,
+    flow_ref,
 )
 from .effects import Effect, Instruct
 from .events import Event, Resumed, TimerFired
@@ -189,7 +190,7 @@ class AsyncFlow:
                 )
             except SnapshotError as exc:
                 raise RecordError(
-                    f"stored flow {link.flow_id!r} cannot be restored: {exc}"
+                    f"stored flow {flow_ref(link.flow_id)} cannot be restored: {exc}"
                 ) from exc
             self.resumed = True
             resumed = self.interpreter.handle(Resumed())  # where the call stands, for the model

@@ -35,7 +35,14 @@ from taskchart.runtime import (
     snapshot,
 )
 from taskchart.runtime.digest import changes, chart_digest
-from taskchart.runtime.durable import ChartChanged, Checkpointer, CorruptRecord, Loaded, RecordError
+from taskchart.runtime.durable import (
+    ChartChanged,
+    Checkpointer,
+    CorruptRecord,
+    Loaded,
+    RecordError,
+    flow_ref,
+)
 from taskchart.runtime.private import card_data_in
 from taskchart.runtime.snapshots import SnapshotError, restore
 from taskchart.statecharts import SessionClosed as SessionClosedFailure
@@ -101,7 +108,9 @@ async def _open_loaded(
         )
         _resume_tasks(group, flow, state, by_chart)
     except SnapshotError as exc:
-        raise RecordError(f"stored flow {link.flow_id!r} cannot be restored: {exc}") from exc
+        raise RecordError(
+            f"stored flow {flow_ref(link.flow_id)} cannot be restored: {exc}"
+        ) from exc
     group.resumed = True
     active = flow.active_task
     assert active is not None  # a running flow rests in a task

@@ -18,7 +18,7 @@ from taskchart.adapters.stores import (
     VersionMismatch,
 )
 from taskchart.runtime.digest import chart_digest
-from taskchart.runtime.durable import Checkpointer
+from taskchart.runtime.durable import Checkpointer, flow_ref
 from taskchart.statecharts import Confirmation, Field, compile_chart, declarative_task
 from taskchart.statecharts.prebuilt import gallery
 
@@ -83,7 +83,9 @@ async def test_a_record_of_another_chart_is_refused_naming_what_changed(
     await saved(store, {"values": {}})
     with pytest.raises(ChartChanged) as info:
         await link(store, digest(**changed)).open()
-    assert str(info.value) == f"stored flow 'room-7/ada' no longer fits the chart: {words}"
+    ref = flow_ref("room-7/ada")  # the flow id may name the caller: errors show its hash
+    assert str(info.value) == f"stored flow {ref} no longer fits the chart: {words}"
+    assert ref.isalpha() and len(ref) == 12  # letters only: logs redact digits
 
 
 async def test_a_record_of_another_task_order_is_refused(store: Store) -> None:
@@ -215,3 +217,18 @@ async def test_a_finished_record_of_a_changed_chart_lets_a_new_call_run(store: S
     await reader.close()
     with pytest.raises(ChartChanged):
         await link(store, digest(_upper)).open()  # a running record of another chart still is
+
+
+async def test_a_worker_that_lost_its_lease_saves_no_more(store: Store) -> None:
+    writer = link(store, lease_ttl=0.3)
+    await writer.open()
+    assert await writer.save(lambda: {"values": {"name": "ADA"}})
+    await store.release("room-7/ada", writer.owner)  # it ran out; another worker took it
+    assert await store.acquire("room-7/ada", "next-worker", 5.0)
+    await asyncio.sleep(0.25)  # the next renewal finds it gone
+    assert writer.lease_lost
+    with pytest.raises(StaleWrite, match=r"lease of flow [a-p]{12} was lost"):
+        await writer.save(lambda: {"values": {"name": "BOB"}})
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == 1
+    await writer.close()
