@@ -241,3 +241,46 @@ async def test_a_finished_group_that_no_longer_restores_runs_anew(
     ) as offline:
         await offline.say("hello")
         assert "record_intro" in offline.llm.requests[-1].tools  # a new interview
+
+
+async def test_a_stored_chart_task_without_its_snapshot_is_a_corrupt_record(
+    store: Store,
+) -> None:
+    from livekit.agents import Agent
+    from taskchart.adapters.livekit import ChartTask, TaskGroup
+    from taskchart.adapters.stores import CorruptRecord
+    from taskchart.statecharts import Confirmation, Field, declarative_task
+
+    contact = declarative_task(
+        "contact", fields=[Field("holder"), Field("postcode")], confirmation=Confirmation.NEVER
+    )
+
+    def group() -> TaskGroup:
+        made = TaskGroup(summarize_chat_ctx=False, store=store, flow_id="room-4/ada")
+        return made.add(lambda: ChartTask(contact), id="contact", description="Takes a contact")
+
+    plan = {"": Call("update_contact", holder="Ada")}
+    async with OfflineSession(agent=Collector(group), llm=by_user_line(plan)) as offline:
+        await offline.say("I'm Ada")
+    row = await store.load("room-4/ada")
+    assert row is not None
+    record = json.loads(row.data)
+    assert list(record["state"]["tasks"]) == ["contact"]
+    del record["state"]["tasks"]["contact"]["snapshot"]  # an edit, or a torn write
+    record["seq"] = row.seq + 1
+    await store.save("room-4/ada", json.dumps(record).encode(), expected=row.seq)
+
+    class Keeper(Agent):
+        error: BaseException | None = None
+
+        async def on_enter(self) -> None:
+            try:
+                await group()
+            except Exception as exc:
+                Keeper.error = exc
+
+    async with OfflineSession(agent=Keeper(instructions="Help."), llm=by_user_line({})) as o:
+        await o.say("hello")
+    assert isinstance(Keeper.error, CorruptRecord)
+    assert "stored task 'contact' has no snapshot" in str(Keeper.error)
+    assert await store.acquire("room-4/ada", "next-worker", 5.0)  # no lease kept
