@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -32,6 +31,18 @@ import attrs
 
 from .digest import changes
 from .logs import get_logger
+from .store_errors import (
+    ChartChanged,
+    CorruptRecord,
+    LeaseHeld,
+    RecordError,
+    SaveFailed,
+    StaleWrite,
+    StoreError,
+    StoreUnavailable,
+    VersionMismatch,
+    flow_ref,
+)
 
 __all__ = [
     "ABANDON",
@@ -59,49 +70,6 @@ DROPPED = "card data is never stored without an encryption key"
 ABANDON = 24 * 3600.0
 
 _log = get_logger("taskchart.stores")
-
-
-class StoreError(Exception):
-    """A store refused or failed an operation."""
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached (the flow goes on in memory)."""
-
-
-class StaleWrite(StoreError):
-    """A save expected an older sequence number: another worker wrote the flow since."""
-
-
-class SaveFailed(StoreError):
-    """A save failed for another reason than the store (e.g. a state that is not JSON):
-    the flow's latest state was not stored and the flow takes no more events."""
-
-
-class LeaseHeld(StoreError):
-    """Another worker holds the flow's lease."""
-
-
-class RecordError(StoreError):
-    """A stored record that cannot be resumed; nothing was restored."""
-
-
-class CorruptRecord(RecordError):
-    """A stored record that is not a record (torn, edited, or sealed with other keys)."""
-
-
-class VersionMismatch(RecordError):
-    """A record of another application version, with no migration to this one."""
-
-
-class ChartChanged(RecordError):
-    """A record saved by a chart that differs from the current one (the message says how)."""
-
-    def __init__(self, flow_id: str, what: list[str]) -> None:
-        super().__init__(
-            f"stored flow {flow_ref(flow_id)} no longer fits the chart: {'; '.join(what)}"
-        )
-        self.changes = what
 
 
 @attrs.frozen
@@ -361,15 +329,6 @@ def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
     if not isinstance(data, bytes):
         raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
     return Row(flow_id, seq, status, data)
-
-
-def flow_ref(flow_id: str) -> str:
-    """What logs and errors show of a flow id (it may name the caller): a short hash,
-    in letters only (digits in logs read as personal data and are redacted)."""
-    return hashlib.sha256(flow_id.encode()).hexdigest()[:12].translate(_NO_DIGITS)
-
-
-_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")  # logs redact runs of digits
 
 
 class Checkpointer:

@@ -51,7 +51,6 @@ from .durable import (
     SaveFailed,
     Store,
     StoreError,
-    flow_ref,
 )
 from .effects import Effect, Instruct
 from .events import Event, Resumed, TimerFired
@@ -60,6 +59,7 @@ from .logs import get_logger
 from .outcome import Accepted, Outcome
 from .private import card_data_in
 from .snapshots import SnapshotError, restore, snapshot
+from .store_errors import flow_ref
 from .timers import TimerSet
 
 __all__ = ["AsyncFlow", "EffectFailed", "FlowClosed"]

@@ -18,7 +18,8 @@ from taskchart.adapters.stores import (
     VersionMismatch,
 )
 from taskchart.runtime.digest import chart_digest
-from taskchart.runtime.durable import Checkpointer, flow_ref
+from taskchart.runtime.durable import Checkpointer
+from taskchart.runtime.store_errors import flow_ref
 from taskchart.statecharts import Confirmation, Field, compile_chart, declarative_task
 from taskchart.statecharts.prebuilt import gallery
 
