@@ -41,10 +41,10 @@ from taskchart.runtime.durable import (
     CorruptRecord,
     Loaded,
     RecordError,
-    flow_ref,
 )
 from taskchart.runtime.private import card_data_in
 from taskchart.runtime.snapshots import SnapshotError, restore
+from taskchart.runtime.store_errors import flow_ref
 from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
 from .chart_task import ChartTask
