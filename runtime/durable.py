@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -32,6 +31,18 @@ import attrs
 
 from .digest import changes
 from .logs import get_logger
+from .store_errors import (
+    ChartChanged,
+    CorruptRecord,
+    LeaseHeld,
+    RecordError,
+    SaveFailed,
+    StaleWrite,
+    StoreError,
+    StoreUnavailable,
+    VersionMismatch,
+    flow_ref,
+)
 
 __all__ = [
     "ABANDON",
@@ -45,6 +56,7 @@ __all__ = [
     "RecordError",
     "Records",
     "Row",
+    "SaveFailed",
     "StaleWrite",
     "Store",
     "StoreError",
@@ -58,42 +70,6 @@ DROPPED = "card data is never stored without an encryption key"
 ABANDON = 24 * 3600.0
 
 _log = get_logger("taskchart.stores")
-
-
-class StoreError(Exception):
-    """A store refused or failed an operation."""
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached (the flow goes on in memory)."""
-
-
-class StaleWrite(StoreError):
-    """A save expected an older sequence number: another worker wrote the flow since."""
-
-
-class LeaseHeld(StoreError):
-    """Another worker holds the flow's lease."""
-
-
-class RecordError(StoreError):
-    """A stored record that cannot be resumed; nothing was restored."""
-
-
-class CorruptRecord(RecordError):
-    """A stored record that is not a record (torn, edited, or sealed with other keys)."""
-
-
-class VersionMismatch(RecordError):
-    """A record of another application version, with no migration to this one."""
-
-
-class ChartChanged(RecordError):
-    """A record saved by a chart that differs from the current one (the message says how)."""
-
-    def __init__(self, flow_id: str, what: list[str]) -> None:
-        super().__init__(f"stored flow {flow_id!r} no longer fits the chart: {'; '.join(what)}")
-        self.changes = what
 
 
 @attrs.frozen
@@ -263,16 +239,16 @@ class Records:
         try:
             record = json.loads(row.data)
         except (ValueError, UnicodeDecodeError):
-            raise CorruptRecord(f"stored flow {row.flow_id!r} is not JSON") from None
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} is not JSON") from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
-            raise CorruptRecord(f"stored flow {row.flow_id!r} is not a {FORMAT} record")
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} is not a {FORMAT} record")
         for key, want in (("flow_id", row.flow_id), ("seq", row.seq), ("status", row.status)):
             if record.get(key) != want:
                 raise CorruptRecord(
-                    f"stored flow {row.flow_id!r}: the record's {key} does not match its row"
+                    f"stored flow {flow_ref(row.flow_id)}: the record's {key} does not match its row"
                 )
         if not isinstance(record.get("version"), int) or not isinstance(record.get("digest"), dict):
-            raise CorruptRecord(f"stored flow {row.flow_id!r} lacks its version or digest")
+            raise CorruptRecord(f"stored flow {flow_ref(row.flow_id)} lacks its version or digest")
         return record
 
     def decode(self, row: Row, *, kind: str, digest: Mapping[str, str]) -> Loaded:
@@ -280,30 +256,28 @@ class Records:
         record = self.header(row)
         if record.get("kind") != kind:
             raise RecordError(
-                f"stored flow {row.flow_id!r} is a {record.get('kind')!r}, not a {kind!r}"
+                f"stored flow {flow_ref(row.flow_id)} is a {record.get('kind')!r}, not a {kind!r}"
             )
         state = self._state(row.flow_id, record)
         version: int = record["version"]
         if version > self.version:
             raise VersionMismatch(
-                f"stored flow {row.flow_id!r} was saved by version {version}, "
+                f"stored flow {flow_ref(row.flow_id)} was saved by version {version}, "
                 f"newer than this application's {self.version}"
             )
         migrated = version < self.version
+        dropped = record.get("dropped") == DROPPED
+        finished = row.status == "finished"
         if migrated:  # the application's migration vouches for the state it returns
-            state = self.migrations.upgrade(state or {}, version, self.version)
+            if not dropped:  # nothing was kept to migrate: the flow starts again
+                state = self.migrations.upgrade(state or {}, version, self.version)
         else:
             what = changes(record["digest"], digest)
-            if what:
+            if what and not finished:
                 raise ChartChanged(row.flow_id, what)
-        return Loaded(
-            state,
-            row.seq,
-            version,
-            migrated,
-            record.get("dropped") == DROPPED,
-            row.status == "finished",
-        )
+            if what:  # a finished call of another chart: a new call runs anew
+                state = None
+        return Loaded(state, row.seq, version, migrated, dropped, finished)
 
     def peek(self, row: Row) -> dict[str, Any] | None:
         """The state ``row`` holds, unchecked against any chart (for tools that inspect stores)."""
@@ -326,27 +300,35 @@ class Records:
     def _state(self, flow_id: str, record: Mapping[str, Any]) -> dict[str, Any] | None:
         if "sealed" in record:
             if self._fernet is None:
-                raise CorruptRecord(f"stored flow {flow_id!r} is encrypted: pass the keys")
+                raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is encrypted: pass the keys")
             from cryptography.fernet import InvalidToken
 
             try:
                 state = json.loads(self._fernet.decrypt(str(record["sealed"]).encode()))
             except (InvalidToken, ValueError):
                 raise CorruptRecord(
-                    f"stored flow {flow_id!r} cannot be decrypted with the keys given"
+                    f"stored flow {flow_ref(flow_id)} cannot be decrypted with the keys given"
                 ) from None
         elif "dropped" in record:
             return None
         else:
             state = record.get("state")
         if not isinstance(state, dict):
-            raise CorruptRecord(f"stored flow {flow_id!r} holds no state object")
+            raise CorruptRecord(f"stored flow {flow_ref(flow_id)} holds no state object")
         return state
 
 
-def flow_ref(flow_id: str) -> str:
-    """What logs show of a flow id (it may name the caller): a short hash."""
-    return hashlib.sha256(flow_id.encode()).hexdigest()[:12]
+def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
+    """A row from what a store read; :class:`CorruptRecord` for one that is not a flow's."""
+    if isinstance(status, bytes):
+        status = status.decode("utf-8", "replace")
+    if isinstance(seq, bytes):
+        seq = int(seq) if seq.isdigit() else None
+    if not isinstance(seq, int) or status not in ("running", "finished"):
+        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
+    if not isinstance(data, bytes):
+        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
+    return Row(flow_id, seq, status, data)
 
 
 class Checkpointer:
@@ -400,14 +382,13 @@ class Checkpointer:
         try:
             await self._acquire()
             row = await self.store.load(self.flow_id)
+            if row is None:
+                return None
+            self.seq = row.seq
+            loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
         except StoreUnavailable as exc:
             self._unavailable(exc, "open")
             return None
-        if row is None:
-            return None
-        self.seq = row.seq
-        try:
-            loaded = self.store.records.decode(row, kind=self.kind, digest=self.digest)
         except BaseException:
             await self.close()  # a flow that cannot be resumed keeps no lease
             raise
@@ -418,7 +399,7 @@ class Checkpointer:
         deadline = time.monotonic() + self.lease_wait
         while not await self.store.acquire(self.flow_id, self.owner, self.lease_ttl):
             if time.monotonic() >= deadline:
-                raise LeaseHeld(f"another worker holds flow {self.flow_id!r}")
+                raise LeaseHeld(f"another worker holds flow {self._ref}")
             await asyncio.sleep(min(0.05, max(0.005, self.lease_ttl / 20)))
         self._leased = True
         if self._renewer is None:
@@ -443,6 +424,8 @@ class Checkpointer:
         :class:`StaleWrite` when another worker wrote the flow since.
         """
         async with self._lock:
+            if self.lease_lost:  # another worker may run the flow now: it is theirs to save
+                raise StaleWrite(f"the lease of flow {self._ref} was lost: the flow is not saved")
             data = self.store.records.encode(
                 self.flow_id,
                 self.seq + 1,
@@ -452,14 +435,22 @@ class Checkpointer:
                 finished=finished,
                 secret=self.secret,
             )
-            try:
-                self.seq = await self.store.save(
+            write = asyncio.ensure_future(
+                self.store.save(
                     self.flow_id,
                     data,
                     expected=self.seq,
                     finished=finished,
                     retain=self.store.records.retain,
                 )
+            )
+            write.add_done_callback(self._written)  # the sequence follows every write done
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                if not write.done():  # the write goes on: the next save waits for it
+                    await asyncio.wait([write])
+                raise
             except StoreUnavailable as exc:
                 self._unavailable(exc, "save")
                 return False
@@ -470,6 +461,10 @@ class Checkpointer:
                 _log.warning("store_reachable_again", flow=self._ref, seq=self.seq)
                 self.error = None
             return True
+
+    def _written(self, write: asyncio.Future[int]) -> None:
+        if not write.cancelled() and write.exception() is None:
+            self.seq = write.result()
 
     async def close(self) -> None:
         """Stop renewing and give the lease back (a store that is gone lets it expire)."""

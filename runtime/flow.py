@@ -44,7 +44,14 @@ from typing import Any
 from . import messages
 from .clock import Clock, LoopClock
 from .digest import chart_digest
-from .durable import Checkpointer, Loaded, RecordError, StaleWrite, Store, StoreError
+from .durable import (
+    Checkpointer,
+    Loaded,
+    RecordError,
+    SaveFailed,
+    Store,
+    StoreError,
+)
 from .effects import Effect, Instruct
 from .events import Event, Resumed, TimerFired
 from .interpreter import Interpreter
@@ -52,6 +59,7 @@ from .logs import get_logger
 from .outcome import Accepted, Outcome
 from .private import card_data_in
 from .snapshots import SnapshotError, restore, snapshot
+from .store_errors import flow_ref
 from .timers import TimerSet
 
 __all__ = ["AsyncFlow", "EffectFailed", "FlowClosed"]
@@ -121,6 +129,7 @@ class AsyncFlow:
                 lease_wait=lease_wait,
             )
         self._opened = self._link is None
+        self._opening: asyncio.Task[tuple[Effect, ...]] | None = None
         #: Whether :meth:`open` resumed a stored flow.
         self.resumed = False
         self._lost: StoreError | None = None
@@ -144,12 +153,27 @@ class AsyncFlow:
         worker runs the flow and :class:`~taskchart.runtime.durable.RecordError`
         when the stored flow no longer fits the chart: nothing is restored then.
         """
+        if self._opening is None:  # one opening, which every concurrent sender awaits
+            self._opening = asyncio.get_running_loop().create_task(self._open())
+            return await asyncio.shield(self._opening)
+        await asyncio.shield(self._opening)
+        return ()
+
+    async def _open(self) -> tuple[Effect, ...]:
         link = self._link
         if self._opened or link is None:
             self._opened = True
             return self.start()
-        self._opened = True
         loaded = await link.open()
+        try:
+            effects = await self._resume(link, loaded)
+        except BaseException:
+            await self.aclose()  # a flow that did not open keeps no worker nor lease
+            raise
+        self._opened = True
+        return effects
+
+    async def _resume(self, link: Checkpointer, loaded: Loaded | None) -> tuple[Effect, ...]:
         resumed: Outcome | None = None
         if loaded is not None and loaded.finished:  # a finished flow ends as it did, or runs anew
             loaded = await self._finished_before(link, loaded)
@@ -165,9 +189,8 @@ class AsyncFlow:
                     record=old.journal is not None,
                 )
             except SnapshotError as exc:
-                await link.close()
                 raise RecordError(
-                    f"stored flow {link.flow_id!r} cannot be restored: {exc}"
+                    f"stored flow {flow_ref(link.flow_id)} cannot be restored: {exc}"
                 ) from exc
             self.resumed = True
             resumed = self.interpreter.handle(Resumed())  # where the call stands, for the model
@@ -216,6 +239,8 @@ class AsyncFlow:
             raise FlowClosed("this flow is closed")
         if not self._opened:
             await self.open()
+            if self._lost is not None:
+                raise self._lost
         if self._worker is None:
             self.start()
         elif self._worker.done():
@@ -257,10 +282,10 @@ class AsyncFlow:
         if self._link is not None and any(isinstance(o, Accepted) for o in outcomes):
             try:  # saved before anyone hears of it: a crash now loses an unanswered event
                 await self._save()
-            except StaleWrite as stale:
-                self._lost = stale
+            except StoreError as lost:  # another worker wrote it, or it cannot be saved
+                self._lost = lost
                 if future is not None and not future.done():
-                    future.set_exception(stale)
+                    future.set_exception(lost)
                 return
         failures: list[tuple[Effect, Exception]] = []
         for outcome in outcomes:
@@ -312,7 +337,16 @@ class AsyncFlow:
         flow = self.interpreter
         self._finished = done = flow.done
         link.secret = link.secret or card_data_in(flow)  # once card data, for good
-        await link.save(lambda: snapshot(flow), finished=done)
+        try:
+            await link.save(lambda: snapshot(flow), finished=done)
+        except StoreError:
+            raise
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, SnapshotError) else type(exc).__name__
+            self._lost = SaveFailed(
+                f"the flow's state could not be saved ({why}); it takes no events"
+            )
+            raise self._lost from exc
         if done:  # kept as finished (or deleted): nothing more is saved
             await link.close()
 

@@ -266,7 +266,8 @@ def dump_snapshot(flow: Interpreter, path: str | Path, *, raw_values: bool = Fal
 
 def card_data_in(flow: Interpreter) -> bool:
     """Whether ``flow`` holds card data now: a value of a card field
-    (:attr:`~taskchart.statecharts.Field.card`), or a result of a type
+    (:attr:`~taskchart.statecharts.Field.card`), keypad digits pending for
+    one, or a result of a type
     registered secret (a card result). What a store without a key must not keep.
     """
     chart = flow.chart
@@ -275,4 +276,11 @@ def card_data_in(flow: Interpreter) -> bool:
             have = flow.model.values.get(spec.id) or {}
             if any(f.card and f.name in have for f in spec.fields):
                 return True
+            if flow.model.keys.get(spec.id) and _keypad_is_card(spec):
+                return True  # digits typed so far for a card field
     return any(is_secret(r) for r in flow.model.results.values())
+
+
+def _keypad_is_card(spec: TaskSpec) -> bool:
+    keypad = spec.keypad
+    return keypad is not None and any(f.card and f.name == keypad.field for f in spec.fields)

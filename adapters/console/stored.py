@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from taskchart.adapters.stores import StoreError, open_store
 from taskchart.runtime.digest import chart_digest
@@ -17,6 +18,9 @@ def stored_report(url: str, chart: Chart, *, version: int = 1) -> tuple[list[str
 
 
 async def _report(url: str, chart: Chart, version: int) -> tuple[list[str], bool]:
+    path = url.removeprefix("sqlite://") if url.startswith("sqlite://") else None
+    if path is not None and path.startswith("/") and not Path(path).is_file():
+        return [f"{url}: no SQLite store there (a check creates none)"], False
     store = open_store(url, version=version)
     digest = chart_digest(chart)
     lines: list[str] = []

@@ -35,9 +35,16 @@ from taskchart.runtime import (
     snapshot,
 )
 from taskchart.runtime.digest import changes, chart_digest
-from taskchart.runtime.durable import ChartChanged, Checkpointer, RecordError
+from taskchart.runtime.durable import (
+    ChartChanged,
+    Checkpointer,
+    CorruptRecord,
+    Loaded,
+    RecordError,
+)
 from taskchart.runtime.private import card_data_in
 from taskchart.runtime.snapshots import SnapshotError, restore
+from taskchart.runtime.store_errors import flow_ref
 from taskchart.statecharts import SessionClosed as SessionClosedFailure
 
 from .chart_task import ChartTask
@@ -65,10 +72,25 @@ async def open_flow(
         lease_wait=float(group._durable["lease_wait"]),
     )
     loaded = await link.open()
+    try:
+        return await _open_loaded(group, link, loaded, by_chart)
+    except BaseException:
+        await link.close()  # a group that did not open keeps no lease
+        raise
+
+
+async def _open_loaded(
+    group: TaskGroup, link: Checkpointer, loaded: Loaded | None, by_chart: dict[str, _Entry]
+) -> tuple[Interpreter, Sequence[Effect]]:
     state = loaded.state if loaded is not None else None
     if loaded is not None and loaded.finished and state is not None:
-        ended = restore(group.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL)
-        if ended.result is not None:  # it completed before the worker stopped: its results
+        try:
+            ended: Interpreter | None = restore(
+                group.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL
+            )
+        except SnapshotError:  # a finished record that no longer restores: a new run
+            ended = None
+        if ended is not None and ended.result is not None:  # it completed: its results
             group._flow, group._finished, group.resumed = ended, True, True
             await link.close()
             return ended, ()
@@ -85,11 +107,10 @@ async def open_flow(
             group.chart, state.get("group"), regress_tool=DEFAULT_REGRESS_TOOL
         )
         _resume_tasks(group, flow, state, by_chart)
-    except (SnapshotError, RecordError) as exc:
-        await link.close()
-        if isinstance(exc, RecordError):
-            raise
-        raise RecordError(f"stored flow {link.flow_id!r} cannot be restored: {exc}") from exc
+    except SnapshotError as exc:
+        raise RecordError(
+            f"stored flow {flow_ref(link.flow_id)} cannot be restored: {exc}"
+        ) from exc
     group.resumed = True
     active = flow.active_task
     assert active is not None  # a running flow rests in a task
@@ -114,6 +135,8 @@ def _resume_tasks(
         what = changes(saved.get("digest") or {}, chart_digest(task.chart))
         if what:
             raise ChartChanged(f"{group._flow_id}/{entry.id}", what)
+        if not isinstance(saved.get("snapshot"), dict):
+            raise CorruptRecord(f"stored task {cid!r} has no snapshot")
         group._suspended[cid] = saved["snapshot"]
         group._rearm.add(cid)
 

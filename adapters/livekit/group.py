@@ -243,6 +243,8 @@ class TaskGroup(AgentTask[TaskGroupResult]):
             try:
                 await self._save()
             except StaleWrite as exc:  # another worker took the call over: this one stops
+                if self._link is not None:
+                    await self._link.close()  # nor renews a lease it no longer uses
                 if not self.done():
                     self.complete(exc)
                 return

@@ -28,6 +28,7 @@ from taskchart.runtime.durable import (
     Row,
     StaleWrite,
     StoreUnavailable,
+    stored_row,
 )
 
 __all__ = ["RedisStore"]
@@ -48,7 +49,8 @@ else
   redis.call('SREM', KEYS[2], ARGV[5])
   local retain = tonumber(ARGV[4])
   if retain == 0 then redis.call('DEL', KEYS[1])
-  elseif retain > 0 then redis.call('PEXPIRE', KEYS[1], retain) end
+  elseif retain > 0 then redis.call('PEXPIRE', KEYS[1], retain)
+  else redis.call('PERSIST', KEYS[1]) end
 end
 return {1, seq}
 """
@@ -129,7 +131,7 @@ class RedisStore:
         seq, status, data = found
         if seq is None or data is None:
             return None
-        return Row(flow_id, int(seq), status.decode(), bytes(data))
+        return stored_row(flow_id, seq, status, bytes(data))
 
     async def save(
         self,

@@ -30,6 +30,7 @@ from taskchart.runtime.durable import (
     Row,
     StaleWrite,
     StoreUnavailable,
+    stored_row,
 )
 
 __all__ = ["SQLiteStore"]
@@ -92,7 +93,9 @@ class SQLiteStore:
                 " AND (expires IS NULL OR expires > ?)",
                 (flow_id, time.time()),
             ).fetchone()
-            return None if found is None else Row(flow_id, found[0], found[1], bytes(found[2]))
+            if found is None:
+                return None
+            return stored_row(flow_id, *found)
 
         return await self._run(load)
 
@@ -228,14 +231,23 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            if not self.path.exists():  # created private before SQLite writes a byte
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            try:
+                if not self.path.exists():  # created private before SQLite writes a byte
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            except OSError as exc:  # a missing directory, no permission: as unreachable
+                raise StoreUnavailable(
+                    f"SQLite store {self.path.name!r}: {exc.strerror or type(exc).__name__}"
+                ) from exc
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {self._sync_mode()}")
-            conn.executescript(_SCHEMA)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {self._sync_mode()}")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()  # half-opened: the next call tries again from the start
+                raise
             self._conn = conn
         return self._conn
 

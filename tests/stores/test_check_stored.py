@@ -27,6 +27,12 @@ async def store_two_calls(path: Path) -> None:
     await store.aclose()
 
 
+async def store_no_call(path: Path) -> None:
+    store = SQLiteStore(path)
+    assert await store.running() == []
+    await store.aclose()
+
+
 def test_check_stored_reports_which_running_flows_the_chart_can_resume(tmp_path: Path) -> None:
     asyncio.run(store_two_calls(tmp_path / "flows.db"))
     url = f"sqlite://{tmp_path}/flows.db"
@@ -39,6 +45,7 @@ def test_check_stored_reports_which_running_flows_the_chart_can_resume(tmp_path:
         for line in lines
     ), lines
     assert cli.exit_code == 1
+    asyncio.run(store_no_call(tmp_path / "empty.db"))
     ok = CliRunner().invoke(app, ["check", "--stored", f"sqlite://{tmp_path}/empty.db", EMAIL])
     assert f"{EMAIL}: stored no running flows stored" in ok.output.splitlines()
     assert ok.exit_code == 0
@@ -49,3 +56,13 @@ def test_the_readme_resume_example_runs() -> None:
     block = text.split("## Resuming calls after a worker restart", 1)[1]
     code = block.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_check_stored_on_a_mistyped_sqlite_path_fails_and_creates_no_file(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite://{tmp_path}/flow.db"  # the store is flows.db
+    cli = CliRunner().invoke(app, ["check", "--stored", url, EMAIL])
+    assert cli.exit_code != 0
+    assert f"{url}: no SQLite store there (a check creates none)" in cli.output
+    assert not (tmp_path / "flow.db").exists()

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from taskchart.adapters.stores import ChartChanged, LeaseHeld, StaleWrite, Store
+from taskchart.adapters.stores import (
+    ChartChanged,
+    LeaseHeld,
+    Migrations,
+    SaveFailed,
+    StaleWrite,
+    Store,
+)
 from taskchart.runtime import (
     AsyncFlow,
     DtmfReceived,
+    FlowClosed,
     Instruct,
     Interpreter,
     SimulatedClock,
@@ -92,7 +100,7 @@ async def test_a_second_worker_is_refused_while_the_lease_is_held_then_takes_ove
 ) -> None:
     async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as flow:
         await flow.send(ToolCalled("update_name", {"first": "Ada"}))
-        with pytest.raises(LeaseHeld, match="another worker holds flow"):
+        with pytest.raises(LeaseHeld, match=r"another worker holds flow [a-p]{12}$"):
             await AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW).open()
     # a worker that died holding the lease: the next one waits until it runs out
     assert await store.acquire(FLOW, "dead-worker", 0.3)
@@ -197,4 +205,114 @@ async def test_a_chart_with_a_card_field_is_never_stored_in_clear_even_unmarked(
     second = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
     await second.open()  # nothing of the card was kept: the payment step starts again
     assert not second.resumed and second.interpreter.values("payment") == {}
+    await second.aclose()
+
+
+async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
+    store: Store,
+) -> None:
+    from taskchart.statecharts.task import Keypad
+
+    pan = declarative_task(
+        "pan",
+        fields=[Field("number", card=True)],
+        keypad=Keypad(16, "number"),
+        confirmation=Confirmation.NEVER,
+    )
+    flow = AsyncFlow(Interpreter(compile_chart([pan])), store=store, flow_id=FLOW)
+    await flow.open()
+    for digit in "41111111":
+        assert (await flow.send(DtmfReceived(digit))).ok
+    assert flow.interpreter.model.keys == {"pan": list("41111111")}
+    row = await store.load(FLOW)
+    assert row is not None and b'"keys"' not in row.data and b'"4","1"' not in row.data
+    await flow.aclose()
+
+
+async def test_sends_racing_on_an_unopened_flow_share_one_opening_and_lose_nothing(
+    store: Store,
+) -> None:
+    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as first:
+        await first.send(ToolCalled("update_name", {"first": "Ada"}))
+    second = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    a, b = await asyncio.gather(  # nobody opened it: the first send does, the other waits
+        second.send(ToolCalled("update_name", {"last": "Lovelace"})),
+        second.send(ToolCalled("update_name", {"last": "Byron"})),
+    )
+    assert a.ok and not b.ok and second.resumed
+    assert second.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
+    await second.aclose()
+    third = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    await third.open()
+    assert third.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
+    await third.aclose()
+
+
+class Unsaved:
+    """A result of a type not registered for snapshots: it cannot be saved."""
+
+
+async def test_a_save_that_fails_fails_the_send_instead_of_leaving_it_waiting(
+    store: Store,
+) -> None:
+    chart = compile_chart([implicit_task("commute"), gallery.email()])
+    flow = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await flow.open()
+    with pytest.raises(SaveFailed, match="result of task 'commute' is not JSON-serialisable"):
+        await asyncio.wait_for(flow.send(TaskReturned(Unsaved())), 5)
+    with pytest.raises(SaveFailed):  # the flow takes no more events: memory and store differ
+        await flow.send(ToolCalled("update_email_address", {"email": "a@b.co"}))
+    await flow.aclose()
+    again = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    await again.open()  # the lease was given back; the stored flow is where it was
+    assert again.interpreter.active_task == "commute"
+    await again.aclose()
+
+
+async def test_a_flow_that_fails_to_open_gives_back_its_lease_and_stops_its_worker(
+    store: Store,
+) -> None:
+    real = store.load
+
+    async def raced(flow_id: str) -> Any:
+        row = await real(flow_id)
+        await store.save(flow_id, b"{}", expected=0)  # another worker writes it meanwhile
+        return row
+
+    store.load = raced  # type: ignore[method-assign]
+    flow = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    with pytest.raises(StaleWrite):
+        await flow.open()
+    store.load = real  # type: ignore[method-assign]
+    assert await store.acquire(FLOW, "next-worker", 5.0)  # at once: the lease was given back
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not [t for t in others if "AsyncFlow" in t.get_coro().__qualname__]  # type: ignore[union-attr]
+    with pytest.raises((StaleWrite, FlowClosed)):
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+
+
+def card_chart() -> Any:
+    pan = declarative_task(
+        "pan",
+        fields=[Field("number", card=True), Field("name")],
+        confirmation=Confirmation.NEVER,
+    )
+    return compile_chart([pan])
+
+
+async def test_a_card_flow_dropped_without_a_key_starts_again_after_an_upgrade(
+    make_store: Callable[..., Store],
+) -> None:
+    async with AsyncFlow(Interpreter(card_chart()), store=make_store(), flow_id=FLOW) as first:
+        assert (await first.send(ToolCalled("update_pan", {"number": "4111111111111111"}))).ok
+    upgrade = Migrations()
+
+    @upgrade.register(1)
+    def _same(state: dict[str, Any]) -> dict[str, Any]:  # written for kept states
+        return {**state, "values": dict(state["values"])}
+
+    store = make_store(version=2, migrations=upgrade)
+    second = AsyncFlow(Interpreter(card_chart()), store=store, flow_id=FLOW)
+    await second.open()  # nothing of the card was kept, so nothing to migrate
+    assert second.dropped and not second.resumed and second.interpreter.values("pan") == {}
     await second.aclose()

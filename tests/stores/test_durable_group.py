@@ -11,7 +11,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from taskchart.adapters.livekit import GetCreditCardResult, GetCreditCardTask
 from taskchart.adapters.livekit.testing import Call, OfflineSession
-from taskchart.adapters.stores import Store
+from taskchart.adapters.stores import Migrations, Store
 from taskchart.runtime import messages
 
 from examples.interview import CommuteResults, Interviewer, IntroResults
@@ -194,3 +194,93 @@ async def test_a_group_whose_chart_task_collects_card_data_stores_none_of_it_wit
     row = await store.load("room-4/ada")
     assert row is not None and row.status == "running"
     assert b"4111" not in row.data and b"Ada" not in row.data and b"dropped" in row.data
+
+
+async def test_a_group_that_another_worker_overtook_gives_back_its_lease(
+    make_store: Callable[..., Store],
+) -> None:
+    store = make_store()
+    agent = Interviewer(summarize_chat_ctx=False, store=store, flow_id="room-9/ada")
+    script: list[Any] = ["Welcome! What's your name?", Call("record_intro", INTRO), "ok"]
+    async with OfflineSession(agent=agent, llm=script, userdata=SimpleNamespace()) as offline:
+        row = await store.load("room-9/ada")
+        assert row is not None
+        other = make_store()  # another worker writes the flow meanwhile
+        await other.save("room-9/ada", row.data, expected=row.seq)
+        await offline.say("I'm Ada, a mathematician")
+        assert await other.acquire("room-9/ada", "next-worker", 5.0)  # at once, not at expiry
+        renewing = [t for t in asyncio.all_tasks() if "_renew" in t.get_coro().__qualname__]  # type: ignore[union-attr]
+        assert renewing == []
+
+
+async def test_a_finished_group_that_no_longer_restores_runs_anew(
+    make_store: Callable[..., Store],
+) -> None:
+    first = Interviewer(summarize_chat_ctx=False, store=make_store(), flow_id="room-9/ada")
+    script: list[Any] = [
+        "Welcome!",
+        Call("record_intro", INTRO),
+        Call("record_commute_flexibility", can_commute=True, commute_method="bike"),
+        "Bye!",
+    ]
+    async with OfflineSession(agent=first, llm=script, userdata=SimpleNamespace()) as offline:
+        await offline.say("I'm Ada, a mathematician")
+        await offline.say("Yes, by bike")
+    row = await make_store().load("room-9/ada")
+    assert row is not None and row.status == "finished"
+    upgrade = Migrations()
+
+    @upgrade.register(1)
+    def _rename(state: dict[str, Any]) -> dict[str, Any]:  # written for running states
+        return {"group": {**state["group"], "tasks": ["intro_task"]}, "tasks": {}}
+
+    store = make_store(version=2, migrations=upgrade)
+    second = Interviewer(summarize_chat_ctx=False, store=store, flow_id="room-9/ada")
+    async with OfflineSession(
+        agent=second, llm=["Hi, what's your name?", "And you are?"], userdata=None
+    ) as offline:
+        await offline.say("hello")
+        assert "record_intro" in offline.llm.requests[-1].tools  # a new interview
+
+
+async def test_a_stored_chart_task_without_its_snapshot_is_a_corrupt_record(
+    store: Store,
+) -> None:
+    from livekit.agents import Agent
+    from taskchart.adapters.livekit import ChartTask, TaskGroup
+    from taskchart.adapters.stores import CorruptRecord
+    from taskchart.statecharts import Confirmation, Field, declarative_task
+
+    contact = declarative_task(
+        "contact", fields=[Field("holder"), Field("postcode")], confirmation=Confirmation.NEVER
+    )
+
+    def group() -> TaskGroup:
+        made = TaskGroup(summarize_chat_ctx=False, store=store, flow_id="room-4/ada")
+        return made.add(lambda: ChartTask(contact), id="contact", description="Takes a contact")
+
+    plan = {"": Call("update_contact", holder="Ada")}
+    async with OfflineSession(agent=Collector(group), llm=by_user_line(plan)) as offline:
+        await offline.say("I'm Ada")
+    row = await store.load("room-4/ada")
+    assert row is not None
+    record = json.loads(row.data)
+    assert list(record["state"]["tasks"]) == ["contact"]
+    del record["state"]["tasks"]["contact"]["snapshot"]  # an edit, or a torn write
+    record["seq"] = row.seq + 1
+    await store.save("room-4/ada", json.dumps(record).encode(), expected=row.seq)
+
+    class Keeper(Agent):
+        error: BaseException | None = None
+
+        async def on_enter(self) -> None:
+            try:
+                await group()
+            except Exception as exc:
+                Keeper.error = exc
+
+    async with OfflineSession(agent=Keeper(instructions="Help."), llm=by_user_line({})) as o:
+        await o.say("hello")
+    assert isinstance(Keeper.error, CorruptRecord)
+    assert "stored task 'contact' has no snapshot" in str(Keeper.error)
+    assert await store.acquire("room-4/ada", "next-worker", 5.0)  # no lease kept

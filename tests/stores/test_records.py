@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from taskchart.adapters.stores import (
 )
 from taskchart.runtime.digest import chart_digest
 from taskchart.runtime.durable import Checkpointer
+from taskchart.runtime.store_errors import flow_ref
 from taskchart.statecharts import Confirmation, Field, compile_chart, declarative_task
 from taskchart.statecharts.prebuilt import gallery
 
@@ -82,7 +84,9 @@ async def test_a_record_of_another_chart_is_refused_naming_what_changed(
     await saved(store, {"values": {}})
     with pytest.raises(ChartChanged) as info:
         await link(store, digest(**changed)).open()
-    assert str(info.value) == f"stored flow 'room-7/ada' no longer fits the chart: {words}"
+    ref = flow_ref("room-7/ada")  # the flow id may name the caller: errors show its hash
+    assert str(info.value) == f"stored flow {ref} no longer fits the chart: {words}"
+    assert ref.isalpha() and len(ref) == 12  # letters only: logs redact digits
 
 
 async def test_a_record_of_another_task_order_is_refused(store: Store) -> None:
@@ -173,3 +177,59 @@ async def test_card_data_is_never_stored_in_clear(make_store: Callable[..., Stor
     assert row is not None and CARD.encode() not in row.data
     loaded = await link(make_store(keys=[key])).open()
     assert loaded is not None and not loaded.dropped and loaded.state == state
+
+
+async def test_a_cancelled_save_keeps_the_sequence_of_the_write_it_let_finish(
+    store: Store,
+) -> None:
+    writer = link(store)
+    await writer.open()
+    await writer.save(lambda: {"values": {"name": "ADA"}})
+    real = store.save
+
+    async def slow(*args: Any, **kwargs: Any) -> int:
+        await asyncio.sleep(0.2)  # a slow store: the write is under way when cancelled
+        return await real(*args, **kwargs)
+
+    store.save = slow  # type: ignore[method-assign]
+    pending = asyncio.ensure_future(writer.save(lambda: {"values": {"name": "BOB"}}))
+    await asyncio.sleep(0.05)
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    store.save = real  # type: ignore[method-assign]
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == writer.seq == 2
+    assert await writer.save(lambda: {"values": {"name": "CY"}})  # not stale against itself
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == 3
+    await writer.close()
+
+
+async def test_a_finished_record_of_a_changed_chart_lets_a_new_call_run(store: Store) -> None:
+    writer = link(store, digest(_upper))
+    await writer.open()
+    await writer.save(lambda: {"values": {"name": "ADA"}}, finished=True)
+    await writer.close()
+    reader = link(store, digest(_lower))  # deployed since: a new call, not the old one
+    loaded = await reader.open()
+    assert loaded is not None and loaded.finished and loaded.state is None
+    assert await reader.save(lambda: {"values": {"name": "bob"}})  # saved over the old
+    await reader.close()
+    with pytest.raises(ChartChanged):
+        await link(store, digest(_upper)).open()  # a running record of another chart still is
+
+
+async def test_a_worker_that_lost_its_lease_saves_no_more(store: Store) -> None:
+    writer = link(store, lease_ttl=0.3)
+    await writer.open()
+    assert await writer.save(lambda: {"values": {"name": "ADA"}})
+    await store.release("room-7/ada", writer.owner)  # it ran out; another worker took it
+    assert await store.acquire("room-7/ada", "next-worker", 5.0)
+    await asyncio.sleep(0.25)  # the next renewal finds it gone
+    assert writer.lease_lost
+    with pytest.raises(StaleWrite, match=r"lease of flow [a-p]{12} was lost"):
+        await writer.save(lambda: {"values": {"name": "BOB"}})
+    row = await store.load("room-7/ada")
+    assert row is not None and row.seq == 1
+    await writer.close()

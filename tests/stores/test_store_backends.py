@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from taskchart.adapters.stores import SQLiteStore, StaleWrite, Store, open_store
+from taskchart.adapters.stores import (
+    CorruptRecord,
+    SQLiteStore,
+    StaleWrite,
+    Store,
+    StoreUnavailable,
+    open_store,
+)
 
 
 async def test_a_save_is_a_compare_and_set_on_the_sequence(store: Store) -> None:
@@ -125,3 +133,57 @@ def test_a_store_url_names_its_backend(tmp_path: Path) -> None:
     for bad in ("sqlite://flows.db", "postgres://x", "flows.db"):
         with pytest.raises(ValueError, match="store URL"):
             open_store(bad)
+
+
+async def test_a_finished_flow_kept_for_ever_outlives_the_abandon_time(
+    make_store: Callable[..., Store],
+) -> None:
+    store = make_store(abandon=0.3)
+    await store.save("kept", b"a", expected=0)
+    await store.save("kept", b"done", expected=1, finished=True, retain=None)
+    await asyncio.sleep(0.4)
+    row = await store.load("kept")
+    assert row is not None and (row.seq, row.status, row.data) == (2, "finished", b"done")
+
+
+async def put_raw(store: Store, flow_id: str, seq: Any, status: Any, data: Any) -> None:
+    """Write a row behind the store's back, as an edit or a torn write would."""
+    if isinstance(store, SQLiteStore):
+        await store.running()  # the schema
+        with sqlite3.connect(store.path) as db:
+            db.execute(
+                "INSERT INTO taskchart_flows VALUES (?, ?, ?, ?, 0, NULL)",
+                (flow_id, seq, status, data),
+            )
+        return
+    fields = {"seq": seq, "status": status, "data": data}
+    await store._client.hset(  # type: ignore[attr-defined]
+        f"{store.prefix}:flow:{flow_id}",  # type: ignore[attr-defined]
+        mapping={k: v for k, v in fields.items() if v is not None},
+    )
+
+
+@pytest.mark.parametrize(
+    ("seq", "status", "data"),
+    [(1, "running", "text, not bytes"), (1, "bogus", b"x"), ("abc", "running", b"x")],
+)
+async def test_a_row_that_is_not_a_record_is_a_corrupt_record(
+    store: Store, seq: Any, status: Any, data: Any
+) -> None:
+    if isinstance(data, str) and not isinstance(store, SQLiteStore):
+        pytest.skip("Redis keeps text as bytes: only SQLite tells text from a blob")
+    await put_raw(store, "room/ada", seq, status, data)
+    with pytest.raises(CorruptRecord, match="is not a record") as raised:
+        await store.load("room/ada")
+    assert "ada" not in str(raised.value)  # the flow id may name the caller
+
+
+async def test_a_sqlite_file_that_cannot_be_created_is_an_unreachable_store(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "no-such-dir" / "flows.db")
+    with pytest.raises(StoreUnavailable, match="No such file or directory"):
+        await store.load("room/ada")
+    (tmp_path / "no-such-dir").mkdir()  # once it can be, the store works
+    assert await store.save("room/ada", b"a", expected=0) == 1
+    await store.aclose()
