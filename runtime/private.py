@@ -266,21 +266,17 @@ def dump_snapshot(flow: Interpreter, path: str | Path, *, raw_values: bool = Fal
 
 def card_data_in(flow: Interpreter) -> bool:
     """Whether ``flow`` holds card data now: a value of a card field
-    (:attr:`~taskchart.statecharts.Field.card`), keypad digits pending for
-    one, or a result of a type
-    registered secret (a card result). What a store without a key must not keep.
+    (:attr:`~taskchart.statecharts.Chart.card_fields`), keypad digits typed so far
+    for one, or a result of a type registered secret (a card result). What a
+    store without a key must not keep.
     """
-    chart = flow.chart
-    if chart.holds_card_data:
-        for spec in chart.tasks:
-            have = flow.model.values.get(spec.id) or {}
-            if any(f.card and f.name in have for f in spec.fields):
-                return True
-            if flow.model.keys.get(spec.id) and _keypad_is_card(spec):
-                return True  # digits typed so far for a card field
-    return any(is_secret(r) for r in flow.model.results.values())
-
-
-def _keypad_is_card(spec: TaskSpec) -> bool:
-    keypad = spec.keypad
-    return keypad is not None and any(f.card and f.name == keypad.field for f in spec.fields)
+    chart, model = flow.chart, flow.model
+    for tid, names in chart.card_fields.items():
+        if not names:
+            continue
+        if names & (model.values.get(tid) or {}).keys():
+            return True
+        keypad = chart.task_map[tid].keypad
+        if keypad is not None and keypad.field in names and model.keys.get(tid):
+            return True  # digits typed so far for a card field
+    return any(is_secret(r) for r in model.results.values())

@@ -27,7 +27,6 @@ import attrs
 from .bindings import GuardFn, Hooks, bind_action, bind_guard, chart_hooks
 from .definition import CLASS_FLAGS, LENIENT, definition, tasks_by_id
 from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
-from .fields import holds_card_fields
 from .model import FlowModel
 from .table import (
     DISPATCH,
@@ -192,10 +191,15 @@ class Chart:
         return {t.id: frozenset(f.name for f in t.fields if f.pii) for t in self.tasks}
 
     @cached_property
+    def card_fields(self) -> dict[str, frozenset[str]]:
+        """Names of the fields holding card data (:attr:`Field.card`), per task: stored only
+        sealed under a key, never put into words for the model."""
+        return {t.id: frozenset(f.name for f in t.fields if f.card) for t in self.tasks}
+
+    @cached_property
     def holds_card_data(self) -> bool:
-        """Whether a task collects card data (:attr:`Field.card`): such a flow is stored
-        only sealed under a key and its values are never put into words for the model."""
-        return any(holds_card_fields(t.fields) for t in self.tasks)
+        """Whether a task collects card data (:attr:`card_fields`)."""
+        return any(self.card_fields.values())
 
     def new_model(self) -> FlowModel:
         return FlowModel(self.tasks, return_exceptions=self.return_exceptions)

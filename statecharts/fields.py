@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -32,7 +32,6 @@ __all__ = [
     "SHOWN_LIMIT",
     "Field",
     "FieldError",
-    "holds_card_fields",
     "shown",
 ]
 
@@ -238,12 +237,3 @@ class Field:
         if not math.isfinite(number):  # nan and inf: no caller means them, JSON cannot hold them
             raise FieldError(f"{self.name} must be a finite number, got {shown(raw, pii=self.pii)}")
         return number
-
-
-def holds_card_fields(fields: Iterable[Field]) -> bool:
-    """Whether any of ``fields`` is card data.
-
-    >>> holds_card_fields([Field("name"), Field("card_number")])
-    True
-    """
-    return any(f.card for f in fields)
