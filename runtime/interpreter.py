@@ -332,13 +332,19 @@ class Interpreter:
         if config is None or view is None:
             config = self.machine.configuration_values
             view = self.chart.view(config)
-        rows = self.chart.candidate_rows(config, name)
+        table = self.chart.table
+        rows = table.row_cache.get((config, name))
+        if rows is None:
+            rows = table.candidate_rows(config, name)
         if not rows:
             return self._rejected(
                 event, Rejected("not_enabled", f"{name} is not possible now", name)
             )
         checked: dict[str, bool] = {}
+        row_guards = table.row_guards
         for row in rows:
+            if not row_guards[row]:
+                break
             ok, results = self.chart.check_guards(row, self.model, kwargs)
             for guard, passed in results:
                 checked.setdefault(guard, passed)

@@ -102,7 +102,13 @@ class Table:
     row_guards: tuple[tuple[tuple[str, Callable[..., bool]], ...], ...] = ()
     #: the innermost source's depth per state (2 inside a task, 1 at the top)
     depth: dict[str, int] = attrs.field(factory=dict)
-    _rows: dict[tuple[Any, str], tuple[int, ...]] = attrs.field(factory=dict, repr=False)
+    #: :meth:`candidate_rows` by (configuration tuple or frozenset, event), filled as asked:
+    #: the interpreter's hot path reads it before calling the method.
+    row_cache: dict[tuple[Any, str], tuple[int, ...]] = attrs.field(factory=dict, repr=False)
+    #: :meth:`eventless_from` by configuration, filled as asked
+    eventless_cache: dict[tuple[str, ...], tuple[int, ...]] = attrs.field(factory=dict, repr=False)
+    #: :meth:`plan` by (row, configuration), filled as transitions are taken
+    plans: dict[tuple[int, tuple[str, ...]], Plan] = attrs.field(factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -157,15 +163,72 @@ class Table:
             else frozenset(configuration),
             event,
         )
-        cached = self._rows.get(key)
+        cached = self.row_cache.get(key)
         if cached is None:
             config = frozenset(key[0])
             rows = [
                 i for i, r in enumerate(self.transitions) if r.source in config and r.event == event
             ]
             rows.sort(key=lambda i: -self.depth.get(self.transitions[i].source, 0))
-            cached = self._rows[key] = tuple(rows)
+            cached = self.row_cache[key] = tuple(rows)
         return cached
+
+    def eventless_from(self, configuration: tuple[str, ...]) -> tuple[int, ...]:
+        """The eventless rows of ``configuration``'s states, outermost state first (cached)."""
+        cached = self.eventless_cache.get(configuration)
+        if cached is None:
+            cached = self.eventless_cache[configuration] = tuple(
+                row for state in configuration for row in self.eventless.get(state, ())
+            )
+        return cached
+
+    def plan(self, row: int, before: tuple[str, ...]) -> Plan:
+        """What taking external row ``row`` from ``before`` exits and enters (cached)."""
+        key = (row, before)
+        cached = self.plans.get(key)
+        if cached is None:
+            cached = self.plans[key] = self._plan(row, before)
+        return cached
+
+    def _plan(self, row: int, before: tuple[str, ...]) -> Plan:
+        r = self.transitions[row]
+        target = r.target
+        parent = self.parent
+        into = self.history_of.get(target) or parent.get(target)
+        domain = parent.get(r.source)
+        if domain is None or domain != into:
+            domain = None
+        config = list(before)
+        exits: list[tuple[str | None, tuple[str, ...], tuple[Hook, ...]]] = []
+        for state in reversed(before):
+            if domain is not None and parent.get(state) != domain:
+                continue
+            recorded = tuple(s for s in before if parent.get(s) == state)
+            exits.append((self.history_id.get(state), recorded, self.exit.get(state, ())))
+            config.remove(state)
+        entering: tuple[str, ...] | None
+        task = self.history_of.get(target)
+        if task is not None:  # what a history state enters is read when it is entered
+            entering = None
+        elif target in self.initial_child:
+            entering = (target, self.initial_child[target])
+        else:
+            up = parent.get(target)
+            entering = (up, target) if up is not None and up not in config else (target,)
+        return Plan(tuple(exits), tuple(config), entering, target, task)
+
+
+@attrs.frozen
+class Plan:
+    """An external transition from one configuration: the states it exits (innermost
+    first, with the history each records and its exit hooks), those it keeps, and those it
+    enters (``None`` for a history target: read from the history when it is taken)."""
+
+    exits: tuple[tuple[str | None, tuple[str, ...], tuple[Hook, ...]], ...]
+    kept: tuple[str, ...]
+    entering: tuple[str, ...] | None
+    target: str
+    task: str | None  # the history target's task compound
 
 
 _PARAMS: dict[Callable[..., Any], tuple[str, ...]] = {}
@@ -262,12 +325,12 @@ class TableMachine:
             if config and config[0] in table.top_finals:
                 return
             row = None
-            for state in config:
-                for candidate in table.eventless.get(state, ()):
-                    if _passes(self._table.row_guards[candidate], self.model, _NO_ARGS):
-                        row = candidate
-                        break
-                if row is not None:
+            eventless = table.eventless_cache.get(config)
+            if eventless is None:
+                eventless = table.eventless_from(config)
+            for candidate in eventless:
+                if _passes(table.row_guards[candidate], self.model, _NO_ARGS):
+                    row = candidate
                     break
             if row is None:
                 if not pending:
@@ -279,39 +342,25 @@ class TableMachine:
 
     def _microstep(self, row: int, kwargs: Mapping[str, Any], pending: list[str]) -> None:
         table = self._table
-        model = self.model
-        r = self._table.transitions[row]
-        if r.internal:
+        if table.transitions[row].internal:
             self._act(row, kwargs)
             return
-        config = list(self.configuration_values)
-        target = r.target
-        into = table.history_of.get(target) or table.parent.get(target)
-        domain = table.parent.get(r.source)
-        if domain is None or domain != into:
-            domain = None
-        parent = table.parent
-        before = tuple(config)
-        for state in reversed(before):
-            if domain is not None and parent.get(state) != domain:
-                continue
-            if state in table.history_id:
-                self._history[table.history_id[state]] = tuple(
-                    s for s in before if parent.get(s) == state
-                )
-            for hook in table.exit.get(state, ()):
+        plan = table.plan(row, self.configuration_values)
+        model = self.model
+        for history, recorded, hooks in plan.exits:
+            if history is not None:
+                self._history[history] = recorded
+            for hook in hooks:
                 hook(model)
-            config.remove(state)
         self._act(row, kwargs)
-        if target in table.history_of:
-            task = table.history_of[target]
-            entering = [] if task in config else [task]
-            entering += self._history.get(target) or (table.initial_child[task],)
-        elif target in table.initial_child:
-            entering = [target, table.initial_child[target]]
-        else:
-            up = parent.get(target)
-            entering = [up, target] if up is not None and up not in config else [target]
+        config = list(plan.kept)
+        entering = plan.entering
+        if entering is None:
+            task = plan.task
+            assert task is not None
+            entering = ((task,) if task not in config else ()) + (
+                self._history.get(plan.target) or (table.initial_child[task],)
+            )
         self._enter_states(entering, config, pending)
         self._store(config)
 
