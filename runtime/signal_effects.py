@@ -125,13 +125,13 @@ def answer(
 ) -> str:
     """The tool output for an accepted event: what its effects say, or what an update recorded."""
     parts: list[str] = []
-    for effect in effects:
-        if isinstance(effect, TaskCompleted):
-            parts.append(messages.task_complete(flow.chart.task_map[effect.task_id]))
-        elif isinstance(effect, TaskFailed):
-            parts.append(messages.task_ended(effect.task_id, effect.error))
-        elif isinstance(effect, Instruct):
+    for effect in effects:  # effects are built here, never subclassed: compare types
+        if type(effect) is Instruct:
             parts.append(effect.instructions)
+        elif type(effect) is TaskCompleted:
+            parts.append(messages.task_complete(flow.chart.task_map[effect.task_id]))
+        elif type(effect) is TaskFailed:
+            parts.append(messages.task_ended(effect.task_id, effect.error))
     if not parts and name == "update" and task is not None:
         spec = flow.chart.task_map[task]
         have = flow.model.values[task]
