@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from taskchart.adapters.livekit import ChartTask, NoInputError, NoMatchError
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 from taskchart.runtime import SimulatedClock
@@ -114,43 +115,63 @@ async def test_a_step_without_handlers_ignores_the_call_events() -> None:
         assert agent.error is None and agent.result is None
 
 
-async def test_a_caller_who_barges_in_is_not_timed_while_still_speaking() -> None:
+#: name: (state changes of the call, a silence that must not count, the change that makes
+#: silence count again, the silence that then fails the step)
+PAUSES: dict[str, tuple[list[tuple[str, str]], float, list[tuple[str, str]], float]] = {
+    "a_caller_who_barges_in_is_not_timed_while_still_speaking": (
+        [
+            ("agent", "speaking"),  # the prompt plays
+            ("user", "speaking"),  # the caller barges in
+            ("agent", "listening"),  # the prompt is cut: the caller still talks
+        ],
+        30.0,
+        [("user", "listening")],  # the caller stops: now silence counts
+        4.0,
+    ),
+    "a_false_start_restarts_the_no_input_timer": (
+        [
+            ("agent", "speaking"),
+            ("agent", "listening"),
+            ("user", "speaking"),  # a cough: no words follow
+            ("user", "listening"),
+        ],
+        3.9,
+        [],
+        0.1,
+    ),
+    "the_agent_thinking_stops_the_no_input_timer": (
+        [
+            ("agent", "speaking"),
+            ("agent", "listening"),
+            ("agent", "thinking"),  # a reply is on its way
+        ],
+        30.0,
+        [("agent", "listening")],  # it came to nothing: silence counts again
+        4.0,
+    ),
+}
+
+
+async def change(offline: OfflineSession, changes: list[tuple[str, str]]) -> None:
+    for who, state in changes:
+        await (offline.agent_state if who == "agent" else offline.user_state)(state)
+
+
+@pytest.mark.parametrize(
+    ("before", "not_counted", "after", "counted"), PAUSES.values(), ids=list(PAUSES)
+)
+async def test_the_no_input_timer_runs_only_while_nobody_holds_the_floor(
+    before: list[tuple[str, str]],
+    not_counted: float,
+    after: list[tuple[str, str]],
+    counted: float,
+) -> None:
     clock = SimulatedClock()
     agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
     async with unscripted(agent) as offline:
-        await offline.agent_state("speaking")  # the prompt plays
-        await offline.user_state("speaking")  # the caller barges in
-        await offline.agent_state("listening")  # the prompt is cut: the caller still talks
-        await elapse(offline, clock, 30.0)
+        await change(offline, before)
+        await elapse(offline, clock, not_counted)
         assert agent.error is None and prompts_heard(offline) == []
-        await offline.user_state("listening")  # the caller stops: now silence counts
-        await elapse(offline, clock, 4.0)
-    assert isinstance(agent.error, NoInputError)
-
-
-async def test_a_false_start_restarts_the_no_input_timer() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with unscripted(agent) as offline:
-        await offline.agent_state("speaking")
-        await offline.agent_state("listening")
-        await offline.user_state("speaking")  # a cough: no words follow
-        await offline.user_state("listening")
-        await elapse(offline, clock, 3.9)
-        assert agent.error is None
-        await elapse(offline, clock, 0.1)
-    assert isinstance(agent.error, NoInputError)
-
-
-async def test_the_agent_thinking_stops_the_no_input_timer() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with unscripted(agent) as offline:
-        await offline.agent_state("speaking")
-        await offline.agent_state("listening")
-        await offline.agent_state("thinking")  # a reply is on its way
-        await elapse(offline, clock, 30.0)
-        assert agent.error is None
-        await offline.agent_state("listening")  # it came to nothing: silence counts again
-        await elapse(offline, clock, 4.0)
+        await change(offline, after)
+        await elapse(offline, clock, counted)
     assert isinstance(agent.error, NoInputError)
