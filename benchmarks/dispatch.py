@@ -9,7 +9,7 @@ instance:
 3. the user speaks                (``user_turn += 1``; no transition)
 4. ``confirm``                    (confirming -> complete -> dispatch -> flow_done)
 
-Variants (run interleaved, round by round, in a rotating order):
+Variants (``dispatch_variants.py``; run interleaved, round by round, in a rotating order):
 
 * ``A``     ``Interpreter.handle(ToolCalled(...))``; the field has the spoken-email
             normaliser (email-validator), so argument validation is inside the timing.
@@ -47,233 +47,16 @@ import cProfile
 import functools
 import gc
 import io
-import logging
 import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
-import structlog
-from taskchart.runtime.events import ToolCalled, UserSpoke
-from taskchart.runtime.interpreter import Interpreter
-from taskchart.runtime.logs import get_logger
-from taskchart.statecharts import Chart, Confirmation, Field, compile_chart, declarative_task
-from taskchart.statecharts.spoken import normalize_spoken_email
-
-# The default-logging logger must be built before structlog is configured:
-# it is exactly what ``get_logger`` returns in an application that never
-# configured structlog (a lazy proxy over the stdlib logger, whose effective
-# level is WARNING, so INFO records are dropped by ``filter_by_level``).
-if structlog.is_configured():  # pragma: no cover
-    raise RuntimeError("structlog was configured before the benchmark started")
-DEFAULT_LOGGER = get_logger("taskchart.runtime")
-structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+from dispatch_variants import VARIANTS, Variant
+from timing import add_clock_option, add_size_options, pct, print_head, profile_listing
 
 PC = time.perf_counter_ns
 EVENT_NAMES = ("update#1", "update#2", "user_spoke", "confirm")
-
-SPOKEN_1 = "jane underscore smith at example dot com"
-SPOKEN_2 = "john dot smith at example dot co dot uk"
-CLEAN_1 = "jane_smith@example.com"
-CLEAN_2 = "john.smith@example.co.uk"
-
-
-# -- charts ------------------------------------------------------------------------
-def email_chart(normalize: Callable[[Any], Any] | None) -> Chart:
-    spec = declarative_task(
-        "email",
-        fields=[Field("email_address", normalize=normalize)],
-        confirmation=Confirmation.ALWAYS,
-    )
-    return compile_chart(spec)
-
-
-CHART_NORM = email_chart(normalize_spoken_email)
-CHART_PLAIN = email_chart(None)
-
-assert normalize_spoken_email(SPOKEN_1) == CLEAN_1
-assert normalize_spoken_email(SPOKEN_2) == CLEAN_2
-
-# Events are built once: the same event objects every cycle.
-A_EVENTS_NORM = (
-    ToolCalled("update_email", {"email_address": SPOKEN_1}),
-    ToolCalled("update_email", {"email_address": SPOKEN_2}),
-    UserSpoke("yes, that's right"),
-    ToolCalled("confirm_email", {}),
-)
-A_EVENTS_PLAIN = (
-    ToolCalled("update_email", {"email_address": CLEAN_1}),
-    ToolCalled("update_email", {"email_address": CLEAN_2}),
-    UserSpoke("yes, that's right"),
-    ToolCalled("confirm_email", {}),
-)
-
-
-# -- C: the hand-written dict FSM ----------------------------------------------------
-REQUIRED = ("email_address",)
-NEEDS_CONFIRMATION = True  # Confirmation.ALWAYS
-TABLE: dict[tuple[str, str], str] = {
-    ("collecting", "update"): "confirming",  # guarded below; may stay in collecting
-    ("confirming", "update"): "confirming",
-    ("confirming", "confirm"): "complete",  # guarded below
-    ("confirming", "correct"): "collecting",
-    ("collecting", "decline"): "declined",
-    ("confirming", "decline"): "declined",
-}
-
-
-class DictFSM:
-    """The email task as a dict FSM; the same guards and actions as the chart."""
-
-    __slots__ = ("readback_turn", "result", "signals", "state", "user_turn", "values")
-
-    def __init__(self) -> None:
-        self.state = "collecting"
-        self.values: dict[str, Any] = {}
-        self.user_turn = 0
-        self.readback_turn: int | None = None
-        self.result: Any = None
-        self.signals: list[tuple[Any, ...]] = [("enter_task", "email", False)]
-
-    def send(self, event: str, values: dict[str, Any] | None = None) -> str:
-        state = self.state
-        target = TABLE.get((state, event))
-        if target is None:
-            raise ValueError(f"{event} is not possible in {state}")
-        if event == "update":
-            if state == "collecting":
-                have = self.values
-                incoming = values or {}
-                if not all(f in have or f in incoming for f in REQUIRED):
-                    target = "collecting"  # internal: store only
-                elif not NEEDS_CONFIRMATION:
-                    target = "complete"
-            if values:
-                self.values.update(values)
-            if target == "confirming":  # (re-)entering confirming reads back
-                self.readback_turn = self.user_turn
-                self.signals.append(("readback", "email"))
-            elif target == "complete":
-                self._complete()
-        elif event == "confirm":
-            rb = self.readback_turn
-            if not ((self.user_turn if rb is None else rb) < self.user_turn):
-                raise ValueError("guard value_unchanged_since_readback failed")
-            self._complete()
-        self.state = target
-        return target
-
-    def _complete(self) -> None:
-        self.result = dict(self.values)
-        self.signals.append(("task_done", "email", "complete"))
-        self.signals.append(("flow_done", "done"))
-
-    def user_spoke(self) -> None:
-        self.user_turn += 1
-
-
-# -- variants ------------------------------------------------------------------------
-Variant = tuple[
-    Callable[[], Any],
-    Callable[[Any], list[Callable[[], Any]]],
-    Callable[[Any, list[Any]], None],
-]
-# A variant is (make, bind, check): make() builds a fresh instance (timed as
-# construction); bind(obj) returns four zero-argument callables, one per event
-# (built untimed); check(obj, results) verifies the cycle ended as expected.
-
-
-def _runtime_variant(
-    chart: Chart, events: tuple[Any, ...], logger: Any = None, engine: str = "table"
-) -> Variant:
-    if logger is None:
-
-        def make() -> Interpreter:
-            flow = Interpreter(chart, engine=engine)
-            flow.start()
-            return flow
-
-    else:
-
-        def make() -> Interpreter:
-            flow = Interpreter(chart, logger=logger)
-            flow.start()
-            return flow
-
-    def bind(flow: Interpreter) -> list[Callable[[], Any]]:
-        return [functools.partial(flow.handle, e) for e in events]
-
-    def check(flow: Interpreter, results: list[Any]) -> None:
-        bad = [r for r in results if not r.ok]
-        if bad or not flow.done or flow.result != {"email_address": CLEAN_2}:
-            raise AssertionError(f"runtime cycle went wrong: {bad} {flow.configuration}")
-
-    return make, bind, check
-
-
-def _bump(model: Any) -> None:
-    model.user_turn += 1
-
-
-def _raw_variant(chart: Chart) -> Variant:
-    v1 = {"email_address": CLEAN_1}
-    v2 = {"email_address": CLEAN_2}
-
-    def make() -> Any:
-        return chart.new_machine(engine="statemachine").inner
-
-    def bind(m: Any) -> list[Callable[[], Any]]:
-        send = m.send
-        return [
-            functools.partial(send, "update", values=v1),
-            functools.partial(send, "update", values=v2),
-            functools.partial(_bump, m.model),
-            functools.partial(send, "confirm"),
-        ]
-
-    def check(m: Any, results: list[Any]) -> None:
-        if not m.is_terminated or m.model.results.get("email") != {"email_address": CLEAN_2}:
-            raise AssertionError(f"raw cycle went wrong: {list(m.configuration_values)}")
-
-    return make, bind, check
-
-
-def _dict_variant() -> Variant:
-    v1 = {"email_address": CLEAN_1}
-    v2 = {"email_address": CLEAN_2}
-
-    def bind(f: DictFSM) -> list[Callable[[], Any]]:
-        send = f.send
-        return [
-            functools.partial(send, "update", v1),
-            functools.partial(send, "update", v2),
-            f.user_spoke,
-            functools.partial(send, "confirm"),
-        ]
-
-    def check(f: DictFSM, results: list[Any]) -> None:
-        if f.state != "complete" or f.result != {"email_address": CLEAN_2}:
-            raise AssertionError(f"dict cycle went wrong: {f.state}")
-
-    return DictFSM, bind, check
-
-
-VARIANTS: dict[str, tuple[str, Variant]] = {
-    "A": ("runtime, spoken-email normaliser", _runtime_variant(CHART_NORM, A_EVENTS_NORM)),
-    "A0": ("runtime, no normaliser", _runtime_variant(CHART_PLAIN, A_EVENTS_PLAIN)),
-    "A-log": (
-        "runtime, normaliser, default logging",
-        _runtime_variant(CHART_NORM, A_EVENTS_NORM, DEFAULT_LOGGER),
-    ),
-    "A-sm": (
-        "runtime, no normaliser, statemachine engine",
-        _runtime_variant(CHART_PLAIN, A_EVENTS_PLAIN, engine="statemachine"),
-    ),
-    "B": ("raw python-statemachine send()", _raw_variant(CHART_PLAIN)),
-    "C": ("hand-written dict FSM", _dict_variant()),
-}
 
 
 # -- measuring -----------------------------------------------------------------------
@@ -321,14 +104,6 @@ def run_round(
         t1 = PC()
         ev3.append(t1 - t0 - overhead)
         check(obj, [r0, r1, r2, r3])
-
-
-def pct(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1))))
-    return sorted_values[k]
 
 
 def summarise(construct: list[int], events: list[list[int]]) -> dict[str, float]:
@@ -387,11 +162,7 @@ def print_profile(key: str, cycles: int, top: int) -> None:
         ("cumulative", (OUTSIDE_STATEMACHINE, top), "outside python-statemachine"),
     ]
     for sort, restrictions, what in listings:
-        buf = io.StringIO()
-        stats.stream = buf  # type: ignore[attr-defined]
-        stats.sort_stats(sort).print_stats(*restrictions)
-        body = buf.getvalue()
-        body = body[body.find("   ncalls") :] if "   ncalls" in body else body
+        body = profile_listing(stats, sort, restrictions)
         print(
             f"\n=== cProfile {key} ({VARIANTS[key][0]}): events of {cycles} cycles, "
             f"{what}, by {sort} ==="
@@ -401,24 +172,20 @@ def print_profile(key: str, cycles: int, top: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--rounds", type=int, default=None, help="interleaved rounds (default 50, quick 10)"
+    add_size_options(
+        p,
+        {
+            "rounds": "interleaved rounds (default 50, quick 10)",
+            "cycles": "cycles per variant per round (default 40, quick 15)",
+        },
+        quick="a short run (under 10 s)",
     )
-    p.add_argument(
-        "--cycles",
-        type=int,
-        default=None,
-        help="cycles per variant per round (default 40, quick 15)",
-    )
-    p.add_argument("--quick", action="store_true", help="a short run (under 10 s)")
     p.add_argument(
         "--keep-gc", action="store_true", help="leave the garbage collector on while timing"
     )
-    p.add_argument(
-        "--clock",
-        choices=("wall", "cpu"),
-        default="wall",
-        help="wall: perf_counter_ns (default); cpu: thread_time_ns, which ignores time the"
+    add_clock_option(
+        p,
+        "wall: perf_counter_ns (default); cpu: thread_time_ns, which ignores time the"
         " process was descheduled on a busy machine (about 1 µs per read, so C is imprecise)",
     )
     p.add_argument(
@@ -466,12 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'on' if args.keep_gc else 'off'} while timing, {elapsed:.1f} s"
     )
     print()
-    head = (
+    print_head(
         f"{'variant':<7} {'what':<38} {'construct':>10} {'event med':>10} {'event p95':>10} "
         f"{'mean/event':>11}"
     )
-    print(head)
-    print("-" * len(head))
     for k in keys:
         s = res[k]
         print(
@@ -485,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     head2 = f"{'variant':<7} " + " ".join(f"{n:>17}" for n in EVENT_NAMES)
-    print(head2 + "   (per event: median / p95, µs)")
-    print("-" * len(head2))
+    print_head(head2, "   (per event: median / p95, µs)")
     for k in keys:
         s = res[k]
         cells = " ".join(f"{s[n]:>8.2f} /{s[n + '_p95']:>7.2f}" for n in EVENT_NAMES)

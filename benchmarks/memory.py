@@ -45,11 +45,11 @@ from types import SimpleNamespace
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-for path in (HERE, HERE.parent):  # ``taskgroup_session`` and ``examples``
+for path in (HERE, HERE.parent):  # ``interview_sessions`` and ``examples``
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import taskgroup_session as tg  # noqa: E402
+import interview_sessions as tg  # noqa: E402
 from taskchart.adapters.console.interview import interview_chart  # noqa: E402
 from taskchart.adapters.livekit.testing import OfflineSession  # noqa: E402
 from taskchart.runtime import Interpreter, ToolCalled, UserSpoke  # noqa: E402

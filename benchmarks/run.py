@@ -90,31 +90,27 @@ def dispatch_rows(quick: bool) -> list[Row]:
                 gc.enable()
             per_round[k].append(statistics.median(sum(c) / 4e3 for c in zip(*events, strict=True)))
     a = per_round["A0"]
+    baselines = (
+        ("B", "raw python-statemachine send()", "about 0.1x"),
+        ("C", "hand-written dict FSM", ""),
+    )
     return [
         row(
             "per-event dispatch (email task, table engine)",
             statistics.median(a),
-            "raw python-statemachine send()",
-            statistics.median(per_round["B"]),
+            baseline_what,
+            statistics.median(per_round[k]),
             "µs/event",
-            "about 0.1x",
-            median_ratio(list(zip(a, per_round["B"], strict=True))),
-        ),
-        row(
-            "per-event dispatch (email task, table engine)",
-            statistics.median(a),
-            "hand-written dict FSM",
-            statistics.median(per_round["C"]),
-            "µs/event",
-            "",
-            median_ratio(list(zip(a, per_round["C"], strict=True))),
-        ),
+            target,
+            median_ratio(list(zip(a, per_round[k], strict=True))),
+        )
+        for k, baseline_what, target in baselines
     ]
 
 
 async def _session_rows(quick: bool) -> list[Row]:
+    import interview_sessions as tg
     import prebuilt_session as ps
-    import taskgroup_session as tg
 
     rounds = 3 if quick else 30
     clock = time.thread_time  # CPU-bound sessions on this thread: ignores descheduling

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 from hypothesis import settings
-from taskchart.statecharts import Confirmation, Field, TaskSpec, declarative_task
+from taskchart.runtime import Interpreter
+from taskchart.statecharts import Confirmation, Field, TaskSpec, compile_chart, declarative_task
 
 settings.register_profile("ci", derandomize=True, max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=100, deadline=None)
@@ -37,6 +38,15 @@ def make_email_task(confirmation: Confirmation = Confirmation.AUDIO_ONLY) -> Tas
         confirmation=confirmation,
         subject="email address",
     )
+
+
+def email_flow(
+    confirmation: Confirmation = Confirmation.AUDIO_ONLY, modality: str = "text"
+) -> Interpreter:
+    """A started flow of :func:`make_email_task`."""
+    flow = Interpreter(compile_chart(make_email_task(confirmation)), modality=modality)
+    flow.start()
+    return flow
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,57 +143,78 @@ def finished() -> Interpreter:
     return flow
 
 
-# -- unknown and disabled tools -------------------------------------------------------
+# -- one event refused at one step: unknown, disabled, early, stale -----------------
 
-
-def test_unknown_tool_name() -> None:
-    flow = at_intro()
-    refused(
-        flow,
+#: name: (the step to start at, the event, the refusal's code, fragments of its message)
+REFUSALS: dict[str, tuple[Callable[[], Interpreter], Event, str, tuple[str, ...]]] = {
+    "unknown_tool_name": (
+        at_intro,
         ToolCalled("unknown_tool", {"name": "Ada"}),
         "unknown_tool",
-        "no tool named 'unknown_tool'",
-        "Tools now: record_intro",
-    )
-
-
-def test_tool_of_a_task_that_is_not_active() -> None:
-    flow = at_intro()
-    refused(
-        flow,
+        ("no tool named 'unknown_tool'", "Tools now: record_intro"),
+    ),
+    "tool_of_a_task_that_is_not_active": (
+        at_intro,
         ToolCalled("update_email_address", {"email": "ada@example.com"}),
         "not_enabled",
-        "update_email_address belongs to the email_task task, which is not active",
-        "Tools now: record_intro",
-    )
-
-
-def test_tool_of_an_earlier_task_is_not_enabled() -> None:
-    flow = at_commute()
-    refused(
-        flow, ToolCalled("record_intro", INTRO), "not_enabled", "belongs to the intro_task task"
-    )
-
-
-def test_confirm_before_any_value() -> None:
-    flow = at_email()
-    refused(
-        flow,
+        (
+            "update_email_address belongs to the email_task task, which is not active",
+            "Tools now: record_intro",
+        ),
+    ),
+    "tool_of_an_earlier_task_is_not_enabled": (
+        at_commute,
+        ToolCalled("record_intro", INTRO),
+        "not_enabled",
+        ("belongs to the intro_task task",),
+    ),
+    "confirm_before_any_value": (
+        at_email,
         ToolCalled("confirm_email_address", {}),
         "not_enabled",
-        "There is no email address to confirm yet",
-        "record it first",
-    )
-
-
-def test_correct_before_any_value() -> None:
-    flow = at_email()
-    refused(
-        flow,
+        ("There is no email address to confirm yet", "record it first"),
+    ),
+    "correct_before_any_value": (
+        at_email,
         ToolCalled("correct_email_address", {}),
         "not_enabled",
-        "correct_email_address is not available while collecting the email address",
-    )
+        ("correct_email_address is not available while collecting the email address",),
+    ),
+    # out_of_scope takes only task_ids, like every other tool it refuses the rest
+    "unexpected_argument_for_out_of_scope": (
+        at_commute,
+        ToolCalled("out_of_scope", {"task_ids": ["email_task"], "reason": "typo"}),
+        "invalid_argument",
+        ("unexpected argument(s) ['reason']",),
+    ),
+    "confirm_without_a_user_turn_after_read_back": (
+        lambda: at_email_confirming("audio"),
+        ToolCalled("confirm_email_address", {}),
+        "guard_failed",
+        ("wait for their answer before confirming",),
+    ),
+    "out_of_scope_with_the_current_task_id": (
+        at_commute,
+        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
+        "invalid_argument",
+        ("'commute_task' is the current task",),
+    ),
+    "out_of_scope_with_a_task_not_visited_yet": (
+        at_email,
+        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
+        "invalid_argument",
+        ("'commute_task': not visited yet; tasks you can go back to: ['intro_task']",),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "event", "code", "fragments"), REFUSALS.values(), ids=list(REFUSALS)
+)
+def test_refused(
+    start: Callable[[], Interpreter], event: Event, code: str, fragments: tuple[str, ...]
+) -> None:
+    refused(start(), event, code, *fragments)
 
 
 # -- bad arguments --------------------------------------------------------------------
@@ -295,17 +317,6 @@ def test_invalid_correction_keeps_the_value_read_back() -> None:
 )
 def test_unexpected_argument_names(tool: str, arguments: dict[str, Any], fragment: str) -> None:
     refused(at_intro(), ToolCalled(tool, arguments), "invalid_argument", fragment)
-
-
-def test_unexpected_argument_for_out_of_scope() -> None:
-    """out_of_scope takes only task_ids, like every other tool it refuses the rest."""
-    flow = at_commute()
-    refused(
-        flow,
-        ToolCalled("out_of_scope", {"task_ids": ["email_task"], "reason": "typo"}),
-        "invalid_argument",
-        "unexpected argument(s) ['reason']",
-    )
 
 
 def test_unexpected_argument_for_a_tool_without_arguments() -> None:
@@ -445,16 +456,6 @@ def test_stale_confirm_on_an_audio_only_task() -> None:
     assert flow.result is None
 
 
-def test_confirm_without_a_user_turn_after_read_back() -> None:
-    flow = at_email_confirming("audio")
-    refused(
-        flow,
-        ToolCalled("confirm_email_address", {}),
-        "guard_failed",
-        "wait for their answer before confirming",
-    )
-
-
 def test_confirm_after_a_change_the_user_has_not_heard() -> None:
     flow = at_email_confirming("audio")
     accepted(flow, UserSpoke("no, grace at example dot org", "audio"))
@@ -485,24 +486,6 @@ def test_out_of_scope_with_an_unknown_task_id(task_ids: Any, fragment: str) -> N
         ToolCalled("out_of_scope", {"task_ids": task_ids}),
         "invalid_argument",
         fragment,
-    )
-
-
-def test_out_of_scope_with_the_current_task_id() -> None:
-    refused(
-        at_commute(),
-        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
-        "invalid_argument",
-        "'commute_task' is the current task",
-    )
-
-
-def test_out_of_scope_with_a_task_not_visited_yet() -> None:
-    refused(
-        at_email(),
-        ToolCalled("out_of_scope", {"task_ids": ["commute_task"]}),
-        "invalid_argument",
-        "'commute_task': not visited yet; tasks you can go back to: ['intro_task']",
     )
 
 

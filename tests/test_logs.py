@@ -12,14 +12,13 @@ from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.logs import get_logger, redact_text, redact_value
 from taskchart.statecharts import compile_chart
 
-from .conftest import make_email_task
+from .conftest import email_flow
 from .helpers import logs_captured
 
 
 def test_transitions_are_logged_with_event_source_target_and_guards() -> None:
     with capture_logs() as logs:
-        flow = Interpreter(compile_chart(make_email_task()), modality="audio")
-        flow.start()
+        flow = email_flow(modality="audio")
         flow.handle(ToolCalled("update_email", {"email_address": "ada.l@example.com"}))
         flow.handle(ToolCalled("confirm_email", {}))
     transition, rejected = logs
@@ -40,8 +39,7 @@ def test_unconfigured_structlog_goes_to_stdlib_logging_as_redacted_json(
 ) -> None:
     structlog.reset_defaults()
     assert not structlog.is_configured()
-    flow = Interpreter(compile_chart(make_email_task()))
-    flow.start()
+    flow = email_flow()
     with caplog.at_level(logging.INFO, logger="taskchart.runtime"):
         flow.handle(ToolCalled("update_email", {"email_address": "bob@example.com"}))
         flow.handle(ToolCalled("nope", {"card": "4111 1111 1111 1111"}))

@@ -155,9 +155,9 @@ def test_email_error_names_type() -> None:
 # --- parse_yes_no -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
+#: What parse_yes_no makes of an answer: True for yes, False for no, None when unclear.
+YES_NO: dict[bool | None, list[str]] = {
+    True: [
         "yes",
         "Yes.",
         "YEAH!",
@@ -178,14 +178,7 @@ def test_email_error_names_type() -> None:
         "uh-huh",
         "yes please, go ahead",
     ],
-)
-def test_yes(answer: str) -> None:
-    assert parse_yes_no(answer) is True
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
+    False: [
         "no",
         "No!",
         "nope",
@@ -204,14 +197,7 @@ def test_yes(answer: str) -> None:
         "I don't think so",
         "never",
     ],
-)
-def test_no(answer: str) -> None:
-    assert parse_yes_no(answer) is False
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
+    None: [
         "",
         "   ",
         "hmm",
@@ -224,9 +210,14 @@ def test_no(answer: str) -> None:
         "'; DROP TABLE users; --",
         "x" * 10_000,
     ],
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"), [(a, v) for v, answers in YES_NO.items() for a in answers]
 )
-def test_unclear(answer: str) -> None:
-    assert parse_yes_no(answer) is None
+def test_parse_yes_no(answer: str, expected: bool | None) -> None:
+    assert parse_yes_no(answer) is expected
 
 
 def test_yes_no_long_input_still_matches() -> None:

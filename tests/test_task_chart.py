@@ -34,12 +34,11 @@ from taskchart.statecharts import (
 )
 from taskchart.statecharts.task import UPDATE
 
-from .conftest import EmailResult, make_email_task
+from .conftest import EmailResult, email_flow, make_email_task
 
 
 def test_text_modality_completes_on_update_without_confirmation() -> None:
-    flow = Interpreter(compile_chart(make_email_task()))
-    flow.start()
+    flow = email_flow()
     outcome = flow.handle(ToolCalled("update_email", {"email_address": "Ada@Example.COM"}))
     assert isinstance(outcome, Accepted)
     assert flow.configuration == ("flow_done",)
@@ -48,8 +47,7 @@ def test_text_modality_completes_on_update_without_confirmation() -> None:
 
 
 def test_audio_modality_reads_back_and_needs_a_user_answer() -> None:
-    flow = Interpreter(compile_chart(make_email_task()), modality="audio")
-    flow.start()
+    flow = email_flow(modality="audio")
     flow.handle(UserSpoke("my email is ada at example dot com", "audio"))
     outcome = flow.handle(ToolCalled("update_email", {"email_address": "ada at example dot com"}))
     assert flow.configuration == ("email", "email__confirming")
@@ -67,8 +65,7 @@ def test_audio_modality_reads_back_and_needs_a_user_answer() -> None:
 
 
 def test_confirm_in_same_turn_as_change_never_completes_with_the_stale_value() -> None:
-    flow = Interpreter(compile_chart(make_email_task()), modality="audio")
-    flow.start()
+    flow = email_flow(modality="audio")
     flow.handle(ToolCalled("update_email", {"email_address": "old@example.com"}))
     flow.handle(UserSpoke("no, it is new at example dot com", "audio"))
     confirm, update = flow.handle_batch(
@@ -96,16 +93,14 @@ def test_confirm_in_same_turn_as_change_never_completes_with_the_stale_value() -
     ],
 )
 def test_confirmation_policy(policy: Confirmation, modality: str, confirms: bool) -> None:
-    flow = Interpreter(compile_chart(make_email_task(policy)), modality=modality)
-    flow.start()
+    flow = email_flow(policy, modality=modality)
     flow.handle(ToolCalled("update_email", {"email_address": "a@example.com"}))
     expected = ("email", "email__confirming") if confirms else ("flow_done",)
     assert flow.configuration == expected
 
 
 def test_correct_returns_to_collecting_and_keeps_tools_honest() -> None:
-    flow = Interpreter(compile_chart(make_email_task(Confirmation.ALWAYS)))
-    flow.start()
+    flow = email_flow(Confirmation.ALWAYS)
     assert flow.tools == ("update_email", "decline_email")
     flow.handle(ToolCalled("update_email", {"email_address": "a@example.com"}))
     assert "confirm_email" in flow.tools
@@ -115,8 +110,7 @@ def test_correct_returns_to_collecting_and_keeps_tools_honest() -> None:
 
 
 def test_decline_fails_the_flow_with_a_typed_error() -> None:
-    flow = Interpreter(compile_chart(make_email_task()))
-    flow.start()
+    flow = email_flow()
     outcome = flow.handle(ToolCalled("decline_email", {"reason": "no email"}))
     assert isinstance(outcome, Accepted)
     assert flow.configuration == ("flow_failed",)

@@ -7,7 +7,8 @@ from typing import Any
 
 from livekit.agents import Agent
 from livekit.agents.llm import ToolError
-from taskchart.adapters.livekit.testing import Request
+from taskchart.adapters.livekit.testing import OfflineSession, Request
+from taskchart.runtime import SimulatedClock
 
 
 class Collector(Agent):
@@ -45,3 +46,14 @@ def by_user_line(plan: dict[str, Any], steps: int = 40) -> list[Any]:
 def outputs(run: Any) -> dict[str, Any]:
     """Tool outputs of one turn, by tool name (the last one wins)."""
     return {e.item.name: e.item for e in run.events if e.type == "function_call_output"}
+
+
+async def elapse(offline: OfflineSession, clock: SimulatedClock, seconds: float) -> None:
+    """Let ``seconds`` pass on the simulated clock, then let the session act on what fired."""
+    clock.advance(seconds)
+    await offline.settle()
+
+
+def unscripted(agent: Agent) -> OfflineSession:
+    """A session whose model calls no tool: it answers every user line in text."""
+    return OfflineSession(agent=agent, llm=by_user_line({}))

@@ -13,6 +13,8 @@ from taskchart.runtime import SimulatedClock
 from examples.bank_ivr import ACTIONS, INPUT_TIMEOUT, OPERATOR, bank_ivr_chart, menu_specs
 from examples.bank_ivr_agent import GOODBYE, BankIVRAgent, Operator
 
+from .prebuilt_helpers import elapse
+
 _TOLD = re.compile(r'Say exactly: "(.*?)"|Read the menu to the caller: (.*?) When|Say: (.*)')
 
 
@@ -33,8 +35,7 @@ def transcript(offline: OfflineSession) -> list[str]:
 async def silence(offline: OfflineSession, clock: SimulatedClock) -> None:
     """The agent speaks its prompt, then the caller says nothing until the timer runs out."""
     await offline.spoke()
-    clock.advance(INPUT_TIMEOUT)
-    await offline.settle()
+    await elapse(offline, clock, INPUT_TIMEOUT)
 
 
 async def test_a_call_authenticates_navigates_the_menus_and_ends_with_the_operator() -> None:
@@ -99,8 +100,7 @@ async def test_a_customer_id_refused_through_every_retry_goes_to_the_operator() 
     async with OfflineSession(agent=agent, llm=[reads_out] * 20) as offline:
         await offline.dtmf("99999999")  # no such customer
         await offline.dtmf("12")
-        clock.advance(4.0)  # the keypad's pause: an entry cut short
-        await offline.settle()
+        await elapse(offline, clock, 4.0)  # the keypad's pause: an entry cut short
         await offline.dtmf("99999997")  # the last retry, refused too
         said = transcript(offline)
     again = "Sorry, that was not recognized. Please enter your eight digit customer ID."

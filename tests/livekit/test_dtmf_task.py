@@ -12,7 +12,7 @@ from taskchart.adapters.livekit.testing import Call, OfflineSession, Request
 from taskchart.runtime import SimulatedClock
 from taskchart.statecharts import InputHandler, NoInput, NoMatch
 
-from .prebuilt_helpers import Collector, by_user_line, outputs
+from .prebuilt_helpers import Collector, by_user_line, elapse, outputs, unscripted
 
 
 def participant(identity: str) -> rtc.RemoteParticipant:
@@ -27,7 +27,7 @@ def task(clock: SimulatedClock, **kwargs: Any) -> Collector:
 async def test_tones_complete_the_task_at_the_last_digit() -> None:
     clock = SimulatedClock()
     agent = Collector(lambda: GetDtmfTask(num_digits=10, clock=clock))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("415555013")
         assert agent.result is None
         await offline.dtmf("2")
@@ -68,17 +68,15 @@ async def test_a_confirmation_with_other_digits_is_refused() -> None:
 async def test_with_max_retries_too_few_digits_reprompt(end: str) -> None:
     clock = SimulatedClock()
     agent = task(clock, max_retries=1)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("12")
         before = len(offline.llm.requests)
         if end == "stop key":
             await offline.dtmf("#")
         else:
-            clock.advance(3.9)
-            await offline.settle()
+            await elapse(offline, clock, 3.9)
             assert len(offline.llm.requests) == before  # the pause is measured between tones
-            clock.advance(0.1)
-            await offline.settle()
+            await elapse(offline, clock, 0.1)
         assert "expected 4 digits, got 2" in offline.llm.requests[-1].instructions
         assert agent.result is None and agent.error is None
         await offline.dtmf("5678")
@@ -88,11 +86,10 @@ async def test_with_max_retries_too_few_digits_reprompt(end: str) -> None:
 async def test_the_pause_restarts_with_every_tone() -> None:
     clock = SimulatedClock()
     agent = task(clock)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         for key in "123":
             await offline.dtmf(key)
-            clock.advance(3.0)  # 9 s in all, but never 4 s between tones
-            await offline.settle()
+            await elapse(offline, clock, 3.0)  # 9 s in all, but never 4 s between tones
         await offline.dtmf("4")
         assert agent.result == GetDtmfResult("1 2 3 4")
 
@@ -101,7 +98,7 @@ async def test_tones_from_another_participant_are_ignored() -> None:
     clock = SimulatedClock()
     agent = task(clock)
     caller, other = participant("caller"), participant("agent-transfer")
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("12", participant=caller)
         await offline.dtmf("99", participant=other)
         await offline.dtmf("34", participant=caller)
@@ -144,7 +141,7 @@ async def test_spoken_digits_are_normalised_and_must_be_complete(modality: Any) 
 async def test_tones_after_completion_change_nothing() -> None:
     clock = SimulatedClock()
     agent = task(clock)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("12345#")
         assert agent.result == GetDtmfResult("1 2 3 4")
 
@@ -168,11 +165,10 @@ def prompts_heard(offline: OfflineSession) -> list[str]:
 async def test_silence_is_waited_for_by_default_as_in_livekit() -> None:
     clock = SimulatedClock()
     agent = task(clock)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.spoke()
         await offline.user_state("away")
-        clock.advance(600.0)
-        await offline.settle()
+        await elapse(offline, clock, 600.0)
         assert len(offline.llm.requests) == 1 and agent.error is None
         await offline.dtmf("1234")
     assert agent.result == GetDtmfResult("1 2 3 4")
@@ -181,21 +177,18 @@ async def test_silence_is_waited_for_by_default_as_in_livekit() -> None:
 async def test_silence_after_the_prompt_reprompts_then_fails_with_no_input() -> None:
     clock = SimulatedClock()
     agent = task(clock, no_input=SILENCE)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.agent_state("speaking")  # the prompt plays: silence is not counted yet
-        clock.advance(30.0)
-        await offline.settle()
+        await elapse(offline, clock, 30.0)
         assert prompts_heard(offline) == []
         await offline.agent_state("listening")
-        clock.advance(5.0)
-        await offline.settle()
+        await elapse(offline, clock, 5.0)
         assert prompts_heard(offline) == [
             'Say exactly: "Sorry, I didn\'t hear you. Please key in your PIN."'
         ]
         assert agent.error is None
         await offline.spoke()
-        clock.advance(5.0)
-        await offline.settle()
+        await elapse(offline, clock, 5.0)
     assert isinstance(agent.error, NoInputError)
     assert agent.error.failure == NoInput("dtmf_inputs", "the user did not answer")
 
@@ -203,15 +196,15 @@ async def test_silence_after_the_prompt_reprompts_then_fails_with_no_input() -> 
 async def test_a_key_ends_the_silence_and_the_entry_completes_after_a_reprompt() -> None:
     clock = SimulatedClock()
     agent = task(clock, no_input=InputHandler(timeout=2.0, max_retries=1))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.spoke()
-        clock.advance(2.0)
-        await offline.settle()
+        await elapse(offline, clock, 2.0)
         assert "said nothing" in offline.llm.requests[-1].instructions
         await offline.spoke()
         await offline.dtmf("1")
-        clock.advance(3.0)  # past the no-input timeout, within the keypad's 4 s pause
-        await offline.settle()
+        await elapse(
+            offline, clock, 3.0
+        )  # past the no-input timeout, within the keypad's 4 s pause
         assert agent.error is None
         await offline.dtmf("234")
     assert agent.result == GetDtmfResult("1 2 3 4")
@@ -220,11 +213,10 @@ async def test_a_key_ends_the_silence_and_the_entry_completes_after_a_reprompt()
 async def test_input_timeout_is_the_short_form_of_no_input() -> None:
     clock = SimulatedClock()
     agent = task(clock, input_timeout=5.0)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         for _ in range(3):  # two re-prompts, then the task gives up
             await offline.spoke()
-            clock.advance(5.0)
-            await offline.settle()
+            await elapse(offline, clock, 5.0)
     assert isinstance(agent.error, NoInputError)
     assert GetDtmfTask(num_digits=4, input_timeout=5.0).spec.no_input == InputHandler(timeout=5.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from taskchart.adapters.livekit import ChartTask, NoInputError, NoMatchError
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 from taskchart.runtime import SimulatedClock
@@ -15,7 +16,7 @@ from taskchart.statecharts import (
 )
 
 from ..helpers import SILENCE
-from .prebuilt_helpers import Collector, by_user_line
+from .prebuilt_helpers import Collector, by_user_line, elapse, unscripted
 
 UNMATCHED = InputHandler(
     prompts=["Sorry, I didn't get that.", "Please say just your account number."],
@@ -41,31 +42,25 @@ def prompts_heard(offline: OfflineSession) -> list[str]:
 async def test_silence_after_the_prompt_escalates_then_fails_with_no_input() -> None:
     clock = SimulatedClock()
     agent = account_task(clock, no_input=SILENCE)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.agent_state("speaking")  # the prompt plays: silence is not counted
-        clock.advance(30.0)
-        await offline.settle()
+        await elapse(offline, clock, 30.0)
         assert prompts_heard(offline) == []
         await offline.agent_state("listening")  # the prompt ended: the timer starts
-        clock.advance(4.9)
-        await offline.settle()
+        await elapse(offline, clock, 4.9)
         assert prompts_heard(offline) == []
-        clock.advance(0.1)
-        await offline.settle()
+        await elapse(offline, clock, 0.1)
         assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t hear you."')
         await offline.spoke()
         await offline.user_state("speaking")  # the caller starts to answer: no timer
-        clock.advance(60.0)
-        await offline.settle()
+        await elapse(offline, clock, 60.0)
         assert len(prompts_heard(offline)) == 1
         await offline.user_state("listening")
         await offline.spoke()
-        clock.advance(5.0)
-        await offline.settle()
+        await elapse(offline, clock, 5.0)
         assert prompts_heard(offline)[-1].endswith('"Please say or key in your account number."')
         await offline.spoke()
-        clock.advance(5.0)
-        await offline.settle()
+        await elapse(offline, clock, 5.0)
     assert isinstance(agent.error, NoInputError)
     assert agent.error.failure == NoInput("account", "the user did not answer")
 
@@ -73,7 +68,7 @@ async def test_silence_after_the_prompt_escalates_then_fails_with_no_input() -> 
 async def test_the_caller_away_counts_as_no_input() -> None:
     clock = SimulatedClock()
     agent = account_task(clock, no_input=InputHandler(timeout=5.0, max_retries=1))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.user_state("away")
         assert "said nothing" in offline.llm.requests[-1].instructions
         await offline.user_state("listening")
@@ -84,7 +79,7 @@ async def test_the_caller_away_counts_as_no_input() -> None:
 async def test_turns_the_model_answers_without_the_step_tool_escalate_then_fail() -> None:
     clock = SimulatedClock()
     agent = account_task(clock, no_match=UNMATCHED)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.say("what's the weather like?")  # the model answers in text only
         assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t get that."')
         await offline.say("I like turtles")
@@ -112,58 +107,71 @@ async def test_a_refused_value_counts_as_a_no_match() -> None:
 async def test_a_step_without_handlers_ignores_the_call_events() -> None:
     clock = SimulatedClock()
     agent = account_task(clock)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.user_state("away")
         await offline.say("what?")
-        clock.advance(600.0)
-        await offline.settle()
+        await elapse(offline, clock, 600.0)
         assert prompts_heard(offline) == []
         assert agent.error is None and agent.result is None
 
 
-async def test_a_caller_who_barges_in_is_not_timed_while_still_speaking() -> None:
+#: name: (state changes of the call, a silence that must not count, the change that makes
+#: silence count again, the silence that then fails the step)
+PAUSES: dict[str, tuple[list[tuple[str, str]], float, list[tuple[str, str]], float]] = {
+    "a_caller_who_barges_in_is_not_timed_while_still_speaking": (
+        [
+            ("agent", "speaking"),  # the prompt plays
+            ("user", "speaking"),  # the caller barges in
+            ("agent", "listening"),  # the prompt is cut: the caller still talks
+        ],
+        30.0,
+        [("user", "listening")],  # the caller stops: now silence counts
+        4.0,
+    ),
+    "a_false_start_restarts_the_no_input_timer": (
+        [
+            ("agent", "speaking"),
+            ("agent", "listening"),
+            ("user", "speaking"),  # a cough: no words follow
+            ("user", "listening"),
+        ],
+        3.9,
+        [],
+        0.1,
+    ),
+    "the_agent_thinking_stops_the_no_input_timer": (
+        [
+            ("agent", "speaking"),
+            ("agent", "listening"),
+            ("agent", "thinking"),  # a reply is on its way
+        ],
+        30.0,
+        [("agent", "listening")],  # it came to nothing: silence counts again
+        4.0,
+    ),
+}
+
+
+async def change(offline: OfflineSession, changes: list[tuple[str, str]]) -> None:
+    for who, state in changes:
+        await (offline.agent_state if who == "agent" else offline.user_state)(state)
+
+
+@pytest.mark.parametrize(
+    ("before", "not_counted", "after", "counted"), PAUSES.values(), ids=list(PAUSES)
+)
+async def test_the_no_input_timer_runs_only_while_nobody_holds_the_floor(
+    before: list[tuple[str, str]],
+    not_counted: float,
+    after: list[tuple[str, str]],
+    counted: float,
+) -> None:
     clock = SimulatedClock()
     agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
-        await offline.agent_state("speaking")  # the prompt plays
-        await offline.user_state("speaking")  # the caller barges in
-        await offline.agent_state("listening")  # the prompt is cut: the caller still talks
-        clock.advance(30.0)
-        await offline.settle()
+    async with unscripted(agent) as offline:
+        await change(offline, before)
+        await elapse(offline, clock, not_counted)
         assert agent.error is None and prompts_heard(offline) == []
-        await offline.user_state("listening")  # the caller stops: now silence counts
-        clock.advance(4.0)
-        await offline.settle()
-    assert isinstance(agent.error, NoInputError)
-
-
-async def test_a_false_start_restarts_the_no_input_timer() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
-        await offline.agent_state("speaking")
-        await offline.agent_state("listening")
-        await offline.user_state("speaking")  # a cough: no words follow
-        await offline.user_state("listening")
-        clock.advance(3.9)
-        await offline.settle()
-        assert agent.error is None
-        clock.advance(0.1)
-        await offline.settle()
-    assert isinstance(agent.error, NoInputError)
-
-
-async def test_the_agent_thinking_stops_the_no_input_timer() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
-        await offline.agent_state("speaking")
-        await offline.agent_state("listening")
-        await offline.agent_state("thinking")  # a reply is on its way
-        clock.advance(30.0)
-        await offline.settle()
-        assert agent.error is None
-        await offline.agent_state("listening")  # it came to nothing: silence counts again
-        clock.advance(4.0)
-        await offline.settle()
+        await change(offline, after)
+        await elapse(offline, clock, counted)
     assert isinstance(agent.error, NoInputError)

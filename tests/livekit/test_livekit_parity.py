@@ -20,7 +20,7 @@ from taskchart.adapters import livekit as taskchart
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 from taskchart.runtime import SimulatedClock
 
-from .prebuilt_helpers import Collector, by_user_line
+from .prebuilt_helpers import Collector, by_user_line, elapse, unscripted
 
 SOURCES = {"livekit": livekit, "taskchart": taskchart}
 
@@ -149,7 +149,7 @@ async def test_workflow_instructions_keep_their_persona_and_extra(
     module = SOURCES[source]
     given = module.WorkflowInstructions(persona=PERSONA, extra=EXTRA)
     agent = Collector(lambda: getattr(module, task)(instructions=given))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.say("hello", modality=modality)
         system = offline.llm.requests[-1].chat_ctx.messages()[0].text_content or ""
     assert system.startswith(PERSONA)
@@ -162,7 +162,7 @@ async def test_workflow_instructions_without_persona_keep_the_default_one(source
     module = SOURCES[source]
     given = module.WorkflowInstructions(extra=EXTRA)
     agent = Collector(lambda: module.GetEmailTask(instructions=given))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         system = offline.llm.requests[0].chat_ctx.messages()[0].text_content or ""
     assert system.startswith(
         "You are only a single step in a broader system, responsible solely for capturing an "
@@ -179,7 +179,7 @@ async def test_plain_instructions_are_used_as_given_and_extra_instructions_ignor
     agent = Collector(
         lambda: module.GetAddressTask(instructions="Collect the address.", extra_instructions=EXTRA)
     )
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         system = offline.llm.requests[0].chat_ctx.messages()[0].text_content or ""
     assert system == "Collect the address."
 
@@ -257,7 +257,7 @@ async def test_a_short_keypad_entry_fails_with_livekits_tool_error(confirm: bool
     errors = {}
     for source in SOURCES:
         agent = Collector(dtmf_task(source, ask_for_confirmation=confirm))
-        async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+        async with unscripted(agent) as offline:
             await offline.dtmf("12#")
         assert agent.result is None and agent.error is not None
         errors[source] = agent.error
@@ -269,10 +269,9 @@ async def test_a_short_keypad_entry_fails_with_livekits_tool_error(confirm: bool
 async def test_a_short_keypad_entry_after_the_pause_fails_too() -> None:
     clock = SimulatedClock()
     agent = Collector(lambda: taskchart.GetDtmfTask(num_digits=4, clock=clock))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("123")
-        clock.advance(4.0)
-        await offline.settle()
+        await elapse(offline, clock, 4.0)
     assert isinstance(agent.error, ToolError)
     assert str(agent.error) == "Digits input not fully received. Expect 4 digits, got 3"
 
@@ -280,13 +279,12 @@ async def test_a_short_keypad_entry_after_the_pause_fails_too() -> None:
 async def test_max_retries_reprompts_a_short_entry_that_many_times() -> None:
     clock = SimulatedClock()
     agent = Collector(lambda: taskchart.GetDtmfTask(num_digits=4, clock=clock, max_retries=1))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("12#")
         assert agent.error is None
         assert "expected 4 digits, got 2" in offline.llm.requests[-1].instructions
         await offline.dtmf("1")
-        clock.advance(4.0)
-        await offline.settle()
+        await elapse(offline, clock, 4.0)
     assert str(agent.error) == "Digits input not fully received. Expect 4 digits, got 1"
 
 

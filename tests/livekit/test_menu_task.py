@@ -18,7 +18,7 @@ from taskchart.adapters.livekit import (
 from taskchart.adapters.livekit.testing import Call, OfflineSession, ScriptedLLM
 from taskchart.runtime import SimulatedClock
 
-from .prebuilt_helpers import Collector, by_user_line
+from .prebuilt_helpers import Collector, by_user_line, elapse, unscripted
 
 OPTIONS = {"1": "deposit accounts", "2": "credit cards", "9": "return to the main menu"}
 
@@ -33,7 +33,7 @@ def options_read_again(offline: OfflineSession) -> int:
 
 async def test_a_tone_selects_at_once() -> None:
     agent = menu(SimulatedClock())
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         assert "Press 2 for credit cards." in offline.llm.requests[0].instructions
         await offline.dtmf("2")
     assert agent.result == MenuResult("2", "credit cards")
@@ -50,7 +50,7 @@ async def test_a_spoken_choice_goes_through_select_option() -> None:
 
 async def test_a_wrong_key_reads_the_options_again_then_gives_up() -> None:
     agent = menu(SimulatedClock(), max_retries=1)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("7")
         assert options_read_again(offline) == 1
         assert "Press 1 for deposit accounts." in offline.llm.requests[-1].instructions
@@ -60,7 +60,7 @@ async def test_a_wrong_key_reads_the_options_again_then_gives_up() -> None:
 
 async def test_max_retries_zero_fails_at_the_first_wrong_key() -> None:
     agent = menu(SimulatedClock(), max_retries=0)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("#")
         assert options_read_again(offline) == 0
     assert isinstance(agent.error, NoMatchError)
@@ -80,38 +80,34 @@ async def test_an_unmatched_answer_is_a_no_match_and_a_spoken_wrong_key_too() ->
 async def test_silence_after_the_prompt_re_prompts_then_fails_with_no_input() -> None:
     clock = SimulatedClock()
     agent = menu(clock, max_retries=1, input_timeout=4.0)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.spoke()
-        clock.advance(4.0)
-        await offline.settle()
+        await elapse(offline, clock, 4.0)
         assert "didn't hear a choice" in offline.llm.requests[-1].instructions
         await offline.spoke()
-        clock.advance(4.0)
-        await offline.settle()
+        await elapse(offline, clock, 4.0)
     assert isinstance(agent.error, NoInputError)
 
 
 async def test_a_wrong_key_and_a_silence_share_the_budget() -> None:
     clock = SimulatedClock()
     agent = menu(clock, max_retries=1, input_timeout=4.0)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("7")  # the one re-prompt
         assert options_read_again(offline) == 1
         await offline.spoke()
-        clock.advance(4.0)  # the failure after it gives up, with its own kind
-        await offline.settle()
+        await elapse(offline, clock, 4.0)  # the failure after it gives up, with its own kind
     assert isinstance(agent.error, NoInputError)
 
 
 async def test_a_tone_during_the_prompt_interrupts_it_and_counts() -> None:
     clock = SimulatedClock()
     agent = menu(clock)
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.agent_state("speaking")
         await offline.dtmf("9")
         assert agent.result == MenuResult("9", "return to the main menu")
-        clock.advance(60.0)  # no no-input timer outlives the task
-        await offline.settle()
+        await elapse(offline, clock, 60.0)  # no no-input timer outlives the task
 
 
 class Operator(AgentTask[str]):
@@ -154,7 +150,7 @@ class Caller(Collector):
 
 async def test_nested_menus_go_back_with_star() -> None:
     agent = Caller(SimulatedClock())
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("1")
         assert "Deposit accounts." in offline.llm.requests[-1].instructions
         await offline.dtmf("*")
@@ -168,7 +164,7 @@ async def test_nested_menus_go_back_with_star() -> None:
 
 async def test_an_exhausted_menu_exits_to_the_operator() -> None:
     agent = Caller(SimulatedClock())
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("1")
         await offline.dtmf("5")
         await offline.dtmf("6")

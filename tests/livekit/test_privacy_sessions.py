@@ -42,7 +42,7 @@ from taskchart.runtime.interpreter import record_every_flow
 from taskchart.runtime.pytest_plugin import write_journals
 
 from ..helpers import logs_captured
-from .prebuilt_helpers import Collector, by_user_line
+from .prebuilt_helpers import Collector, by_user_line, unscripted
 
 CARD, CVV = "4111 1111 1111 1111", "737"
 
@@ -202,7 +202,7 @@ async def test_keypad_tones_leave_no_digit_in_logs_or_journals(tmp_path: Path) -
             agent = Collector(
                 lambda: GetDtmfTask(num_digits=4, max_retries=1, clock=SimulatedClock())
             )
-            async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+            async with unscripted(agent) as offline:
                 await offline.dtmf("98")
                 await offline.dtmf("#")  # too few: asked again
                 await offline.dtmf("9876")

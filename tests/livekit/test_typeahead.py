@@ -12,7 +12,7 @@ from taskchart.runtime import Clock, SimulatedClock
 
 from examples.bank_ivr_agent import BankIVRAgent
 
-from .prebuilt_helpers import Collector, by_user_line
+from .prebuilt_helpers import Collector, unscripted
 from .test_bank_ivr_session import reads_out, transcript
 
 
@@ -39,7 +39,7 @@ def two_menus(clock: Clock, **group: Any) -> Callable[[], TaskGroup]:
 
 async def test_a_tone_right_after_a_task_completes_reaches_the_next_task() -> None:
     agent = Collector(two_menus(SimulatedClock()))
-    async with OfflineSession(agent=agent, llm=by_user_line({})) as offline:
+    async with unscripted(agent) as offline:
         await offline.dtmf("12", burst=True)  # the second before the group moved on
     assert agent.result.task_results == {
         "main": MenuResult("1", "deposits"),

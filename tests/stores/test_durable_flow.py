@@ -51,8 +51,14 @@ def intro_chart(normalize: Any = None) -> Any:
     return compile_chart([name, gallery.email()])
 
 
+def stored(store: Store, chart: Any = None, **options: Any) -> AsyncFlow:
+    """A flow of ``chart`` (the intro chart by default) kept as ``FLOW`` in ``store``."""
+    chart = intro_chart() if chart is None else chart
+    return AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW, **options)
+
+
 async def test_a_flow_resumes_on_the_next_worker_where_it_stood(store: Store) -> None:
-    first = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    first = stored(store)
     await first.open()
     assert not first.resumed
     assert (await first.send(ToolCalled("update_name", {"first": "Ada"}))).ok
@@ -62,7 +68,7 @@ async def test_a_flow_resumes_on_the_next_worker_where_it_stood(store: Store) ->
     await first.aclose()  # the worker goes away; the flow stays stored as running
 
     told: list[Any] = []
-    second = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, on_effect=told.append)
+    second = stored(store, on_effect=told.append)
     effects = await second.open()
     assert second.resumed
     assert second.interpreter.values("name") == {"first": "Ada"}
@@ -82,14 +88,14 @@ async def test_a_flow_abandoned_mid_call_is_not_resumed_once_its_time_is_over(
     make_store: Callable[..., Store],
 ) -> None:
     store = make_store(abandon=0.3)
-    first = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, lease_ttl=0.2)
+    first = stored(store, lease_ttl=0.2)
     await first.open()
     assert (await first.send(ToolCalled("update_name", {"first": "Ada"}))).ok
     await first.aclose()  # the session closed mid-call; no worker picked it up
     assert await store.running() == [FLOW]
     await asyncio.sleep(0.4)
     assert await store.running() == []
-    again = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    again = stored(store)
     await again.open()
     assert not again.resumed and again.interpreter.values("name") == {}
     await again.aclose()
@@ -98,39 +104,39 @@ async def test_a_flow_abandoned_mid_call_is_not_resumed_once_its_time_is_over(
 async def test_a_second_worker_is_refused_while_the_lease_is_held_then_takes_over(
     store: Store,
 ) -> None:
-    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as flow:
+    async with stored(store) as flow:
         await flow.send(ToolCalled("update_name", {"first": "Ada"}))
         with pytest.raises(LeaseHeld, match=r"another worker holds flow [a-p]{12}$"):
-            await AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW).open()
+            await stored(store).open()
     # a worker that died holding the lease: the next one waits until it runs out
     assert await store.acquire(FLOW, "dead-worker", 0.3)
-    later = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW, lease_wait=3.0)
+    later = stored(store, lease_wait=3.0)
     await later.open()
     assert later.resumed and later.interpreter.values("name") == {"first": "Ada"}
     await later.aclose()
 
 
 async def test_a_flow_of_a_changed_chart_is_refused_and_left_as_stored(store: Store) -> None:
-    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as flow:
+    async with stored(store) as flow:
         await flow.send(ToolCalled("update_name", {"first": "Ada"}))
     before = await store.load(FLOW)
-    changed = AsyncFlow(Interpreter(intro_chart(str.title)), store=store, flow_id=FLOW)
+    changed = stored(store, intro_chart(str.title))
     with pytest.raises(ChartChanged, match="task 'name': field 'first' changed"):
         await changed.open()
     assert await store.load(FLOW) == before  # never half-applied
-    again = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    again = stored(store)
     await again.open()  # the refusal gave the lease back
     assert again.interpreter.values("name") == {"first": "Ada"}
     await again.aclose()
 
 
 async def test_a_stale_worker_cannot_overwrite_the_flow(store: Store) -> None:
-    stale = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    stale = stored(store)
     await stale.open()
     await stale.send(ToolCalled("update_name", {"first": "Ada"}))
     link: Any = stale._link
     await store.release(FLOW, link.owner)  # its lease ran out while it was stalled
-    fresh = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    fresh = stored(store)
     await fresh.open()
     await fresh.send(ToolCalled("update_name", {"last": "Lovelace"}))
     with pytest.raises(StaleWrite):
@@ -139,7 +145,7 @@ async def test_a_stale_worker_cannot_overwrite_the_flow(store: Store) -> None:
         await stale.send(ToolCalled("update_email_address", {"email": "a@b.co"}))
     await stale.aclose()
     await fresh.aclose()
-    resumed = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    resumed = stored(store)
     await resumed.open()
     assert resumed.interpreter.values("email") == {}
     assert resumed.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
@@ -155,9 +161,9 @@ class Commute:
 
 async def test_a_hand_written_result_comes_back_as_its_own_type(store: Store) -> None:
     chart = compile_chart([implicit_task("commute"), gallery.email()])
-    async with AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW) as flow:
+    async with stored(store, chart) as flow:
         await flow.send(TaskReturned(Commute(True, "bike")))
-    again = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    again = stored(store, chart)
     await again.open()
     assert again.interpreter.results["commute"] == Commute(True, "bike")
     await again.aclose()
@@ -195,14 +201,14 @@ async def test_a_chart_with_a_card_field_is_never_stored_in_clear_even_unmarked(
         confirmation=Confirmation.NEVER,
     )
     chart = compile_chart([payment, gallery.email()])
-    first = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)  # no secret=True given
+    first = stored(store, chart)  # no secret=True given
     await first.open()
     assert (await first.send(ToolCalled("update_payment", {"holder": "Ada", "pan": pan}))).ok
     row = await store.load(FLOW)
     assert row is not None and pan.encode() not in row.data and b"Ada" not in row.data
     await first.aclose()
 
-    second = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    second = stored(store, chart)
     await second.open()  # nothing of the card was kept: the payment step starts again
     assert not second.resumed and second.interpreter.values("payment") == {}
     await second.aclose()
@@ -219,7 +225,7 @@ async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
         keypad=Keypad(16, "number"),
         confirmation=Confirmation.NEVER,
     )
-    flow = AsyncFlow(Interpreter(compile_chart([pan])), store=store, flow_id=FLOW)
+    flow = stored(store, compile_chart([pan]))
     await flow.open()
     for digit in "41111111":
         assert (await flow.send(DtmfReceived(digit))).ok
@@ -232,9 +238,9 @@ async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
 async def test_sends_racing_on_an_unopened_flow_share_one_opening_and_lose_nothing(
     store: Store,
 ) -> None:
-    async with AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW) as first:
+    async with stored(store) as first:
         await first.send(ToolCalled("update_name", {"first": "Ada"}))
-    second = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    second = stored(store)
     a, b = await asyncio.gather(  # nobody opened it: the first send does, the other waits
         second.send(ToolCalled("update_name", {"last": "Lovelace"})),
         second.send(ToolCalled("update_name", {"last": "Byron"})),
@@ -242,7 +248,7 @@ async def test_sends_racing_on_an_unopened_flow_share_one_opening_and_lose_nothi
     assert a.ok and not b.ok and second.resumed
     assert second.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
     await second.aclose()
-    third = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    third = stored(store)
     await third.open()
     assert third.interpreter.results["name"] == {"first": "Ada", "last": "Lovelace"}
     await third.aclose()
@@ -256,14 +262,14 @@ async def test_a_save_that_fails_fails_the_send_instead_of_leaving_it_waiting(
     store: Store,
 ) -> None:
     chart = compile_chart([implicit_task("commute"), gallery.email()])
-    flow = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    flow = stored(store, chart)
     await flow.open()
     with pytest.raises(SaveFailed, match="result of task 'commute' is not JSON-serialisable"):
         await asyncio.wait_for(flow.send(TaskReturned(Unsaved())), 5)
     with pytest.raises(SaveFailed):  # the flow takes no more events: memory and store differ
         await flow.send(ToolCalled("update_email_address", {"email": "a@b.co"}))
     await flow.aclose()
-    again = AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW)
+    again = stored(store, chart)
     await again.open()  # the lease was given back; the stored flow is where it was
     assert again.interpreter.active_task == "commute"
     await again.aclose()
@@ -280,7 +286,7 @@ async def test_a_flow_that_fails_to_open_gives_back_its_lease_and_stops_its_work
         return row
 
     store.load = raced  # type: ignore[method-assign]
-    flow = AsyncFlow(Interpreter(intro_chart()), store=store, flow_id=FLOW)
+    flow = stored(store)
     with pytest.raises(StaleWrite):
         await flow.open()
     store.load = real  # type: ignore[method-assign]
@@ -312,7 +318,7 @@ async def test_a_card_flow_dropped_without_a_key_starts_again_after_an_upgrade(
         return {**state, "values": dict(state["values"])}
 
     store = make_store(version=2, migrations=upgrade)
-    second = AsyncFlow(Interpreter(card_chart()), store=store, flow_id=FLOW)
+    second = stored(store, card_chart())
     await second.open()  # nothing of the card was kept, so nothing to migrate
     assert second.dropped and not second.resumed and second.interpreter.values("pan") == {}
     await second.aclose()
