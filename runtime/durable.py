@@ -1,7 +1,8 @@
-"""Durable flows: the store protocol, the stored record and one flow's link to its store.
+"""Durable flows: the stored record and one flow's link to its store.
 
-Rules of this module: the runtime does no I/O of its own; a :class:`Store`
-(:mod:`taskchart.adapters.stores` has SQLite and Redis) does. A stored
+Rules of this module: the runtime does no I/O of its own; a
+:class:`~taskchart.runtime.store.Store` (:mod:`taskchart.adapters.stores`
+has SQLite and Redis) does. A stored
 record is JSON: format, flow id, sequence number, status, the application's
 ``version``, the chart's digest (:mod:`taskchart.runtime.digest`) and the
 state, in clear or sealed with the application's Fernet keys. Card data is
@@ -25,12 +26,13 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import attrs
 
 from .digest import changes
 from .logs import get_logger
+from .store import Row, Store
 from .store_errors import (
     ChartChanged,
     CorruptRecord,
@@ -70,50 +72,6 @@ DROPPED = "card data is never stored without an encryption key"
 ABANDON = 24 * 3600.0
 
 _log = get_logger("taskchart.stores")
-
-
-@attrs.frozen
-class Row:
-    """What a store keeps for one flow: the sequence number, the status and the record."""
-
-    flow_id: str
-    seq: int
-    status: Literal["running", "finished"]
-    data: bytes
-
-
-class Store(Protocol):
-    """What a durable flow needs from a backend (every method may raise :class:`StoreError`).
-
-    ``save`` is a compare-and-set: it writes ``seq = expected + 1`` only if the
-    stored sequence is ``expected`` (0: no row), else raises :class:`StaleWrite`.
-    A finished row is kept ``retain`` seconds (``None``: until deleted, 0: deleted now);
-    a running row ``records.abandon`` seconds after its last save.
-    """
-
-    records: Records
-
-    async def load(self, flow_id: str) -> Row | None: ...
-
-    async def save(
-        self,
-        flow_id: str,
-        data: bytes,
-        *,
-        expected: int,
-        finished: bool = False,
-        retain: float | None = None,
-    ) -> int: ...
-
-    async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool: ...
-
-    async def renew(self, flow_id: str, owner: str, ttl: float) -> bool: ...
-
-    async def release(self, flow_id: str, owner: str) -> None: ...
-
-    async def running(self) -> list[str]: ...
-
-    async def aclose(self) -> None: ...
 
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -316,19 +274,6 @@ class Records:
         if not isinstance(state, dict):
             raise CorruptRecord(f"stored flow {flow_ref(flow_id)} holds no state object")
         return state
-
-
-def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
-    """A row from what a store read; :class:`CorruptRecord` for one that is not a flow's."""
-    if isinstance(status, bytes):
-        status = status.decode("utf-8", "replace")
-    if isinstance(seq, bytes):
-        seq = int(seq) if seq.isdigit() else None
-    if not isinstance(seq, int) or status not in ("running", "finished"):
-        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
-    if not isinstance(data, bytes):
-        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
-    return Row(flow_id, seq, status, data)
 
 
 class Checkpointer:
