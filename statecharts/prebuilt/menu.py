@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import attrs
-from taskchart.statecharts.fields import Field
-from taskchart.statecharts.task import (
-    UPDATE,
+from taskchart.statecharts import (
     Confirmation,
+    Field,
     InputHandler,
     Keypad,
     TaskSpec,
     Tool,
     declarative_task,
 )
+from taskchart.statecharts.task import UPDATE
 
 __all__ = ["Menu", "MenuResult", "listing", "menu_flow", "menu_spec"]
 
