@@ -26,7 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 
@@ -52,6 +52,7 @@ __all__ = [
     "ChartChanged",
     "Checkpointer",
     "CorruptRecord",
+    "Durability",
     "LeaseHeld",
     "Loaded",
     "Migrations",
@@ -64,12 +65,15 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "VersionMismatch",
+    "checkpointer",
 ]
 
 FORMAT = "taskchart.stored/1"
 DROPPED = "card data is never stored without an encryption key"
 #: Seconds a running flow untouched is kept by default (a day): then it counts as abandoned.
 ABANDON = 24 * 3600.0
+#: Seconds a flow's lease lasts unless renewed, by default.
+LEASE_TTL = 15.0
 
 _log = get_logger("taskchart.stores")
 
@@ -276,6 +280,34 @@ class Records:
         return state
 
 
+class Durability(TypedDict, total=False):
+    """The keywords that make a flow durable: ``store`` and ``flow_id`` (both, or neither);
+    ``secret`` for a flow holding card data (stored only under a key); ``lease_ttl`` and
+    ``lease_wait`` (see :class:`Checkpointer`)."""
+
+    store: Store | None
+    flow_id: str | None
+    secret: bool
+    lease_ttl: float
+    lease_wait: float
+
+
+def checkpointer(durable: Durability, *, kind: str, digest: Mapping[str, str]) -> Checkpointer:
+    """The link to its store of a flow of ``kind`` made durable by ``durable``."""
+    store, flow_id = durable.get("store"), durable.get("flow_id")
+    if store is None or flow_id is None:
+        raise ValueError("a durable flow needs both a store and a flow_id")
+    return Checkpointer(
+        store,
+        flow_id,
+        kind=kind,
+        digest=digest,
+        secret=durable.get("secret", False),
+        lease_ttl=durable.get("lease_ttl", LEASE_TTL),
+        lease_wait=durable.get("lease_wait", 0.0),
+    )
+
+
 class Checkpointer:
     """One flow's link to a store: its lease, its last sequence number, its saves.
 
@@ -292,7 +324,7 @@ class Checkpointer:
         kind: str,
         digest: Mapping[str, str],
         secret: bool = False,
-        lease_ttl: float = 15.0,
+        lease_ttl: float = LEASE_TTL,
         lease_wait: float = 0.0,
         owner: str | None = None,
     ) -> None:
