@@ -23,13 +23,20 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from taskchart.statecharts import Chart, StateDef
 
 from .coverage import Coverage
-from .model import DrawnEdge, LiveState, drawn_edges, initial_leaf, short_name, state_tools
+from .model import (
+    DrawnEdge,
+    LiveState,
+    Shown,
+    drawn_edges,
+    initial_leaf,
+    short_name,
+    state_tools,
+)
 
 __all__ = ["to_dot"]
 
@@ -157,14 +164,9 @@ def _cluster_label(chart: Chart, index: int, task: str, live: LiveState | None) 
     return "<" + "".join(line + '<br align="left"/>' for line in lines) + ">"
 
 
-def to_dot(
-    chart: Chart,
-    *,
-    snapshot: Mapping[str, Any] | LiveState | None = None,
-    coverage: Coverage | None = None,
-) -> str:
+def to_dot(chart: Chart, *, snapshot: Shown = None, coverage: Coverage | None = None) -> str:
     """DOT source of ``chart``; highlight a runtime snapshot and/or colour by coverage."""
-    live = LiveState.from_snapshot(snapshot) if isinstance(snapshot, Mapping) else snapshot
+    live = LiveState.of(snapshot)
     by_task: dict[str, list[StateDef]] = {t.id: [] for t in chart.tasks}
     top: list[StateDef] = []
     for s in chart.states:

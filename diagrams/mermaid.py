@@ -14,13 +14,11 @@ regression edges to earlier tasks.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from taskchart.statecharts import Chart
 
 from .coverage import Coverage
-from .model import LiveState, drawn_edges, initial_leaf, short_name, state_tools
+from .model import LiveState, Shown, drawn_edges, initial_leaf, short_name, state_tools
 
 __all__ = ["to_mermaid"]
 
@@ -44,14 +42,9 @@ def _id(state_id: str) -> str:
     return "".join(c if _PLAIN_ID.fullmatch(c) else f"_x{ord(c):x}_" for c in state_id)
 
 
-def to_mermaid(
-    chart: Chart,
-    *,
-    snapshot: Mapping[str, Any] | LiveState | None = None,
-    coverage: Coverage | None = None,
-) -> str:
+def to_mermaid(chart: Chart, *, snapshot: Shown = None, coverage: Coverage | None = None) -> str:
     """Mermaid source of ``chart``; mark the live configuration and never-taken transitions."""
-    live = LiveState.from_snapshot(snapshot) if isinstance(snapshot, Mapping) else snapshot
+    live = LiveState.of(snapshot)
     out = ["stateDiagram-v2", "    direction LR"]
     out.append("    classDef active fill:#ffe08a,stroke:#b8860b,stroke-width:3px")
     out.append("    classDef final fill:#ffffff,stroke:#333333,stroke-width:3px")

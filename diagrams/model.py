@@ -23,6 +23,7 @@ __all__ = [
     "REGRESS_TOOL",
     "DrawnEdge",
     "LiveState",
+    "Shown",
     "drawn_edges",
     "initial_leaf",
     "short_name",
@@ -191,3 +192,12 @@ class LiveState:
                 str(t) for t, r in results.items() if isinstance(r, Mapping) and "error" in r
             ),
         )
+
+    @classmethod
+    def of(cls, snapshot: Shown) -> LiveState | None:
+        """What a diagram highlights: a snapshot dict read, a LiveState as it is, or nothing."""
+        return cls.from_snapshot(snapshot) if isinstance(snapshot, Mapping) else snapshot
+
+
+#: The ``snapshot`` a diagram may highlight: a snapshot dict, a :class:`LiveState` or None.
+Shown = Mapping[str, Any] | LiveState | None

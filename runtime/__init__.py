@@ -3,38 +3,10 @@
 Nothing in this package imports LiveKit.
 """
 
+from . import effects, events
 from .clock import Clock, LoopClock, SimulatedClock
-from .effects import (
-    CancelTimer,
-    Complete,
-    Effect,
-    Fail,
-    Instruct,
-    Regressed,
-    SetTools,
-    StartTimer,
-    TaskCompleted,
-    TaskFailed,
-    TaskStarted,
-)
-from .events import (
-    AgentSpeaking,
-    DtmfReceived,
-    Event,
-    ModalitySet,
-    NoMatch,
-    RecordedError,
-    Resumed,
-    SessionClosed,
-    TaskRaised,
-    TaskReturned,
-    TimerFired,
-    ToolCalled,
-    UserAway,
-    UserSpeaking,
-    UserSpoke,
-    event_from_json,
-)
+from .effects import *  # noqa: F403  (its __all__, added below)
+from .events import *  # noqa: F403  (its __all__, added below)
 from .flow import AsyncFlow, EffectFailed, FlowClosed
 from .interpreter import DEFAULT_REGRESS_TOOL, Interpreter
 from .outcome import Accepted, Outcome, Rejected, Step
@@ -44,45 +16,20 @@ from .timers import TimerSet
 __all__ = [
     "DEFAULT_REGRESS_TOOL",
     "Accepted",
-    "AgentSpeaking",
     "AsyncFlow",
-    "CancelTimer",
     "Clock",
-    "Complete",
-    "DtmfReceived",
-    "Effect",
     "EffectFailed",
-    "Event",
-    "Fail",
     "FlowClosed",
-    "Instruct",
     "Interpreter",
     "LoopClock",
-    "ModalitySet",
-    "NoMatch",
     "Outcome",
-    "RecordedError",
-    "Regressed",
     "Rejected",
-    "Resumed",
-    "SessionClosed",
-    "SetTools",
     "SimulatedClock",
     "SnapshotError",
-    "StartTimer",
     "Step",
-    "TaskCompleted",
-    "TaskFailed",
-    "TaskRaised",
-    "TaskReturned",
-    "TaskStarted",
-    "TimerFired",
     "TimerSet",
-    "ToolCalled",
-    "UserAway",
-    "UserSpeaking",
-    "UserSpoke",
-    "event_from_json",
     "restore",
     "snapshot",
 ]
+__all__ += effects.__all__
+__all__ += events.__all__

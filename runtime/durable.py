@@ -1,7 +1,8 @@
-"""Durable flows: the store protocol, the stored record and one flow's link to its store.
+"""Durable flows: the stored record and one flow's link to its store.
 
-Rules of this module: the runtime does no I/O of its own; a :class:`Store`
-(:mod:`taskchart.adapters.stores` has SQLite and Redis) does. A stored
+Rules of this module: the runtime does no I/O of its own; a
+:class:`~taskchart.runtime.store.Store` (:mod:`taskchart.adapters.stores`
+has SQLite and Redis) does. A stored
 record is JSON: format, flow id, sequence number, status, the application's
 ``version``, the chart's digest (:mod:`taskchart.runtime.digest`) and the
 state, in clear or sealed with the application's Fernet keys. Card data is
@@ -25,12 +26,13 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, TypedDict
 
 import attrs
 
 from .digest import changes
 from .logs import get_logger
+from .store import Row, Store
 from .store_errors import (
     ChartChanged,
     CorruptRecord,
@@ -50,6 +52,7 @@ __all__ = [
     "ChartChanged",
     "Checkpointer",
     "CorruptRecord",
+    "Durability",
     "LeaseHeld",
     "Loaded",
     "Migrations",
@@ -62,58 +65,17 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "VersionMismatch",
+    "checkpointer",
 ]
 
 FORMAT = "taskchart.stored/1"
 DROPPED = "card data is never stored without an encryption key"
 #: Seconds a running flow untouched is kept by default (a day): then it counts as abandoned.
 ABANDON = 24 * 3600.0
+#: Seconds a flow's lease lasts unless renewed, by default.
+LEASE_TTL = 15.0
 
 _log = get_logger("taskchart.stores")
-
-
-@attrs.frozen
-class Row:
-    """What a store keeps for one flow: the sequence number, the status and the record."""
-
-    flow_id: str
-    seq: int
-    status: Literal["running", "finished"]
-    data: bytes
-
-
-class Store(Protocol):
-    """What a durable flow needs from a backend (every method may raise :class:`StoreError`).
-
-    ``save`` is a compare-and-set: it writes ``seq = expected + 1`` only if the
-    stored sequence is ``expected`` (0: no row), else raises :class:`StaleWrite`.
-    A finished row is kept ``retain`` seconds (``None``: until deleted, 0: deleted now);
-    a running row ``records.abandon`` seconds after its last save.
-    """
-
-    records: Records
-
-    async def load(self, flow_id: str) -> Row | None: ...
-
-    async def save(
-        self,
-        flow_id: str,
-        data: bytes,
-        *,
-        expected: int,
-        finished: bool = False,
-        retain: float | None = None,
-    ) -> int: ...
-
-    async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool: ...
-
-    async def renew(self, flow_id: str, owner: str, ttl: float) -> bool: ...
-
-    async def release(self, flow_id: str, owner: str) -> None: ...
-
-    async def running(self) -> list[str]: ...
-
-    async def aclose(self) -> None: ...
 
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -318,17 +280,32 @@ class Records:
         return state
 
 
-def stored_row(flow_id: str, seq: object, status: object, data: object) -> Row:
-    """A row from what a store read; :class:`CorruptRecord` for one that is not a flow's."""
-    if isinstance(status, bytes):
-        status = status.decode("utf-8", "replace")
-    if isinstance(seq, bytes):
-        seq = int(seq) if seq.isdigit() else None
-    if not isinstance(seq, int) or status not in ("running", "finished"):
-        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
-    if not isinstance(data, bytes):
-        raise CorruptRecord(f"stored flow {flow_ref(flow_id)} is not a record")
-    return Row(flow_id, seq, status, data)
+class Durability(TypedDict, total=False):
+    """The keywords that make a flow durable: ``store`` and ``flow_id`` (both, or neither);
+    ``secret`` for a flow holding card data (stored only under a key); ``lease_ttl`` and
+    ``lease_wait`` (see :class:`Checkpointer`)."""
+
+    store: Store | None
+    flow_id: str | None
+    secret: bool
+    lease_ttl: float
+    lease_wait: float
+
+
+def checkpointer(durable: Durability, *, kind: str, digest: Mapping[str, str]) -> Checkpointer:
+    """The link to its store of a flow of ``kind`` made durable by ``durable``."""
+    store, flow_id = durable.get("store"), durable.get("flow_id")
+    if store is None or flow_id is None:
+        raise ValueError("a durable flow needs both a store and a flow_id")
+    return Checkpointer(
+        store,
+        flow_id,
+        kind=kind,
+        digest=digest,
+        secret=durable.get("secret", False),
+        lease_ttl=durable.get("lease_ttl", LEASE_TTL),
+        lease_wait=durable.get("lease_wait", 0.0),
+    )
 
 
 class Checkpointer:
@@ -347,7 +324,7 @@ class Checkpointer:
         kind: str,
         digest: Mapping[str, str],
         secret: bool = False,
-        lease_ttl: float = 15.0,
+        lease_ttl: float = LEASE_TTL,
         lease_wait: float = 0.0,
         owner: str | None = None,
     ) -> None:

@@ -39,18 +39,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from . import messages
 from .clock import Clock, LoopClock
 from .digest import chart_digest
 from .durable import (
     Checkpointer,
+    Durability,
     Loaded,
     RecordError,
     SaveFailed,
-    Store,
     StoreError,
+    checkpointer,
 )
 from .effects import Effect, Instruct
 from .events import Event, Resumed, TimerFired
@@ -102,11 +103,7 @@ class AsyncFlow:
         *,
         clock: Clock | None = None,
         on_effect: Callable[[Effect], Any] | None = None,
-        store: Store | None = None,
-        flow_id: str | None = None,
-        secret: bool = False,
-        lease_ttl: float = 15.0,
-        lease_wait: float = 0.0,
+        **durable: Unpack[Durability],
     ) -> None:
         self.interpreter = interpreter
         self.clock: Clock = clock or LoopClock()
@@ -116,18 +113,10 @@ class AsyncFlow:
         self._timers = TimerSet(self.clock, self._timer_fired)
         self._closed = False
         self._link: Checkpointer | None = None
-        if store is not None or flow_id is not None:
-            if store is None or not flow_id:
+        if durable.get("store") is not None or durable.get("flow_id") is not None:
+            if durable.get("store") is None or not durable.get("flow_id"):
                 raise ValueError("a durable flow needs both a store and a flow_id")
-            self._link = Checkpointer(
-                store,
-                flow_id,
-                kind="flow",
-                digest=chart_digest(interpreter.chart),
-                secret=secret,
-                lease_ttl=lease_ttl,
-                lease_wait=lease_wait,
-            )
+            self._link = checkpointer(durable, kind="flow", digest=chart_digest(interpreter.chart))
         self._opened = self._link is None
         self._opening: asyncio.Task[tuple[Effect, ...]] | None = None
         #: Whether :meth:`open` resumed a stored flow.

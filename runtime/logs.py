@@ -163,6 +163,16 @@ def _field(key: Any, value: Any, keys: frozenset[str], words: tuple[str, ...], d
     return f"<{type(value).__name__}>"  # a result object: its type, never its content
 
 
+def _at_level(method: str) -> Callable[..., Any]:
+    """The :class:`RedactingLogger` method that logs through ``logger.<method>``."""
+
+    def log(self: RedactingLogger, event: Any = None, *args: Any, **fields: Any) -> Any:
+        return self._emit(method, event, args, fields)
+
+    log.__name__, log.__qualname__ = method, f"RedactingLogger.{method}"
+    return log
+
+
 class RedactingLogger:
     """Wrap ``logger`` (structlog or standard-library style) so no record shows personal data.
 
@@ -219,25 +229,11 @@ class RedactingLogger:
             text, *clean_args, **redact_fields(fields, self._personal, words)
         )
 
-    def debug(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("debug", event, args, fields)
-
-    def info(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("info", event, args, fields)
-
-    def warning(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("warning", event, args, fields)
-
-    warn = warning
-
-    def error(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("error", event, args, fields)
-
-    def exception(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("error", event, args, fields)
-
-    def critical(self, event: Any = None, *args: Any, **fields: Any) -> Any:
-        return self._emit("critical", event, args, fields)
+    debug = _at_level("debug")
+    info = _at_level("info")
+    warning = warn = _at_level("warning")
+    error = exception = _at_level("error")
+    critical = _at_level("critical")
 
 
 def redact_processor(
@@ -328,10 +324,4 @@ _UNCONFIGURED: dict[str, Any] = {}
 
 def info_enabled(logger: Any, level: int = logging.INFO) -> bool:
     """Whether ``logger`` would emit at ``level`` (so log arguments are worth building)."""
-    check = getattr(logger, "is_enabled_for", None) or getattr(logger, "isEnabledFor", None)
-    if check is None:
-        return True
-    try:
-        return bool(check(level))
-    except Exception:  # an unusual logger: assume it wants the record
-        return True
+    return RedactingLogger(logger).is_enabled_for(level)

@@ -18,20 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from taskchart.statecharts import signals
 from taskchart.statecharts.model import TaskFailure
-from taskchart.statecharts.signals import (
-    ArmTimer,
-    DisarmTimer,
-    EnterTask,
-    FlowDone,
-    KeysShort,
-    ReadBack,
-    Regress,
-    Repeat,
-    Reprompt,
-    Signal,
-    TaskDone,
-)
 
 from . import messages
 from .effects import (
@@ -53,63 +41,63 @@ if TYPE_CHECKING:
 __all__ = ["answer", "effects_of"]
 
 
-def effects_of(flow: Interpreter, signal: Signal) -> list[Effect]:
+def effects_of(flow: Interpreter, signal: signals.Signal) -> list[Effect]:
     """The effects ``signal`` asks for in ``flow``."""
     return _TABLE[type(signal)](flow, signal)
 
 
-def _enter(flow: Interpreter, signal: EnterTask) -> list[Effect]:
+def _enter(flow: Interpreter, signal: signals.EnterTask) -> list[Effect]:
     spec = flow.chart.task_map[signal.task_id]
     text = messages.ask(spec, resumed=signal.resumed)
     return [TaskStarted(signal.task_id, signal.resumed), Instruct(text, signal.task_id)]
 
 
-def _read_back(flow: Interpreter, signal: ReadBack) -> list[Effect]:
+def _read_back(flow: Interpreter, signal: signals.ReadBack) -> list[Effect]:
     spec = flow.chart.task_map[signal.task_id]
     values = flow.model.values[signal.task_id]
     return [Instruct(messages.read_back(spec, values, signal.count), signal.task_id)]
 
 
-def _keys_short(flow: Interpreter, signal: KeysShort) -> list[Effect]:
+def _keys_short(flow: Interpreter, signal: signals.KeysShort) -> list[Effect]:
     keypad = flow.chart.task_map[signal.task_id].keypad
     assert keypad is not None
     return [Instruct(messages.keys_short(keypad.num_digits, signal.got), signal.task_id)]
 
 
-def _reprompt(flow: Interpreter, signal: Reprompt) -> list[Effect]:
+def _reprompt(flow: Interpreter, signal: signals.Reprompt) -> list[Effect]:
     spec = flow.chart.task_map[signal.task_id]
     return [Instruct(messages.reprompt(spec, signal.kind, signal.count), signal.task_id)]
 
 
-def _repeat(flow: Interpreter, signal: Repeat) -> list[Effect]:
+def _repeat(flow: Interpreter, signal: signals.Repeat) -> list[Effect]:
     spec = flow.chart.task_map[signal.task_id]
     return [Instruct(messages.repeat(spec), signal.task_id)]
 
 
-def _task_done(flow: Interpreter, signal: TaskDone) -> list[Effect]:
+def _task_done(flow: Interpreter, signal: signals.TaskDone) -> list[Effect]:
     result = flow.model.results[signal.task_id]
     if signal.outcome == "complete":
         return [TaskCompleted(signal.task_id, result)]
     return [TaskFailed(signal.task_id, result)]
 
 
-def _regress(flow: Interpreter, signal: Regress) -> list[Effect]:
+def _regress(flow: Interpreter, signal: signals.Regress) -> list[Effect]:
     return [Regressed(signal.task_id, signal.targets)]
 
 
-def _flow_done(flow: Interpreter, signal: FlowDone) -> list[Effect]:
+def _flow_done(flow: Interpreter, signal: signals.FlowDone) -> list[Effect]:
     if signal.outcome == "done":
         return [Complete(flow.result)]
     return [Fail(flow.error or TaskFailure("", "the flow failed"))]
 
 
-def _arm(flow: Interpreter, signal: ArmTimer) -> list[Effect]:
+def _arm(flow: Interpreter, signal: signals.ArmTimer) -> list[Effect]:
     flow.timers[signal.timer_id] = signal.seconds
     flow.deadlines[signal.timer_id] = flow.now() + signal.seconds
     return [StartTimer(signal.timer_id, signal.seconds)]
 
 
-def _disarm(flow: Interpreter, signal: DisarmTimer) -> list[Effect]:
+def _disarm(flow: Interpreter, signal: signals.DisarmTimer) -> list[Effect]:
     flow.deadlines.pop(signal.timer_id, None)
     if flow.timers.pop(signal.timer_id, None) is None:
         return []
@@ -141,14 +129,14 @@ def answer(
 
 
 _TABLE: dict[type[Any], Callable[[Interpreter, Any], list[Effect]]] = {
-    EnterTask: _enter,
-    ReadBack: _read_back,
-    KeysShort: _keys_short,
-    Reprompt: _reprompt,
-    Repeat: _repeat,
-    TaskDone: _task_done,
-    Regress: _regress,
-    FlowDone: _flow_done,
-    ArmTimer: _arm,
-    DisarmTimer: _disarm,
+    signals.EnterTask: _enter,
+    signals.ReadBack: _read_back,
+    signals.KeysShort: _keys_short,
+    signals.Reprompt: _reprompt,
+    signals.Repeat: _repeat,
+    signals.TaskDone: _task_done,
+    signals.Regress: _regress,
+    signals.FlowDone: _flow_done,
+    signals.ArmTimer: _arm,
+    signals.DisarmTimer: _disarm,
 }

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import task
 from .bindings import GuardFn, Hooks, bind_action, bind_guard, chart_hooks
 from .definition import CLASS_FLAGS, LENIENT, definition, tasks_by_id
 from .engines import LibraryMachine, Machine, Table, TableMachine, call_with
@@ -37,18 +38,7 @@ from .table import (
     TransitionDef,
     flow_table,
 )
-from .task import (
-    COMPLETE,
-    CONFIRM,
-    CORRECT,
-    DECLINE,
-    FAIL,
-    KEY,
-    KEYS_TIMEOUT,
-    TIMEOUT,
-    UPDATE,
-    TaskSpec,
-)
+from .task import TaskSpec
 
 if TYPE_CHECKING:  # python-statemachine loads when a flow first runs on it
     from statemachine import StateChart
@@ -311,7 +301,17 @@ class Chart:
 #: attribute of the installed library and holds this list to what collides).
 RESERVED_IDS = frozenset(
     {DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, "done", "error"}
-    | {COMPLETE, CONFIRM, CORRECT, DECLINE, FAIL, KEY, KEYS_TIMEOUT, TIMEOUT, UPDATE}
+    | {
+        task.COMPLETE,
+        task.CONFIRM,
+        task.CORRECT,
+        task.DECLINE,
+        task.FAIL,
+        task.KEY,
+        task.KEYS_TIMEOUT,
+        task.TIMEOUT,
+        task.UPDATE,
+    }
     | {
         "configuration",
         "configuration_values",

@@ -29,24 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from . import task
 from .table import REGRESS, TransitionDef
-from .task import (
-    COMPLETE,
-    CONFIRM,
-    CORRECT,
-    DECLINE,
-    KEY,
-    KEYS_TIMEOUT,
-    NO_MATCH,
-    TIMEOUT,
-    UPDATE,
-    Confirmation,
-    TaskSpec,
-)
+from .task import Confirmation, TaskSpec
 
 __all__ = ["guard_value", "never_fires", "sends"]
 
-_TOOL_EVENTS = (UPDATE, CONFIRM, CORRECT, DECLINE)
+_TOOL_EVENTS = (task.UPDATE, task.CONFIRM, task.CORRECT, task.DECLINE)
 
 
 def sends(spec: TaskSpec | None, event: str | None) -> bool:
@@ -55,13 +44,13 @@ def sends(spec: TaskSpec | None, event: str | None) -> bool:
         return True
     if event in _TOOL_EVENTS:
         return any(t.event == event for t in spec.tools)
-    if event == TIMEOUT:
+    if event == task.TIMEOUT:
         return spec.no_input is not None
-    if event == NO_MATCH:
+    if event == task.NO_MATCH:
         return spec.no_match is not None
-    if event in (KEY, KEYS_TIMEOUT):
+    if event in (task.KEY, task.KEYS_TIMEOUT):
         return spec.keypad is not None
-    if event == COMPLETE:
+    if event == task.COMPLETE:
         return spec.kind == "implicit"
     return True  # fail (a session close), regress, and events of hand-made tables
 
@@ -98,7 +87,7 @@ def guard_value(
         "regression_targets_visited": False if first else None,
         "next_resume": None if goes_back else False,
     }
-    if guard == "all_fields_collected" and event == UPDATE and spec.updates_fill_every_field:
+    if guard == "all_fields_collected" and event == task.UPDATE and spec.updates_fill_every_field:
         return True
     return fixed.get(guard)
 

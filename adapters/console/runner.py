@@ -22,21 +22,17 @@ from typing import Any, TextIO
 import attrs
 from taskchart.runtime import (
     Accepted,
-    Complete,
     Effect,
-    Fail,
-    Instruct,
     Interpreter,
     Outcome,
-    Regressed,
     SessionClosed,
-    TaskCompleted,
-    TaskStarted,
     ToolCalled,
     UserSpoke,
 )
 from taskchart.runtime.logs import redact_mapping
 from taskchart.statecharts import Chart, TaskFailure
+
+from taskchart import runtime
 
 from .nlu import RuleBasedModel
 
@@ -179,21 +175,21 @@ class ConsoleRunner:
     def _show_effects(self, effects: Iterable[Effect], fallback: str = "") -> None:
         spoke = False
         for effect in effects:
-            if isinstance(effect, Instruct):
+            if isinstance(effect, runtime.Instruct):
                 self._last_instruction = effect.instructions
                 self.say("agent", effect.instructions)
                 spoke = True
-            elif isinstance(effect, TaskCompleted) and self.show_transitions:
+            elif isinstance(effect, runtime.TaskCompleted) and self.show_transitions:
                 print(f"       ✓ {effect.task_id} complete", file=self.out)
-            elif isinstance(effect, TaskStarted) and self.show_transitions:
+            elif isinstance(effect, runtime.TaskStarted) and self.show_transitions:
                 how = "resumed" if effect.resumed else "started"
                 print(f"       ▶ {effect.task_id} {how}", file=self.out)
-            elif isinstance(effect, Regressed) and self.show_transitions:
+            elif isinstance(effect, runtime.Regressed) and self.show_transitions:
                 print(f"       ↺ back to {', '.join(effect.targets)}", file=self.out)
-            elif isinstance(effect, Complete):
+            elif isinstance(effect, runtime.Complete):
                 self.say("agent", "Thank you, that's everything I needed.")
                 spoke = True
-            elif isinstance(effect, Fail):
+            elif isinstance(effect, runtime.Fail):
                 self.say("agent", f"We could not finish: {effect.error}")
                 spoke = True
         if not spoke and fallback:

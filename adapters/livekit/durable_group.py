@@ -41,6 +41,7 @@ from taskchart.runtime.durable import (
     CorruptRecord,
     Loaded,
     RecordError,
+    checkpointer,
 )
 from taskchart.runtime.private import card_data_in
 from taskchart.runtime.snapshots import SnapshotError, restore
@@ -62,14 +63,8 @@ async def open_flow(
     if group._store is None or group._flow_id is None:
         flow = group._flow = Interpreter(group.chart, regress_tool=DEFAULT_REGRESS_TOOL)
         return flow, flow.start()
-    link = group._link = Checkpointer(
-        group._store,
-        group._flow_id,
-        kind="task_group",
-        digest=chart_digest(group.chart),
-        secret=bool(group._durable["secret"]),
-        lease_ttl=float(group._durable["lease_ttl"]),
-        lease_wait=float(group._durable["lease_wait"]),
+    link = group._link = checkpointer(
+        group._durable, kind="task_group", digest=chart_digest(group.chart)
     )
     loaded = await link.open()
     try:

@@ -38,7 +38,7 @@ import contextvars
 import functools
 import json
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 from livekit.agents import AgentTask as _LiveKitAgentTask
 from livekit.agents import llm
@@ -57,12 +57,7 @@ from taskchart.runtime import (
     snapshot,
 )
 from taskchart.runtime.digest import chart_digest
-from taskchart.runtime.durable import (
-    Checkpointer,
-    StaleWrite,
-    Store,
-    StoreError,
-)
+from taskchart.runtime.durable import Checkpointer, Durability, StaleWrite, StoreError
 from taskchart.runtime.logs import get_logger
 from taskchart.statecharts import Chart, TaskFailure, TaskSpec, compile_chart, implicit_task
 
@@ -133,18 +128,14 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         chat_ctx: NotGivenOr[llm.ChatContext] = NOT_GIVEN,
         on_task_completed: Callable[[TaskCompletedEvent], Coroutine[None, None, None]]
         | None = None,
-        store: Store | None = None,
-        flow_id: str | None = None,
-        secret: bool = False,
-        lease_ttl: float = 15.0,
-        lease_wait: float = 0.0,
+        **durable: Unpack[Durability],
     ) -> None:
         super().__init__(instructions="*empty*", chat_ctx=chat_ctx, llm=NOT_GIVEN)
-        if (store is None) != (flow_id is None):
+        self._store = durable.get("store")
+        self._flow_id = durable.get("flow_id")
+        if (self._store is None) != (self._flow_id is None):
             raise ValueError("a durable task group needs both a store and a flow_id")
-        self._store = store
-        self._flow_id = flow_id
-        self._durable = {"secret": secret, "lease_ttl": lease_ttl, "lease_wait": lease_wait}
+        self._durable = durable
         self._link: Checkpointer | None = None
         self._saving = asyncio.Lock()
         self._prepared: dict[str, _LiveKitAgentTask[Any]] = {}

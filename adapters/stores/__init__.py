@@ -14,45 +14,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from taskchart.runtime.durable import (
-    ChartChanged,
-    CorruptRecord,
-    LeaseHeld,
-    Migrations,
-    RecordError,
-    Records,
-    Row,
-    SaveFailed,
-    StaleWrite,
-    Store,
-    StoreError,
-    StoreUnavailable,
-    VersionMismatch,
-)
+from taskchart.runtime import store_errors
+from taskchart.runtime.durable import Migrations, Records
+from taskchart.runtime.store import Row, Store
+from taskchart.runtime.store_errors import *  # noqa: F403  (what a store raises)
 
 from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from .redis import RedisStore
 
-__all__ = [
-    "ChartChanged",
-    "CorruptRecord",
-    "LeaseHeld",
-    "Migrations",
-    "RecordError",
-    "Records",
-    "RedisStore",
-    "Row",
-    "SQLiteStore",
-    "SaveFailed",
-    "StaleWrite",
-    "Store",
-    "StoreError",
-    "StoreUnavailable",
-    "VersionMismatch",
-    "open_store",
-]
+__all__ = ["Migrations", "Records", "RedisStore", "Row", "SQLiteStore", "Store", "open_store"]
+__all__ += store_errors.__all__
 
 
 def __getattr__(name: str) -> Any:

@@ -14,44 +14,31 @@ running set forgets it when next listed). A server that cannot be reached raises
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
+from typing import Any, Unpack
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from taskchart.runtime.durable import (
-    ABANDON,
-    Migrations,
-    Records,
-    Row,
-    StaleWrite,
-    StoreUnavailable,
-    stored_row,
-)
+from taskchart.runtime.durable import Records
+from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
+from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
 
 __all__ = ["RedisStore"]
 
-# KEYS: flow hash, running set. ARGV: expected seq, data, status, retain ms (-1: keep), flow id,
-# now, abandon ms (-1: keep)
+# KEYS: flow hash, running set. ARGV: expected seq, data, status, keep ms (-1: keep, 0: delete),
+# flow id, now
 _SAVE = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if current ~= tonumber(ARGV[1]) then return {0, current} end
 local seq = current + 1
 redis.call('HSET', KEYS[1], 'seq', seq, 'status', ARGV[3], 'data', ARGV[2], 'updated', ARGV[6])
-if ARGV[3] == 'running' then
-  local abandon = tonumber(ARGV[7])
-  if abandon > 0 then redis.call('PEXPIRE', KEYS[1], abandon)
-  else redis.call('PERSIST', KEYS[1]) end
-  redis.call('SADD', KEYS[2], ARGV[5])
-else
-  redis.call('SREM', KEYS[2], ARGV[5])
-  local retain = tonumber(ARGV[4])
-  if retain == 0 then redis.call('DEL', KEYS[1])
-  elseif retain > 0 then redis.call('PEXPIRE', KEYS[1], retain)
-  else redis.call('PERSIST', KEYS[1]) end
-end
+if ARGV[3] == 'running' then redis.call('SADD', KEYS[2], ARGV[5])
+else redis.call('SREM', KEYS[2], ARGV[5]) end
+local keep = tonumber(ARGV[4])
+if keep == 0 then redis.call('DEL', KEYS[1])
+elseif keep > 0 then redis.call('PEXPIRE', KEYS[1], keep)
+else redis.call('PERSIST', KEYS[1]) end
 return {1, seq}
 """
 # KEYS: running set. ARGV: the flow key prefix. Members whose flow expired leave the set.
@@ -75,7 +62,7 @@ return 0
 """
 
 
-class RedisStore:
+class RedisStore(Store):
     """Flows in the Redis database at ``url``, keys under ``prefix``.
 
     ``keys``, ``version``, ``migrations``, ``retain``, ``abandon`` shape the records
@@ -88,19 +75,13 @@ class RedisStore:
         self,
         url: str,
         *,
-        keys: Iterable[str | bytes] = (),
-        version: int = 1,
-        migrations: Migrations | None = None,
-        retain: float | None = 3600.0,
-        abandon: float | None = ABANDON,
         prefix: str = "taskchart",
         timeout: float = 2.0,
         max_connections: int = 64,
+        **records: Unpack[RecordOptions],
     ) -> None:
         self.url = url
-        self.records = Records(
-            keys=keys, version=version, migrations=migrations, retain=retain, abandon=abandon
-        )
+        self.records = Records(**records)
         self.prefix = prefix
         # a blocking pool: a burst of flows waits for a connection instead of failing
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -133,24 +114,17 @@ class RedisStore:
             return None
         return stored_row(flow_id, seq, status, bytes(data))
 
-    async def save(
-        self,
-        flow_id: str,
-        data: bytes,
-        *,
-        expected: int,
-        finished: bool = False,
-        retain: float | None = None,
+    async def write(
+        self, flow_id: str, data: bytes, expected: int, status: Status, keep: float | None
     ) -> int:
-        status = "finished" if finished else "running"
-        retain_ms = -1 if retain is None else int(retain * 1000)
-        abandon = self.records.abandon
-        abandon_ms = -1 if abandon is None else max(1, int(abandon * 1000))
+        keep_ms = -1 if keep is None else int(keep * 1000)
+        if status == "running" and keep is not None:
+            keep_ms = max(1, keep_ms)  # a running flow is never deleted by its save
         self._during_write()
         done, seq = await self._call(
             self._save(
                 keys=[self._flow(flow_id), self._running],
-                args=[expected, data, status, retain_ms, flow_id, time.time(), abandon_ms],
+                args=[expected, data, status, keep_ms, flow_id, time.time()],
             )
         )
         if not done:

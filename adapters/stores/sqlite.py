@@ -19,19 +19,13 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, Unpack
 
-from taskchart.runtime.durable import (
-    ABANDON,
-    Migrations,
-    Records,
-    Row,
-    StaleWrite,
-    StoreUnavailable,
-    stored_row,
-)
+from taskchart.runtime.durable import Records
+from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
+from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
 
 __all__ = ["SQLiteStore"]
 
@@ -56,7 +50,7 @@ CREATE TABLE IF NOT EXISTS taskchart_leases (
 """
 
 
-class SQLiteStore:
+class SQLiteStore(Store):
     """Flows in the SQLite file ``path``; ``keys``, ``version``, ``migrations``, ``retain``,
     ``abandon`` shape the records (:class:`~taskchart.runtime.durable.Records`).
 
@@ -68,18 +62,12 @@ class SQLiteStore:
         self,
         path: str | Path,
         *,
-        keys: Iterable[str | bytes] = (),
-        version: int = 1,
-        migrations: Migrations | None = None,
-        retain: float | None = 3600.0,
-        abandon: float | None = ABANDON,
         synchronous: str = "NORMAL",
         timeout: float = 30.0,
+        **records: Unpack[RecordOptions],
     ) -> None:
         self.path = Path(path)
-        self.records = Records(
-            keys=keys, version=version, migrations=migrations, retain=retain, abandon=abandon
-        )
+        self.records = Records(**records)
         self._synchronous = synchronous
         self._timeout = timeout
         self._conn: sqlite3.Connection | None = None
@@ -99,19 +87,11 @@ class SQLiteStore:
 
         return await self._run(load)
 
-    async def save(
-        self,
-        flow_id: str,
-        data: bytes,
-        *,
-        expected: int,
-        finished: bool = False,
-        retain: float | None = None,
+    async def write(
+        self, flow_id: str, data: bytes, expected: int, status: Status, keep: float | None
     ) -> int:
-        def save(db: sqlite3.Connection) -> int:
+        def write(db: sqlite3.Connection) -> int:
             now = time.time()
-            status = "finished" if finished else "running"
-            keep = retain if finished else self.records.abandon
             expires = now + keep if keep is not None else None
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -140,7 +120,7 @@ class SQLiteStore:
                         f"{found[0] if found else 'no row'}"
                     )
                 self._during_write()
-                if finished and retain == 0:
+                if keep == 0:
                     db.execute("DELETE FROM taskchart_flows WHERE flow_id = ?", (flow_id,))
                 db.execute("COMMIT")
             except BaseException:
@@ -148,7 +128,7 @@ class SQLiteStore:
                 raise
             return expected + 1
 
-        return await self._run(save)
+        return await self._run(write)
 
     async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool:
         def acquire(db: sqlite3.Connection) -> bool:

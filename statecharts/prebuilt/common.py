@@ -1,10 +1,13 @@
-"""What every prebuilt task shares: the confirmation policy and the decline tool."""
+"""What every prebuilt task shares: the confirmation policy, the tools, the read-back words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from taskchart.statecharts.task import CONFIRM, DECLINE, UPDATE, Confirmation, Tool
 
-__all__ = ["PLACEHOLDERS", "confirm_tool", "decline_tool", "policy", "update_tool"]
+__all__ = ["PLACEHOLDERS", "confirm_tool", "decline_tool", "policy", "readback", "update_tool"]
 
 #: Values some models put in an argument they should have left out.
 PLACEHOLDERS = frozenset(
@@ -42,3 +45,27 @@ def decline_tool(name: str, what: str) -> Tool:
         {"reason": "reason"},
         ("reason",),
     )
+
+
+Readback = Callable[[Mapping[str, Any]], str]
+
+
+def readback(
+    field: str, what: str, confirm: str, spelled: str, plain: str
+) -> Callable[[bool], Readback]:
+    """LiveKit's tool output after an update of ``field``: the value, how to read it back
+    (``spelled`` then the value one character at a time, or ``plain``), and not to call
+    ``confirm`` directly; by whether the value is spelled out."""
+
+    def words(spell: bool) -> Readback:
+        def told(values: Mapping[str, Any]) -> str:
+            value = values.get(field, "")
+            how = f"{spelled}: {' '.join(value)}" if spell else plain
+            return (
+                f"The {what} has been updated to {value}\n{how}\n"
+                f"Prompt the user for confirmation, do not call `{confirm}` directly"
+            )
+
+        return told
+
+    return words

@@ -10,16 +10,14 @@ with email-validator (no network deliverability check); the result's
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from taskchart.statecharts.fields import Field
 from taskchart.statecharts.spoken import normalize_spoken_email
 from taskchart.statecharts.task import TaskSpec, declarative_task
 
-from .common import confirm_tool, decline_tool, policy, update_tool
+from .common import confirm_tool, decline_tool, policy, readback, update_tool
 
 __all__ = ["AUDIO", "BASE", "TEXT", "GetEmailResult", "as_collected", "email_spec"]
 
@@ -73,22 +71,13 @@ Handle input as typed text. Expect users to type their email address directly.
 """
 
 
-def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
-    """LiveKit's tool output: the value, how to read it back, and not to confirm directly."""
-
-    def readback(values: Mapping[str, Any]) -> str:
-        email = values.get("email_address", "")
-        how = (
-            f"Repeat the email character by character: {' '.join(email)}"
-            if spell
-            else "Repeat the email back to the user."
-        )
-        return (
-            f"The email has been updated to {email}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_email_address` directly"
-        )
-
-    return readback
+_readback = readback(
+    "email_address",
+    "email",
+    "confirm_email_address",
+    "Repeat the email character by character",
+    "Repeat the email back to the user.",
+)
 
 
 @cache

@@ -28,16 +28,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import attrs
+from taskchart.statecharts import task
 from taskchart.statecharts.fields import Field
-from taskchart.statecharts.task import (
-    UPDATE,
-    Confirmation,
-    InputHandler,
-    Keypad,
-    TaskSpec,
-    Tool,
-    declarative_task,
-)
+from taskchart.statecharts.task import TaskSpec
 
 __all__ = ["Menu", "MenuResult", "listing", "menu_flow", "menu_spec"]
 
@@ -120,7 +113,7 @@ def _menu_spec(
         return MenuResult(key, labels[key])
 
     again = f"Sorry, that is not an option. {heard}"
-    return declarative_task(
+    return task.declarative_task(
         id,
         result,
         fields=[
@@ -131,29 +124,29 @@ def _menu_spec(
                 schema={"enum": list(labels)},
             )
         ],
-        confirmation=Confirmation.NEVER,
+        confirmation=task.Confirmation.NEVER,
         instructions=(
             f"Read the menu to the caller: {prompt} {heard} When the caller says which "
             f"option they want, call {SELECT_TOOL} with its key."
         ),
         tools=[
-            Tool(
+            task.Tool(
                 SELECT_TOOL,
-                UPDATE,
+                task.UPDATE,
                 "Call when the caller chose an option by voice; give the option's key.",
                 {"key": "key"},
                 ("key",),
             )
         ],
         subject="menu choice",
-        keypad=Keypad(num_digits=1, field="key", stop_key=None, repeat_key=repeat_key),
-        no_input=InputHandler(
+        keypad=task.Keypad(num_digits=1, field="key", stop_key=None, repeat_key=repeat_key),
+        no_input=task.InputHandler(
             timeout=input_timeout,
             prompts=[f"Sorry, I didn't hear a choice. {prompt} {heard}"],
             max_retries=max_retries,
             exit=exit,
         ),
-        no_match=InputHandler(prompts=[again], max_retries=max_retries, exit=exit),
+        no_match=task.InputHandler(prompts=[again], max_retries=max_retries, exit=exit),
         routes=dict(routes),
         shared_retries=True,
     )

@@ -10,16 +10,15 @@ country code, "US" by default); spoken digits ("four one five ...",
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from taskchart.statecharts.fields import Field
 from taskchart.statecharts.spoken import spoken_digits
 from taskchart.statecharts.task import TaskSpec, declarative_task
 
-from .common import confirm_tool, decline_tool, policy, update_tool
+from .common import confirm_tool, decline_tool, policy, readback, update_tool
 
 __all__ = ["AUDIO", "BASE", "TEXT", "GetPhoneNumberResult", "as_collected", "e164", "phone_spec"]
 
@@ -90,22 +89,13 @@ def _result(region: str) -> Callable[..., GetPhoneNumberResult]:
     return build
 
 
-def _readback(spell: bool) -> Callable[[Mapping[str, Any]], str]:
-    """LiveKit's tool output: the number, how to read it back, and not to confirm directly."""
-
-    def readback(values: Mapping[str, Any]) -> str:
-        number = values.get("phone_number", "")
-        how = (
-            f"Read the number back digit by digit: {' '.join(number)}"
-            if spell
-            else "Read the number back to the user in groups."
-        )
-        return (
-            f"The phone number has been updated to {number}\n{how}\n"
-            "Prompt the user for confirmation, do not call `confirm_phone_number` directly"
-        )
-
-    return readback
+_readback = readback(
+    "phone_number",
+    "phone number",
+    "confirm_phone_number",
+    "Read the number back digit by digit",
+    "Read the number back to the user in groups.",
+)
 
 
 BASE = """\

@@ -6,15 +6,7 @@ from typing import Any
 
 import pytest
 from livekit.agents import Agent
-from taskchart.adapters.livekit import (
-    CardCaptureDeclinedError,
-    CardCollectionRestartError,
-    GetCardNumberResult,
-    GetCardNumberTask,
-    GetCreditCardResult,
-    GetCreditCardTask,
-    GetSecurityCodeTask,
-)
+from taskchart.adapters import livekit as lk
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 
 from .prebuilt_helpers import Collector, by_user_line, outputs
@@ -60,12 +52,12 @@ async def collect_card(offline: OfflineSession, *, audio: bool, number: str = ""
 
 @pytest.mark.parametrize("audio", [False, True], ids=["text", "audio"])
 async def test_a_card_is_collected_step_by_step(audio: bool) -> None:
-    agent = Collector(GetCreditCardTask)
+    agent = Collector(lk.GetCreditCardTask)
     async with OfflineSession(
         agent=agent, llm=by_user_line(card_plan(VISA, "123", audio=audio))
     ) as offline:
         await collect_card(offline, audio=audio)
-        assert agent.result == GetCreditCardResult(
+        assert agent.result == lk.GetCreditCardResult(
             cardholder_name="Ada Lovelace",
             issuer="Visa",
             card_number="4111111111111111",
@@ -83,7 +75,7 @@ async def test_a_card_is_collected_step_by_step(audio: bool) -> None:
 
 
 async def test_american_express_needs_a_four_digit_code() -> None:
-    agent = Collector(GetCreditCardTask)
+    agent = Collector(lk.GetCreditCardTask)
     plan = card_plan(AMEX, "1234", audio=False)
     plan["three digits"] = Call("update_security_code", security_code="123")
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
@@ -98,7 +90,7 @@ async def test_american_express_needs_a_four_digit_code() -> None:
 
 
 async def test_start_over_collects_a_new_card() -> None:
-    agent = Collector(GetCreditCardTask)
+    agent = Collector(lk.GetCreditCardTask)
     plan = card_plan(VISA, "123", audio=False)
     plan |= {
         "wait, use another card": Call("restart_card_collection", reason="another card"),
@@ -107,7 +99,7 @@ async def test_start_over_collects_a_new_card() -> None:
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         await offline.say(f"my card is {VISA}")
         with pytest.raises(
-            CardCollectionRestartError
+            lk.CardCollectionRestartError
         ):  # the turn's RunResult carries it, as in LiveKit
             await offline.say("wait, use another card")
         assert "update_card_number" in offline.llm.requests[-1].tools  # back at the number
@@ -118,12 +110,12 @@ async def test_start_over_collects_a_new_card() -> None:
 
 
 async def test_declining_raises_card_capture_declined() -> None:
-    agent = Collector(GetCreditCardTask)
+    agent = Collector(lk.GetCreditCardTask)
     plan = {"no card": Call("decline_card_capture", reason="pay later")}
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        with pytest.raises(CardCaptureDeclinedError):
+        with pytest.raises(lk.CardCaptureDeclinedError):
             await offline.say("no card")
-        assert isinstance(agent.error, CardCaptureDeclinedError)
+        assert isinstance(agent.error, lk.CardCaptureDeclinedError)
         assert agent.error.reason == "pay later"
         assert str(agent.error) == "couldn't get the card details: pay later"
 
@@ -138,7 +130,7 @@ async def test_declining_raises_card_capture_declined() -> None:
     ],
 )
 async def test_a_bad_number_is_refused_without_echoing_it(number: str, message: str) -> None:
-    agent = Collector(GetCardNumberTask)
+    agent = Collector(lk.GetCardNumberTask)
     plan = {"mine": Call("update_card_number", card_number=number)}
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         turn = await offline.say("mine")
@@ -148,7 +140,7 @@ async def test_a_bad_number_is_refused_without_echoing_it(number: str, message: 
 
 
 async def test_a_card_number_sent_as_a_number_is_not_echoed_to_the_model() -> None:
-    agent = Collector(GetCardNumberTask)
+    agent = Collector(lk.GetCardNumberTask)
     plan = {"mine": Call("update_card_number", card_number=4111111111111111)}
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         turn = await offline.say("mine")
@@ -160,7 +152,7 @@ async def test_a_card_number_sent_as_a_number_is_not_echoed_to_the_model() -> No
 
 
 async def test_a_repeated_number_that_differs_is_refused() -> None:
-    agent = Collector(GetCardNumberTask)
+    agent = Collector(lk.GetCardNumberTask)
     plan = {
         "mine": Call("update_card_number", card_number=VISA),
         "again": Call("confirm_card_number", repeated_card_number="4111 1111 1111 1112"),
@@ -172,11 +164,13 @@ async def test_a_repeated_number_that_differs_is_refused() -> None:
         turn = await offline.say("again", modality="audio")
         assert outputs(turn)["confirm_card_number"].is_error
         await offline.say("again, right", modality="audio")
-        assert agent.result == GetCardNumberResult("Visa", "4111111111111111")
+        assert agent.result == lk.GetCardNumberResult("Visa", "4111111111111111")
 
 
 async def test_the_code_length_follows_the_issuer() -> None:
-    assert GetSecurityCodeTask(issuer="American Express").spec is not GetSecurityCodeTask().spec
+    assert (
+        lk.GetSecurityCodeTask(issuer="American Express").spec is not lk.GetSecurityCodeTask().spec
+    )
 
 
 async def test_the_parent_agent_continues_after_the_card() -> None:
@@ -186,7 +180,7 @@ async def test_the_parent_agent_continues_after_the_card() -> None:
             self.last4: str | None = None
 
         async def on_enter(self) -> None:
-            result = await GetCreditCardTask(chat_ctx=self.chat_ctx)
+            result = await lk.GetCreditCardTask(chat_ctx=self.chat_ctx)
             self.last4 = result.card_number[-4:]
             await self.session.generate_reply(instructions="Thank the user.")
 

@@ -7,19 +7,7 @@ from typing import Any
 
 import pytest
 from livekit.agents import Agent, RunContext, function_tool
-from taskchart.adapters.livekit import (
-    DeclinedError,
-    GetAddressResult,
-    GetAddressTask,
-    GetDOBResult,
-    GetDOBTask,
-    GetEmailResult,
-    GetEmailTask,
-    GetNameResult,
-    GetNameTask,
-    GetPhoneNumberResult,
-    GetPhoneNumberTask,
-)
+from taskchart.adapters import livekit as lk
 from taskchart.adapters.livekit.testing import Call, OfflineSession
 
 from .prebuilt_helpers import Collector, by_user_line, outputs
@@ -37,21 +25,21 @@ NAME = Call("update_name", first_name="ada", last_name="lovelace")
 DOB = Call("update_dob", year=90, month=1, day=15)
 
 CASES: list[tuple[Any, Call, str, Any]] = [
-    (GetEmailTask, EMAIL, "confirm_email_address", GetEmailResult("ada@example.com")),
+    (lk.GetEmailTask, EMAIL, "confirm_email_address", lk.GetEmailResult("ada@example.com")),
     (
-        GetAddressTask,
+        lk.GetAddressTask,
         ADDRESS,
         "confirm_address",
-        GetAddressResult("450 South Main Street floor two Salt Lake City UT 84101 usa"),
+        lk.GetAddressResult("450 South Main Street floor two Salt Lake City UT 84101 usa"),
     ),
-    (GetPhoneNumberTask, PHONE, "confirm_phone_number", GetPhoneNumberResult("4155550132")),
+    (lk.GetPhoneNumberTask, PHONE, "confirm_phone_number", lk.GetPhoneNumberResult("4155550132")),
     (
-        lambda: GetNameTask(last_name=True),
+        lambda: lk.GetNameTask(last_name=True),
         NAME,
         "confirm_name",
-        GetNameResult("ada", None, "lovelace"),
+        lk.GetNameResult("ada", None, "lovelace"),
     ),
-    (GetDOBTask, DOB, "confirm_dob", GetDOBResult(date(1990, 1, 15))),
+    (lk.GetDOBTask, DOB, "confirm_dob", lk.GetDOBResult(date(1990, 1, 15))),
 ]
 IDS = ["email", "address", "phone", "name", "dob"]
 
@@ -86,11 +74,11 @@ async def test_audio_input_is_read_back_and_confirmed(
 @pytest.mark.parametrize(
     ("factory", "update", "decline", "words"),
     [
-        (GetEmailTask, EMAIL, "decline_email_capture", "email address"),
-        (GetAddressTask, ADDRESS, "decline_address_capture", "address"),
-        (GetPhoneNumberTask, PHONE, "decline_phone_number_capture", "phone number"),
-        (GetNameTask, NAME, "decline_name_capture", "name"),
-        (GetDOBTask, DOB, "decline_dob_capture", "date of birth"),
+        (lk.GetEmailTask, EMAIL, "decline_email_capture", "email address"),
+        (lk.GetAddressTask, ADDRESS, "decline_address_capture", "address"),
+        (lk.GetPhoneNumberTask, PHONE, "decline_phone_number_capture", "phone number"),
+        (lk.GetNameTask, NAME, "decline_name_capture", "name"),
+        (lk.GetDOBTask, DOB, "decline_dob_capture", "date of birth"),
     ],
     ids=IDS,
 )
@@ -101,15 +89,15 @@ async def test_decline_raises_a_typed_catchable_error(
     plan = {"no thanks": Call(decline, reason="private")}
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         assert decline not in offline.llm.requests[0].tools  # not on the entry reply
-        with pytest.raises(DeclinedError):  # the turn's RunResult carries it too, as in LiveKit
+        with pytest.raises(lk.DeclinedError):  # the turn's RunResult carries it too, as in LiveKit
             await offline.say("no thanks")
-        assert isinstance(agent.error, DeclinedError)
+        assert isinstance(agent.error, lk.DeclinedError)
         assert str(agent.error) == f"couldn't get the {words}: private"
         assert agent.result is None
 
 
 async def test_a_change_after_the_read_back_needs_a_new_confirmation() -> None:
-    agent = Collector(GetEmailTask)
+    agent = Collector(lk.GetEmailTask)
     new = Call("update_email_address", email="bob@example.com")
     plan = {
         "ada at example dot com": EMAIL,
@@ -122,7 +110,7 @@ async def test_a_change_after_the_read_back_needs_a_new_confirmation() -> None:
         assert outputs(turn)["confirm_email_address"].is_error
         assert agent.result is None  # never the value the user just rejected
         await offline.say("yes", modality="audio")
-        assert agent.result == GetEmailResult("bob@example.com")
+        assert agent.result == lk.GetEmailResult("bob@example.com")
 
 
 @pytest.mark.parametrize(
@@ -133,18 +121,18 @@ async def test_require_confirmation_overrides_the_modality(
     require: bool | None, modality: Any, confirms: bool
 ) -> None:
     kwargs = {} if require is None else {"require_confirmation": require}
-    agent = Collector(lambda: GetEmailTask(**kwargs))
+    agent = Collector(lambda: lk.GetEmailTask(**kwargs))
     plan = {"mine": EMAIL, "yes": Call("confirm_email_address")}
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         await offline.say("mine", modality=modality)
         assert (agent.result is None) is confirms
         if confirms:
             await offline.say("yes", modality=modality)
-        assert agent.result == GetEmailResult("ada@example.com")
+        assert agent.result == lk.GetEmailResult("ada@example.com")
 
 
 async def test_verify_spelling_spells_the_read_back_even_in_text() -> None:
-    agent = Collector(lambda: GetEmailTask(verify_spelling=True))
+    agent = Collector(lambda: lk.GetEmailTask(verify_spelling=True))
     plan = {
         "mine": Call("update_email_address", email="ab@cd.io"),
         "yes": Call("confirm_email_address"),
@@ -153,7 +141,7 @@ async def test_verify_spelling_spells_the_read_back_even_in_text() -> None:
         turn = await offline.say("mine")
         assert "a b @ c d . i o" in outputs(turn)["update_email_address"].output
         await offline.say("yes")
-        assert agent.result == GetEmailResult("ab@cd.io")
+        assert agent.result == lk.GetEmailResult("ab@cd.io")
 
 
 async def test_a_value_prefilled_from_a_voice_call_still_needs_confirmation() -> None:
@@ -165,7 +153,7 @@ async def test_a_value_prefilled_from_a_voice_call_still_needs_confirmation() ->
         @function_tool()
         async def collect_email(self, context: RunContext) -> str:
             """Collect the user's email address."""
-            result = await GetEmailTask(chat_ctx=self.chat_ctx)
+            result = await lk.GetEmailTask(chat_ctx=self.chat_ctx)
             self.email = result.email_address
             return f"Collected email: {result.email_address}"
 
@@ -204,35 +192,39 @@ def springfield(country: str) -> Call:
 @pytest.mark.parametrize(
     ("factory", "call", "message"),
     [
-        (GetEmailTask, Call("update_email_address", email="not an email"), "email"),
+        (lk.GetEmailTask, Call("update_email_address", email="not an email"), "email"),
         (
-            GetAddressTask,
+            lk.GetAddressTask,
             springfield("usa"),
             "ZIP code",
         ),
         (
-            GetAddressTask,
+            lk.GetAddressTask,
             springfield("Atlantis"),
             "not a country",
         ),
-        (GetPhoneNumberTask, Call("update_phone_number", phone_number="12"), "not a valid phone"),
-        (GetNameTask, Call("update_name", first_name="null"), "not a name"),
-        (GetNameTask, Call("update_name", first_name="4111 1111"), "contains no letters"),
-        (GetDOBTask, Call("update_dob", year=2090, month=1, day=1), "in the future"),
-        (GetDOBTask, Call("update_dob", year=1990, month=2, day=30), "Invalid date"),
-        (GetDOBTask, Call("update_dob", year="nineteen", month=2, day=3), "whole number"),
         (
-            GetNameTask,
+            lk.GetPhoneNumberTask,
+            Call("update_phone_number", phone_number="12"),
+            "not a valid phone",
+        ),
+        (lk.GetNameTask, Call("update_name", first_name="null"), "not a name"),
+        (lk.GetNameTask, Call("update_name", first_name="4111 1111"), "contains no letters"),
+        (lk.GetDOBTask, Call("update_dob", year=2090, month=1, day=1), "in the future"),
+        (lk.GetDOBTask, Call("update_dob", year=1990, month=2, day=30), "Invalid date"),
+        (lk.GetDOBTask, Call("update_dob", year="nineteen", month=2, day=3), "whole number"),
+        (
+            lk.GetNameTask,
             Call("update_name", first_name="Ada\u202eecalevoL"),
             "first_name contains an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)",
         ),
         (
-            GetNameTask,
+            lk.GetNameTask,
             Call("update_name", first_name="Ada" + "".join(chr(0xE0000 + ord(c)) for c in "hi")),
             "first_name contains an invisible character (U+E0068 TAG LATIN SMALL LETTER H)",
         ),
         (
-            GetEmailTask,
+            lk.GetEmailTask,
             Call("update_email_address", email="ada@ex\u0430mple.com"),
             "The email's domain mixes Cyrillic and Latin letters",
         ),
@@ -250,7 +242,7 @@ async def test_invalid_values_get_an_actionable_error_and_the_task_goes_on(
 
 
 async def test_dob_reads_two_digit_years_and_takes_an_optional_time() -> None:
-    agent = Collector(lambda: GetDOBTask(include_time=True))
+    agent = Collector(lambda: lk.GetDOBTask(include_time=True))
     plan = {
         "born 5/3/05 at 7:30": [
             Call("update_time", hour=7, minute=30),
@@ -261,11 +253,13 @@ async def test_dob_reads_two_digit_years_and_takes_an_optional_time() -> None:
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         await offline.say("born 5/3/05 at 7:30", modality="audio")
         await offline.say("yes", modality="audio")
-        assert agent.result == GetDOBResult(date(2005, 3, 5), time(7, 30))
+        assert agent.result == lk.GetDOBResult(date(2005, 3, 5), time(7, 30))
 
 
 async def test_name_collects_the_flagged_parts_and_spells_them_back() -> None:
-    agent = Collector(lambda: GetNameTask(middle_name=True, last_name=True, verify_spelling=True))
+    agent = Collector(
+        lambda: lk.GetNameTask(middle_name=True, last_name=True, verify_spelling=True)
+    )
     plan = {
         "ada lovelace": Call("update_name", first_name="Ada", last_name="Lovelace"),
         "middle is king": Call(
@@ -279,7 +273,7 @@ async def test_name_collects_the_flagged_parts_and_spells_them_back() -> None:
         turn = await offline.say("middle is king")
         assert "A d a K i n g L o v e l a c e" in outputs(turn)["update_name"].output
         await offline.say("yes")
-        assert agent.result == GetNameResult("Ada", "King", "Lovelace")
+        assert agent.result == lk.GetNameResult("Ada", "King", "Lovelace")
 
 
 noted: list[str] = []
@@ -297,7 +291,7 @@ async def test_extra_instructions_and_tools_are_added() -> None:
     noted.clear()
 
     agent = Collector(
-        lambda: GetAddressTask(
+        lambda: lk.GetAddressTask(
             extra_instructions="Emphasize that this is for shipping purposes.",
             tools=[get_alternate_contact_info],
         )
@@ -314,12 +308,12 @@ async def test_extra_instructions_and_tools_are_added() -> None:
         assert agent.result is None  # the address task goes on
 
 
-@pytest.mark.parametrize("factory", [GetEmailTask, lambda: GetNameTask(last_name=True)])
+@pytest.mark.parametrize("factory", [lk.GetEmailTask, lambda: lk.GetNameTask(last_name=True)])
 async def test_closing_the_session_mid_task_ends_the_awaiting_code(factory: Any) -> None:
     import asyncio
 
     agent = Collector(factory)
-    plan = {"mine": EMAIL if factory is GetEmailTask else NAME}
+    plan = {"mine": EMAIL if factory is lk.GetEmailTask else NAME}
     offline = OfflineSession(agent=agent, llm=by_user_line(plan))
     await offline.start()
     await offline.say("mine", modality="audio")  # read back, waiting for the confirmation
