@@ -44,26 +44,55 @@ def redis_url() -> Iterator[str]:
         if os.environ.get("CI", "").lower() in ("1", "true"):
             pytest.fail(NO_REDIS)
         pytest.skip(NO_REDIS)
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = _start_redis(binary)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.02)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _start_redis(binary: str) -> tuple[subprocess.Popen[bytes], int]:
+    """A redis-server of this session's own on a free port.
+
+    A free port may be taken by another process's server between the probe and
+    the start (test sessions run side by side): ours then exits, and the one
+    that answers is checked to be ours by its process id before it is used.
+    """
+    import redis
+
+    for _ in range(5):
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                client = redis.Redis(port=port, socket_timeout=0.5)
+                pid = client.info("server")["process_id"]
+                client.close()
+            except redis.RedisError:
+                time.sleep(0.02)
+                continue
+            if pid == server.pid:
+                return server, port
+            break  # another process's server holds the port
+        server.terminate()
+        server.wait(timeout=10)
+    pytest.fail("redis-server did not start")
 
 
 def sqlite_factory(path: Path) -> Callable[..., Store]:

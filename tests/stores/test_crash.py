@@ -146,7 +146,9 @@ def trial(context: Any, url: str, kill_at: int, during: bool) -> int | None:
 
 
 def test_crashed_workers_lose_and_repeat_nothing(forkserver: Any, store_url: str) -> None:
-    kind, made, results, saves, _ = Worker(forkserver, store_url, "call-whole", 0, False).finish()
+    kind, made, results, saves, _ = Worker(
+        forkserver, store_url, f"call-whole-{uuid.uuid4().hex[:8]}", 0, False
+    ).finish()
     assert (kind, made, results) == ("done", [name for name, _ in PLAN], EXPECTED)
     rng = random.Random(store_url[:5])
     kills = attempts = 0
