@@ -74,6 +74,8 @@ DROPPED = "card data is never stored without an encryption key"
 ABANDON = 24 * 3600.0
 #: Seconds a flow's lease lasts unless renewed, by default.
 LEASE_TTL = 15.0
+#: How long closing waits, past a lease's time, for a renewal in flight to finish.
+_RENEWAL_GRACE = 5.0
 
 _log = get_logger("taskchart.stores")
 
@@ -344,6 +346,7 @@ class Checkpointer:
         self.lease_lost = False
         self._leased = False
         self._renewer: asyncio.Task[None] | None = None
+        self._stop_renewing = asyncio.Event()
         self._lock = asyncio.Lock()
         self._ref = flow_ref(flow_id)
 
@@ -380,11 +383,16 @@ class Checkpointer:
             await asyncio.sleep(min(0.05, max(0.005, self.lease_ttl / 20)))
         self._leased = True
         if self._renewer is None:
+            self._stop_renewing.clear()
             self._renewer = asyncio.get_running_loop().create_task(self._renew())
 
     async def _renew(self) -> None:
         while True:
-            await asyncio.sleep(self.lease_ttl / 3)
+            try:  # a wait that close() ends early; a renewal itself is never cancelled
+                await asyncio.wait_for(self._stop_renewing.wait(), self.lease_ttl / 3)
+                return
+            except TimeoutError:
+                pass
             try:
                 if not await self.store.renew(self.flow_id, self.owner, self.lease_ttl):
                     self.lease_lost = True
@@ -446,10 +454,16 @@ class Checkpointer:
     async def close(self) -> None:
         """Stop renewing and give the lease back (a store that is gone lets it expire)."""
         if self._renewer is not None:
-            self._renewer.cancel()
+            # A renewal in flight is let finish (the store bounds it): a store command
+            # cancelled half-way can leave the client's connection pool waiting for ever.
+            renewer, self._renewer = self._renewer, None
+            self._stop_renewing.set()
+            await asyncio.wait({renewer}, timeout=self.lease_ttl + _RENEWAL_GRACE)
+            if not renewer.done():  # a store that does not answer in time: given up on
+                renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._renewer
-            self._renewer = None
+                if renewer.done():
+                    renewer.result()
         if self._leased:
             self._leased = False
             with contextlib.suppress(StoreError):

@@ -70,8 +70,15 @@ class Call_(Agent):
         super().__init__(instructions="You run the call.")
         self.store, self.flow_id = store, flow_id
         self.results: Any = None
+        self.error: BaseException | None = None
 
     async def on_enter(self) -> None:
+        try:
+            await self._call()
+        except Exception as exc:  # the call cannot go on (a lost lease, say): said to the parent
+            self.error = exc
+
+    async def _call(self) -> None:
         durable = {"store": self.store, "lease_ttl": LEASE, "lease_wait": 30.0}
         group = build_group(
             chat_ctx=self.chat_ctx,
@@ -88,7 +95,11 @@ class Call_(Agent):
 
 def work(url: str, flow_id: str, key: bytes, kill_at: int, during: bool, conn: Connection) -> None:
     """The worker process's entry point."""
-    asyncio.run(_work(url, flow_id, key, kill_at, during, conn))
+    try:
+        asyncio.run(_work(url, flow_id, key, kill_at, during, conn))
+    except BaseException as exc:  # said, not left for the parent to wait out
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        raise
 
 
 async def _work(
@@ -112,7 +123,7 @@ async def _work(
     model = ScriptedLLM([step] * 1000)
     deadline = time.monotonic() + 30
     async with OfflineSession(agent=agent, llm=model, userdata=SimpleNamespace()) as offline:
-        while agent.results is None and time.monotonic() < deadline:
+        while agent.results is None and agent.error is None and time.monotonic() < deadline:
             calls = len(made)
             with contextlib.suppress(RuntimeError):  # between two agents (a handover): not now
                 await offline.say("go on")
@@ -129,4 +140,7 @@ async def _work(
             if item.type == "function_call_output" and item.is_error
         ]
     await store.aclose()
+    if agent.error is not None:
+        conn.send(("failed", f"{type(agent.error).__name__}: {agent.error}"))
+        return
     conn.send(("done", accepted, agent.results, store.saves, refused))

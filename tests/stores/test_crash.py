@@ -138,8 +138,9 @@ def trial(context: Any, url: str, kill_at: int, during: bool) -> int | None:
     assert said == ("kill me", kill_at), said
     first.kill()
     before = committed(url, flow_id)
-    kind, made, results, _, refused = Worker(context, url, flow_id, 0, False).finish()
-    assert kind == "done"
+    said = Worker(context, url, flow_id, 0, False).finish()
+    assert said[0] == "done", said
+    _, made, results, _, refused = said
     assert before + made == [name for name, _ in PLAN], (kill_at, during, before, made, refused)
     assert results == EXPECTED
     return None

@@ -233,3 +233,29 @@ async def test_a_worker_that_lost_its_lease_saves_no_more(store: Store) -> None:
     row = await store.load("room-7/ada")
     assert row is not None and row.seq == 1
     await writer.close()
+
+
+async def test_closing_lets_a_renewal_in_flight_finish(store: Store) -> None:
+    """A store command cancelled half-way can leave a client's connection pool stuck (a
+    cancelled Redis renewal hung a worker for good): closing waits for it instead."""
+    renewals: list[str] = []
+    renew = store.renew
+
+    async def slow_renew(flow_id: str, owner: str, ttl: float) -> bool:
+        renewals.append("started")
+        try:
+            await asyncio.sleep(0.15)
+        except asyncio.CancelledError:
+            renewals.append("cancelled")
+            raise
+        renewals.append("finished")
+        return await renew(flow_id, owner, ttl)
+
+    store.renew = slow_renew  # type: ignore[method-assign]
+    writer = link(store, lease_ttl=0.15)
+    await writer.open()
+    while not renewals:  # the first renewal is under way
+        await asyncio.sleep(0.01)
+    await writer.close()
+    assert renewals == ["started", "finished"]
+    assert await store.acquire("room-7/ada", "next-worker", 5.0)  # the lease was given back
