@@ -40,48 +40,44 @@ def test_a_normaliser_rejects_what_is_not_text(
 # --- normalize_spoken_email -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("john dot doe at gmail dot com", "john.doe@gmail.com"),
-        ("John.Doe@Gmail.com", "John.Doe@gmail.com"),
-        ("j o h n at example dot org", "john@example.org"),
-        ("jane underscore smith at example dot co dot uk", "jane_smith@example.co.uk"),
-        ("john twenty three at example dot com", "john23@example.com"),
-        ("mary dash ann at example dot com", "mary-ann@example.com"),
-        ("mary hyphen ann at example dot com", "mary-ann@example.com"),
-        ("bob plus news at example dot com", "bob+news@example.com"),
-        ("bob period smith at example period com", "bob.smith@example.com"),
-        ("bob point smith at example point com", "bob.smith@example.com"),
-        ("bob at sign example dot com", "bob@example.com"),
-        ("bob at symbol example dot com", "bob@example.com"),
-        ("bob at the rate example dot com", "bob@example.com"),
-        ("bob full stop smith at example dot com", "bob.smith@example.com"),
-        ("bob under score smith at example dot com", "bob_smith@example.com"),
-        ("my email is john at example dot com", "john@example.com"),
-        ("My e-mail address is john at example dot com", "john@example.com"),
-        ("email address is john at example dot com", "john@example.com"),
-        ("Email: john@example.com", "john@example.com"),
-        ("it's john at example dot com", "john@example.com"),
-        ("It\u2019s john at example dot com", "john@example.com"),
-        ("that is john at example dot com", "john@example.com"),
-        ("Um, my email is john at example dot com.", "john@example.com"),
-        ("john@example.com!", "john@example.com"),
-        ("john at example dot com?", "john@example.com"),
-        ("<john@example.com>", "john@example.com"),
-        ("mailto:john@example.com", "john@example.com"),
-        ("<mailto:john@example.com>", "john@example.com"),
-        ("email address is <mailto:bob@example.com>", "bob@example.com"),
-        ("Jane Doe <jane@example.com>", "jane@example.com"),
-        ("J-O-H-N at example dot com", "JOHN@example.com"),
-        ("j, o, h, n at example dot org.", "john@example.org"),
-        ("first dot last at example dot com", "first.last@example.com"),
-        ("  john@example.com  ", "john@example.com"),
-        ("JOHN DOT DOE AT EXAMPLE DOT COM", "JOHN.DOE@example.com"),
-    ],
-)
-def test_normalize_spoken_email(spoken: str, expected: str) -> None:
-    assert normalize_spoken_email(spoken) == expected
+#: What was said, and the address normalize_spoken_email makes of it.
+EMAILS: list[tuple[str, str]] = [
+    ("john dot doe at gmail dot com", "john.doe@gmail.com"),
+    ("John.Doe@Gmail.com", "John.Doe@gmail.com"),
+    ("j o h n at example dot org", "john@example.org"),
+    ("jane underscore smith at example dot co dot uk", "jane_smith@example.co.uk"),
+    ("john twenty three at example dot com", "john23@example.com"),
+    ("mary dash ann at example dot com", "mary-ann@example.com"),
+    ("mary hyphen ann at example dot com", "mary-ann@example.com"),
+    ("bob plus news at example dot com", "bob+news@example.com"),
+    ("bob period smith at example period com", "bob.smith@example.com"),
+    ("bob point smith at example point com", "bob.smith@example.com"),
+    ("bob at sign example dot com", "bob@example.com"),
+    ("bob at symbol example dot com", "bob@example.com"),
+    ("bob at the rate example dot com", "bob@example.com"),
+    ("bob full stop smith at example dot com", "bob.smith@example.com"),
+    ("bob under score smith at example dot com", "bob_smith@example.com"),
+    ("my email is john at example dot com", "john@example.com"),
+    ("My e-mail address is john at example dot com", "john@example.com"),
+    ("email address is john at example dot com", "john@example.com"),
+    ("Email: john@example.com", "john@example.com"),
+    ("it's john at example dot com", "john@example.com"),
+    ("It\u2019s john at example dot com", "john@example.com"),
+    ("that is john at example dot com", "john@example.com"),
+    ("Um, my email is john at example dot com.", "john@example.com"),
+    ("john@example.com!", "john@example.com"),
+    ("john at example dot com?", "john@example.com"),
+    ("<john@example.com>", "john@example.com"),
+    ("mailto:john@example.com", "john@example.com"),
+    ("<mailto:john@example.com>", "john@example.com"),
+    ("email address is <mailto:bob@example.com>", "bob@example.com"),
+    ("Jane Doe <jane@example.com>", "jane@example.com"),
+    ("J-O-H-N at example dot com", "JOHN@example.com"),
+    ("j, o, h, n at example dot org.", "john@example.org"),
+    ("first dot last at example dot com", "first.last@example.com"),
+    ("  john@example.com  ", "john@example.com"),
+    ("JOHN DOT DOE AT EXAMPLE DOT COM", "JOHN.DOE@example.com"),
+]
 
 
 def test_email_internationalised_address_is_kept() -> None:
@@ -243,48 +239,44 @@ def test_yes_no_long_input_still_matches() -> None:
 # --- spoken_digits ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("four one five, five five five", "415555"),
-        ("4 1 5", "415"),
-        ("415-555-1234", "4155551234"),
-        ("(415) 555 1234", "4155551234"),
-        ("four oh five", "405"),
-        ("four o five", "405"),
-        ("oh four five", "045"),
-        ("four oh oh five", "4005"),
-        ("double five", "55"),
-        ("triple seven", "777"),
-        ("double oh seven", "007"),
-        ("four double five triple seven", "455777"),
-        ("zero zero seven", "007"),
-        ("one two three four five six seven eight nine zero", "1234567890"),
-        ("star", "*"),
-        ("asterisk one", "*1"),
-        ("pound", "#"),
-        ("hash", "#"),
-        ("one, two, three, pound", "123#"),
-        ("1234#", "1234#"),
-        ("*69", "*69"),
-        ("twenty three", "23"),
-        ("twenty-three", "23"),
-        ("forty two star", "42*"),
-        ("eleven", "11"),
-        ("nineteen eighty four", "1984"),
-        ("nine hundred and eleven", "911"),
-        ("two hundred twenty three", "223"),
-        ("two hundred and five", "205"),
-        ("one eight hundred five five five one two one two", "18005551212"),
-        ("five thousand two hundred", "5200"),
-        ("ten thousand", "10000"),
-        ("My number is 4 one 5", "415"),
-        ("oh, I think it's four five", "45"),
-        ("\uff11\uff12\uff13", "123"),
-    ],
-)
-def test_spoken_digits(spoken: str, expected: str) -> None:
-    assert spoken_digits(spoken) == expected
+#: What was said, and the digits spoken_digits reads in it.
+DIGITS: list[tuple[str, str]] = [
+    ("four one five, five five five", "415555"),
+    ("4 1 5", "415"),
+    ("415-555-1234", "4155551234"),
+    ("(415) 555 1234", "4155551234"),
+    ("four oh five", "405"),
+    ("four o five", "405"),
+    ("oh four five", "045"),
+    ("four oh oh five", "4005"),
+    ("double five", "55"),
+    ("triple seven", "777"),
+    ("double oh seven", "007"),
+    ("four double five triple seven", "455777"),
+    ("zero zero seven", "007"),
+    ("one two three four five six seven eight nine zero", "1234567890"),
+    ("star", "*"),
+    ("asterisk one", "*1"),
+    ("pound", "#"),
+    ("hash", "#"),
+    ("one, two, three, pound", "123#"),
+    ("1234#", "1234#"),
+    ("*69", "*69"),
+    ("twenty three", "23"),
+    ("twenty-three", "23"),
+    ("forty two star", "42*"),
+    ("eleven", "11"),
+    ("nineteen eighty four", "1984"),
+    ("nine hundred and eleven", "911"),
+    ("two hundred twenty three", "223"),
+    ("two hundred and five", "205"),
+    ("one eight hundred five five five one two one two", "18005551212"),
+    ("five thousand two hundred", "5200"),
+    ("ten thousand", "10000"),
+    ("My number is 4 one 5", "415"),
+    ("oh, I think it's four five", "45"),
+    ("\uff11\uff12\uff13", "123"),
+]
 
 
 @pytest.mark.parametrize(
@@ -312,32 +304,50 @@ def test_spoken_digits_long_input() -> None:
 # --- strip_filler -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("um, yes", "yes"),
-        ("Uh... okay so my name is Ann.", "my name is Ann"),
-        ("  Erm, well, so, like, hi!  ", "hi"),
-        ("ummm uhhh yes.", "yes"),
-        ("okay, so what now?", "what now"),
-        ("okay", "okay"),
-        ("so", ""),
-        ("Sofia", "Sofia"),
-        ("like five", "five"),
-        ("well-known", "well-known"),
-        ("uh-huh", "uh-huh"),
-        ("my name is Ann", "my name is Ann"),
-        ("1234#", "1234#"),
-        ('"quoted"', "quoted"),
-        ("", ""),
-    ],
-)
-def test_strip_filler(spoken: str, expected: str) -> None:
-    assert strip_filler(spoken) == expected
+#: What was said, and what strip_filler leaves of it.
+FILLER: list[tuple[str, str]] = [
+    ("um, yes", "yes"),
+    ("Uh... okay so my name is Ann.", "my name is Ann"),
+    ("  Erm, well, so, like, hi!  ", "hi"),
+    ("ummm uhhh yes.", "yes"),
+    ("okay, so what now?", "what now"),
+    ("okay", "okay"),
+    ("so", ""),
+    ("Sofia", "Sofia"),
+    ("like five", "five"),
+    ("well-known", "well-known"),
+    ("uh-huh", "uh-huh"),
+    ("my name is Ann", "my name is Ann"),
+    ("1234#", "1234#"),
+    ('"quoted"', "quoted"),
+    ("", ""),
+]
 
 
 def test_strip_filler_long_input() -> None:
     assert strip_filler("so " * 5_000 + "yes") == "yes"
+
+
+# --- every normaliser's table ----------------------------------------------------
+
+#: Each normaliser's table above.
+NORMALISED: dict[Callable[[str], object], list[tuple[str, str]]] = {
+    normalize_spoken_email: EMAILS,
+    spoken_digits: DIGITS,
+    strip_filler: FILLER,
+}
+
+
+@pytest.mark.parametrize(
+    ("normalise", "spoken", "expected"),
+    [
+        pytest.param(normalise, spoken, expected, id=f"{normalise.__name__}-{spoken}")
+        for normalise, table in NORMALISED.items()
+        for spoken, expected in table
+    ],
+)
+def test_normalises(normalise: Callable[[str], object], spoken: str, expected: str) -> None:
+    assert normalise(spoken) == expected
 
 
 # --- properties -------------------------------------------------------------------
