@@ -9,13 +9,13 @@ from taskchart.statecharts import (
     Confirmation,
     Field,
     Keypad,
-    TaskSpec,
     Tool,
     compile_chart,
     declarative_task,
     implicit_task,
 )
 from taskchart.statecharts.prebuilt.dtmf import dtmf_spec
+from taskchart.statecharts.task import TaskSpec
 
 
 def edges(chart: Chart, task: str) -> list[str]:
