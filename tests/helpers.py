@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from taskchart.adapters.console.interview import interview_chart
+from taskchart.runtime import Interpreter, ToolCalled, UserSpoke
 from taskchart.statecharts import Confirmation, Field, InputHandler, declarative_task
 
 #: How an application may configure logging (see :func:`logs_captured`).
@@ -93,3 +95,20 @@ SILENCE = InputHandler(
     prompts=["Sorry, I didn't hear you.", "Please say or key in your account number."],
     max_retries=2,
 )
+
+
+def recorded_interview() -> Interpreter:
+    """A recorded interview run to its end, with one refused event on the way."""
+    flow = Interpreter(interview_chart(), record=True)
+    flow.start()
+    for event in [
+        ToolCalled("record_intro", {"name": "Ada Lovelace", "intro_notes": "a mathematician"}),
+        ToolCalled("confirm_email_address", {}),  # refused: nothing to confirm yet
+        ToolCalled("update_email_address", {"email": "ada@example.com"}),
+        UserSpoke("yes", "audio"),
+        ToolCalled("confirm_email_address", {}),
+        ToolCalled("record_commute_flexibility", {"can_commute": "yes", "commute_method": "bike"}),
+    ]:
+        flow.handle(event)
+    assert flow.done
+    return flow

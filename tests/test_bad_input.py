@@ -208,9 +208,71 @@ REFUSALS: dict[str, tuple[Callable[[], Interpreter], Event, str, tuple[str, ...]
 }
 
 
-@pytest.mark.parametrize(
-    ("start", "event", "code", "fragments"), REFUSALS.values(), ids=list(REFUSALS)
-)
+#: name: (the step to start at, the refusal's code, a fragment of its message, the events
+#: each refused alike)
+REFUSED_ALIKE: dict[str, tuple[Callable[[], Interpreter], str, str, list[Event]]] = {
+    "arguments_not_a_dict": (
+        at_intro,
+        "invalid_argument",
+        "record_intro: arguments must be a JSON object",
+        [ToolCalled("record_intro", a) for a in ["Ada Lovelace", ["Ada"], 5, 1.5, True]],
+    ),
+    "empty_update": (
+        at_intro,
+        "invalid_argument",
+        "record_intro needs at least one of name, intro_notes",
+        [ToolCalled("record_intro", a) for a in [{}, None, {"name": None, "intro_notes": None}]],
+    ),
+    "update_without_its_required_argument": (
+        at_email,
+        "invalid_argument",
+        "update_email_address needs email",
+        [ToolCalled("update_email_address", a) for a in [{}, {"email": None}, {"email": ""}]],
+    ),
+    "out_of_scope_without_a_list_of_task_ids": (
+        at_commute,
+        "invalid_argument",
+        "out_of_scope needs task_ids: a non-empty list of task ids from ['intro_task', 'email_task']",
+        [
+            ToolCalled("out_of_scope", a)
+            for a in [
+                {"task_ids": []},
+                {"task_ids": None},
+                {"task_ids": 5},
+                {"task_ids": {"intro_task": True}},
+                {"task_ids": [1]},
+                {"task_ids": [["intro_task"]]},
+                {},
+            ]
+        ],
+    ),
+    "dtmf_when_no_dtmf_is_expected": (
+        at_email,
+        "unexpected",
+        "No keypad input is expected now",
+        [DtmfReceived(digit) for digit in ["1", "#", "*"]],
+    ),
+    "user_spoke_with_an_invalid_modality": (
+        at_email,
+        "invalid_argument",
+        "modality must be 'text' or 'audio'",
+        [UserSpoke("hello", modality) for modality in ["video", "", "AUDIO"]],
+    ),
+}
+
+
+#: Every case of both tables, named after its entry.
+REFUSAL_CASES = [
+    *(pytest.param(*case, id=name) for name, case in REFUSALS.items()),
+    *(
+        pytest.param(start, event, code, (fragment,), id=f"{name}-{n}")
+        for name, (start, code, fragment, events) in REFUSED_ALIKE.items()
+        for n, event in enumerate(events)
+    ),
+]
+
+
+@pytest.mark.parametrize(("start", "event", "code", "fragments"), REFUSAL_CASES)
 def test_refused(
     start: Callable[[], Interpreter], event: Event, code: str, fragments: tuple[str, ...]
 ) -> None:
@@ -327,36 +389,6 @@ def test_unexpected_argument_for_a_tool_without_arguments() -> None:
         ToolCalled("confirm_email_address", {"confirmed": True}),
         "invalid_argument",
         "confirm_email_address got unexpected argument(s) ['confirmed']; it takes no arguments",
-    )
-
-
-@pytest.mark.parametrize("arguments", ["Ada Lovelace", ["Ada"], 5, 1.5, True])
-def test_arguments_not_a_dict(arguments: Any) -> None:
-    refused(
-        at_intro(),
-        ToolCalled("record_intro", arguments),
-        "invalid_argument",
-        "record_intro: arguments must be a JSON object",
-    )
-
-
-@pytest.mark.parametrize("arguments", [{}, None, {"name": None, "intro_notes": None}])
-def test_empty_update(arguments: Any) -> None:
-    refused(
-        at_intro(),
-        ToolCalled("record_intro", arguments),
-        "invalid_argument",
-        "record_intro needs at least one of name, intro_notes",
-    )
-
-
-@pytest.mark.parametrize("arguments", [{}, {"email": None}, {"email": ""}])
-def test_update_without_its_required_argument(arguments: dict[str, Any]) -> None:
-    refused(
-        at_email(),
-        ToolCalled("update_email_address", arguments),
-        "invalid_argument",
-        "update_email_address needs email",
     )
 
 
@@ -489,27 +521,6 @@ def test_out_of_scope_with_an_unknown_task_id(task_ids: Any, fragment: str) -> N
     )
 
 
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        {"task_ids": []},
-        {"task_ids": None},
-        {"task_ids": 5},
-        {"task_ids": {"intro_task": True}},
-        {"task_ids": [1]},
-        {"task_ids": [["intro_task"]]},
-        {},
-    ],
-)
-def test_out_of_scope_without_a_list_of_task_ids(arguments: dict[str, Any]) -> None:
-    refused(
-        at_commute(),
-        ToolCalled("out_of_scope", arguments),
-        "invalid_argument",
-        "out_of_scope needs task_ids: a non-empty list of task ids from ['intro_task', 'email_task']",
-    )
-
-
 def test_out_of_scope_before_any_earlier_task() -> None:
     flow = at_intro()
     assert "out_of_scope" not in flow.tools
@@ -537,11 +548,6 @@ def test_out_of_scope_from_the_first_task_after_going_back() -> None:
 # -- other events ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("digit", ["1", "#", "*"])
-def test_dtmf_when_no_dtmf_is_expected(digit: str) -> None:
-    refused(at_email(), DtmfReceived(digit), "unexpected", "No keypad input is expected now")
-
-
 @pytest.mark.parametrize("digit", ["x", "12", "F", "", " ", None, 5, ["1"]])
 def test_a_tone_that_is_no_keypad_key_is_refused_in_any_state(digit: Any) -> None:
     refused(at_email(), DtmfReceived(digit), "invalid_argument", "one of 0-9, *, # and A-D")
@@ -559,16 +565,6 @@ def test_a_tone_that_is_no_keypad_key_is_refused_in_any_state(digit: Any) -> Non
 @pytest.mark.parametrize("timer_id", ["bogus", "", "email_task.no_input"])
 def test_timer_fired_for_an_unknown_timer(timer_id: str) -> None:
     refused(at_email(), TimerFired(timer_id), "unexpected", f"timer {timer_id!r} is not running")
-
-
-@pytest.mark.parametrize("modality", ["video", "", "AUDIO"])
-def test_user_spoke_with_an_invalid_modality(modality: str) -> None:
-    refused(
-        at_email(),
-        UserSpoke("hello", modality),
-        "invalid_argument",
-        "modality must be 'text' or 'audio'",
-    )
 
 
 def test_session_closed_mid_task() -> None:

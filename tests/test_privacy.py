@@ -70,6 +70,22 @@ def _call(name: str, **args: Any) -> ToolCalled:
     return ToolCalled(name, args)
 
 
+def _card_step(
+    spec: TaskSpec, update: Event, confirm: Event, raw: tuple[str, ...], said: str, invalid: Event
+) -> Task:
+    """A card step: declined for the whole card, failed by starting the card again."""
+    return Task(
+        spec,
+        [update],
+        confirm,
+        "decline_card_capture",
+        raw,
+        said,
+        "restart_card_collection",
+        [invalid],
+    )
+
+
 TASKS: dict[str, Task] = {
     "email": Task(
         email_spec(),
@@ -140,35 +156,29 @@ TASKS: dict[str, Task] = {
         "9876",
         invalid=[_call("record_inputs", inputs=[{"keys": "9876"}])],
     ),
-    "card number": Task(
+    "card number": _card_step(
         card_number_spec(True),
-        [_call("update_card_number", card_number="4111 1111 1111 1111")],
+        _call("update_card_number", card_number="4111 1111 1111 1111"),
         _call("confirm_card_number", repeated_card_number="4111111111111111"),
-        "decline_card_capture",
         ("4111",),
         "4111 1111 1111 1111",
-        fail="restart_card_collection",
-        invalid=[_call("update_card_number", card_number=4111111111111111)],
+        invalid=_call("update_card_number", card_number=4111111111111111),
     ),
-    "expiration date": Task(
+    "expiration date": _card_step(
         expiration_date_spec(True),
-        [_call("update_expiration_date", expiration_month=4, expiration_year=2031)],
+        _call("update_expiration_date", expiration_month=4, expiration_year=2031),
         _call("confirm_expiration_date", repeated_expiration_month=4, repeated_expiration_year=31),
-        "decline_card_capture",
         ("2031", "04/31"),
         "2031",
-        fail="restart_card_collection",
-        invalid=[_call("update_expiration_date", expiration_month="4x", expiration_year=2031)],
+        invalid=_call("update_expiration_date", expiration_month="4x", expiration_year=2031),
     ),
-    "security code": Task(
+    "security code": _card_step(
         security_code_spec(True, "Visa"),
-        [_call("update_security_code", security_code="737")],
+        _call("update_security_code", security_code="737"),
         _call("confirm_security_code", repeated_security_code="737"),
-        "decline_card_capture",
         ("737",),
         "737",
-        fail="restart_card_collection",
-        invalid=[_call("update_security_code", security_code=737)],
+        invalid=_call("update_security_code", security_code=737),
     ),
 }
 

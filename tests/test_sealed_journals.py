@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from taskchart.adapters.console.cli import app
 from taskchart.adapters.console.interview import interview_chart
 from taskchart.diagrams.coverage import Coverage
-from taskchart.runtime import Interpreter, ToolCalled, UserSpoke
+from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.pytest_plugin import write_journals
 from taskchart.runtime.replay import dump_journal, read_log, replay
 from taskchart.runtime.sealing import KEYS_ENV, Sealer
@@ -18,23 +18,10 @@ from taskchart.statecharts import compile_chart
 from taskchart.statecharts.prebuilt import card_number_spec
 from typer.testing import CliRunner
 
+from .helpers import recorded_interview
+
 INTERVIEW = "taskchart.adapters.console.interview:interview_chart"
 CARD = "4111111111111111"
-
-
-def interview() -> Interpreter:
-    flow = Interpreter(interview_chart(), record=True)
-    flow.start()
-    for event in [
-        ToolCalled("record_intro", {"name": "Ada Lovelace", "intro_notes": "a mathematician"}),
-        ToolCalled("update_email_address", {"email": "ada@example.com"}),
-        UserSpoke("yes", "audio"),
-        ToolCalled("confirm_email_address", {}),
-        ToolCalled("record_commute_flexibility", {"can_commute": "yes", "commute_method": "bike"}),
-    ]:
-        flow.handle(event)
-    assert flow.done
-    return flow
 
 
 def card_flow() -> Interpreter:
@@ -47,10 +34,10 @@ def card_flow() -> Interpreter:
 def test_a_sealed_journal_shows_nothing_and_replays_with_its_key(tmp_path: Path) -> None:
     key = Fernet.generate_key()
     log = tmp_path / "call.jsonl"
-    dump_journal(interview(), log, raw_values=True, keys=[key])
+    dump_journal(recorded_interview(), log, raw_values=True, keys=[key])
     text = log.read_text()
     lines = text.splitlines()
-    assert len(lines) == 7 and all(list(json.loads(line)) == ["sealed"] for line in lines)
+    assert len(lines) == 8 and all(list(json.loads(line)) == ["sealed"] for line in lines)
     for clear in ("Ada", "ada@example.com", "bike", "format", "record_intro", "interview"):
         assert clear not in text
     report = replay(interview_chart(), read_log(log, keys=[key]))
@@ -60,7 +47,7 @@ def test_a_sealed_journal_shows_nothing_and_replays_with_its_key(tmp_path: Path)
 
 def test_a_sealed_journal_without_its_key_is_refused_saying_so(tmp_path: Path) -> None:
     log = tmp_path / "call.jsonl"
-    dump_journal(interview(), log, keys=[Fernet.generate_key()])
+    dump_journal(recorded_interview(), log, keys=[Fernet.generate_key()])
     with pytest.raises(ValueError, match=r"line 1: the journal is sealed: give its key"):
         read_log(log)
     with pytest.raises(ValueError, match=r"line 1: cannot be opened: sealed with a key"):
@@ -70,12 +57,12 @@ def test_a_sealed_journal_without_its_key_is_refused_saying_so(tmp_path: Path) -
 def test_keys_rotate_an_old_journal_opens_with_the_new_key_first(tmp_path: Path) -> None:
     old, new = Fernet.generate_key(), Fernet.generate_key()
     log = tmp_path / "call.jsonl"
-    dump_journal(interview(), log, keys=[old])
-    dump_journal(interview(), log, keys=[new, old], append=True)
+    dump_journal(recorded_interview(), log, keys=[old])
+    dump_journal(recorded_interview(), log, keys=[new, old], append=True)
     entries = read_log(log, keys=[new, old])
     assert next(e for _, e in entries if "format" in e)["values"] == "redacted"
     assert sum("format" in e for _, e in entries) == 2
-    with pytest.raises(ValueError, match="line 8: cannot be opened"):
+    with pytest.raises(ValueError, match="line 9: cannot be opened"):
         read_log(log, keys=[old])  # the second flow was sealed with the new key
 
 
@@ -95,7 +82,7 @@ def test_the_cli_replays_and_covers_sealed_journals_with_a_key_file_or_the_envir
     key = Fernet.generate_key()
     keys = tmp_path / "keys.txt"
     keys.write_text(f"# journal keys, newest first\n{key.decode()}\n")
-    write_journals([interview()], tmp_path / "journals", keys=[key])
+    write_journals([recorded_interview()], tmp_path / "journals", keys=[key])
     journals = tmp_path / "journals"
     runner = CliRunner()
     refused = runner.invoke(app, ["replay", str(next(journals.iterdir())), "--chart", INTERVIEW])

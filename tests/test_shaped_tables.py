@@ -15,6 +15,7 @@ from taskchart.statecharts import (
     implicit_task,
 )
 from taskchart.statecharts.prebuilt.dtmf import dtmf_spec
+from taskchart.statecharts.task import TaskSpec
 
 
 def edges(chart: Chart, task: str) -> list[str]:
@@ -40,31 +41,63 @@ def name_task(confirmation: Confirmation, **options: object) -> Chart:
     )
 
 
-def test_a_never_confirmed_task_has_no_confirming_state_and_no_confirm_edge() -> None:
-    chart = name_task(Confirmation.NEVER)
-    assert states(chart, "n") == ["n", "collecting", "complete", "declined", "failed"]
-    assert edges(chart, "n") == [
-        "collecting -update [all_fields_collected]-> complete",
-        "collecting -decline-> declined",
-        "collecting -fail-> failed",
-        "n -done.state.n-> dispatch",
-    ]
+#: A task's spec, and the states and rows its table has: exactly these.
+SHAPES: dict[str, tuple[TaskSpec, list[str], list[str]]] = {
+    "never confirmed: no confirming state and no confirm edge": (
+        declarative_task("n", fields=[Field("n")], confirmation=Confirmation.NEVER),
+        ["n", "collecting", "complete", "declined", "failed"],
+        [
+            "collecting -update [all_fields_collected]-> complete",
+            "collecting -decline-> declined",
+            "collecting -fail-> failed",
+            "n -done.state.n-> dispatch",
+        ],
+    ),
+    "always confirmed: no edge that completes unconfirmed": (
+        declarative_task("n", fields=[Field("n")], confirmation=Confirmation.ALWAYS),
+        ["n", "collecting", "confirming", "complete", "declined", "failed"],
+        [
+            "collecting -update [all_fields_collected]-> confirming",
+            "confirming -update-> confirming",
+            "confirming -confirm [value_unchanged_since_readback]-> complete",
+            "confirming -correct-> collecting",
+            "collecting -decline-> declined",
+            "confirming -decline-> declined",
+            "collecting -fail-> failed",
+            "confirming -fail-> failed",
+            "n -done.state.n-> dispatch",
+        ],
+    ),
+    "rows no tool, timer or retry can fire are left out": (
+        declarative_task(
+            "code",
+            fields=[Field("code")],
+            confirmation=Confirmation.ALWAYS,
+            tools=[Tool("update_code", "update", "", {"code": "code"}, ("code",))],
+            no_input_timeout=5.0,
+            max_reprompts=0,
+        ),
+        ["code", "collecting", "confirming", "complete", "failed"],
+        [
+            "collecting -update [all_fields_collected]-> confirming",
+            "confirming -update-> confirming",
+            "collecting -fail-> failed",
+            "confirming -fail-> failed",
+            "collecting -timeout-> failed",
+            "confirming -timeout-> failed",
+            "code -done.state.code-> dispatch",
+        ],
+    ),
+}
 
 
-def test_an_always_confirmed_task_has_no_edge_that_completes_unconfirmed() -> None:
-    chart = name_task(Confirmation.ALWAYS)
-    assert states(chart, "n") == ["n", "collecting", "confirming", "complete", "declined", "failed"]
-    assert edges(chart, "n") == [
-        "collecting -update [all_fields_collected]-> confirming",
-        "confirming -update-> confirming",
-        "confirming -confirm [value_unchanged_since_readback]-> complete",
-        "confirming -correct-> collecting",
-        "collecting -decline-> declined",
-        "confirming -decline-> declined",
-        "collecting -fail-> failed",
-        "confirming -fail-> failed",
-        "n -done.state.n-> dispatch",
-    ]
+@pytest.mark.parametrize(("spec", "shape", "rows"), SHAPES.values(), ids=list(SHAPES))
+def test_a_table_has_the_states_and_rows_its_spec_lets_happen(
+    spec: TaskSpec, shape: list[str], rows: list[str]
+) -> None:
+    chart = compile_chart(spec)
+    assert states(chart, spec.id) == shape
+    assert edges(chart, spec.id) == rows
 
 
 @pytest.mark.parametrize(("modality", "end"), [("text", "flow_done"), ("audio", "n__confirming")])
@@ -90,28 +123,6 @@ def test_a_partial_update_stays_only_where_an_update_can_leave_a_field_out() -> 
     assert flow.configuration == ("p", "p__collecting")
     one = name_task(Confirmation.AUDIO_ONLY)  # its only field: every accepted update sets it
     assert "collecting -update-> collecting" not in edges(one, "n")
-
-
-def test_rows_no_tool_timer_or_retry_can_fire_are_left_out() -> None:
-    spec = declarative_task(
-        "code",
-        fields=[Field("code")],
-        confirmation=Confirmation.ALWAYS,
-        tools=[Tool("update_code", "update", "", {"code": "code"}, ("code",))],
-        no_input_timeout=5.0,
-        max_reprompts=0,
-    )
-    chart = compile_chart(spec)
-    assert states(chart, "code") == ["code", "collecting", "confirming", "complete", "failed"]
-    assert edges(chart, "code") == [
-        "collecting -update [all_fields_collected]-> confirming",
-        "confirming -update-> confirming",
-        "collecting -fail-> failed",
-        "confirming -fail-> failed",
-        "collecting -timeout-> failed",
-        "confirming -timeout-> failed",
-        "code -done.state.code-> dispatch",
-    ]
 
 
 def test_keypad_rows_follow_the_retries_the_stop_key_and_the_policy() -> None:

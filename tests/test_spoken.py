@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,52 +17,67 @@ from taskchart.statecharts.spoken import (
 
 HOSTILE_NON_STR: list[object] = [None, 42, 4.2, b"john@example.com", ["yes"], {"a": 1}]
 
+#: Each normaliser, and what it says it expected as text when given something else.
+EXPECTED_AS_TEXT: dict[Callable[[str], object], str] = {
+    normalize_spoken_email: "an email address",
+    parse_yes_no: "a yes or no answer",
+    spoken_digits: "digits",
+    strip_filler: "an utterance",
+}
+
+
+@pytest.mark.parametrize("value", HOSTILE_NON_STR)
+@pytest.mark.parametrize(
+    ("normalise", "expected"), EXPECTED_AS_TEXT.items(), ids=[f.__name__ for f in EXPECTED_AS_TEXT]
+)
+def test_a_normaliser_rejects_what_is_not_text(
+    normalise: Callable[[object], object], expected: str, value: object
+) -> None:
+    with pytest.raises(ValueError, match=rf"^Expected {expected} as text, got "):
+        normalise(value)
+
 
 # --- normalize_spoken_email -------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("john dot doe at gmail dot com", "john.doe@gmail.com"),
-        ("John.Doe@Gmail.com", "John.Doe@gmail.com"),
-        ("j o h n at example dot org", "john@example.org"),
-        ("jane underscore smith at example dot co dot uk", "jane_smith@example.co.uk"),
-        ("john twenty three at example dot com", "john23@example.com"),
-        ("mary dash ann at example dot com", "mary-ann@example.com"),
-        ("mary hyphen ann at example dot com", "mary-ann@example.com"),
-        ("bob plus news at example dot com", "bob+news@example.com"),
-        ("bob period smith at example period com", "bob.smith@example.com"),
-        ("bob point smith at example point com", "bob.smith@example.com"),
-        ("bob at sign example dot com", "bob@example.com"),
-        ("bob at symbol example dot com", "bob@example.com"),
-        ("bob at the rate example dot com", "bob@example.com"),
-        ("bob full stop smith at example dot com", "bob.smith@example.com"),
-        ("bob under score smith at example dot com", "bob_smith@example.com"),
-        ("my email is john at example dot com", "john@example.com"),
-        ("My e-mail address is john at example dot com", "john@example.com"),
-        ("email address is john at example dot com", "john@example.com"),
-        ("Email: john@example.com", "john@example.com"),
-        ("it's john at example dot com", "john@example.com"),
-        ("It\u2019s john at example dot com", "john@example.com"),
-        ("that is john at example dot com", "john@example.com"),
-        ("Um, my email is john at example dot com.", "john@example.com"),
-        ("john@example.com!", "john@example.com"),
-        ("john at example dot com?", "john@example.com"),
-        ("<john@example.com>", "john@example.com"),
-        ("mailto:john@example.com", "john@example.com"),
-        ("<mailto:john@example.com>", "john@example.com"),
-        ("email address is <mailto:bob@example.com>", "bob@example.com"),
-        ("Jane Doe <jane@example.com>", "jane@example.com"),
-        ("J-O-H-N at example dot com", "JOHN@example.com"),
-        ("j, o, h, n at example dot org.", "john@example.org"),
-        ("first dot last at example dot com", "first.last@example.com"),
-        ("  john@example.com  ", "john@example.com"),
-        ("JOHN DOT DOE AT EXAMPLE DOT COM", "JOHN.DOE@example.com"),
-    ],
-)
-def test_normalize_spoken_email(spoken: str, expected: str) -> None:
-    assert normalize_spoken_email(spoken) == expected
+#: What was said, and the address normalize_spoken_email makes of it.
+EMAILS: list[tuple[str, str]] = [
+    ("john dot doe at gmail dot com", "john.doe@gmail.com"),
+    ("John.Doe@Gmail.com", "John.Doe@gmail.com"),
+    ("j o h n at example dot org", "john@example.org"),
+    ("jane underscore smith at example dot co dot uk", "jane_smith@example.co.uk"),
+    ("john twenty three at example dot com", "john23@example.com"),
+    ("mary dash ann at example dot com", "mary-ann@example.com"),
+    ("mary hyphen ann at example dot com", "mary-ann@example.com"),
+    ("bob plus news at example dot com", "bob+news@example.com"),
+    ("bob period smith at example period com", "bob.smith@example.com"),
+    ("bob point smith at example point com", "bob.smith@example.com"),
+    ("bob at sign example dot com", "bob@example.com"),
+    ("bob at symbol example dot com", "bob@example.com"),
+    ("bob at the rate example dot com", "bob@example.com"),
+    ("bob full stop smith at example dot com", "bob.smith@example.com"),
+    ("bob under score smith at example dot com", "bob_smith@example.com"),
+    ("my email is john at example dot com", "john@example.com"),
+    ("My e-mail address is john at example dot com", "john@example.com"),
+    ("email address is john at example dot com", "john@example.com"),
+    ("Email: john@example.com", "john@example.com"),
+    ("it's john at example dot com", "john@example.com"),
+    ("It\u2019s john at example dot com", "john@example.com"),
+    ("that is john at example dot com", "john@example.com"),
+    ("Um, my email is john at example dot com.", "john@example.com"),
+    ("john@example.com!", "john@example.com"),
+    ("john at example dot com?", "john@example.com"),
+    ("<john@example.com>", "john@example.com"),
+    ("mailto:john@example.com", "john@example.com"),
+    ("<mailto:john@example.com>", "john@example.com"),
+    ("email address is <mailto:bob@example.com>", "bob@example.com"),
+    ("Jane Doe <jane@example.com>", "jane@example.com"),
+    ("J-O-H-N at example dot com", "JOHN@example.com"),
+    ("j, o, h, n at example dot org.", "john@example.org"),
+    ("first dot last at example dot com", "first.last@example.com"),
+    ("  john@example.com  ", "john@example.com"),
+    ("JOHN DOT DOE AT EXAMPLE DOT COM", "JOHN.DOE@example.com"),
+]
 
 
 def test_email_internationalised_address_is_kept() -> None:
@@ -138,12 +155,6 @@ def test_email_huge_input_is_rejected_quickly() -> None:
     huge = "john dot " * 1200
     with pytest.raises(ValueError, match=r"too long \(10800 characters"):
         normalize_spoken_email(huge)  # refused on its length, before any parsing
-
-
-@pytest.mark.parametrize("value", HOSTILE_NON_STR)
-def test_email_rejects_non_str(value: object) -> None:
-    with pytest.raises(ValueError, match=r"^Expected an email address as text, got "):
-        normalize_spoken_email(value)  # type: ignore[arg-type]
 
 
 def test_email_error_names_type() -> None:
@@ -225,57 +236,47 @@ def test_yes_no_long_input_still_matches() -> None:
     assert parse_yes_no("yes " * 5_000 + "no") is False
 
 
-@pytest.mark.parametrize("value", HOSTILE_NON_STR)
-def test_yes_no_rejects_non_str(value: object) -> None:
-    with pytest.raises(ValueError, match=r"^Expected a yes or no answer as text, got "):
-        parse_yes_no(value)  # type: ignore[arg-type]
-
-
 # --- spoken_digits ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("four one five, five five five", "415555"),
-        ("4 1 5", "415"),
-        ("415-555-1234", "4155551234"),
-        ("(415) 555 1234", "4155551234"),
-        ("four oh five", "405"),
-        ("four o five", "405"),
-        ("oh four five", "045"),
-        ("four oh oh five", "4005"),
-        ("double five", "55"),
-        ("triple seven", "777"),
-        ("double oh seven", "007"),
-        ("four double five triple seven", "455777"),
-        ("zero zero seven", "007"),
-        ("one two three four five six seven eight nine zero", "1234567890"),
-        ("star", "*"),
-        ("asterisk one", "*1"),
-        ("pound", "#"),
-        ("hash", "#"),
-        ("one, two, three, pound", "123#"),
-        ("1234#", "1234#"),
-        ("*69", "*69"),
-        ("twenty three", "23"),
-        ("twenty-three", "23"),
-        ("forty two star", "42*"),
-        ("eleven", "11"),
-        ("nineteen eighty four", "1984"),
-        ("nine hundred and eleven", "911"),
-        ("two hundred twenty three", "223"),
-        ("two hundred and five", "205"),
-        ("one eight hundred five five five one two one two", "18005551212"),
-        ("five thousand two hundred", "5200"),
-        ("ten thousand", "10000"),
-        ("My number is 4 one 5", "415"),
-        ("oh, I think it's four five", "45"),
-        ("\uff11\uff12\uff13", "123"),
-    ],
-)
-def test_spoken_digits(spoken: str, expected: str) -> None:
-    assert spoken_digits(spoken) == expected
+#: What was said, and the digits spoken_digits reads in it.
+DIGITS: list[tuple[str, str]] = [
+    ("four one five, five five five", "415555"),
+    ("4 1 5", "415"),
+    ("415-555-1234", "4155551234"),
+    ("(415) 555 1234", "4155551234"),
+    ("four oh five", "405"),
+    ("four o five", "405"),
+    ("oh four five", "045"),
+    ("four oh oh five", "4005"),
+    ("double five", "55"),
+    ("triple seven", "777"),
+    ("double oh seven", "007"),
+    ("four double five triple seven", "455777"),
+    ("zero zero seven", "007"),
+    ("one two three four five six seven eight nine zero", "1234567890"),
+    ("star", "*"),
+    ("asterisk one", "*1"),
+    ("pound", "#"),
+    ("hash", "#"),
+    ("one, two, three, pound", "123#"),
+    ("1234#", "1234#"),
+    ("*69", "*69"),
+    ("twenty three", "23"),
+    ("twenty-three", "23"),
+    ("forty two star", "42*"),
+    ("eleven", "11"),
+    ("nineteen eighty four", "1984"),
+    ("nine hundred and eleven", "911"),
+    ("two hundred twenty three", "223"),
+    ("two hundred and five", "205"),
+    ("one eight hundred five five five one two one two", "18005551212"),
+    ("five thousand two hundred", "5200"),
+    ("ten thousand", "10000"),
+    ("My number is 4 one 5", "415"),
+    ("oh, I think it's four five", "45"),
+    ("\uff11\uff12\uff13", "123"),
+]
 
 
 @pytest.mark.parametrize(
@@ -300,47 +301,53 @@ def test_spoken_digits_long_input() -> None:
     assert spoken_digits("oh " * 3_000 + "one") == "0" * 3_000 + "1"
 
 
-@pytest.mark.parametrize("value", HOSTILE_NON_STR)
-def test_spoken_digits_rejects_non_str(value: object) -> None:
-    with pytest.raises(ValueError, match=r"^Expected digits as text, got "):
-        spoken_digits(value)  # type: ignore[arg-type]
-
-
 # --- strip_filler -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("spoken", "expected"),
-    [
-        ("um, yes", "yes"),
-        ("Uh... okay so my name is Ann.", "my name is Ann"),
-        ("  Erm, well, so, like, hi!  ", "hi"),
-        ("ummm uhhh yes.", "yes"),
-        ("okay, so what now?", "what now"),
-        ("okay", "okay"),
-        ("so", ""),
-        ("Sofia", "Sofia"),
-        ("like five", "five"),
-        ("well-known", "well-known"),
-        ("uh-huh", "uh-huh"),
-        ("my name is Ann", "my name is Ann"),
-        ("1234#", "1234#"),
-        ('"quoted"', "quoted"),
-        ("", ""),
-    ],
-)
-def test_strip_filler(spoken: str, expected: str) -> None:
-    assert strip_filler(spoken) == expected
+#: What was said, and what strip_filler leaves of it.
+FILLER: list[tuple[str, str]] = [
+    ("um, yes", "yes"),
+    ("Uh... okay so my name is Ann.", "my name is Ann"),
+    ("  Erm, well, so, like, hi!  ", "hi"),
+    ("ummm uhhh yes.", "yes"),
+    ("okay, so what now?", "what now"),
+    ("okay", "okay"),
+    ("so", ""),
+    ("Sofia", "Sofia"),
+    ("like five", "five"),
+    ("well-known", "well-known"),
+    ("uh-huh", "uh-huh"),
+    ("my name is Ann", "my name is Ann"),
+    ("1234#", "1234#"),
+    ('"quoted"', "quoted"),
+    ("", ""),
+]
 
 
 def test_strip_filler_long_input() -> None:
     assert strip_filler("so " * 5_000 + "yes") == "yes"
 
 
-@pytest.mark.parametrize("value", HOSTILE_NON_STR)
-def test_strip_filler_rejects_non_str(value: object) -> None:
-    with pytest.raises(ValueError, match=r"^Expected an utterance as text, got "):
-        strip_filler(value)  # type: ignore[arg-type]
+# --- every normaliser's table ----------------------------------------------------
+
+#: Each normaliser's table above.
+NORMALISED: dict[Callable[[str], object], list[tuple[str, str]]] = {
+    normalize_spoken_email: EMAILS,
+    spoken_digits: DIGITS,
+    strip_filler: FILLER,
+}
+
+
+@pytest.mark.parametrize(
+    ("normalise", "spoken", "expected"),
+    [
+        pytest.param(normalise, spoken, expected, id=f"{normalise.__name__}-{spoken}")
+        for normalise, table in NORMALISED.items()
+        for spoken, expected in table
+    ],
+)
+def test_normalises(normalise: Callable[[str], object], spoken: str, expected: str) -> None:
+    assert normalise(spoken) == expected
 
 
 # --- properties -------------------------------------------------------------------
@@ -358,28 +365,26 @@ SPOKEN_TEXT = st.one_of(
 )
 
 
+#: The two normalisers that may refuse text, and what a value they return holds.
+RETURNS: dict[Callable[[str], str], Callable[[str], bool]] = {
+    normalize_spoken_email: lambda address: "@" in address,
+    spoken_digits: lambda digits: bool(digits) and set(digits) <= set("0123456789*#"),
+}
+
+
+@pytest.mark.parametrize(("normalise", "holds"), RETURNS.items(), ids=["email", "digits"])
 @settings(max_examples=300, deadline=None)
 @given(SPOKEN_TEXT)
-def test_email_returns_str_or_value_error(text: str) -> None:
+def test_returns_str_or_value_error(
+    normalise: Callable[[str], str], holds: Callable[[str], bool], text: str
+) -> None:
     try:
-        result = normalize_spoken_email(text)
+        result = normalise(text)
     except ValueError as exc:
         assert str(exc)
     else:
         assert isinstance(result, str)
-        assert "@" in result
-
-
-@settings(max_examples=300, deadline=None)
-@given(SPOKEN_TEXT)
-def test_digits_returns_str_or_value_error(text: str) -> None:
-    try:
-        result = spoken_digits(text)
-    except ValueError as exc:
-        assert str(exc)
-    else:
-        assert result
-        assert set(result) <= set("0123456789*#")
+        assert holds(result), result
 
 
 @settings(max_examples=300, deadline=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from taskchart.adapters.console.interview import interview_chart
-from taskchart.adapters.console.targets import load_chart, load_target
+from taskchart.adapters.console.targets import load_target
 from taskchart.runtime.checks import as_chart, check_chart, reachable_leaves
 from taskchart.statecharts import (
     Chart,
@@ -38,16 +38,16 @@ def test_the_interview_has_no_errors_and_two_documented_warnings() -> None:
 
 
 @pytest.mark.parametrize(
-    "target",
+    "loaded",
     [
         "examples.email_chart:email_spec",
         "taskchart.adapters.console.interview:interview_chart",
         "taskchart.adapters.console.interview:interview_tasks",
     ],
+    indirect=True,
 )
-def test_prebuilt_charts_and_examples_have_no_errors(target: str) -> None:
-    chart = load_chart(target)
-    assert [str(f) for f in check_chart(chart) if f.severity == "error"] == []
+def test_prebuilt_charts_and_examples_have_no_errors(loaded: Chart) -> None:
+    assert [str(f) for f in check_chart(loaded) if f.severity == "error"] == []
 
 
 def test_timer_and_decline_make_a_task_escapable() -> None:

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import settings
 from taskchart.adapters.console.cli import app
 from taskchart.adapters.console.interview import interview_chart, interview_tasks
-from taskchart.adapters.console.targets import load_chart
 from taskchart.diagrams.coverage import Coverage
 from taskchart.runtime import Interpreter, ToolCalled
 from taskchart.runtime.interpreter import record_every_flow
@@ -26,6 +25,7 @@ from taskchart.statecharts import (
     declarative_task,
     implicit_task,
 )
+from taskchart.statecharts.chart import Chart
 from taskchart.statecharts.prebuilt.menu import Menu, menu_flow
 from typer.testing import CliRunner
 
@@ -64,22 +64,22 @@ def test_walks_keep_every_invariant_and_visit_every_expected_state(factory) -> N
 
 
 @pytest.mark.parametrize(
-    "target",
+    "loaded",
     [
         "examples.consent:CollectConsent",
         "taskchart.statecharts.prebuilt.gallery:email",
         "examples.email_chart:email_spec",
     ],
+    indirect=True,
 )
-def test_generated_walks_cover_every_state_and_transition(target: str) -> None:
+def test_generated_walks_cover_every_state_and_transition(loaded: Chart) -> None:
     """A table holds only what can happen, so the walks reach all of it."""
-    chart = load_chart(target)
     flows = record_every_flow()
     try:
-        explore(chart, max_examples=EXAMPLES, step_count=40)
+        explore(loaded, max_examples=EXAMPLES, step_count=40)
     finally:
         record_every_flow(False, flows=flows)
-    coverage = Coverage.from_journals(chart, [flow.journal for flow in flows])
+    coverage = Coverage.from_journals(loaded, [flow.journal for flow in flows])
     assert coverage.never_entered() == [] and coverage.never_taken() == [], coverage.report()
     assert coverage.percent == 100.0
 

@@ -16,32 +16,16 @@ from taskchart.runtime import (
     TaskRaised,
     TaskReturned,
     ToolCalled,
-    UserSpoke,
     event_from_json,
 )
 from taskchart.runtime.replay import dump_journal, journal_lines, read_log, replay
 from taskchart.statecharts import compile_chart, implicit_task
 from typer.testing import CliRunner
 
+from ..helpers import recorded_interview
 from .broken import BROKEN
 
 INTERVIEW = "taskchart.adapters.console.interview:interview_chart"
-
-
-def recorded_interview() -> Interpreter:
-    flow = Interpreter(interview_chart(), record=True)
-    flow.start()
-    for event in [
-        ToolCalled("record_intro", {"name": "Ada", "intro_notes": "a mathematician"}),
-        ToolCalled("confirm_email_address", {}),  # refused: nothing to confirm yet
-        ToolCalled("update_email_address", {"email": "ada at example dot com"}),
-        UserSpoke("yes", "audio"),
-        ToolCalled("confirm_email_address", {}),
-        ToolCalled("record_commute_flexibility", {"can_commute": "yes", "commute_method": "train"}),
-    ]:
-        flow.handle(event)
-    assert flow.done
-    return flow
 
 
 def test_replay_reproduces_a_recorded_flow() -> None:

@@ -70,6 +70,7 @@ class Checkout(Collector):
 
 
 def plan_for(form: str) -> tuple[list[str], dict[str, Any]]:
+    """The lines giving the card in ``form``, and the model's answer to every line a test says."""
     lines, argument = FORMS[form]
     plan: dict[str, Any] = {line: "Go on." for line in lines}
     plan[lines[-1]] = Call("update_card_number", card_number=argument)
@@ -77,6 +78,13 @@ def plan_for(form: str) -> tuple[list[str], dict[str, Any]]:
         "expires april 31": Call("update_expiration_date", expiration_month=4, expiration_year=31),
         "the code is seven three nine": Call("update_security_code", security_code="739"),
         "Ada Lovelace": Call("update_name", first_name="Ada", last_name="Lovelace"),
+        "no, I won't give the code": Call("decline_card_capture", reason="no code"),
+        "no, not the code": Call("decline_card_capture", reason="no code"),
+        "I won't say my name": Call("decline_name_capture", reason="private"),
+        "start over with another card": Call("restart_card_collection", reason="other card"),
+        "the other card": Call("update_card_number", card_number=OTHER),
+        "fix the number": Call("out_of_scope", task_ids=["card_number_task"]),
+        "ada@example.com": Call("update_email_address", email="ada@example.com"),
     }
     return lines, plan
 
@@ -108,13 +116,6 @@ ENDINGS = ["card", "declined", "other_step_failed", "start_over", "back_to_the_n
 @pytest.mark.parametrize("form", list(FORMS))
 async def test_no_card_data_stays_in_the_parent_conversation(form: str, ending: str) -> None:
     lines, plan = plan_for(form)
-    plan |= {
-        "no, I won't give the code": Call("decline_card_capture", reason="no code"),
-        "I won't say my name": Call("decline_name_capture", reason="private"),
-        "start over with another card": Call("restart_card_collection", reason="other card"),
-        "the other card": Call("update_card_number", card_number=OTHER),
-        "fix the number": Call("out_of_scope", task_ids=["card_number_task"]),
-    }
     agent = Checkout(GetCreditCardTask)
     async with OfflineSession(agent=agent, llm=by_user_line(plan, 80)) as offline:
         await say_all(offline, lines)
@@ -155,11 +156,6 @@ async def test_no_card_data_stays_in_the_parent_conversation(form: str, ending: 
 @pytest.mark.parametrize("form", list(FORMS))
 async def test_no_card_data_reaches_a_task_group_summary(form: str, ending: str) -> None:
     lines, plan = plan_for(form)
-    plan |= {
-        "start over with another card": Call("restart_card_collection", reason="other card"),
-        "the other card": Call("update_card_number", card_number=OTHER),
-        "ada@example.com": Call("update_email_address", email="ada@example.com"),
-    }
 
     def group() -> TaskGroup:
         return (
@@ -192,10 +188,6 @@ async def test_no_card_data_reaches_a_task_group_summary(form: str, ending: str)
 @pytest.mark.parametrize("form", list(FORMS))
 async def test_a_card_step_awaited_alone_hands_back_no_card_data(form: str, declined: bool) -> None:
     lines, plan = plan_for(form)
-    plan |= {
-        "the code is seven three nine": Call("update_security_code", security_code="739"),
-        "no, not the code": Call("decline_card_capture", reason="no code"),
-    }
 
     async def both() -> None:
         await GetCardNumberTask()

@@ -46,6 +46,17 @@ def livekit_fields(result: Any, like: Any) -> dict[str, Any]:
     return {f.name: getattr(result, f.name) for f in dataclasses.fields(like)}
 
 
+def address(street: str, unit: str, locality: str, country: str) -> Call:
+    """The model's call giving one whole address."""
+    return Call(
+        "update_address",
+        street_address=street,
+        unit_number=unit,
+        locality=locality,
+        country=country,
+    )
+
+
 RESULT_CASES: list[tuple[str, Callable[[Any], Any], Call]] = [
     (
         "email",
@@ -65,24 +76,14 @@ RESULT_CASES: list[tuple[str, Callable[[Any], Any], Call]] = [
     (
         "address",
         lambda m: m.GetAddressTask(),
-        Call(
-            "update_address",
-            street_address="450 South Main St",
-            unit_number="Floor 2",
-            locality="Salt Lake City UT 84101",
-            country="United States of America",
+        address(
+            "450 South Main St", "Floor 2", "Salt Lake City UT 84101", "United States of America"
         ),
     ),
     (
         "address without unit",
         lambda m: m.GetAddressTask(),
-        Call(
-            "update_address",
-            street_address="10 Downing Street",
-            unit_number="",
-            locality="London SW1A 2AA",
-            country="UK",
-        ),
+        address("10 Downing Street", "", "London SW1A 2AA", "UK"),
     ),
     (
         "name",

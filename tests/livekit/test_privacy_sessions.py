@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from livekit.agents import Agent
 from taskchart.adapters.livekit import (
     GetAddressTask,
     GetCardNumberTask,
@@ -213,18 +212,16 @@ async def test_keypad_tones_leave_no_digit_in_logs_or_journals(tmp_path: Path) -
             assert "9 8" not in text and '"9"' not in text and "'9'" not in text, text
 
 
-class CardThenEmail(Agent):
-    """A group (card, then email) whose caller goes back to give another card."""
-
-    def __init__(self) -> None:
-        super().__init__(instructions="You take a payment.")
-        self.results: dict[str, Any] | None = None
-
-    async def on_enter(self) -> None:
-        group = TaskGroup(summarize_chat_ctx=True)
-        group.add(GetCreditCardTask, id="card", description="The card")
-        group.add(GetEmailTask, id="email", description="The email for the receipt")
-        self.results = (await group).task_results
+def card_then_email() -> Collector:
+    """An agent running a group (card, then email) whose caller goes back to give another card."""
+    return Collector(
+        lambda: (
+            TaskGroup(summarize_chat_ctx=True)
+            .add(GetCreditCardTask, id="card", description="The card")
+            .add(GetEmailTask, id="email", description="The email for the receipt")
+        ),
+        instructions="You take a payment.",
+    )
 
 
 def _card_steps(suffix: str, number: str) -> dict[str, Call]:
@@ -254,12 +251,12 @@ async def test_a_group_with_a_regression_keeps_card_data_out_of_logs_journals_an
     mode: str, tmp_path: Path
 ) -> None:
     with logs_captured(mode, "taskchart") as logged, journals(tmp_path) as written:
-        agent = CardThenEmail()
+        agent = card_then_email()
         async with OfflineSession(agent=agent, llm=by_user_line(GROUP_PLAN)) as offline:
             for line in GROUP_LINES:
                 await offline.say(line)
-            assert agent.results is not None
-            assert agent.results["card"].card_number == "4111111111111111"
+            assert agent.result is not None
+            assert agent.result.task_results["card"].card_number == "4111111111111111"
             summaries = [r for r in offline.llm.requests if r.is_summary]
         texts = [logged(), *written()]
     assert "regress" in texts[0]
@@ -271,11 +268,11 @@ async def test_a_group_with_a_regression_keeps_card_data_out_of_logs_journals_an
 
 
 async def test_the_card_task_hands_back_no_card_number_or_code() -> None:
-    agent = CardThenEmail()
+    agent = card_then_email()
     async with OfflineSession(agent=agent, llm=by_user_line(GROUP_PLAN)) as offline:
         for line in GROUP_LINES:
             await offline.say(line)
-        assert agent.results is not None
+        assert agent.result is not None
     handed_back = _conversation(agent.chat_ctx.items)
     assert not [r for r in ("4111", "1111 1111", "5555", CVV) if r in handed_back], handed_back
 

@@ -26,7 +26,7 @@ from examples.behavioral import Interviewer as BehavioralInterviewer
 from examples.consent import CollectConsent
 from examples.interview import CommuteResults, CommuteTask, Interviewer, IntroResults, IntroTask
 
-from .prebuilt_helpers import by_user_line
+from .prebuilt_helpers import Collector, by_user_line
 
 INTRO = {"name": "Ana", "intro_notes": "backend engineer"}
 COMMUTE = {"can_commute": True, "commute_method": "subway"}
@@ -431,24 +431,20 @@ async def test_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task(s
     else:
         from taskchart.adapters.livekit import GetEmailResult, GetEmailTask
 
-    class Signup(Agent):
-        def __init__(self) -> None:
-            super().__init__(instructions="You sign people up.")
-            self.results: dict[str, Any] | None = None
-
-        async def on_enter(self) -> None:
-            task_group = TaskGroup(summarize_chat_ctx=False)
-            task_group.add(
+    agent = Collector(
+        lambda: (
+            TaskGroup(summarize_chat_ctx=False)
+            .add(
                 lambda: GetEmailTask(), id="get_email_task", description="Collects the user's email"
             )
-            task_group.add(
+            .add(
                 lambda: CommuteTask(),
                 id="get_commute_task",
                 description="Records the user's commute flexibility",
             )
-            self.results = (await task_group).task_results
-
-    agent = Signup()
+        ),
+        instructions="You sign people up.",
+    )
     plan = {
         "john.doe@gmail.com": Call("update_email_address", email="john.doe@gmail.com"),
         "yes, by subway": Call("record_commute_flexibility", COMMUTE),
@@ -460,7 +456,7 @@ async def test_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task(s
         await offline.say("wait, my email is wrong")
         await offline.say("jane.doe@gmail.com")
         await offline.say("yes, by subway")
-        assert agent.results == {
+        assert agent.result.task_results == {
             "get_email_task": GetEmailResult(email_address="jane.doe@gmail.com"),
             "get_commute_task": CommuteResults(can_commute=True, commute_method="subway"),
         }
@@ -469,18 +465,14 @@ async def test_get_email_task_runs_inside_a_taskchart_group_with_a_custom_task(s
 async def test_a_declarative_task_interrupted_by_a_regression_resumes_with_its_fields() -> None:
     from examples.email_chart import EmailResult, email_spec
 
-    class Signup(Agent):
-        def __init__(self) -> None:
-            super().__init__(instructions="You sign people up.")
-            self.results: dict[str, Any] | None = None
-
-        async def on_enter(self) -> None:
-            group = TaskGroup(summarize_chat_ctx=False)
-            group.add(IntroTask, id="intro_task", description="Collects name and introduction")
-            group.add(lambda: ChartTask(email_spec), id="email_task", description="Collects email")
-            self.results = (await group).task_results
-
-    agent = Signup()
+    agent = Collector(
+        lambda: (
+            TaskGroup(summarize_chat_ctx=False)
+            .add(IntroTask, id="intro_task", description="Collects name and introduction")
+            .add(lambda: ChartTask(email_spec), id="email_task", description="Collects email")
+        ),
+        instructions="You sign people up.",
+    )
     plan = {
         "I'm Ana, an engineer": Call("record_intro", INTRO),
         "ada at example dot com": Call("update_email", email_address="ada at example dot com"),
@@ -498,7 +490,7 @@ async def test_a_declarative_task_interrupted_by_a_regression_resumes_with_its_f
         assert "ada@example.com" in resumed.instructions  # kept, and read back again
         assert "confirm_email" in resumed.tools
         await o.say("yes, that's right", modality="audio")
-        assert agent.results == {
+        assert agent.result.task_results == {
             "intro_task": IntroResults("Anna", "engineer"),
             "email_task": EmailResult("ada@example.com"),
         }

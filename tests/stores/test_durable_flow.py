@@ -57,6 +57,12 @@ def stored(store: Store, chart: Any = None, **options: Any) -> AsyncFlow:
     return AsyncFlow(Interpreter(chart), store=store, flow_id=FLOW, **options)
 
 
+async def left_after_a_first_name(store: Store) -> None:
+    """Store the intro flow as a worker leaves it once the caller gave the first name Ada."""
+    async with stored(store) as flow:
+        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+
+
 async def test_a_flow_resumes_on_the_next_worker_where_it_stood(store: Store) -> None:
     first = stored(store)
     await first.open()
@@ -117,8 +123,7 @@ async def test_a_second_worker_is_refused_while_the_lease_is_held_then_takes_ove
 
 
 async def test_a_flow_of_a_changed_chart_is_refused_and_left_as_stored(store: Store) -> None:
-    async with stored(store) as flow:
-        await flow.send(ToolCalled("update_name", {"first": "Ada"}))
+    await left_after_a_first_name(store)
     before = await store.load(FLOW)
     changed = stored(store, intro_chart(str.title))
     with pytest.raises(ChartChanged, match="task 'name': field 'first' changed"):
@@ -238,8 +243,7 @@ async def test_keypad_digits_pending_for_a_card_field_are_never_stored_in_clear(
 async def test_sends_racing_on_an_unopened_flow_share_one_opening_and_lose_nothing(
     store: Store,
 ) -> None:
-    async with stored(store) as first:
-        await first.send(ToolCalled("update_name", {"first": "Ada"}))
+    await left_after_a_first_name(store)
     second = stored(store)
     a, b = await asyncio.gather(  # nobody opened it: the first send does, the other waits
         second.send(ToolCalled("update_name", {"last": "Lovelace"})),
