@@ -1,4 +1,22 @@
-"""The ``taskchart`` command line."""
+"""The ``taskchart`` command line: ``demo`` here, ``check``/``replay`` and ``diagram``/``coverage``
+registered from their own modules.
+
+Rules of this file: a command parses its options, refuses what cannot work
+before anything runs (a script that is not UTF-8 text, a journal path that
+cannot be written) with one line on stderr and exit status 2, and leaves the
+work to the runtime and the console runners. Exit status: 0 when the flow
+ended, 1 when it did not, 130 when the user interrupted it.
+
+Theory of operation: ``demo`` plays the interview chart through
+:class:`~taskchart.adapters.console.runner.ConsoleRunner`, whose rule-based
+stand-in for the model (:mod:`.nlu`) turns each typed line into tool calls;
+``--flow``/``--bank`` play a phone chart through the keypad runner instead
+(typed digits are tones, an empty line is silence). Lines come from
+``--script``, the terminal or a pipe, and ``--journal`` writes the event log
+that ``taskchart replay`` and ``taskchart coverage`` read.
+
+    taskchart demo --script examples/interview_script.txt --quiet
+"""
 
 from __future__ import annotations
 
