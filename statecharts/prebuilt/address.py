@@ -82,13 +82,10 @@ _ALIASES = {
 
 #: Postal code formats where a code is required (ISO alpha-2 -> pattern, words for the model).
 POSTAL_CODES: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("DE", "FR", "ES", "IT"), (r"\b\d{5}\b", "a 5-digit postal code")),
     "US": (r"\b\d{5}(?:-\d{4})?\b", "a 5-digit ZIP code"),
     "CA": (r"\b[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d\b", "a postal code like K1A 0B1"),
     "GB": (r"\b[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\b", "a postcode like SW1A 1AA"),
-    "DE": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "FR": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "ES": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "IT": (r"\b\d{5}\b", "a 5-digit postal code"),
     "NL": (r"\b\d{4} ?[A-Za-z]{2}\b", "a postal code like 1012 AB"),
     "AU": (r"\b\d{4}\b", "a 4-digit postcode"),
     "IN": (r"\b\d{3} ?\d{3}\b", "a 6-digit PIN code"),
