@@ -228,14 +228,22 @@ def normalized_parts(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _NORMALIZE[k](v) if k in _NORMALIZE and v else v for k, v in values.items()}
 
 
-def _as_given(part: str) -> Callable[[str], str]:
-    normalize = _NORMALIZE[part]
+def _part(name: str, description: str, *, optional: bool = False, pii: bool = True) -> Field:
+    """A part of the address: checked as its normaliser reads it, kept as the user gave it."""
+    normalize = _NORMALIZE[name]
 
     def check(text: str) -> str:
         normalize(text)  # raises ValueError saying what is wrong
         return text
 
-    return check
+    return Field(
+        name,
+        description=description,
+        required=not optional,
+        allow_empty=optional,
+        normalize=check,
+        pii=pii,
+    )
 
 
 def livekit_address(values: Mapping[str, Any]) -> str:
@@ -339,28 +347,20 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
         subject="address",
         description="Collects the user's mailing address",
         fields=[
-            Field(
+            _part(
                 "street_address",
-                description="Dependent on country, may include fields like house number, "
+                "Dependent on country, may include fields like house number, "
                 "street name, block, or district",
-                normalize=_as_given("street_address"),
-                pii=True,
             ),
-            Field(
+            _part(
                 "unit_number",
-                description="The unit number, for example Floor 1 or Apartment 12. "
+                "The unit number, for example Floor 1 or Apartment 12. "
                 "If there is no unit number, return ''",
-                required=False,
-                allow_empty=True,
-                normalize=_as_given("unit_number"),
-                pii=True,
+                optional=True,
             ),
-            Field(
+            _part(
                 "locality",
-                description="Dependent on country, may include fields like city, zip code, "
-                "or province",
-                normalize=_as_given("locality"),
-                pii=True,
+                "Dependent on country, may include fields like city, zip code, or province",
             ),
             Field(
                 "region",
@@ -368,19 +368,10 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 required=False,
                 allow_empty=True,
             ),
-            Field(
-                "postal_code",
-                description="The postal or ZIP code, if not already in locality",
-                required=False,
-                allow_empty=True,
-                normalize=_as_given("postal_code"),
-                pii=True,
+            _part(
+                "postal_code", "The postal or ZIP code, if not already in locality", optional=True
             ),
-            Field(
-                "country",
-                description="The country the user lives in spelled out fully",
-                normalize=_as_given("country"),
-            ),
+            _part("country", "The country the user lives in spelled out fully", pii=False),
         ],
         confirmation=policy(require_confirmation),
         instructions="Ask the user for their address.",
