@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from livekit import agents
+import livekit.agents as agents
 from livekit.agents import Agent, RunContext, function_tool
 from taskchart.adapters.livekit import GetAddressTask, GetDtmfTask, GetEmailTask
 
