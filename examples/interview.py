@@ -13,15 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from livekit.agents import (
-    Agent,
-    AgentSession,
-    JobContext,
-    RunContext,
-    WorkerOptions,
-    cli,
-    function_tool,
-)
+import livekit.agents as agents
+from livekit.agents import Agent, RunContext, function_tool
 from taskchart.adapters.livekit import AgentTask, TaskGroup
 
 
@@ -100,10 +93,10 @@ class Interviewer(Agent):
         await self.session.generate_reply(instructions="Thank the candidate and end the interview.")
 
 
-async def entrypoint(ctx: JobContext) -> None:
-    session = AgentSession(llm="openai/gpt-4.1-mini", userdata=SimpleNamespace())
+async def entrypoint(ctx: agents.JobContext) -> None:
+    session = agents.AgentSession(llm="openai/gpt-4.1-mini", userdata=SimpleNamespace())
     await session.start(agent=Interviewer(), room=ctx.room)
 
 
 if __name__ == "__main__":
-    cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))
+    agents.cli.run_app(agents.WorkerOptions(entrypoint_fnc=entrypoint))

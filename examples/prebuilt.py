@@ -13,15 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from livekit.agents import (
-    Agent,
-    AgentSession,
-    JobContext,
-    RunContext,
-    WorkerOptions,
-    cli,
-    function_tool,
-)
+import livekit.agents as agents
+from livekit.agents import Agent, RunContext, function_tool
 from taskchart.adapters.livekit import GetAddressTask, GetDtmfTask, GetEmailTask
 
 
@@ -90,10 +83,10 @@ class ContactAgent(Agent):
         return f"User's phone number is {result.user_input}"
 
 
-async def entrypoint(ctx: JobContext) -> None:
-    session = AgentSession(llm="openai/gpt-4.1-mini", userdata=ContactData())
+async def entrypoint(ctx: agents.JobContext) -> None:
+    session = agents.AgentSession(llm="openai/gpt-4.1-mini", userdata=ContactData())
     await session.start(agent=ContactAgent(), room=ctx.room)
 
 
 if __name__ == "__main__":
-    cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))
+    agents.cli.run_app(agents.WorkerOptions(entrypoint_fnc=entrypoint))

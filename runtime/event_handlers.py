@@ -22,7 +22,7 @@ starts and stops the step's no-input timer without a transition, and
 >>> from taskchart.runtime import Interpreter
 >>> flow = Interpreter(compile_chart(declarative_task("name", fields=[Field("name")])))
 >>> _ = flow.start()
->>> handle_event(flow, DtmfReceived("1")).message
+>>> handle_event(flow, events.DtmfReceived("1")).message
 'No keypad input is expected now; the tone was ignored.'
 """
 
@@ -41,25 +41,8 @@ from taskchart.statecharts.task import (
     TIMEOUT,
 )
 
-from . import messages
+from . import events, messages
 from .effects import CancelTimer, Effect, Instruct, StartTimer
-from .events import (
-    MODALITIES,
-    AgentSpeaking,
-    DtmfReceived,
-    Event,
-    ModalitySet,
-    NoMatch,
-    Resumed,
-    SessionClosed,
-    TaskRaised,
-    TaskReturned,
-    TimerFired,
-    ToolCalled,
-    UserAway,
-    UserSpeaking,
-    UserSpoke,
-)
 from .outcome import Accepted, Outcome, Rejected
 from .tool_calls import free_text, resolve_tool
 
@@ -69,18 +52,18 @@ if TYPE_CHECKING:
 __all__ = ["handle_event"]
 
 
-def handle_event(flow: Interpreter, event: Event) -> Outcome:
+def handle_event(flow: Interpreter, event: events.Event) -> Outcome:
     """Take ``event`` through ``flow``'s chart, or refuse it (the interpreter's dispatch)."""
-    if isinstance(event, UserSpoke):
+    if isinstance(event, events.UserSpoke):
         return _user_spoke(flow, event)
-    if isinstance(event, ModalitySet):
-        if event.modality not in MODALITIES:
+    if isinstance(event, events.ModalitySet):
+        if event.modality not in events.MODALITIES:
             return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
         flow.model.modality = event.modality
         return Accepted()
     if flow.done:
         return Rejected("finished", "This flow has already finished; nothing more to do.")
-    if isinstance(event, ToolCalled):
+    if isinstance(event, events.ToolCalled):
         if not isinstance(event.name, str):
             return flow._rejected(
                 event,
@@ -99,7 +82,7 @@ def handle_event(flow: Interpreter, event: Event) -> Outcome:
         if name is None:
             return Accepted()
         return flow._send(event, name, kwargs, config, view)
-    if isinstance(event, TimerFired):
+    if isinstance(event, events.TimerFired):
         if not isinstance(event.timer_id, str) or event.timer_id not in flow.timers:
             return flow._rejected(
                 event,
@@ -107,7 +90,7 @@ def handle_event(flow: Interpreter, event: Event) -> Outcome:
             )
         name = KEYS_TIMEOUT if event.timer_id.endswith(".keys") else TIMEOUT
         return flow._send(event, name, {})
-    if isinstance(event, DtmfReceived):
+    if isinstance(event, events.DtmfReceived):
         if not isinstance(event.digit, str) or event.digit not in KEYPAD_KEYS:
             return flow._rejected(
                 event,
@@ -122,7 +105,7 @@ def handle_event(flow: Interpreter, event: Event) -> Outcome:
                 Rejected("unexpected", "No keypad input is expected now; the tone was ignored."),
             )
         return flow._send(event, "dtmf", {"digit": event.digit})
-    if isinstance(event, TaskReturned | TaskRaised):
+    if isinstance(event, events.TaskReturned | events.TaskRaised):
         task = flow.active_task
         assert task is not None
         if flow.chart.task_map[task].kind != "implicit":
@@ -133,22 +116,22 @@ def handle_event(flow: Interpreter, event: Event) -> Outcome:
                     f"task {task!r} completes through its fields, not by returning a value",
                 ),
             )
-        if isinstance(event, TaskReturned):
+        if isinstance(event, events.TaskReturned):
             return flow._send(event, COMPLETE, {"result": event.result})
         return flow._send(event, FAIL, {"error": event.error})
-    if isinstance(event, AgentSpeaking | UserSpeaking):
+    if isinstance(event, events.AgentSpeaking | events.UserSpeaking):
         return _speech(flow, event)
-    if isinstance(event, UserAway | NoMatch):
-        name = TIMEOUT if isinstance(event, UserAway) else NO_MATCH
+    if isinstance(event, events.UserAway | events.NoMatch):
+        name = TIMEOUT if isinstance(event, events.UserAway) else NO_MATCH
         if name not in flow.chart.events_from(flow.machine.configuration_values):
             what = "no input" if name == TIMEOUT else "no match"
             return flow._rejected(
                 event, Rejected("unexpected", f"The step now declares no {what} handling.")
             )
         return flow._send(event, name, {})
-    if isinstance(event, Resumed):
+    if isinstance(event, events.Resumed):
         return _resumed(flow)
-    if isinstance(event, SessionClosed):
+    if isinstance(event, events.SessionClosed):
         task = flow.active_task
         assert task is not None
         reason = free_text(event.reason) or "session closed"
@@ -167,7 +150,7 @@ def _resumed(flow: Interpreter) -> Outcome:
     return Accepted((Instruct(text, task),), text)
 
 
-def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
+def _speech(flow: Interpreter, event: events.AgentSpeaking | events.UserSpeaking) -> Outcome:
     """The step's no-input timer starts when the call falls quiet
     (``AgentSpeaking(False)``: the adapter sends it once neither party holds the
     floor) and stops while anyone speaks (no timer: nothing to do); its
@@ -175,11 +158,11 @@ def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
     task = flow.active_task
     spec = flow.chart.task_map[task] if task else None
     handler = spec.no_input if spec is not None else None
-    events = flow.chart.events_from(flow.machine.configuration_values)
-    if handler is None or handler.timeout is None or TIMEOUT not in events:
+    enabled = flow.chart.events_from(flow.machine.configuration_values)
+    if handler is None or handler.timeout is None or TIMEOUT not in enabled:
         return Accepted()
     timer = f"{task}.no_input"
-    if isinstance(event, AgentSpeaking) and not event.speaking:
+    if isinstance(event, events.AgentSpeaking) and not event.speaking:
         flow.timers[timer] = handler.timeout
         flow.deadlines[timer] = flow.now() + handler.timeout
         return Accepted((StartTimer(timer, handler.timeout),))
@@ -189,8 +172,8 @@ def _speech(flow: Interpreter, event: AgentSpeaking | UserSpeaking) -> Outcome:
     return Accepted((CancelTimer(timer),))
 
 
-def _user_spoke(flow: Interpreter, event: UserSpoke) -> Outcome:
-    if event.modality not in MODALITIES:
+def _user_spoke(flow: Interpreter, event: events.UserSpoke) -> Outcome:
+    if event.modality not in events.MODALITIES:
         return Rejected("invalid_argument", "modality must be 'text' or 'audio'")
     flow.model.user_turn += 1
     flow.model.modality = event.modality

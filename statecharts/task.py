@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Any, Literal, TypeGuard, get_args
+from typing import Any, Literal, TypedDict, TypeGuard, Unpack, get_args
 
 import attrs
 
@@ -44,9 +44,11 @@ __all__ = [
     "TIMEOUT",
     "UPDATE",
     "Confirmation",
+    "ImplicitOptions",
     "InputHandler",
     "Keypad",
     "Modality",
+    "TaskOptions",
     "TaskSpec",
     "Tool",
     "declarative_task",
@@ -98,8 +100,12 @@ class Confirmation(enum.Enum):
         return modality == "audio"
 
 
-def _as_dict(mapping: Mapping[str, str]) -> dict[str, str]:
-    return dict(mapping)
+def _as_dict(mapping: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(mapping or {})
+
+
+def _as_names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(names)
 
 
 @attrs.frozen(eq=False)
@@ -204,7 +210,7 @@ class TaskSpec:
     instructions: str = ""
     description: str = ""
     tools: tuple[Tool, ...] = ()
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = attrs.field(default=(), converter=_as_names)
     no_input_timeout: float | None = None
     max_reprompts: int = 2
     subject: str = ""
@@ -361,33 +367,45 @@ def _default_tools(task_id: str, fields: Iterable[Field], label: str) -> tuple[T
     )
 
 
+class ImplicitOptions(TypedDict, total=False):
+    """The keywords a hand-written task passes on to :class:`TaskSpec` (see its attributes)."""
+
+    instructions: str
+    description: str
+    depends_on: Iterable[str]
+    routes: Mapping[str, str] | None
+    then: str | None
+
+
+class TaskOptions(ImplicitOptions, total=False):
+    """The keywords :func:`declarative_task` passes on to :class:`TaskSpec`, defaults and all."""
+
+    confirmation: Confirmation
+    no_input_timeout: float | None
+    max_reprompts: int
+    subject: str
+    validate: Callable[[dict[str, Any]], dict[str, Any]] | None
+    readback: Callable[[Mapping[str, Any]], str] | None
+    keypad: Keypad | None
+    spelled_readback: Callable[[Mapping[str, Any]], str] | None
+    confirm_heard: bool
+    no_input: InputHandler | None
+    no_match: InputHandler | None
+    shared_retries: bool
+
+
 def declarative_task(
     id: str,
     result: Callable[..., Any] | None = None,
     *,
     fields: Iterable[Field],
-    confirmation: Confirmation = Confirmation.AUDIO_ONLY,
-    instructions: str = "",
-    description: str = "",
     tools: Iterable[Tool] | None = None,
-    depends_on: Iterable[str] = (),
-    no_input_timeout: float | None = None,
-    max_reprompts: int = 2,
-    subject: str = "",
-    validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-    readback: Callable[[Mapping[str, Any]], str] | None = None,
-    keypad: Keypad | None = None,
-    spelled_readback: Callable[[Mapping[str, Any]], str] | None = None,
-    confirm_heard: bool = False,
-    no_input: InputHandler | None = None,
-    no_match: InputHandler | None = None,
-    routes: Mapping[str, str] | None = None,
-    then: str | None = None,
-    shared_retries: bool = False,
+    **options: Unpack[TaskOptions],
 ) -> TaskSpec:
     """Describe a task that collects ``fields`` and returns ``result(**values)``.
 
-    Without ``tools``, the task offers ``update_<id>`` (every field),
+    The other keywords (:class:`TaskOptions`) are :class:`TaskSpec`'s, with its
+    defaults: ``confirmation`` is ``AUDIO_ONLY``, ``max_reprompts`` 2. Without ``tools``, the task offers ``update_<id>`` (every field),
     ``confirm_<id>``, ``correct_<id>`` and ``decline_<id>``; the confirmation
     tools are dropped when ``confirmation`` is ``NEVER``.
 
@@ -414,48 +432,24 @@ def declarative_task(
             f"declarative task {id!r} has no fields: it would complete on an empty update; "
             "give it at least one Field (or use implicit_task for a hand-written task)"
         )
-    label = subject or id.replace("_", " ")
-    if tools is None:
-        chosen = _default_tools(id, fields, label)
-        if confirmation is Confirmation.NEVER:
-            chosen = tuple(t for t in chosen if t.event not in (CONFIRM, CORRECT))
-    else:
-        chosen = tuple(tools)
-    return TaskSpec(
+    spec = TaskSpec(
         id=id,
         kind="declarative",
         fields=fields,
         result=result,
-        confirmation=confirmation,
-        instructions=instructions,
-        description=description,
-        tools=chosen,
-        depends_on=tuple(depends_on),
-        no_input_timeout=no_input_timeout,
-        max_reprompts=max_reprompts,
-        subject=subject,
-        validate=validate,
-        readback=readback,
-        keypad=keypad,
-        spelled_readback=spelled_readback,
-        confirm_heard=confirm_heard,
-        no_input=no_input,
-        no_match=no_match,
-        routes=routes or {},
-        then=then,
-        shared_retries=shared_retries,
+        tools=() if tools is None else tuple(tools),
+        **options,
     )
+    if tools is not None:
+        return spec
+    chosen = _default_tools(id, fields, spec.subject or id.replace("_", " "))
+    if spec.confirmation is Confirmation.NEVER:
+        chosen = tuple(t for t in chosen if t.event not in (CONFIRM, CORRECT))
+    return attrs.evolve(spec, tools=chosen)
 
 
 def implicit_task(
-    id: str,
-    *,
-    tools: Iterable[str] = (),
-    instructions: str = "",
-    description: str = "",
-    depends_on: Iterable[str] = (),
-    routes: Mapping[str, str] | None = None,
-    then: str | None = None,
+    id: str, *, tools: Iterable[str] = (), **options: Unpack[ImplicitOptions]
 ) -> TaskSpec:
     """Describe a hand-written task: its own code calls ``complete(result)``.
 
@@ -466,11 +460,7 @@ def implicit_task(
     return TaskSpec(
         id=id,
         kind="implicit",
-        instructions=instructions,
-        description=description,
         tools=tuple(Tool(name, None) for name in tools),
-        depends_on=tuple(depends_on),
         confirmation=Confirmation.NEVER,
-        routes=routes or {},
-        then=then,
+        **options,
     )

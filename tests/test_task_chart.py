@@ -243,6 +243,20 @@ def test_invalid_specs_are_refused_at_definition_time() -> None:
         compile_chart([declarative_task("a", fields=[Field("x")])] * 2)
 
 
+def test_declarative_task_options_are_the_spec_s_own_with_its_defaults() -> None:
+    spec = declarative_task("a", fields=[Field("x")], depends_on=["b"], routes=None, subject="X")
+    assert (spec.depends_on, spec.routes, spec.confirmation, spec.max_reprompts) == (
+        ("b",),
+        {},
+        Confirmation.AUDIO_ONLY,
+        2,
+    )
+    assert [t.name for t in spec.tools] == ["update_a", "confirm_a", "correct_a", "decline_a"]
+    assert spec.tools[0].description.startswith("Record the X the user gave.")
+    with pytest.raises(TypeError, match="routs"):
+        declarative_task("a", fields=[Field("x")], routs={})  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
     "task_id", ["dispatch", "flow_done", "update", "confirm", "regress", "send", "model"]
 )

@@ -10,7 +10,9 @@ Three tasks in order: ``intro_task`` (name and introduction), ``email_task``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from taskchart.statecharts import (
     Chart,
@@ -44,27 +46,45 @@ class CommuteResults:
     commute_method: str
 
 
+def _one_tool_task(
+    id: str,
+    result: Callable[..., Any],
+    tool: str,
+    tool_description: str,
+    arguments: dict[str, Field],
+    *,
+    subject: str,
+    description: str,
+    instructions: str,
+) -> TaskSpec:
+    """One of the documentation's hand-written tasks as a chart: its one tool gives every
+    field at once (``arguments``: argument name -> field), and nothing is read back."""
+    return declarative_task(
+        id,
+        result,
+        fields=list(arguments.values()),
+        confirmation=Confirmation.NEVER,
+        subject=subject,
+        description=description,
+        instructions=instructions,
+        tools=[Tool(tool, UPDATE, tool_description, {a: f.name for a, f in arguments.items()})],
+    )
+
+
 def interview_tasks() -> tuple[TaskSpec, ...]:
     """The three task specs, in order (new objects on every call)."""
-    intro = declarative_task(
+    intro = _one_tool_task(
         "intro_task",
         IntroResults,
-        fields=[
-            Field("name", description="the candidate's name"),
-            Field("intro", description="notes from the candidate's introduction"),
-        ],
-        confirmation=Confirmation.NEVER,
+        "record_intro",
+        "Record the candidate's name and introduction",
+        {
+            "name": Field("name", description="the candidate's name"),
+            "intro_notes": Field("intro", description="notes from the candidate's introduction"),
+        },
         subject="name and introduction",
         description="Collects name and introduction",
         instructions="Welcome the candidate and collect their name and introduction.",
-        tools=[
-            Tool(
-                "record_intro",
-                UPDATE,
-                "Record the candidate's name and introduction",
-                {"name": "name", "intro_notes": "intro"},
-            ),
-        ],
     )
     email = declarative_task(
         "email_task",
@@ -94,25 +114,22 @@ def interview_tasks() -> tuple[TaskSpec, ...]:
             ),
         ],
     )
-    commute = declarative_task(
+    commute = _one_tool_task(
         "commute_task",
         CommuteResults,
-        fields=[
-            Field("can_commute", bool, description="whether the candidate can commute"),
-            Field("commute_method", description="how the candidate would commute"),
-        ],
-        confirmation=Confirmation.NEVER,
+        "record_commute_flexibility",
+        "Record commute flexibility and transportation method",
+        {
+            "can_commute": Field(
+                "can_commute", bool, description="whether the candidate can commute"
+            ),
+            "commute_method": Field(
+                "commute_method", description="how the candidate would commute"
+            ),
+        },
         subject="commute flexibility",
         description="Asks about commute flexibility",
         instructions="Ask about the candidate's ability to commute to the office, and how.",
-        tools=[
-            Tool(
-                "record_commute_flexibility",
-                UPDATE,
-                "Record commute flexibility and transportation method",
-                {"can_commute": "can_commute", "commute_method": "commute_method"},
-            ),
-        ],
     )
     return (intro, email, commute)
 

@@ -82,13 +82,10 @@ _ALIASES = {
 
 #: Postal code formats where a code is required (ISO alpha-2 -> pattern, words for the model).
 POSTAL_CODES: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("DE", "FR", "ES", "IT"), (r"\b\d{5}\b", "a 5-digit postal code")),
     "US": (r"\b\d{5}(?:-\d{4})?\b", "a 5-digit ZIP code"),
     "CA": (r"\b[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d\b", "a postal code like K1A 0B1"),
     "GB": (r"\b[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}\b", "a postcode like SW1A 1AA"),
-    "DE": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "FR": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "ES": (r"\b\d{5}\b", "a 5-digit postal code"),
-    "IT": (r"\b\d{5}\b", "a 5-digit postal code"),
     "NL": (r"\b\d{4} ?[A-Za-z]{2}\b", "a postal code like 1012 AB"),
     "AU": (r"\b\d{4}\b", "a 4-digit postcode"),
     "IN": (r"\b\d{3} ?\d{3}\b", "a 6-digit PIN code"),
@@ -231,14 +228,22 @@ def normalized_parts(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _NORMALIZE[k](v) if k in _NORMALIZE and v else v for k, v in values.items()}
 
 
-def _as_given(part: str) -> Callable[[str], str]:
-    normalize = _NORMALIZE[part]
+def _part(name: str, description: str, *, optional: bool = False, pii: bool = True) -> Field:
+    """A part of the address: checked as its normaliser reads it, kept as the user gave it."""
+    normalize = _NORMALIZE[name]
 
     def check(text: str) -> str:
         normalize(text)  # raises ValueError saying what is wrong
         return text
 
-    return check
+    return Field(
+        name,
+        description=description,
+        required=not optional,
+        allow_empty=optional,
+        normalize=check,
+        pii=pii,
+    )
 
 
 def livekit_address(values: Mapping[str, Any]) -> str:
@@ -342,28 +347,20 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
         subject="address",
         description="Collects the user's mailing address",
         fields=[
-            Field(
+            _part(
                 "street_address",
-                description="Dependent on country, may include fields like house number, "
+                "Dependent on country, may include fields like house number, "
                 "street name, block, or district",
-                normalize=_as_given("street_address"),
-                pii=True,
             ),
-            Field(
+            _part(
                 "unit_number",
-                description="The unit number, for example Floor 1 or Apartment 12. "
+                "The unit number, for example Floor 1 or Apartment 12. "
                 "If there is no unit number, return ''",
-                required=False,
-                allow_empty=True,
-                normalize=_as_given("unit_number"),
-                pii=True,
+                optional=True,
             ),
-            Field(
+            _part(
                 "locality",
-                description="Dependent on country, may include fields like city, zip code, "
-                "or province",
-                normalize=_as_given("locality"),
-                pii=True,
+                "Dependent on country, may include fields like city, zip code, or province",
             ),
             Field(
                 "region",
@@ -371,19 +368,10 @@ def address_spec(require_confirmation: bool | None = None) -> TaskSpec:
                 required=False,
                 allow_empty=True,
             ),
-            Field(
-                "postal_code",
-                description="The postal or ZIP code, if not already in locality",
-                required=False,
-                allow_empty=True,
-                normalize=_as_given("postal_code"),
-                pii=True,
+            _part(
+                "postal_code", "The postal or ZIP code, if not already in locality", optional=True
             ),
-            Field(
-                "country",
-                description="The country the user lives in spelled out fully",
-                normalize=_as_given("country"),
-            ),
+            _part("country", "The country the user lives in spelled out fully", pii=False),
         ],
         confirmation=policy(require_confirmation),
         instructions="Ask the user for their address.",

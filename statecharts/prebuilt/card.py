@@ -154,19 +154,70 @@ def _ask_repeat(what: str, tool: str) -> Callable[[Mapping[str, Any]], str]:
     return readback
 
 
-def _common_tools() -> list[Tool]:
-    return [
-        decline_tool("decline_card_capture", "a detail of their card information"),
-        Tool(
-            "restart_card_collection",
-            FAIL,
-            "Handles the case when the user wishes to start over the card information "
-            "collection process and validate a new card.",
-            {"reason": "reason"},
-            ("reason",),
-            failure=StartOver,
-        ),
-    ]
+#: LiveKit's words for each card detail: the task's description, its instructions, its update tool's.
+_WORDS: dict[str, tuple[str, str, str]] = {
+    "card_number": (
+        "Collects the user's card number",
+        "Get the user's credit card number.",
+        "Call to record the user's card number. Only call once the entire number has "
+        "been given, do not call in increments.",
+    ),
+    "security_code": (
+        "Collects the card's security code",
+        "Get the user's card security code.",
+        "Call to update the card's security code.",
+    ),
+    "expiration_date": (
+        "Collects the card's expiration date",
+        "Get the user's card expiration date.",
+        "Call to update the card's expiration date. Collect both the numerical month and year.",
+    ),
+}
+
+
+def _card_detail(
+    id: str,
+    result: Callable[..., Any],
+    fields: list[Field],
+    require_confirmation: bool | None,
+    validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> TaskSpec:
+    """A card detail as LiveKit collects it: ``update_<id>`` records every field, the user
+    repeats them to ``confirm_<id>`` (they are never read back), and the card's own tools
+    decline or start the card over."""
+    description, instructions, update = _WORDS[id]
+    subject = id.replace("_", " ")
+    names = [f.name for f in fields]
+    confirm = f"confirm_{id}"
+    return declarative_task(
+        id,
+        result,
+        subject=subject,
+        description=description,
+        fields=fields,
+        confirmation=policy(require_confirmation),
+        instructions=instructions,
+        tools=[
+            update_tool(f"update_{id}", update, {n: n for n in names}, *names),
+            confirm_tool(
+                confirm,
+                f"Call after the user repeats their {subject} for confirmation.",
+                {f"repeated_{n}": n for n in names},
+            ),
+            decline_tool("decline_card_capture", "a detail of their card information"),
+            Tool(
+                "restart_card_collection",
+                FAIL,
+                "Handles the case when the user wishes to start over the card information "
+                "collection process and validate a new card.",
+                {"reason": "reason"},
+                ("reason",),
+                failure=StartOver,
+            ),
+        ],
+        validate=validate,
+        readback=_ask_repeat(subject, confirm),
+    )
 
 
 @cache
@@ -178,31 +229,7 @@ def card_number_spec(require_confirmation: bool | None = None) -> TaskSpec:
         normalize=normalize_card_number,
         pii=True,
     )
-    return declarative_task(
-        "card_number",
-        _card_number_result,
-        subject="card number",
-        description="Collects the user's card number",
-        fields=[field],
-        confirmation=policy(require_confirmation),
-        instructions="Get the user's credit card number.",
-        tools=[
-            update_tool(
-                "update_card_number",
-                "Call to record the user's card number. Only call once the entire number has "
-                "been given, do not call in increments.",
-                {"card_number": "card_number"},
-                "card_number",
-            ),
-            confirm_tool(
-                "confirm_card_number",
-                "Call after the user repeats their card number for confirmation.",
-                {"repeated_card_number": "card_number"},
-            ),
-            *_common_tools(),
-        ],
-        readback=_ask_repeat("card number", "confirm_card_number"),
-    )
+    return _card_detail("card_number", _card_number_result, [field], require_confirmation)
 
 
 def _code_normalizer(length: int | None) -> Callable[[str], str]:
@@ -229,30 +256,7 @@ def security_code_spec(require_confirmation: bool | None = None, issuer: str = "
         normalize=_code_normalizer(length),
         pii=True,
     )
-    return declarative_task(
-        "security_code",
-        GetSecurityCodeResult,
-        subject="security code",
-        description="Collects the card's security code",
-        fields=[field],
-        confirmation=policy(require_confirmation),
-        instructions="Get the user's card security code.",
-        tools=[
-            update_tool(
-                "update_security_code",
-                "Call to update the card's security code.",
-                {"security_code": "security_code"},
-                "security_code",
-            ),
-            confirm_tool(
-                "confirm_security_code",
-                "Call after the user repeats their security code for confirmation.",
-                {"repeated_security_code": "security_code"},
-            ),
-            *_common_tools(),
-        ],
-        readback=_ask_repeat("security code", "confirm_security_code"),
-    )
+    return _card_detail("security_code", GetSecurityCodeResult, [field], require_confirmation)
 
 
 def _month(value: int) -> int:
@@ -291,51 +295,23 @@ def _expiry_result(**values: Any) -> GetExpirationDateResult:
 @cache
 def expiration_date_spec(require_confirmation: bool | None = None) -> TaskSpec:
     """The expiration date ("MM/YY"), not in the past."""
-    return declarative_task(
-        "expiration_date",
-        _expiry_result,
-        subject="expiration date",
-        description="Collects the card's expiration date",
-        fields=[
-            Field(
-                "expiration_month",
-                int,
-                description="The numerical expiration month of the card, example: '04' for April",
-                normalize=_month,
-                pii=True,
-            ),
-            Field(
-                "expiration_year",
-                int,
-                description="The numerical expiration year of the card shortened to the last two "
-                "digits, for example, '35' for 2035",
-                normalize=_year,
-                pii=True,
-            ),
-        ],
-        confirmation=policy(require_confirmation),
-        instructions="Get the user's card expiration date.",
-        tools=[
-            update_tool(
-                "update_expiration_date",
-                "Call to update the card's expiration date. Collect both the numerical month "
-                "and year.",
-                {"expiration_month": "expiration_month", "expiration_year": "expiration_year"},
-                "expiration_month",
-                "expiration_year",
-            ),
-            confirm_tool(
-                "confirm_expiration_date",
-                "Call after the user repeats their expiration date for confirmation.",
-                {
-                    "repeated_expiration_month": "expiration_month",
-                    "repeated_expiration_year": "expiration_year",
-                },
-            ),
-            *_common_tools(),
-        ],
-        validate=check_expiry,
-        readback=_ask_repeat("expiration date", "confirm_expiration_date"),
+    month = Field(
+        "expiration_month",
+        int,
+        description="The numerical expiration month of the card, example: '04' for April",
+        normalize=_month,
+        pii=True,
+    )
+    year = Field(
+        "expiration_year",
+        int,
+        description="The numerical expiration year of the card shortened to the last two "
+        "digits, for example, '35' for 2035",
+        normalize=_year,
+        pii=True,
+    )
+    return _card_detail(
+        "expiration_date", _expiry_result, [month, year], require_confirmation, check_expiry
     )
 
 

@@ -67,32 +67,11 @@ try:
 except ModuleNotFoundError as exc:  # an optional dependency: say which extra brings it
     raise missing_extra(exc, "taskchart.adapters.livekit.testing") from exc
 
+from . import script
 from .fixtures import OfflineSessionFactory, ScriptedLLMFactory
-from .script import (
-    SUMMARY_PROMPT,
-    Call,
-    Reply,
-    Request,
-    ScriptError,
-    Step,
-    Summary,
-    default_summary,
-)
+from .script import *  # noqa: F403  (its __all__, added below)
 from .scripted import ScriptedLLM
 from .session import OfflineSession, settle
 
-__all__ = [
-    "SUMMARY_PROMPT",
-    "Call",
-    "OfflineSession",
-    "OfflineSessionFactory",
-    "Reply",
-    "Request",
-    "ScriptError",
-    "ScriptedLLM",
-    "ScriptedLLMFactory",
-    "Step",
-    "Summary",
-    "default_summary",
-    "settle",
-]
+__all__ = ["OfflineSession", "OfflineSessionFactory", "ScriptedLLM", "ScriptedLLMFactory", "settle"]
+__all__ += script.__all__

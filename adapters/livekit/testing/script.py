@@ -22,6 +22,17 @@ from typing import Any, TypeAlias
 
 from livekit.agents import NOT_GIVEN, NotGivenOr, llm
 
+__all__ = [
+    "SUMMARY_PROMPT",
+    "Call",
+    "Reply",
+    "Request",
+    "ScriptError",
+    "Step",
+    "Summary",
+    "default_summary",
+]
+
 SUMMARY_PROMPT = "Compress older conversation history"
 """How LiveKit's summarization request (``ChatContext._summarize``) begins."""
 
