@@ -17,41 +17,37 @@ Example (the test suite runs this block verbatim)::
 
     import asyncio
 
-    from livekit.agents import Agent, AgentTask, function_tool
+    from livekit.agents import Agent
+    from taskchart.adapters.livekit import GetEmailTask
     from taskchart.adapters.livekit.testing import Call, OfflineSession, Step
 
 
-    class CollectConsent(AgentTask[bool]):
+    class Signup(Agent):
         def __init__(self) -> None:
-            super().__init__(instructions="Ask for recording consent.")
+            super().__init__(instructions="You sign callers up for the newsletter.")
+            self.email: str | None = None
 
         async def on_enter(self) -> None:
-            await self.session.generate_reply(instructions="Ask to record the call.")
-
-        @function_tool
-        async def consent_given(self) -> None:
-            '''The user agrees to be recorded.'''
-            self.complete(True)
-
-
-    class Receptionist(Agent):
-        def __init__(self) -> None:
-            super().__init__(instructions="You are a receptionist.")
-            self.consent: bool | None = None
-
-        async def on_enter(self) -> None:
-            self.consent = await CollectConsent()
-            await self.session.generate_reply(instructions="Offer your help.")
+            self.email = (await GetEmailTask(chat_ctx=self.chat_ctx)).email_address
+            await self.session.generate_reply(instructions="Thank the caller.")
 
 
     async def main() -> None:
-        agent = Receptionist()
-        script: list[Step] = ["May I record this call?", Call("consent_given"), "Hi!"]
+        agent = Signup()
+        script: list[Step] = [
+            "What's your email address?",
+            Call("update_email_address", email="ada@example.com"),
+            "That's a, d, a at example dot com: right?",
+            Call("confirm_email_address"),
+            "Thank you, you're signed up!",
+        ]
         async with OfflineSession(agent=agent, llm=script) as offline:
-            result = await offline.say("Yes, that's fine")
-            result.expect.next_event().is_function_call(name="consent_given")
-            assert agent.consent is True
-            assert offline.llm.requests[1].tools == ["consent_given"]
+            await offline.say("ada at example dot com", modality="audio")
+            assert agent.email is None  # heard, not yet confirmed
+            assert "confirm_email_address" in offline.llm.requests[-1].tools
+            result = await offline.say("yes, that's it", modality="audio")
+            result.expect.contains_function_call(name="confirm_email_address")
+            assert agent.email == "ada@example.com"
             offline.llm.assert_done()
 
 
