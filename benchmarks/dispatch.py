@@ -51,6 +51,8 @@ import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from dispatch_variants import VARIANTS, Variant
 from timing import add_clock_option, add_size_options, pct, print_head, profile_listing
@@ -64,46 +66,33 @@ def _noop() -> None:
     return None
 
 
+def timed(step: Callable[[], Any]) -> tuple[Any, int]:
+    """``step()``'s result and the nanoseconds between the two clock reads around it."""
+    t0 = PC()
+    result = step()
+    t1 = PC()
+    return result, t1 - t0
+
+
 def harness_overhead(n: int = 20000) -> int:
     """Median ns of the timing harness itself (two clock reads and a partial call)."""
     step = functools.partial(_noop)
-    samples = []
-    for _ in range(n):
-        t0 = PC()
-        step()
-        t1 = PC()
-        samples.append(t1 - t0)
-    return int(statistics.median(samples))
+    return int(statistics.median(timed(step)[1] for _ in range(n)))
 
 
 def run_round(
     variant: Variant, cycles: int, construct: list[int], events: list[list[int]], overhead: int
 ) -> None:
     make, bind, check = variant
-    ev0, ev1, ev2, ev3 = events
     for _ in range(cycles):
-        t0 = PC()
-        obj = make()
-        t1 = PC()
-        construct.append(t1 - t0 - overhead)
-        s0, s1, s2, s3 = bind(obj)
-        t0 = PC()
-        r0 = s0()
-        t1 = PC()
-        ev0.append(t1 - t0 - overhead)
-        t0 = PC()
-        r1 = s1()
-        t1 = PC()
-        ev1.append(t1 - t0 - overhead)
-        t0 = PC()
-        r2 = s2()
-        t1 = PC()
-        ev2.append(t1 - t0 - overhead)
-        t0 = PC()
-        r3 = s3()
-        t1 = PC()
-        ev3.append(t1 - t0 - overhead)
-        check(obj, [r0, r1, r2, r3])
+        obj, ns = timed(make)
+        construct.append(ns - overhead)
+        results = []
+        for step, times in zip(bind(obj), events, strict=True):
+            result, ns = timed(step)
+            times.append(ns - overhead)
+            results.append(result)
+        check(obj, results)
 
 
 def summarise(construct: list[int], events: list[list[int]]) -> dict[str, float]:
