@@ -108,7 +108,7 @@ class FlowChecks:
         for effect in effects:
             if isinstance(effect, TaskStarted):
                 self.open_completion.discard(effect.task_id)
-            elif isinstance(effect, TaskCompleted | TaskFailed):
+            elif isinstance(effect, (TaskCompleted, TaskFailed)):
                 tid = effect.task_id
                 assert tid not in self.open_completion, f"task {tid!r} completed twice"
                 self.open_completion.add(tid)
@@ -119,7 +119,7 @@ class FlowChecks:
                 else:
                     self.failed[tid] = effect.error
                     self.completed.pop(tid, None)
-            elif isinstance(effect, Complete | Fail):
+            elif isinstance(effect, (Complete, Fail)):
                 self.completions += 1
                 assert self.completions == 1, "the flow completed more than once"
                 self.ended = effect
@@ -143,7 +143,7 @@ class FlowChecks:
         cov = self.coverage
         cov.events += 1
         self.events += 1
-        assert isinstance(outcome, Accepted | Rejected), outcome
+        assert isinstance(outcome, (Accepted, Rejected)), outcome
         if isinstance(outcome, Rejected):
             assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
             assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
@@ -286,27 +286,42 @@ def _check_handlers(flow: Interpreter) -> None:
     task or taking its exit) exactly when its counter (with ``shared_retries``: the
     step's re-prompts of both kinds) has reached the limit."""
     model = flow.model
-    for tid, spec in model.tasks.items():
-        for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
-            handler = spec.handler(kind)
-            count = counts.get(tid, 0)
-            if handler is None:
-                assert count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
-                continue
+    results = model.results
+    handled = _handlers(flow.chart)
+    for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
+        mine = handled[kind]
+        for tid, count in counts.items():  # a counter of a task without this handler
+            assert tid in mine or count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
+        for tid, (limit, exit_to) in mine.items():
             count = model.retries_used(tid, kind)  # with shared_retries: both kinds
-            assert count <= handler.max_retries, (
-                f"{tid}: {count} {kind} re-prompts, the limit is {handler.max_retries}"
-            )
-            if gave_up(model.results.get(tid)) != kind:
+            assert count <= limit, f"{tid}: {count} {kind} re-prompts, the limit is {limit}"
+            if tid not in results or gave_up(results[tid]) != kind:
                 continue
-            assert count == handler.max_retries, (
-                f"{tid} gave up on {kind} after {count} re-prompts, not {handler.max_retries}"
-            )
-            exit_to = spec.route_table.get(kind)
+            assert count == limit, f"{tid} gave up on {kind} after {count} re-prompts, not {limit}"
             if exit_to in model.tasks:
                 assert model.exited and exit_to in model.visited, (
                     f"{tid} gave up on {kind} but the flow did not take its exit to {exit_to!r}"
                 )
+
+
+#: Per chart: for each kind of handler, the tasks having one, with its limit and exit.
+_HANDLERS: dict[Chart, dict[str, dict[str, tuple[int, str | None]]]] = {}
+
+
+def _handlers(chart: Chart) -> dict[str, dict[str, tuple[int, str | None]]]:
+    known = _HANDLERS.get(chart)
+    if known is None:
+        if len(_HANDLERS) > 64:
+            _HANDLERS.clear()
+        known = _HANDLERS[chart] = {
+            kind: {
+                spec.id: (handler.max_retries, spec.route_table.get(kind))
+                for spec in chart.tasks
+                if (handler := spec.handler(kind)) is not None
+            }
+            for kind in ("no_input", "no_match")
+        }
+    return known
 
 
 def _final_of(effect: TaskCompleted | TaskFailed) -> str:
