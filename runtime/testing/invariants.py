@@ -182,9 +182,10 @@ class FlowChecks:
 
     def check_all(self) -> None:
         flow = self.flow
-        self._check_configuration()
-        self._check_results()
-        self._check_progress()
+        config, done = flow.configuration, flow.done
+        self._check_configuration(config, done)
+        self._check_results(config, done)
+        self._check_progress(config, done)
         _check_handlers(flow)
         for fn in self.user_invariants:
             fn(flow)
@@ -193,33 +194,30 @@ class FlowChecks:
             # what the next event starts from: a refusal must leave exactly this
             self.known_state = (flow, flow.handled, _observe(flow, parts))
 
-    def _check_configuration(self) -> None:
+    def _check_configuration(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
-        config = flow.configuration
-        kinds = self.graph.kinds
-        owner = self.graph.owner
         if len(config) == 1:
             assert config[0] in _FINALS, f"a configuration of one state must be final: {config}"
-            assert flow.done and flow.active_task is None
+            assert done and flow.active_task is None
         else:
             assert len(config) == 2, f"more than one active leaf: {config}"
             task, leaf = config
+            graph = self.graph
+            kinds = graph.kinds
             assert kinds.get(task) == "compound", f"{task!r} is not a task: {config}"
-            assert owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
+            assert graph.owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
                 f"the active leaf {leaf!r} is not an open state of {task!r}"
             )
-            assert not flow.done and flow.active_task == task
+            assert not done and flow.active_task == task
             self.active = task
 
-    def _check_results(self) -> None:
+    def _check_results(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
-        done = flow.done
         assert (self.completions == 1) == done, (
             f"done={done} but {self.completions} flow completions"
         )
         results = flow.model.results
         if done:
-            config = flow.configuration
             if flow.result is not None:
                 assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
             ended = self.ended
@@ -237,34 +235,43 @@ class FlowChecks:
             assert flow.error is None, f"an error before the end: {flow.error!r}"
             task = self.active  # what _check_configuration found active_task to be
             assert task not in results, f"the active task {task!r} already has a result"
+        failed, completed = self.failed, self.completed
         for tid, value in results.items():
+            # ``is`` first, as containers compare: the effect usually carries this very object
             if isinstance(value, Exception):  # a TaskFailure or a hand-written task's error
-                assert tid in self.failed, f"{tid!r} has an error but never failed"
-                assert self.failed[tid] == value, f"{tid!r}: error differs from its effect"
+                assert tid in failed, f"{tid!r} has an error but never failed"
+                announced = failed[tid]
+                assert announced is value or announced == value, (
+                    f"{tid!r}: error differs from its effect"
+                )
                 if isinstance(value, TaskFailure):
                     assert value.task_id == tid, f"{tid!r} holds the failure of {value.task_id!r}"
             else:
-                assert tid in self.completed, f"{tid!r} has a result but never completed"
-                assert self.completed[tid] == value, f"{tid!r}: result differs from its effect"
+                assert tid in completed, f"{tid!r} has a result but never completed"
+                announced = completed[tid]
+                assert announced is value or announced == value, (
+                    f"{tid!r}: result differs from its effect"
+                )
 
-    def _check_progress(self) -> None:
+    def _check_progress(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
         tools = flow.tools
+        timers = flow.timers
         assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
-        assert flow.timers.keys() == self.scheduled, (
-            f"timers {sorted(flow.timers)}, but the effects left {sorted(self.scheduled)} running"
+        assert timers.keys() == self.scheduled, (
+            f"timers {sorted(timers)}, but the effects left {sorted(self.scheduled)} running"
         )
-        if flow.done:
-            assert not tools and not flow.timers, "tools or timers after the end"
+        if done:
+            assert not tools and not timers, "tools or timers after the end"
             return
-        leaf = flow.configuration[-1]
-        spec = self.chart.task_map[flow.configuration[0]]
+        leaf = config[-1]
+        spec = self.chart.task_map[config[0]]
         if tools and tools is not self.tools_checked:
             self.tools_checked = tools
             assert self._own_tools(spec, tools, flow.regress_tool), (
                 f"{spec.id} offers {tools}: a tool twice, or one that is not its own"
             )
-        assert tools or flow.timers or spec.kind == "implicit", (
+        assert tools or timers or spec.kind == "implicit", (
             f"stuck in {leaf}: no tool offered and no timer running"
         )
         assert self.graph.can_leave(leaf), (
