@@ -59,10 +59,10 @@ def _check_not_echoed(flow: Interpreter, event: Event, message: str) -> None:
     value of a private (``pii``) field at all."""
     if not isinstance(event, ToolCalled) or not isinstance(event.arguments, Mapping):
         return
-    tool = None
-    if isinstance(event.name, str):
-        tool = next((t for s in flow.chart.tasks if (t := s.tool(event.name)) is not None), None)
-    owner = next((s for s in flow.chart.tasks if tool in s.tools), None) if tool else None
+    tool = owner = None
+    if isinstance(event.name, str):  # the first task with a tool of that name owns it
+        owner = next((s for s in flow.chart.tasks if s.tool(event.name) is not None), None)
+        tool = owner.tool(event.name) if owner is not None else None
     for arg, value in event.arguments.items():
         texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
         target = tool.arguments.get(arg) if tool is not None and isinstance(arg, str) else None

@@ -109,3 +109,18 @@ def test_a_re_prompt_counter_out_of_bounds_is_found(
 
     with pytest.raises(AssertionError, match=found):
         _explore_with(monkeypatch, UNMATCHED, miscounted)
+
+
+def test_a_refusal_that_quotes_a_private_value_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interpreter's refusals quote what the model sent, private fields included."""
+
+    def echoing(flow: Interpreter, event: Any, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Rejected) and isinstance(event, ToolCalled):
+            sent = event.arguments if isinstance(event.arguments, dict) else {}
+            quoted = " ".join(v for v in sent.values() if isinstance(v, str) and len(v) < 40)
+            return Rejected(outcome.code, f"{outcome.message} (got {quoted})", outcome.event)
+        return outcome
+
+    private = compile_chart(declarative_task("name", fields=[Field("name", pii=True)]))
+    with pytest.raises(AssertionError, match=r"a refusal of 'update_name' quotes the private name"):
+        _explore_with(monkeypatch, private, echoing)
