@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from taskchart.statecharts import Chart, FieldError, TaskFailure
 from taskchart.statecharts.fields import shown
@@ -65,11 +65,9 @@ def snapshot(flow: Interpreter) -> dict[str, Any]:
         "configuration": list(flow.configuration),
         "history": {hid: list(ids) for hid, ids in flow.machine.history.items()},
     }
-    for name, copy in DATA_FIELDS:
-        if name != "plan":
-            save = _SAVE.get(name)
-            value = getattr(model, name)
-            data[name] = save(flow, value) if save is not None else copy(value)
+    fields = vars(model)
+    for name, save, copy in _SAVED:
+        data[name] = copy(fields[name]) if save is None else save(flow, fields[name])
     deadlines = flow.deadlines
     data["timers"] = {
         tid: {"seconds": seconds, "deadline": deadlines.get(tid)}
@@ -96,6 +94,9 @@ _SAVE: dict[str, Callable[[Interpreter, Any], Any]] = {
     "results": _save_results,
 }
 
+#: (name, how to save it or None, how to copy it) of each data field a snapshot holds.
+_SAVED = tuple((name, _SAVE.get(name), copy) for name, copy in DATA_FIELDS if name != "plan")
+
 
 def _plain(value: Any, tid: str) -> Any:
     try:
@@ -113,7 +114,16 @@ def _expect(cond: bool, message: str, *args: Any) -> None:
     snapshot is untrusted input and may hold anything.
     """
     if not cond:
-        raise SnapshotError(message.format(*map(_Capped, args)) if args else message)
+        _fail(message, *args)
+
+
+def _fail(message: str, *args: Any) -> NoReturn:
+    """Raise :class:`SnapshotError` (what :func:`_expect` does when its condition fails).
+
+    Call it behind a condition of your own when an argument costs something
+    to compute (a sorted list): it is then computed only for the message.
+    """
+    raise SnapshotError(message.format(*map(_Capped, args)) if args else message)
 
 
 class _Capped:
@@ -170,14 +180,11 @@ def check_snapshot(chart: Chart, data: Any) -> dict[str, Any]:
             hid[:-3],
             ids,
         )
+    task_map = chart.task_map
     for key in ("values", "results"):
         entries = _typed(data, key, dict)
-        _expect(
-            all(t in chart.task_map and isinstance(v, dict) for t, v in entries.items()),
-            "{} for unknown task(s) or not objects: {!r}",
-            key,
-            sorted(map(str, entries)),
-        )
+        if not all(t in task_map and isinstance(v, dict) for t, v in entries.items()):
+            _fail("{} for unknown task(s) or not objects: {!r}", key, sorted(map(str, entries)))
     return history
 
 
@@ -275,14 +282,11 @@ def _read_results(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> No
 
 def _read_counters(chart: Chart, data: Mapping[str, Any], model: FlowModel) -> None:
     model.user_turn = _int(data.get("user_turn"), "user_turn")
+    task_map = chart.task_map
     for key in ("readback_turn", "readbacks", "reprompts", "no_matches", "keypad_retries"):
         counts = _typed(data, key, dict)
-        _expect(
-            all(k in chart.task_map for k in counts),
-            "{} names unknown tasks: {!r}",
-            key,
-            sorted(counts),
-        )
+        if not all(k in task_map for k in counts):
+            _fail("{} names unknown tasks: {!r}", key, sorted(counts))
         setattr(model, key, {k: _int(v, key) for k, v in counts.items()})
 
 

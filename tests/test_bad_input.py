@@ -754,6 +754,14 @@ CORRUPT: dict[str, tuple[Any, str]] = {
     ),
     "a turn counter no JSON reader keeps": (_with(user_turn=2**53), "bad user_turn"),
     "a counter too long to write": (_with(reprompts={"email_task": 10**5000}), "bad reprompts"),
+    "counters of unknown tasks": (
+        _with(readbacks={"email_task": 1, "billing": 1, "audit": 2}),
+        "readbacks names unknown tasks: ['audit', 'billing', 'email_task']",
+    ),
+    "values of an unknown task": (
+        _with(values={"intro_task": {}, "billing": {}}),
+        "values for unknown task(s) or not objects: ['billing', 'intro_task']",
+    ),
 }
 
 

@@ -78,21 +78,19 @@ def flow_state_machine(
     cls: type[FlowMachine] = type(f"{chart.name}Machine", (FlowMachine,), attrs_)
     default = settings.default
     forced = forced_examples()
-    cls.TestCase.settings = settings(
-        max_examples=forced
-        if forced is not None
-        else max_examples
-        if max_examples is not None
-        else (default.max_examples if default is not None else 100),
-        stateful_step_count=step_count,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.filter_too_much,
-        ],
-    )
+    examples = forced if forced is not None else max_examples
+    if examples is None:
+        examples = default.max_examples if default is not None else 100
+    slow = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+    cls.TestCase.settings = _run_settings(examples, step_count, suppress_health_check=slow)
     return cls
+
+
+def _run_settings(max_examples: int, step_count: int, **more: Any) -> settings:
+    """The settings of a generated test: no deadline (a flow's speed is not under test)."""
+    return settings(
+        max_examples=max_examples, stateful_step_count=step_count, deadline=None, **more
+    )
 
 
 #: The environment variable that sets every generated TestCase's number of examples.
@@ -143,14 +141,14 @@ def explore(
     else:
         machine = flow_state_machine(chart_factory, step_count=step_count, **options)
     machine.coverage = Coverage()
-    config = settings(
-        max_examples=max_examples,
-        stateful_step_count=step_count,
-        deadline=None,
+    phases = list(Phase) if shrink else [p for p in Phase if p is not Phase.shrink]
+    config = _run_settings(
+        max_examples,
+        step_count,
         derandomize=derandomize,
         database=None,
         suppress_health_check=list(HealthCheck),
-        phases=list(Phase) if shrink else [p for p in Phase if p is not Phase.shrink],
+        phases=phases,
     )
     t0 = time.perf_counter()
     # Objects alive now (modules, charts, hypothesis's own state) are not garbage:

@@ -59,10 +59,10 @@ def _check_not_echoed(flow: Interpreter, event: Event, message: str) -> None:
     value of a private (``pii``) field at all."""
     if not isinstance(event, ToolCalled) or not isinstance(event.arguments, Mapping):
         return
-    tool = None
-    if isinstance(event.name, str):
-        tool = next((t for s in flow.chart.tasks if (t := s.tool(event.name)) is not None), None)
-    owner = next((s for s in flow.chart.tasks if tool in s.tools), None) if tool else None
+    tool = owner = None
+    if isinstance(event.name, str):  # the first task with a tool of that name owns it
+        owner = next((s for s in flow.chart.tasks if s.tool(event.name) is not None), None)
+        tool = owner.tool(event.name) if owner is not None else None
     for arg, value in event.arguments.items():
         texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
         target = tool.arguments.get(arg) if tool is not None and isinstance(arg, str) else None
@@ -108,7 +108,7 @@ class FlowChecks:
         for effect in effects:
             if isinstance(effect, TaskStarted):
                 self.open_completion.discard(effect.task_id)
-            elif isinstance(effect, TaskCompleted | TaskFailed):
+            elif isinstance(effect, (TaskCompleted, TaskFailed)):
                 tid = effect.task_id
                 assert tid not in self.open_completion, f"task {tid!r} completed twice"
                 self.open_completion.add(tid)
@@ -119,7 +119,7 @@ class FlowChecks:
                 else:
                     self.failed[tid] = effect.error
                     self.completed.pop(tid, None)
-            elif isinstance(effect, Complete | Fail):
+            elif isinstance(effect, (Complete, Fail)):
                 self.completions += 1
                 assert self.completions == 1, "the flow completed more than once"
                 self.ended = effect
@@ -143,7 +143,7 @@ class FlowChecks:
         cov = self.coverage
         cov.events += 1
         self.events += 1
-        assert isinstance(outcome, Accepted | Rejected), outcome
+        assert isinstance(outcome, (Accepted, Rejected)), outcome
         if isinstance(outcome, Rejected):
             assert outcome.code in REJECT_CODES, f"unexpected rejection {outcome!r}"
             assert outcome.message.strip(), f"a rejection without a message: {outcome!r}"
@@ -182,9 +182,10 @@ class FlowChecks:
 
     def check_all(self) -> None:
         flow = self.flow
-        self._check_configuration()
-        self._check_results()
-        self._check_progress()
+        config, done = flow.configuration, flow.done
+        self._check_configuration(config, done)
+        self._check_results(config, done)
+        self._check_progress(config, done)
         _check_handlers(flow)
         for fn in self.user_invariants:
             fn(flow)
@@ -193,33 +194,30 @@ class FlowChecks:
             # what the next event starts from: a refusal must leave exactly this
             self.known_state = (flow, flow.handled, _observe(flow, parts))
 
-    def _check_configuration(self) -> None:
+    def _check_configuration(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
-        config = flow.configuration
-        kinds = self.graph.kinds
-        owner = self.graph.owner
         if len(config) == 1:
             assert config[0] in _FINALS, f"a configuration of one state must be final: {config}"
-            assert flow.done and flow.active_task is None
+            assert done and flow.active_task is None
         else:
             assert len(config) == 2, f"more than one active leaf: {config}"
             task, leaf = config
+            graph = self.graph
+            kinds = graph.kinds
             assert kinds.get(task) == "compound", f"{task!r} is not a task: {config}"
-            assert owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
+            assert graph.owner.get(leaf) == task and kinds.get(leaf) == "atomic", (
                 f"the active leaf {leaf!r} is not an open state of {task!r}"
             )
-            assert not flow.done and flow.active_task == task
+            assert not done and flow.active_task == task
             self.active = task
 
-    def _check_results(self) -> None:
+    def _check_results(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
-        done = flow.done
         assert (self.completions == 1) == done, (
             f"done={done} but {self.completions} flow completions"
         )
         results = flow.model.results
         if done:
-            config = flow.configuration
             if flow.result is not None:
                 assert config == (FLOW_DONE,), f"a result outside flow_done: {config}"
             ended = self.ended
@@ -237,34 +235,43 @@ class FlowChecks:
             assert flow.error is None, f"an error before the end: {flow.error!r}"
             task = self.active  # what _check_configuration found active_task to be
             assert task not in results, f"the active task {task!r} already has a result"
+        failed, completed = self.failed, self.completed
         for tid, value in results.items():
+            # ``is`` first, as containers compare: the effect usually carries this very object
             if isinstance(value, Exception):  # a TaskFailure or a hand-written task's error
-                assert tid in self.failed, f"{tid!r} has an error but never failed"
-                assert self.failed[tid] == value, f"{tid!r}: error differs from its effect"
+                assert tid in failed, f"{tid!r} has an error but never failed"
+                announced = failed[tid]
+                assert announced is value or announced == value, (
+                    f"{tid!r}: error differs from its effect"
+                )
                 if isinstance(value, TaskFailure):
                     assert value.task_id == tid, f"{tid!r} holds the failure of {value.task_id!r}"
             else:
-                assert tid in self.completed, f"{tid!r} has a result but never completed"
-                assert self.completed[tid] == value, f"{tid!r}: result differs from its effect"
+                assert tid in completed, f"{tid!r} has a result but never completed"
+                announced = completed[tid]
+                assert announced is value or announced == value, (
+                    f"{tid!r}: result differs from its effect"
+                )
 
-    def _check_progress(self) -> None:
+    def _check_progress(self, config: tuple[str, ...], done: bool) -> None:
         flow = self.flow
         tools = flow.tools
+        timers = flow.timers
         assert tools == (self.offered or ()), f"offered {self.offered}, accepts {tools}"
-        assert flow.timers.keys() == self.scheduled, (
-            f"timers {sorted(flow.timers)}, but the effects left {sorted(self.scheduled)} running"
+        assert timers.keys() == self.scheduled, (
+            f"timers {sorted(timers)}, but the effects left {sorted(self.scheduled)} running"
         )
-        if flow.done:
-            assert not tools and not flow.timers, "tools or timers after the end"
+        if done:
+            assert not tools and not timers, "tools or timers after the end"
             return
-        leaf = flow.configuration[-1]
-        spec = self.chart.task_map[flow.configuration[0]]
+        leaf = config[-1]
+        spec = self.chart.task_map[config[0]]
         if tools and tools is not self.tools_checked:
             self.tools_checked = tools
             assert self._own_tools(spec, tools, flow.regress_tool), (
                 f"{spec.id} offers {tools}: a tool twice, or one that is not its own"
             )
-        assert tools or flow.timers or spec.kind == "implicit", (
+        assert tools or timers or spec.kind == "implicit", (
             f"stuck in {leaf}: no tool offered and no timer running"
         )
         assert self.graph.can_leave(leaf), (
@@ -286,27 +293,42 @@ def _check_handlers(flow: Interpreter) -> None:
     task or taking its exit) exactly when its counter (with ``shared_retries``: the
     step's re-prompts of both kinds) has reached the limit."""
     model = flow.model
-    for tid, spec in model.tasks.items():
-        for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
-            handler = spec.handler(kind)
-            count = counts.get(tid, 0)
-            if handler is None:
-                assert count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
-                continue
+    results = model.results
+    handled = _handlers(flow.chart)
+    for kind, counts in (("no_input", model.reprompts), ("no_match", model.no_matches)):
+        mine = handled[kind]
+        for tid, count in counts.items():  # a counter of a task without this handler
+            assert tid in mine or count == 0, f"{tid}: {count} {kind} re-prompts without a handler"
+        for tid, (limit, exit_to) in mine.items():
             count = model.retries_used(tid, kind)  # with shared_retries: both kinds
-            assert count <= handler.max_retries, (
-                f"{tid}: {count} {kind} re-prompts, the limit is {handler.max_retries}"
-            )
-            if gave_up(model.results.get(tid)) != kind:
+            assert count <= limit, f"{tid}: {count} {kind} re-prompts, the limit is {limit}"
+            if tid not in results or gave_up(results[tid]) != kind:
                 continue
-            assert count == handler.max_retries, (
-                f"{tid} gave up on {kind} after {count} re-prompts, not {handler.max_retries}"
-            )
-            exit_to = spec.route_table.get(kind)
+            assert count == limit, f"{tid} gave up on {kind} after {count} re-prompts, not {limit}"
             if exit_to in model.tasks:
                 assert model.exited and exit_to in model.visited, (
                     f"{tid} gave up on {kind} but the flow did not take its exit to {exit_to!r}"
                 )
+
+
+#: Per chart: for each kind of handler, the tasks having one, with its limit and exit.
+_HANDLERS: dict[Chart, dict[str, dict[str, tuple[int, str | None]]]] = {}
+
+
+def _handlers(chart: Chart) -> dict[str, dict[str, tuple[int, str | None]]]:
+    known = _HANDLERS.get(chart)
+    if known is None:
+        if len(_HANDLERS) > 64:
+            _HANDLERS.clear()
+        known = _HANDLERS[chart] = {
+            kind: {
+                spec.id: (handler.max_retries, spec.route_table.get(kind))
+                for spec in chart.tasks
+                if (handler := spec.handler(kind)) is not None
+            }
+            for kind in ("no_input", "no_match")
+        }
+    return known
 
 
 def _final_of(effect: TaskCompleted | TaskFailed) -> str:

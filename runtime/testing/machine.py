@@ -16,7 +16,7 @@ At teardown the cooperative driver (:mod:`.driver`) finishes the flow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from hypothesis import note
@@ -46,6 +46,26 @@ from .invariants import FlowChecks, FlowInvariant
 from .observe import Observed, _observe
 from .values import KEYPAD, ValueOverrides
 from .walker import BURST, CHOICE, _choices, _Walker
+
+
+def _offers_tools(machine: FlowMachine) -> bool:
+    return bool(machine.flow.tools)
+
+
+def _again(step: Callable[..., None]) -> Callable[..., None]:
+    """``step`` once more, as a rule of its own named ``<step>_again``: hypothesis has no
+    rule weights, so a second rule makes the step twice as likely."""
+
+    def again(self: FlowMachine, **drawn: Any) -> None:
+        step(self, **drawn)
+
+    again.__name__ = again.__qualname__ = f"{step.__name__}_again"
+    again.__doc__ = f"The same as {step.__name__}: a second rule makes it twice as likely."
+    return again
+
+
+#: What one ``several_events`` rule draws: three bytes per event.
+_BURST_BYTES = st.binary(min_size=3 * BURST, max_size=3 * BURST)
 
 
 class FlowMachine(FlowChecks, RuleBasedStateMachine):
@@ -209,16 +229,12 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
     # -- rules ---------------------------------------------------------------------
     # Each rule draws one integer and the walker turns it into an event from what
     # the flow allows now: one cheap draw per step, which hypothesis shrinks well.
-    @precondition(lambda self: bool(self.flow.tools))
+    @precondition(_offers_tools)
     @rule(r=CHOICE)
     def call_offered_tool(self, r: int) -> None:
         self.send(self.walker.call(self.flow, r))
 
-    @precondition(lambda self: bool(self.flow.tools))
-    @rule(r=CHOICE)
-    def call_offered_tool_again(self, r: int) -> None:
-        """The same as call_offered_tool: a second rule makes progress twice as likely."""
-        self.send(self.walker.call(self.flow, r))
+    call_offered_tool_again = precondition(_offers_tools)(rule(r=CHOICE)(_again(call_offered_tool)))
 
     @rule(modality=st.sampled_from(["text", "audio", "audio"]))
     def user_speaks(self, modality: Modality) -> None:
@@ -226,7 +242,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
         assert self.send(UserSpoke("yes", modality)).ok
         assert self.flow.model.user_turn == turn + 1
 
-    @precondition(lambda self: bool(self.flow.tools))
+    @precondition(_offers_tools)
     @rule(r=CHOICE)
     def call_offered_tool_badly(self, r: int) -> None:
         event = self.walker.bad_call(self.flow, r)
@@ -241,7 +257,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
             outcome = self.send(event)
             assert isinstance(outcome, Rejected), f"{event!r} was not offered but {outcome!r}"
 
-    @precondition(lambda self: bool(self.flow.tools))
+    @precondition(_offers_tools)
     @rule(r=CHOICE)
     def one_turn_many_calls(self, r: int) -> None:
         self.send_batch(self.walker.batch(self.flow, r))
@@ -252,7 +268,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
         event = TimerFired(sorted(self.flow.timers)[r % len(self.flow.timers)])
         assert self.send(event).ok, f"{event!r} was running but refused"
 
-    @rule(raw=st.binary(min_size=3 * BURST, max_size=3 * BURST))
+    @rule(raw=_BURST_BYTES)
     def several_events(self, raw: bytes) -> None:
         """Up to BURST events of any kind from one draw, as a walk plays them.
 
@@ -262,10 +278,7 @@ class FlowMachine(FlowChecks, RuleBasedStateMachine):
         """
         self.play(_choices(raw))
 
-    @rule(raw=st.binary(min_size=3 * BURST, max_size=3 * BURST))
-    def several_events_again(self, raw: bytes) -> None:
-        """The same as several_events: a second rule makes bursts twice as likely."""
-        self.play(_choices(raw))
+    several_events_again = rule(raw=_BURST_BYTES)(_again(several_events))
 
     @precondition(lambda self: self.flow.done and self.after_end > 0)
     @rule()

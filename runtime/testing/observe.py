@@ -20,7 +20,7 @@ import json
 import pickle
 from typing import Any
 
-from taskchart.statecharts import Chart, TaskFailure
+from taskchart.statecharts import TaskFailure
 
 from ..interpreter import Interpreter
 from ..snapshots import restore, snapshot
@@ -93,8 +93,8 @@ def _state_of(flow: Interpreter) -> dict[str, Any]:
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _state_parts(state: dict[str, Any], chart: Chart) -> tuple[list[Any], list[tuple[Any, str]]]:
-    """A flow's state (:func:`_state_of`) cut as ``restore`` rebuilds it, as hashable keys.
+def _state_parts(flow: Interpreter) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """A flow's state (what :func:`_state_of` names) cut as ``restore`` rebuilds it, as keys.
 
     ``restore`` rebuilds each field's value from its own snapshot entry, each
     stored result (an error, a hand-written task's value) from its own, and
@@ -105,13 +105,16 @@ def _state_parts(state: dict[str, Any], chart: Chart) -> tuple[list[Any], list[t
     stored result; and, apart, one per derived result (with the values it was
     built from). The user turn counts only relative to the read-back turns
     (flows that differ only in how many turns ago things happened restore
-    alike).
+    alike). Read straight from the flow: this runs after every event.
     """
-    model = dict(state["model"])
+    model = vars(flow.model).copy()
+    values, results = model.pop("values"), model.pop("results")
+    del model["tasks"]
     turn = model["user_turn"]
     model["user_turn"] = 0
     model["readback_turn"] = {t: n >= turn for t, n in model["readback_turn"].items()}
-    values, results = state["values"], state["results"]
+    task_map = flow.chart.task_map
+    fingerprint = _fingerprint
     parts: list[Any] = [None]
     derived: list[tuple[Any, str]] = []
     holders: list[tuple[str, tuple[str, ...], str]] = []
@@ -120,24 +123,26 @@ def _state_parts(state: dict[str, Any], chart: Chart) -> tuple[list[Any], list[t
             if type(value) in _PLAIN:
                 parts.append(("value", tid, name, type(value), value))
             else:
-                parts.append(_fingerprint(("value", tid, name, value)))
-        kind = ""
+                parts.append(fingerprint(("value", tid, name, value)))
         if tid in results:
             result = results[tid]
-            if not isinstance(result, Exception) and chart.task_map[tid].kind == "declarative":
-                kind = "derived"
-                derived.append((_fingerprint(("derived", tid, fields, result)), tid))
-            else:
-                kind = "stored"
-                parts.append(_fingerprint(("result", tid, result)))
-        if fields or kind:
-            holders.append((tid, tuple(fields), kind))
-    parts[0] = _fingerprint(
+            if isinstance(result, Exception):
+                if not isinstance(result, TaskFailure):  # snapshotted as a TaskFailure
+                    result = TaskFailure.kept_as(tid, result)
+            elif task_map[tid].kind == "declarative":
+                derived.append((fingerprint(("derived", tid, fields, result)), tid))
+                holders.append((tid, tuple(fields), "derived"))
+                continue
+            parts.append(fingerprint(("result", tid, result)))
+            holders.append((tid, tuple(fields), "stored"))
+        elif fields:
+            holders.append((tid, tuple(fields), ""))
+    parts[0] = fingerprint(
         (
-            state["configuration"],
-            state["history"],
-            state["timers"],
-            state["tools"],
+            flow.configuration,
+            flow.machine.history,
+            flow.timers,
+            flow.tools,
             holders,
             model,
         )
@@ -152,10 +157,10 @@ Observed = tuple[list[Any], Any]
 def _observe(flow: Interpreter, parts: list[Any] | None = None) -> Observed:
     """Keys of everything the flow is (``parts``: what :func:`check_roundtrip` returned)."""
     if parts is None:
-        restored, derived = _state_parts(_state_of(flow), flow.chart)
+        restored, derived = _state_parts(flow)
         parts = restored + [key for key, _ in derived]
     model = flow.model
-    return parts, _fingerprint((model.user_turn, model.readback_turn))
+    return parts, (model.user_turn, model.readback_turn.copy())
 
 
 def _changed_since(before: Observed, flow: Interpreter) -> list[str]:
@@ -212,14 +217,13 @@ def check_roundtrip(flow: Interpreter, verified: set[Any] | None = None) -> list
     task's result, which restore derives from the task's values, is then
     checked to be what those values build. Returns the flow's keys.
     """
-    mine = _state_of(flow)
-    parts, derived = _state_parts(mine, flow.chart)
+    parts, derived = _state_parts(flow)
     keys = parts + [key for key, _ in derived]
-    if verified is not None and all(p in verified for p in parts):
+    if verified is not None and verified.issuperset(parts):
         for key, tid in derived:
             if key not in verified:
-                built = flow.chart.task_map[tid].build_result(mine["values"][tid])
-                result = mine["results"][tid]
+                built = flow.chart.task_map[tid].build_result(flow.model.values[tid])
+                result = flow.model.results[tid]
                 assert result == built, (
                     f"the result of {tid} is {result!r}, its values build {built!r}"
                 )
@@ -227,9 +231,9 @@ def check_roundtrip(flow: Interpreter, verified: set[Any] | None = None) -> list
         return keys
     data = snapshot(flow)
     again = restore(flow.chart, json.loads(json.dumps(data)))
-    theirs = _state_of(again)
-    restored, their_derived = _state_parts(theirs, again.chart)
+    restored, their_derived = _state_parts(again)
     if restored + [key for key, _ in their_derived] != keys:
+        mine, theirs = _state_of(flow), _state_of(again)
         differ = [name for name, value in mine.items() if theirs[name] != value]
         assert not differ, "restored flow differs in " + "; ".join(
             f"{name}: {theirs[name]!r} != {mine[name]!r}" for name in differ
