@@ -122,6 +122,19 @@ def _checkpoint_function() -> Callable[[Any], tuple[Any, ...]]:
 _CHECKPOINT = _checkpoint_function()
 
 
+def _rollback_function() -> Callable[[Any, tuple[Any, ...]], None]:
+    """``rollback`` written out from :data:`_CHECKPOINTED` once: one unpacking assignment
+    (it runs for every new or restored flow); a checkpoint of another length raises."""
+    namespace: dict[str, Any] = {}
+    targets = ", ".join(f"m.{name}" for name, _ in _CHECKPOINTED)
+    exec(f"def rollback(m, saved):\n    {targets}, = saved", namespace)
+    function: Callable[[Any, tuple[Any, ...]], None] = namespace["rollback"]
+    return function
+
+
+_ROLLBACK = _rollback_function()
+
+
 class FlowModel:
     """Mutable data of one running flow (the ``model`` both engines act on).
 
@@ -178,8 +191,7 @@ class FlowModel:
         return _CHECKPOINT(self)
 
     def rollback(self, saved: tuple[Any, ...]) -> None:
-        for (name, _), value in zip(_CHECKPOINTED, saved, strict=True):
-            setattr(self, name, value)
+        _ROLLBACK(self, saved)
         self.signals.clear()
 
     # -- guards ------------------------------------------------------------------
