@@ -18,10 +18,8 @@ from taskchart.runtime import (
     TimerFired,
     ToolCalled,
     UserSpoke,
-    restore,
-    snapshot,
 )
-from taskchart.runtime.snapshots import SnapshotError
+from taskchart.runtime.snapshots import SnapshotError, restore, snapshot
 from taskchart.statecharts import (
     Confirmation,
     Declined,

@@ -91,6 +91,11 @@ def refused(flow: Interpreter, event: Event, code: str, *fragments: str) -> Reje
     return outcome
 
 
+def bad_arguments(flow: Interpreter, tool: str, arguments: Any, *fragments: str) -> Rejected:
+    """``tool`` called with ``arguments`` is refused as ``invalid_argument``, saying ``fragments``."""
+    return refused(flow, ToolCalled(tool, arguments), "invalid_argument", *fragments)
+
+
 def accepted(flow: Interpreter, event: Event) -> Accepted:
     outcome = flow.handle(event)
     assert isinstance(outcome, Accepted), outcome
@@ -293,7 +298,7 @@ def test_refused(
     ],
 )
 def test_wrong_type_for_a_text_field(arguments: dict[str, Any], fragment: str) -> None:
-    refused(at_intro(), ToolCalled("record_intro", arguments), "invalid_argument", fragment)
+    bad_arguments(at_intro(), "record_intro", arguments, fragment)
 
 
 @pytest.mark.parametrize(
@@ -305,13 +310,8 @@ def test_wrong_type_for_a_text_field(arguments: dict[str, Any], fragment: str) -
     ],
 )
 def test_wrong_type_for_a_bool_field(value: Any, fragment: str) -> None:
-    flow = at_commute()
-    refused(
-        flow,
-        ToolCalled("record_commute_flexibility", {"can_commute": value, "commute_method": "train"}),
-        "invalid_argument",
-        fragment,
-    )
+    answer = {"can_commute": value, "commute_method": "train"}
+    bad_arguments(at_commute(), "record_commute_flexibility", answer, fragment)
 
 
 @pytest.mark.parametrize(
@@ -322,16 +322,13 @@ def test_wrong_type_for_a_bool_field(value: Any, fragment: str) -> None:
     ],
 )
 def test_empty_or_huge_text(value: str, fragment: str) -> None:
-    refused(at_intro(), ToolCalled("record_intro", {"name": value}), "invalid_argument", fragment)
+    bad_arguments(at_intro(), "record_intro", {"name": value}, fragment)
 
 
 def test_one_bad_value_refuses_the_whole_update() -> None:
     flow = at_intro()
-    refused(
-        flow,
-        ToolCalled("record_intro", {"name": "Ada", "intro_notes": 7}),
-        "invalid_argument",
-        "intro must be text, got 7",
+    bad_arguments(
+        flow, "record_intro", {"name": "Ada", "intro_notes": 7}, "intro must be text, got 7"
     )
     assert flow.values("intro_task") == {}
 
@@ -348,19 +345,14 @@ def test_one_bad_value_refuses_the_whole_update() -> None:
 )
 def test_value_failing_its_validator(email: Any, fragment: str) -> None:
     flow = at_email()
-    out = refused(
-        flow, ToolCalled("update_email_address", {"email": email}), "invalid_argument", fragment
-    )
+    out = bad_arguments(flow, "update_email_address", {"email": email}, fragment)
     assert str(email)[:12] not in out.message  # the address is private: never echoed
 
 
 def test_invalid_correction_keeps_the_value_read_back() -> None:
     flow = at_email_confirming()
-    refused(
-        flow,
-        ToolCalled("update_email_address", {"email": "john at gmail"}),
-        "invalid_argument",
-        "not a valid email address",
+    bad_arguments(
+        flow, "update_email_address", {"email": "john at gmail"}, "not a valid email address"
     )
     assert flow.values("email_task") == {"email_address": "ada@example.com"}
 
@@ -378,16 +370,16 @@ def test_invalid_correction_keeps_the_value_read_back() -> None:
     ],
 )
 def test_unexpected_argument_names(tool: str, arguments: dict[str, Any], fragment: str) -> None:
-    refused(at_intro(), ToolCalled(tool, arguments), "invalid_argument", fragment)
+    bad_arguments(at_intro(), tool, arguments, fragment)
 
 
 def test_unexpected_argument_for_a_tool_without_arguments() -> None:
     flow = at_email_confirming()
     accepted(flow, UserSpoke("yes"))
-    refused(
+    bad_arguments(
         flow,
-        ToolCalled("confirm_email_address", {"confirmed": True}),
-        "invalid_argument",
+        "confirm_email_address",
+        {"confirmed": True},
         "confirm_email_address got unexpected argument(s) ['confirmed']; it takes no arguments",
     )
 
@@ -513,36 +505,30 @@ def test_confirm_after_a_change_the_user_has_not_heard() -> None:
     ],
 )
 def test_out_of_scope_with_an_unknown_task_id(task_ids: Any, fragment: str) -> None:
-    refused(
-        at_commute(),
-        ToolCalled("out_of_scope", {"task_ids": task_ids}),
-        "invalid_argument",
-        fragment,
-    )
+    bad_arguments(at_commute(), "out_of_scope", {"task_ids": task_ids}, fragment)
 
 
-def test_out_of_scope_before_any_earlier_task() -> None:
-    flow = at_intro()
-    assert "out_of_scope" not in flow.tools
-    refused(
-        flow,
-        ToolCalled("out_of_scope", {"task_ids": ["intro_task"]}),
-        "not_enabled",
-        "There is no earlier task to go back to yet",
-    )
-
-
-def test_out_of_scope_from_the_first_task_after_going_back() -> None:
+def back_at_intro() -> Interpreter:
     flow = at_commute()
     accepted(flow, ToolCalled("out_of_scope", {"task_ids": ["intro_task"]}))
     assert flow.configuration == ("intro_task", "intro_task__collecting")
+    return flow
+
+
+@pytest.mark.parametrize(
+    ("reach", "task_id", "fragment"),
+    [
+        (at_intro, "intro_task", "There is no earlier task to go back to yet"),
+        (back_at_intro, "email_task", "no earlier task to go back to"),
+    ],
+    ids=["before_any_earlier_task", "after_going_back"],
+)
+def test_out_of_scope_from_the_first_task(
+    reach: Callable[[], Interpreter], task_id: str, fragment: str
+) -> None:
+    flow = reach()
     assert "out_of_scope" not in flow.tools
-    refused(
-        flow,
-        ToolCalled("out_of_scope", {"task_ids": ["email_task"]}),
-        "not_enabled",
-        "no earlier task to go back to",
-    )
+    refused(flow, ToolCalled("out_of_scope", {"task_ids": [task_id]}), "not_enabled", fragment)
 
 
 # -- other events ---------------------------------------------------------------------
@@ -619,148 +605,128 @@ def _with(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def _broken(says: str, **changes: Any) -> tuple[dict[str, Any], str]:
+    """A row of ``CORRUPT``: the email snapshot with ``changes``, and what the refusal says."""
+    return _with(**changes), says
+
+
+def _intro_history(*states: str) -> tuple[dict[str, Any], str]:
+    """A row of ``CORRUPT``: the intro task's history naming ``states``, not one of its states."""
+    return _broken(
+        "history 'intro_task__h' must name one state of task 'intro_task'",
+        history={"intro_task__h": list(states)},
+    )
+
+
 CORRUPT: dict[str, tuple[Any, str]] = {
-    "wrong format key": (
-        _with(format="taskchart.snapshot/0"),
-        "not a taskchart.snapshot/1 snapshot",
+    "wrong format key": _broken(
+        "not a taskchart.snapshot/1 snapshot", format="taskchart.snapshot/0"
     ),
     "no format key": (
         {k: v for k, v in _email_snapshot().items() if k != "format"},
         "format=None",
     ),
     "other chart's task list": (_foreign_snapshot(), "does not fit this chart's tasks"),
-    "tasks reordered": (
-        _with(tasks=["email_task", "intro_task", "commute_task"]),
-        "does not fit this chart's tasks",
+    "tasks reordered": _broken(
+        "does not fit this chart's tasks", tasks=["email_task", "intro_task", "commute_task"]
     ),
-    "unknown state id in configuration": (
-        _with(configuration=["email_task", "email_task__verifying"]),
+    "unknown state id in configuration": _broken(
         "configuration names unknown states ['email_task__verifying']",
+        configuration=["email_task", "email_task__verifying"],
     ),
-    "leaf without its task": (
-        _with(configuration=["email_task__confirming"]),
-        "is not a valid resting configuration",
+    "leaf without its task": _broken(
+        "is not a valid resting configuration", configuration=["email_task__confirming"]
     ),
-    "leaf under another task": (
-        _with(configuration=["intro_task", "email_task__confirming"]),
+    "leaf under another task": _broken(
         "must be a task followed by one of its own states",
+        configuration=["intro_task", "email_task__confirming"],
     ),
-    "empty configuration": (_with(configuration=[]), "configuration must be a non-empty list"),
-    "value failing its validator": (
-        _with(values={"email_task": {"email_address": "john at gmail"}}),
+    "empty configuration": _broken("configuration must be a non-empty list", configuration=[]),
+    "value failing its validator": _broken(
         "stored value of email_task.email_address is invalid",
+        values={"email_task": {"email_address": "john at gmail"}},
     ),
-    "value of the wrong type": (
-        _with(values={"intro_task": {"name": 42}}),
-        "stored value of intro_task.name is invalid",
+    "value of the wrong type": _broken(
+        "stored value of intro_task.name is invalid", values={"intro_task": {"name": 42}}
     ),
-    "value of an unknown field": (
-        _with(values={"intro_task": {"age": "36"}}),
-        "task 'intro_task' has no field 'age'",
+    "value of an unknown field": _broken(
+        "task 'intro_task' has no field 'age'", values={"intro_task": {"age": "36"}}
     ),
-    "history naming unknown states": (
-        _with(history={"intro_task__h": ["intro_task__finished"]}),
-        "history 'intro_task__h' must name one state of task 'intro_task'",
+    "history naming unknown states": _intro_history("intro_task__finished"),
+    "history naming the task itself": _intro_history("intro_task"),
+    "history naming its history state": _intro_history("intro_task__h"),
+    "empty history": _intro_history(),
+    "history of two states": _intro_history("intro_task__collecting", "intro_task__confirming"),
+    "history of an unknown task": _broken(
+        "unknown history state 'billing__h'", history={"billing__h": ["intro_task__complete"]}
     ),
-    "history naming the task itself": (
-        _with(history={"intro_task__h": ["intro_task"]}),
-        "history 'intro_task__h' must name one state of task 'intro_task'",
+    "negative user_turn": _broken("bad user_turn", user_turn=-1),
+    "boolean user_turn": _broken("bad user_turn", user_turn=True),
+    "bad modality": _broken("bad modality 'video'", modality="video"),
+    "unknown failed task": _broken("unknown failed_task 'billing'", failed_task="billing"),
+    "negative timer": _broken(
+        "timers must map ids to positive", timers={"email_task.no_input": -1}
     ),
-    "history naming its history state": (
-        _with(history={"intro_task__h": ["intro_task__h"]}),
-        "history 'intro_task__h' must name one state of task 'intro_task'",
+    "result rebuilt from missing values": _broken(
+        "result of 'commute_task' lacks fields", results={"commute_task": {"from_values": True}}
     ),
-    "empty history": (
-        _with(history={"intro_task__h": []}),
-        "history 'intro_task__h' must name one state of task 'intro_task'",
-    ),
-    "history of two states": (
-        _with(history={"intro_task__h": ["intro_task__collecting", "intro_task__confirming"]}),
-        "history 'intro_task__h' must name one state of task 'intro_task'",
-    ),
-    "history of an unknown task": (
-        _with(history={"billing__h": ["intro_task__complete"]}),
-        "unknown history state 'billing__h'",
-    ),
-    "negative user_turn": (_with(user_turn=-1), "bad user_turn"),
-    "boolean user_turn": (_with(user_turn=True), "bad user_turn"),
-    "bad modality": (_with(modality="video"), "bad modality 'video'"),
-    "unknown failed task": (_with(failed_task="billing"), "unknown failed_task 'billing'"),
-    "negative timer": (
-        _with(timers={"email_task.no_input": -1}),
-        "timers must map ids to positive",
-    ),
-    "result rebuilt from missing values": (
-        _with(results={"commute_task": {"from_values": True}}),
-        "result of 'commute_task' lacks fields",
-    ),
-    "unknown error type": (
-        _with(results={"intro_task": {"error": {"type": "Boom", "message": "x"}}}),
+    "unknown error type": _broken(
         "unknown error type 'Boom'",
+        results={"intro_task": {"error": {"type": "Boom", "message": "x"}}},
     ),
-    "adapter error class not a name": (
-        _with(results={"intro_task": {"error": {"type": "Declined", "raised_as": ["x"]}}}),
+    "adapter error class not a name": _broken(
         "raised_as of 'intro_task' must be a class name",
+        results={"intro_task": {"error": {"type": "Declined", "raised_as": ["x"]}}},
     ),
-    "visited names unknown tasks": (_with(visited=["billing"]), "visited names unknown tasks"),
+    "visited names unknown tasks": _broken("visited names unknown tasks", visited=["billing"]),
     # entries of the wrong type inside otherwise well-typed keys
-    "visited entry not a string": (
-        _with(visited=["intro_task", {}]),
-        "visited names unknown tasks",
+    "visited entry not a string": _broken(
+        "visited names unknown tasks", visited=["intro_task", {}]
     ),
-    "queue entry not a string": (_with(queue=[["intro_task"]]), "queue names unknown tasks"),
-    "error type not a string": (
-        _with(results={"intro_task": {"error": {"type": ["Declined"]}}}),
-        "unknown error type",
+    "queue entry not a string": _broken("queue names unknown tasks", queue=[["intro_task"]]),
+    "error type not a string": _broken(
+        "unknown error type", results={"intro_task": {"error": {"type": ["Declined"]}}}
     ),
     # well-typed but inconsistent: these would restore into a broken flow
-    "configuration resting in a task's final state": (
-        _with(configuration=["email_task", "email_task__complete"]),
-        "email_task__complete",
+    "configuration resting in a task's final state": _broken(
+        "email_task__complete", configuration=["email_task", "email_task__complete"]
     ),
-    "history naming another task's state": (
-        _with(history={"email_task__h": ["commute_task__collecting"]}),
-        "email_task__h",
+    "history naming another task's state": _broken(
+        "email_task__h", history={"email_task__h": ["commute_task__collecting"]}
     ),
-    "history key not text": (_with(history={5: ["intro_task__complete"]}), "unknown history"),
-    "queue naming the active task": (
-        _with(queue=["email_task"]),
-        "queue names the active task 'email_task'",
+    "history key not text": _broken("unknown history", history={5: ["intro_task__complete"]}),
+    "queue naming the active task": _broken(
+        "queue names the active task 'email_task'", queue=["email_task"]
     ),
-    "an interrupted task that never goes back": (
-        _with(interrupted=["intro_task"]),
-        "interrupted names ['intro_task'], which never goes back",
+    "an interrupted task that never goes back": _broken(
+        "interrupted names ['intro_task'], which never goes back", interrupted=["intro_task"]
     ),
-    "a task visited twice": (
-        _with(visited=["intro_task", "intro_task"]),
-        "visited names a task twice",
+    "a task visited twice": _broken(
+        "visited names a task twice", visited=["intro_task", "intro_task"]
     ),
-    "a result for the active task": (
-        _with(
-            results={
-                **_email_snapshot()["results"],
-                "email_task": {"error": {"type": "Declined", "message": "no"}},
-            }
-        ),
+    "a result for the active task": _broken(
         "the active task 'email_task' cannot have a result yet",
+        results={
+            **_email_snapshot()["results"],
+            "email_task": {"error": {"type": "Declined", "message": "no"}},
+        },
     ),
-    "a failed task in a running flow": (
-        _with(failed_task="intro_task"),
-        "failed_task 'intro_task' in a flow that has not failed",
+    "a failed task in a running flow": _broken(
+        "failed_task 'intro_task' in a flow that has not failed", failed_task="intro_task"
     ),
-    "confirming with nothing to confirm": (
-        _with(values={"intro_task": _email_snapshot()["values"]["intro_task"]}),
+    "confirming with nothing to confirm": _broken(
         "task 'email_task' is confirming without ['email_address']",
+        values={"intro_task": _email_snapshot()["values"]["intro_task"]},
     ),
-    "a turn counter no JSON reader keeps": (_with(user_turn=2**53), "bad user_turn"),
-    "a counter too long to write": (_with(reprompts={"email_task": 10**5000}), "bad reprompts"),
-    "counters of unknown tasks": (
-        _with(readbacks={"email_task": 1, "billing": 1, "audit": 2}),
+    "a turn counter no JSON reader keeps": _broken("bad user_turn", user_turn=2**53),
+    "a counter too long to write": _broken("bad reprompts", reprompts={"email_task": 10**5000}),
+    "counters of unknown tasks": _broken(
         "readbacks names unknown tasks: ['audit', 'billing', 'email_task']",
+        readbacks={"email_task": 1, "billing": 1, "audit": 2},
     ),
-    "values of an unknown task": (
-        _with(values={"intro_task": {}, "billing": {}}),
+    "values of an unknown task": _broken(
         "values for unknown task(s) or not objects: ['billing', 'intro_task']",
+        values={"intro_task": {}, "billing": {}},
     ),
 }
 
@@ -880,12 +846,7 @@ class _Unprintable:
 def test_impossible_years_are_refused_not_raised(year: Any, message: str) -> None:
     flow = Interpreter(compile_chart(dob_spec()))
     flow.start()
-    refused(
-        flow,
-        ToolCalled("update_dob", {"year": year, "month": 1, "day": 1}),
-        "invalid_argument",
-        message,
-    )
+    bad_arguments(flow, "update_dob", {"year": year, "month": 1, "day": 1}, message)
 
 
 # -- what error texts echo: capped values, private ones never ------------------------------
@@ -893,9 +854,7 @@ def test_impossible_years_are_refused_not_raised(year: Any, message: str) -> Non
 
 def test_a_huge_unknown_task_id_is_not_echoed_in_full() -> None:
     huge = "t" * 2**20
-    out = refused(
-        at_commute(), ToolCalled("out_of_scope", {"task_ids": [huge]}), "invalid_argument"
-    )
+    out = bad_arguments(at_commute(), "out_of_scope", {"task_ids": [huge]})
     assert out.message.startswith("'ttttt") and "...: unknown task id" in out.message
     assert len(out.message) < 200
 
@@ -909,10 +868,10 @@ def test_a_card_number_sent_as_a_number_is_not_echoed() -> None:
     flow = Interpreter(compile_chart(card_number_spec()))
     flow.start()
     for number in (4111111111111111, 4111111111111111.0, ["4111 1111 1111 1111"]):
-        out = refused(
+        out = bad_arguments(
             flow,
-            ToolCalled("update_card_number", {"card_number": number}),
-            "invalid_argument",
+            "update_card_number",
+            {"card_number": number},
             "card_number must be text, got ",
             "(private, not shown)",
         )
@@ -948,10 +907,10 @@ def test_private_values_failing_their_rule_are_not_echoed(
 def test_a_date_of_birth_in_the_future_is_not_echoed() -> None:
     flow = Interpreter(compile_chart(dob_spec()))
     flow.start()
-    out = refused(
+    out = bad_arguments(
         flow,
-        ToolCalled("update_dob", {"year": 2999, "month": 7, "day": 14}),
-        "invalid_argument",
+        "update_dob",
+        {"year": 2999, "month": 7, "day": 14},
         "Invalid date of birth: it is in the future",
     )
     assert "2999" not in out.message and "July" not in out.message
@@ -997,17 +956,17 @@ def test_snapshot_errors_cap_what_they_quote() -> None:
 )
 def test_invisible_characters_are_refused_in_every_text_field(text: str, named: str) -> None:
     flow = at_intro()
-    refused(
+    bad_arguments(
         flow,
-        ToolCalled("record_intro", {"name": text, "intro_notes": "a mathematician"}),
-        "invalid_argument",
+        "record_intro",
+        {"name": text, "intro_notes": "a mathematician"},
         f"name contains an invisible character ({named}",
         "pass the value without it",
     )
-    refused(
+    bad_arguments(
         flow,
-        ToolCalled("record_intro", {"name": "Ada", "intro_notes": text}),
-        "invalid_argument",
+        "record_intro",
+        {"name": "Ada", "intro_notes": text},
         "intro contains an invisible character",
     )
     prebuilt = Interpreter(compile_chart(name_spec()))

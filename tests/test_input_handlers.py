@@ -18,10 +18,9 @@ from taskchart.runtime import (
     UserAway,
     UserSpeaking,
     event_from_json,
-    restore,
-    snapshot,
 )
 from taskchart.runtime.outcome import Accepted
+from taskchart.runtime.snapshots import restore, snapshot
 from taskchart.runtime.turns import unmatched
 from taskchart.statecharts import (
     Confirmation,

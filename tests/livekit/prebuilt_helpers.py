@@ -7,7 +7,8 @@ from typing import Any
 
 from livekit.agents import Agent
 from livekit.agents.llm import ToolError
-from taskchart.adapters.livekit.testing import OfflineSession, Request
+from taskchart.adapters.livekit import TaskFailedError
+from taskchart.adapters.livekit.testing import OfflineSession, Request, ScriptedLLM
 from taskchart.runtime import SimulatedClock
 
 
@@ -57,3 +58,39 @@ async def elapse(offline: OfflineSession, clock: SimulatedClock, seconds: float)
 def unscripted(agent: Agent) -> OfflineSession:
     """A session whose model calls no tool: it answers every user line in text."""
     return OfflineSession(agent=agent, llm=by_user_line({}))
+
+
+class TimedSession(OfflineSession):
+    """One task's :class:`Collector` in an offline session on its own simulated clock.
+
+    ``make(clock, **options)`` builds the agent; the model answers the user lines
+    of ``plan`` with their steps and every other line in text (``llm`` replaces it).
+    """
+
+    agent: Collector
+
+    def __init__(
+        self,
+        make: Callable[..., Collector],
+        /,
+        *,
+        plan: dict[str, Any] | None = None,
+        llm: ScriptedLLM | None = None,
+        **options: Any,
+    ) -> None:
+        self.clock = SimulatedClock()
+        super().__init__(agent=make(self.clock, **options), llm=llm or by_user_line(plan or {}))
+
+    async def elapse(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the clock, then let the session act on what fired."""
+        await elapse(self, self.clock, seconds)
+
+    async def silence(self, seconds: float) -> None:
+        """A prompt plays to its end, then nobody speaks for ``seconds``."""
+        await self.spoke()
+        await self.elapse(seconds)
+
+    def failure(self, kind: type[TaskFailedError]) -> Exception | None:
+        """Why the task gave up, if it raised a ``kind`` (else ``None``)."""
+        error = self.agent.error
+        return error.failure if isinstance(error, kind) else None

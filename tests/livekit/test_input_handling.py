@@ -16,7 +16,7 @@ from taskchart.statecharts import (
 )
 
 from ..helpers import SILENCE
-from .prebuilt_helpers import Collector, by_user_line, elapse, unscripted
+from .prebuilt_helpers import Collector, TimedSession
 
 UNMATCHED = InputHandler(
     prompts=["Sorry, I didn't get that.", "Please say just your account number."],
@@ -40,79 +40,66 @@ def prompts_heard(offline: OfflineSession) -> list[str]:
 
 
 async def test_silence_after_the_prompt_escalates_then_fails_with_no_input() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=SILENCE)
-    async with unscripted(agent) as offline:
-        await offline.agent_state("speaking")  # the prompt plays: silence is not counted
-        await elapse(offline, clock, 30.0)
-        assert prompts_heard(offline) == []
-        await offline.agent_state("listening")  # the prompt ended: the timer starts
-        await elapse(offline, clock, 4.9)
-        assert prompts_heard(offline) == []
-        await elapse(offline, clock, 0.1)
-        assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t hear you."')
-        await offline.spoke()
-        await offline.user_state("speaking")  # the caller starts to answer: no timer
-        await elapse(offline, clock, 60.0)
-        assert len(prompts_heard(offline)) == 1
-        await offline.user_state("listening")
-        await offline.spoke()
-        await elapse(offline, clock, 5.0)
-        assert prompts_heard(offline)[-1].endswith('"Please say or key in your account number."')
-        await offline.spoke()
-        await elapse(offline, clock, 5.0)
-    assert isinstance(agent.error, NoInputError)
-    assert agent.error.failure == NoInput("account", "the user did not answer")
+    async with TimedSession(account_task, no_input=SILENCE) as call:
+        await call.agent_state("speaking")  # the prompt plays: silence is not counted
+        await call.elapse(30.0)
+        assert prompts_heard(call) == []
+        await call.agent_state("listening")  # the prompt ended: the timer starts
+        await call.elapse(4.9)
+        assert prompts_heard(call) == []
+        await call.elapse(0.1)
+        assert prompts_heard(call)[-1].endswith('"Sorry, I didn\'t hear you."')
+        await call.spoke()
+        await call.user_state("speaking")  # the caller starts to answer: no timer
+        await call.elapse(60.0)
+        assert len(prompts_heard(call)) == 1
+        await call.user_state("listening")
+        await call.silence(5.0)
+        assert prompts_heard(call)[-1].endswith('"Please say or key in your account number."')
+        await call.silence(5.0)
+    assert call.failure(NoInputError) == NoInput("account", "the user did not answer")
 
 
 async def test_the_caller_away_counts_as_no_input() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=5.0, max_retries=1))
-    async with unscripted(agent) as offline:
-        await offline.user_state("away")
-        assert "said nothing" in offline.llm.requests[-1].instructions
-        await offline.user_state("listening")
-        await offline.user_state("away")
-    assert isinstance(agent.error, NoInputError)
+    no_input = InputHandler(timeout=5.0, max_retries=1)
+    async with TimedSession(account_task, no_input=no_input) as call:
+        await call.user_state("away")
+        assert "said nothing" in call.llm.requests[-1].instructions
+        await call.user_state("listening")
+        await call.user_state("away")
+    assert call.failure(NoInputError) == NoInput("account", "the user did not answer")
 
 
 async def test_turns_the_model_answers_without_the_step_tool_escalate_then_fail() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_match=UNMATCHED)
-    async with unscripted(agent) as offline:
-        await offline.say("what's the weather like?")  # the model answers in text only
-        assert prompts_heard(offline)[-1].endswith('"Sorry, I didn\'t get that."')
-        await offline.say("I like turtles")
-        assert prompts_heard(offline)[-1].endswith('"Please say just your account number."')
-        assert agent.error is None
-        await offline.say("no idea")
-    assert isinstance(agent.error, NoMatchError)
-    assert agent.error.failure == NoMatch("account", "nothing the user answered matched")
+    async with TimedSession(account_task, no_match=UNMATCHED) as call:
+        await call.say("what's the weather like?")  # the model answers in text only
+        assert prompts_heard(call)[-1].endswith('"Sorry, I didn\'t get that."')
+        await call.say("I like turtles")
+        assert prompts_heard(call)[-1].endswith('"Please say just your account number."')
+        assert call.agent.error is None
+        await call.say("no idea")
+    assert call.failure(NoMatchError) == NoMatch("account", "nothing the user answered matched")
 
 
 async def test_a_refused_value_counts_as_a_no_match() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_match=UNMATCHED)
     plan = {
         "it's blue": Call("update_account", number="blue"),
         "one two three": Call("update_account", number=123),
     }
-    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        await offline.say("it's blue")
-        assert len(prompts_heard(offline)) == 1
-        await offline.say("one two three")
-    assert agent.result == {"number": 123}
+    async with TimedSession(account_task, plan=plan, no_match=UNMATCHED) as call:
+        await call.say("it's blue")
+        assert len(prompts_heard(call)) == 1
+        await call.say("one two three")
+    assert call.agent.result == {"number": 123}
 
 
 async def test_a_step_without_handlers_ignores_the_call_events() -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock)
-    async with unscripted(agent) as offline:
-        await offline.user_state("away")
-        await offline.say("what?")
-        await elapse(offline, clock, 600.0)
-        assert prompts_heard(offline) == []
-        assert agent.error is None and agent.result is None
+    async with TimedSession(account_task) as call:
+        await call.user_state("away")
+        await call.say("what?")
+        await call.elapse(600.0)
+        assert prompts_heard(call) == []
+        assert call.agent.error is None and call.agent.result is None
 
 
 #: name: (state changes of the call, a silence that must not count, the change that makes
@@ -166,12 +153,11 @@ async def test_the_no_input_timer_runs_only_while_nobody_holds_the_floor(
     after: list[tuple[str, str]],
     counted: float,
 ) -> None:
-    clock = SimulatedClock()
-    agent = account_task(clock, no_input=InputHandler(timeout=4.0, max_retries=0))
-    async with unscripted(agent) as offline:
-        await change(offline, before)
-        await elapse(offline, clock, not_counted)
-        assert agent.error is None and prompts_heard(offline) == []
-        await change(offline, after)
-        await elapse(offline, clock, counted)
-    assert isinstance(agent.error, NoInputError)
+    no_input = InputHandler(timeout=4.0, max_retries=0)
+    async with TimedSession(account_task, no_input=no_input) as call:
+        await change(call, before)
+        await call.elapse(not_counted)
+        assert call.agent.error is None and prompts_heard(call) == []
+        await change(call, after)
+        await call.elapse(counted)
+    assert call.failure(NoInputError) == NoInput("account", "the user did not answer")

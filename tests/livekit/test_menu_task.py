@@ -17,8 +17,9 @@ from taskchart.adapters.livekit import (
 )
 from taskchart.adapters.livekit.testing import Call, OfflineSession, ScriptedLLM
 from taskchart.runtime import SimulatedClock
+from taskchart.statecharts import NoInput, NoMatch
 
-from .prebuilt_helpers import Collector, by_user_line, elapse, unscripted
+from .prebuilt_helpers import Collector, TimedSession, by_user_line
 
 OPTIONS = {"1": "deposit accounts", "2": "credit cards", "9": "return to the main menu"}
 
@@ -27,87 +28,78 @@ def menu(clock: SimulatedClock, **kwargs: Any) -> Collector:
     return Collector(lambda: MenuTask(prompt="Main menu.", options=OPTIONS, clock=clock, **kwargs))
 
 
+#: Why the main menu gives up: nothing matched, or nobody answered, through every re-prompt.
+NO_MATCH = NoMatch("menu", "nothing the user answered matched")
+NO_INPUT = NoInput("menu", "the user did not answer")
+
+
 def options_read_again(offline: OfflineSession) -> int:
     return sum("Sorry, that is not an option" in r.instructions for r in offline.llm.requests)
 
 
 async def test_a_tone_selects_at_once() -> None:
-    agent = menu(SimulatedClock())
-    async with unscripted(agent) as offline:
-        assert "Press 2 for credit cards." in offline.llm.requests[0].instructions
-        await offline.dtmf("2")
-    assert agent.result == MenuResult("2", "credit cards")
+    async with TimedSession(menu) as call:
+        assert "Press 2 for credit cards." in call.llm.requests[0].instructions
+        await call.dtmf("2")
+    assert call.agent.result == MenuResult("2", "credit cards")
 
 
 async def test_a_spoken_choice_goes_through_select_option() -> None:
-    agent = menu(SimulatedClock())
     plan = {"credit cards please": Call("select_option", key="2")}
-    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        assert offline.llm.requests[0].tools == ["select_option"]
-        await offline.say("credit cards please")
-    assert (agent.result.key, agent.result.label) == ("2", "credit cards")
+    async with TimedSession(menu, plan=plan) as call:
+        assert call.llm.requests[0].tools == ["select_option"]
+        await call.say("credit cards please")
+    assert (call.agent.result.key, call.agent.result.label) == ("2", "credit cards")
 
 
 async def test_a_wrong_key_reads_the_options_again_then_gives_up() -> None:
-    agent = menu(SimulatedClock(), max_retries=1)
-    async with unscripted(agent) as offline:
-        await offline.dtmf("7")
-        assert options_read_again(offline) == 1
-        assert "Press 1 for deposit accounts." in offline.llm.requests[-1].instructions
-        await offline.dtmf("5")
-    assert isinstance(agent.error, NoMatchError)
+    async with TimedSession(menu, max_retries=1) as call:
+        await call.dtmf("7")
+        assert options_read_again(call) == 1
+        assert "Press 1 for deposit accounts." in call.llm.requests[-1].instructions
+        await call.dtmf("5")
+    assert call.failure(NoMatchError) == NO_MATCH
 
 
 async def test_max_retries_zero_fails_at_the_first_wrong_key() -> None:
-    agent = menu(SimulatedClock(), max_retries=0)
-    async with unscripted(agent) as offline:
-        await offline.dtmf("#")
-        assert options_read_again(offline) == 0
-    assert isinstance(agent.error, NoMatchError)
+    async with TimedSession(menu, max_retries=0) as call:
+        await call.dtmf("#")
+        assert options_read_again(call) == 0
+    assert call.failure(NoMatchError) == NO_MATCH
 
 
 async def test_an_unmatched_answer_is_a_no_match_and_a_spoken_wrong_key_too() -> None:
-    agent = menu(SimulatedClock(), max_retries=2)
     plan = {"the seventh one": Call("select_option", key="7")}
-    async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
-        await offline.say("what time is it?")  # the model answers in text only
-        await offline.say("the seventh one")  # refused: 7 is no option
-        assert options_read_again(offline) == 2
-        await offline.dtmf("1")
-    assert agent.result == MenuResult("1", "deposit accounts")
+    async with TimedSession(menu, plan=plan, max_retries=2) as call:
+        await call.say("what time is it?")  # the model answers in text only
+        await call.say("the seventh one")  # refused: 7 is no option
+        assert options_read_again(call) == 2
+        await call.dtmf("1")
+    assert call.agent.result == MenuResult("1", "deposit accounts")
 
 
 async def test_silence_after_the_prompt_re_prompts_then_fails_with_no_input() -> None:
-    clock = SimulatedClock()
-    agent = menu(clock, max_retries=1, input_timeout=4.0)
-    async with unscripted(agent) as offline:
-        await offline.spoke()
-        await elapse(offline, clock, 4.0)
-        assert "didn't hear a choice" in offline.llm.requests[-1].instructions
-        await offline.spoke()
-        await elapse(offline, clock, 4.0)
-    assert isinstance(agent.error, NoInputError)
+    async with TimedSession(menu, max_retries=1, input_timeout=4.0) as call:
+        await call.silence(4.0)
+        assert "didn't hear a choice" in call.llm.requests[-1].instructions
+        await call.silence(4.0)
+    assert call.failure(NoInputError) == NO_INPUT
 
 
 async def test_a_wrong_key_and_a_silence_share_the_budget() -> None:
-    clock = SimulatedClock()
-    agent = menu(clock, max_retries=1, input_timeout=4.0)
-    async with unscripted(agent) as offline:
-        await offline.dtmf("7")  # the one re-prompt
-        assert options_read_again(offline) == 1
-        await offline.spoke()
-        await elapse(offline, clock, 4.0)  # the failure after it gives up, with its own kind
-    assert isinstance(agent.error, NoInputError)
+    async with TimedSession(menu, max_retries=1, input_timeout=4.0) as call:
+        await call.dtmf("7")  # the one re-prompt
+        assert options_read_again(call) == 1
+        await call.silence(4.0)  # the failure after it gives up, with its own kind
+    assert call.failure(NoInputError) == NO_INPUT
 
 
 async def test_a_tone_during_the_prompt_interrupts_it_and_counts() -> None:
-    clock = SimulatedClock()
-    agent = menu(clock)
-    async with unscripted(agent) as offline:
-        await offline.agent_state("speaking")
-        await offline.dtmf("9")
-        assert agent.result == MenuResult("9", "return to the main menu")
-        await elapse(offline, clock, 60.0)  # no no-input timer outlives the task
+    async with TimedSession(menu) as call:
+        await call.agent_state("speaking")
+        await call.dtmf("9")
+        assert call.agent.result == MenuResult("9", "return to the main menu")
+        await call.elapse(60.0)  # no no-input timer outlives the task
 
 
 class Operator(AgentTask[str]):
@@ -149,26 +141,24 @@ class Caller(Collector):
 
 
 async def test_nested_menus_go_back_with_star() -> None:
-    agent = Caller(SimulatedClock())
-    async with unscripted(agent) as offline:
-        await offline.dtmf("1")
-        assert "Deposit accounts." in offline.llm.requests[-1].instructions
-        await offline.dtmf("*")
-        assert "Main menu." in offline.llm.requests[-1].instructions
-        await offline.dtmf("2")
-    assert agent.result.task_results == {
+    async with TimedSession(Caller) as call:
+        await call.dtmf("1")
+        assert "Deposit accounts." in call.llm.requests[-1].instructions
+        await call.dtmf("*")
+        assert "Main menu." in call.llm.requests[-1].instructions
+        await call.dtmf("2")
+    assert call.agent.result.task_results == {
         "main": MenuResult("2", "credit cards"),
         "deposits": MenuResult("*", "the previous menu"),
     }
 
 
 async def test_an_exhausted_menu_exits_to_the_operator() -> None:
-    agent = Caller(SimulatedClock())
-    async with unscripted(agent) as offline:
-        await offline.dtmf("1")
-        await offline.dtmf("5")
-        await offline.dtmf("6")
-    results = agent.result.task_results
+    async with TimedSession(Caller) as call:
+        await call.dtmf("1")
+        await call.dtmf("5")
+        await call.dtmf("6")
+    results = call.agent.result.task_results
     assert results["operator"] == "transferred"
     assert isinstance(results["deposits"], NoMatchError)
     assert results["main"] == MenuResult("1", "deposit accounts")
@@ -196,48 +186,43 @@ class _HeldLLM(ScriptedLLM):
 
 
 async def test_an_interrupted_reply_is_not_a_no_match() -> None:
-    clock = SimulatedClock()
     plan = {"I want the credit cards": Call("select_option", key="2")}
     model = _HeldLLM(by_user_line(plan), held=1)  # the reply to the cut sentence
-    agent = menu(clock, max_retries=0, input_timeout=4.0)
-    async with OfflineSession(agent=agent, llm=model) as offline:
-        offline._context.run(offline.session.run, user_input="I want the")
-        await offline.settle()
-        offline._context.run(offline.session.interrupt)  # the caller goes on speaking
-        await offline.settle()
-        assert agent.error is None
+    async with TimedSession(menu, llm=model, max_retries=0, input_timeout=4.0) as call:
+        call._context.run(call.session.run, user_input="I want the")
+        await call.settle()
+        call._context.run(call.session.interrupt)  # the caller goes on speaking
+        await call.settle()
+        assert call.agent.error is None
         model.gate.set()
-        await offline.say("I want the credit cards")
-    assert agent.result == MenuResult("2", "credit cards")
-    assert agent.error is None
+        await call.say("I want the credit cards")
+    assert call.agent.result == MenuResult("2", "credit cards")
+    assert call.agent.error is None
 
 
 async def test_a_wrong_key_during_a_reply_is_one_no_match() -> None:
-    clock = SimulatedClock()
     model = _HeldLLM(by_user_line({}), held=1)  # the reply to "um, hold on" is slow
-    agent = menu(clock, max_retries=1, input_timeout=4.0)
-    async with OfflineSession(agent=agent, llm=model) as offline:
-        offline._context.run(offline.session.run, user_input="um, hold on")
-        await offline.settle()
-        await offline.dtmf("7")  # interrupts the reply still on its way
+    async with TimedSession(menu, llm=model, max_retries=1, input_timeout=4.0) as call:
+        call._context.run(call.session.run, user_input="um, hold on")
+        await call.settle()
+        await call.dtmf("7")  # interrupts the reply still on its way
         model.gate.set()
-        await offline.settle()
-        assert agent.error is None
-        assert options_read_again(offline) == 1
+        await call.settle()
+        assert call.agent.error is None
+        assert options_read_again(call) == 1
 
 
 async def test_a_tone_that_is_no_key_leaves_the_reply_playing() -> None:
     model = _HeldLLM(by_user_line({}), held=1)  # the reply to "hello" is on its way
-    agent = menu(SimulatedClock())
-    async with OfflineSession(agent=agent, llm=model) as offline:
-        run = offline._context.run(offline.session.run, user_input="hello")
-        await offline.settle()
+    async with TimedSession(menu, llm=model) as call:
+        run = call._context.run(call.session.run, user_input="hello")
+        await call.settle()
         for digit in ("", "x"):  # malformed SIP tones
             event = rtc.SipDTMF(code=0, digit=digit, participant=None)
-            offline._context.run(offline.room.emit, "sip_dtmf_received", event)
-            await offline.settle()
+            call._context.run(call.room.emit, "sip_dtmf_received", event)
+            await call.settle()
         model.gate.set()
         await run
-        await offline.settle()
+        await call.settle()
     replies = [e.item for e in run.events if e.type == "message"]
     assert [(m.text_content, m.interrupted) for m in replies] == [("Go on.", False)]
