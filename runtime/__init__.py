@@ -1,6 +1,20 @@
 """The sans-I/O runtime: interpreter, events, effects, snapshots, logs.
 
-Nothing in this package imports LiveKit.
+Nothing in this package imports LiveKit. Read it in this order:
+
+* the interpreter: :mod:`.events` in, :mod:`.interpreter` (one flow) with
+  :mod:`.event_handlers`, :mod:`.tool_calls` and :mod:`.turns`, and
+  :mod:`.outcome` out;
+* signals to effects: :mod:`.signal_effects` (a table of small functions),
+  :mod:`.effects`, and :mod:`.messages` (every word the model reads);
+* time and asyncio: :mod:`.clock`, :mod:`.timers`, :mod:`.flow` (``AsyncFlow``);
+* snapshots and durability: :mod:`.snapshots`, :mod:`.results`, :mod:`.digest`,
+  :mod:`.store` and :mod:`.store_errors`, :mod:`.durable`, :mod:`.sealing`;
+* journals and privacy: :mod:`.recording`, :mod:`.replay`, :mod:`.logs`,
+  :mod:`.private`, :mod:`.standins`;
+* checking flows: :mod:`.checks` (static), the :mod:`.testing` package
+  (generated tests) and its :mod:`.pytest_plugin`; :mod:`.extras` says which
+  optional dependency a missing import needs.
 """
 
 from . import effects, events

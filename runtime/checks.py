@@ -73,6 +73,7 @@ from typing import Any
 import attrs
 from taskchart.statecharts import Chart, Confirmation, TaskSpec, compile_chart
 from taskchart.statecharts.bindings import known_guard
+from taskchart.statecharts.graph import LeafGraph, feasible, initial_leaf, never, reach
 from taskchart.statecharts.table import DISPATCH, FLOW_DONE, FLOW_FAILED, REGRESS, TransitionDef
 from taskchart.statecharts.task import (
     DECLINE,
@@ -81,8 +82,6 @@ from taskchart.statecharts.task import (
     TIMEOUT,
     UPDATE,
 )
-
-from .graph import LeafGraph, feasible, initial_leaf, never, reach
 
 __all__ = [
     "CODES",

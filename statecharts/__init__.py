@@ -1,6 +1,20 @@
 """Pure chart models: task specs, fields and the compiled transition table.
 
-Nothing in this package performs I/O or imports LiveKit.
+Nothing in this package performs I/O or imports LiveKit. Read it in this order:
+
+* the spec: :mod:`.task` (what a task collects and how it confirms),
+  :mod:`.fields`, :mod:`.spoken` and :mod:`.spoofing` (values and their
+  normalisers), :mod:`.failures`, and :mod:`.prebuilt` (LiveKit's tasks as specs);
+* the table: :mod:`.table` (states and rows as data, built from the specs);
+* the bindings: :mod:`.bindings` (the one registry of guards, actions and hooks
+  the rows name), :mod:`.model` (the flow's data they act on) and
+  :mod:`.signals` (what they report);
+* the chart: :mod:`.chart` (table plus bindings, with its cached views),
+  :mod:`.definition` (the same chart as a python-statemachine class);
+* the analysis: :mod:`.possible` (rows that can never fire), :mod:`.graph`
+  (the leaf graph the checks and the generated tests walk);
+* the engines: :mod:`.engines` (the table engine, and python-statemachine
+  behind the same surface); :mod:`.journal` (the journal format).
 """
 
 from .chart import Chart, StateDef, TransitionDef, compile_chart

@@ -22,11 +22,11 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
+from taskchart.statecharts.graph import LeafGraph
 from taskchart.statecharts.table import DISPATCH
 
 from ..checks import as_chart, expected_states
 from ..events import Event
-from ..graph import LeafGraph
 from .coverage import Coverage, Exploration
 from .invariants import ChartSource, FlowInvariant
 from .machine import FlowMachine

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, get_args
 
 from taskchart.statecharts import Chart, Declined, TaskFailure, TaskSpec
 from taskchart.statecharts.fields import SHOWN_LIMIT
+from taskchart.statecharts.graph import LeafGraph
 from taskchart.statecharts.model import gave_up
 from taskchart.statecharts.table import FLOW_DONE, FLOW_FAILED
 
@@ -37,7 +38,6 @@ from ..effects import (
     TaskStarted,
 )
 from ..events import MODALITIES, Event, TimerFired, ToolCalled, UserSpoke
-from ..graph import LeafGraph
 from ..interpreter import Interpreter
 from ..outcome import Accepted, Outcome, RejectCode, Rejected
 from .coverage import Coverage

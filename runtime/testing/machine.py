@@ -25,6 +25,7 @@ from hypothesis.control import should_note
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from taskchart.statecharts import Chart
+from taskchart.statecharts.graph import LeafGraph
 
 from ..effects import Complete, Fail
 from ..events import (
@@ -37,7 +38,6 @@ from ..events import (
     TimerFired,
     UserSpoke,
 )
-from ..graph import LeafGraph
 from ..interpreter import Interpreter
 from ..outcome import Outcome, Rejected
 from .coverage import Coverage

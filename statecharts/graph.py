@@ -9,7 +9,7 @@ Theory of operation: a configuration at rest is one leaf state (a task's
 atomic state, a final, or ``dispatch`` in passing). A row whose source is a
 task compound applies to each of its children; entering a compound or its
 history enters its initial child. A row is *feasible* unless
-:func:`taskchart.statecharts.possible.never_fires` decides from the specs
+:func:`.possible.never_fires` decides from the specs
 that it can never fire (:func:`never` says why). :func:`reach` follows the
 rows a predicate keeps from some leaves.
 
@@ -28,10 +28,10 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable
 
-from taskchart.statecharts import Chart
-from taskchart.statecharts.possible import never_fires
-from taskchart.statecharts.table import DISPATCH, REGRESS, TransitionDef
-from taskchart.statecharts.task import CONFIRM, CORRECT, DECLINE, FAIL, UPDATE
+from .chart import Chart
+from .possible import never_fires
+from .table import DISPATCH, REGRESS, TransitionDef
+from .task import CONFIRM, CORRECT, DECLINE, FAIL, UPDATE
 
 __all__ = [
     "TOOL_EVENTS",
@@ -105,7 +105,7 @@ class LeafGraph:
 def never(chart: Chart) -> dict[int, str]:
     """Why each row of ``chart`` that can never fire cannot, by row index (cached per chart).
 
-    Decided from the specs by :func:`taskchart.statecharts.possible.never_fires`.
+    Decided from the specs by :func:`.possible.never_fires`.
     """
     found = _NEVER.get(chart)
     if found is None:
