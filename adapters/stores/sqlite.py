@@ -26,6 +26,7 @@ from typing import TypeVar, Unpack
 from taskchart.runtime.durable import Records
 from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
 from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
+from taskchart.statecharts.keywords import check_keywords
 
 __all__ = ["SQLiteStore"]
 
@@ -66,6 +67,7 @@ class SQLiteStore(Store):
         timeout: float = 30.0,
         **records: Unpack[RecordOptions],
     ) -> None:
+        check_keywords("SQLiteStore", records, RecordOptions)
         self.path = Path(path)
         self.records = Records(**records)
         self._synchronous = synchronous
