@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from taskchart.runtime.durable import Records
-from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
+from taskchart.runtime.store import RecordOptions, Row, Status, StoreBase, stored_row
 from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
 from taskchart.statecharts.keywords import check_keywords
 
@@ -63,7 +63,7 @@ return 0
 """
 
 
-class RedisStore(Store):
+class RedisStore(StoreBase):
     """Flows in the Redis database at ``url``, keys under ``prefix``.
 
     ``keys``, ``version``, ``migrations``, ``retain``, ``abandon`` shape the records
