@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from taskchart.adapters.stores import (
     ChartChanged,
     CorruptRecord,
     Migrations,
+    SQLiteStore,
     StaleWrite,
     Store,
     VersionMismatch,
@@ -284,3 +286,22 @@ def test_a_prebuilt_chart_keeps_its_digest_so_running_calls_resume_after_a_deplo
     refuses every call in flight when the new version is deployed."""
     chart = compile_chart(gallery.GALLERY[name]())
     assert chart_digest(chart)["chart"] == PREBUILT_DIGESTS[name]
+
+
+def test_a_link_opened_again_under_a_new_event_loop_keeps_renewing_its_lease(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "flows.db")
+    writer = link(store, lease_ttl=0.3)
+
+    async def hold() -> bool:
+        """Open, outlive the lease's time (only renewals keep it), ask for it, close."""
+        await writer.open()
+        await asyncio.sleep(0.5)
+        taken = await store.acquire("room-7/ada", "next-worker", 5.0)
+        await writer.close()
+        return taken
+
+    assert asyncio.run(hold()) is False
+    assert asyncio.run(hold()) is False  # the application run again, with the same link
+    asyncio.run(store.aclose())
