@@ -346,7 +346,7 @@ class Checkpointer:
         self.lease_lost = False
         self._leased = False
         self._renewer: asyncio.Task[None] | None = None
-        self._stop_renewing = asyncio.Event()
+        self._stop_renewing: asyncio.Event | None = None  # the renewer's own, set by close
         self._lock = asyncio.Lock()
         self._ref = flow_ref(flow_id)
 
@@ -383,13 +383,15 @@ class Checkpointer:
             await asyncio.sleep(min(0.05, max(0.005, self.lease_ttl / 20)))
         self._leased = True
         if self._renewer is None:
-            self._stop_renewing.clear()
-            self._renewer = asyncio.get_running_loop().create_task(self._renew())
+            # One event per renewer, made in the loop it runs in: an event is bound to the
+            # loop it first waits in, and a renewer still finishing keeps its own.
+            self._stop_renewing = stop = asyncio.Event()
+            self._renewer = asyncio.get_running_loop().create_task(self._renew(stop))
 
-    async def _renew(self) -> None:
+    async def _renew(self, stop: asyncio.Event) -> None:
         while True:
             try:  # a wait that close() ends early; a renewal itself is never cancelled
-                await asyncio.wait_for(self._stop_renewing.wait(), self.lease_ttl / 3)
+                await asyncio.wait_for(stop.wait(), self.lease_ttl / 3)
                 return
             except TimeoutError:
                 pass
@@ -457,7 +459,8 @@ class Checkpointer:
             # A renewal in flight is let finish (the store bounds it): a store command
             # cancelled half-way can leave the client's connection pool waiting for ever.
             renewer, self._renewer = self._renewer, None
-            self._stop_renewing.set()
+            if self._stop_renewing is not None:
+                self._stop_renewing.set()
             await asyncio.wait({renewer}, timeout=self.lease_ttl + _RENEWAL_GRACE)
             if not renewer.done():  # a store that does not answer in time: given up on
                 renewer.cancel()

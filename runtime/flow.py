@@ -41,6 +41,8 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Unpack
 
+from taskchart.statecharts.keywords import check_keywords
+
 from . import messages
 from .clock import Clock, LoopClock
 from .digest import chart_digest
@@ -105,6 +107,7 @@ class AsyncFlow:
         on_effect: Callable[[Effect], Any] | None = None,
         **durable: Unpack[Durability],
     ) -> None:
+        check_keywords("AsyncFlow", durable, Durability)
         self.interpreter = interpreter
         self.clock: Clock = clock or LoopClock()
         self.on_effect = on_effect

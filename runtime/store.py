@@ -1,13 +1,15 @@
 """The store protocol: what a durable flow needs from a backend, and the row it keeps.
 
-Rules of this module: a backend (:mod:`taskchart.adapters.stores` has SQLite
-and Redis) subclasses :class:`Store` and implements its own steps (load,
-write, the lease, the list of running flows); :meth:`Store.save` is said
-once, here, for every backend. Any object with these methods is a store.
+Rules of this module: any object with the methods of :class:`Store` is a
+store. A backend (:mod:`taskchart.adapters.stores` has SQLite and Redis) may
+subclass :class:`StoreBase` and implement its own steps (load, write, the
+lease, the list of running flows): :meth:`StoreBase.save` is said once, here,
+for every backend.
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
 
@@ -18,7 +20,7 @@ from .store_errors import CorruptRecord, flow_ref
 if TYPE_CHECKING:
     from .durable import Migrations, Records
 
-__all__ = ["RecordOptions", "Row", "Status", "Store", "stored_row"]
+__all__ = ["RecordOptions", "Row", "Status", "Store", "StoreBase", "stored_row"]
 
 Status = Literal["running", "finished"]
 
@@ -77,17 +79,7 @@ class Store(Protocol):
         expected: int,
         finished: bool = False,
         retain: float | None = None,
-    ) -> int:
-        status: Status = "finished" if finished else "running"
-        keep = retain if finished else self.records.abandon
-        return await self.write(flow_id, data, expected, status, keep)
-
-    async def write(
-        self, flow_id: str, data: bytes, expected: int, status: Status, keep: float | None
-    ) -> int:
-        """The backend's part of :meth:`save`: the row kept ``keep`` seconds (``None``: until
-        deleted, 0: deleted at once); the new sequence number."""
-        ...
+    ) -> int: ...
 
     async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool: ...
 
@@ -98,3 +90,30 @@ class Store(Protocol):
     async def running(self) -> list[str]: ...
 
     async def aclose(self) -> None: ...
+
+
+class StoreBase(Store):
+    """A backend's base: :meth:`save` said once, the backend writing its part (:meth:`write`).
+
+    Not part of :class:`Store`: a store of one's own need not have ``write``.
+    """
+
+    async def save(
+        self,
+        flow_id: str,
+        data: bytes,
+        *,
+        expected: int,
+        finished: bool = False,
+        retain: float | None = None,
+    ) -> int:
+        status: Status = "finished" if finished else "running"
+        keep = retain if finished else self.records.abandon
+        return await self.write(flow_id, data, expected, status, keep)
+
+    @abc.abstractmethod
+    async def write(
+        self, flow_id: str, data: bytes, expected: int, status: Status, keep: float | None
+    ) -> int:
+        """The backend's part of :meth:`save`: the row kept ``keep`` seconds (``None``: until
+        deleted, 0: deleted at once); the new sequence number."""

@@ -30,6 +30,7 @@ from typing import Any, Literal, TypedDict, TypeGuard, Unpack, get_args
 import attrs
 
 from .fields import Field
+from .keywords import check_keywords
 
 __all__ = [
     "COMPLETE",
@@ -426,6 +427,7 @@ def declarative_task(
     both with ``shared_retries``; ``routes`` and ``then`` say where a flow
     goes when the task ends.
     """
+    check_keywords("declarative_task", options, TaskOptions)
     fields = tuple(fields)
     if not fields:
         raise ValueError(
@@ -457,6 +459,7 @@ def implicit_task(
     chart, so they are offered for as long as the task is active. ``routes``
     and ``then`` say where a flow goes when it ends (see :class:`TaskSpec`).
     """
+    check_keywords("implicit_task", options, ImplicitOptions)
     return TaskSpec(
         id=id,
         kind="implicit",

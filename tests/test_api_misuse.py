@@ -5,12 +5,16 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from taskchart.adapters.console.interview import interview_chart
+from taskchart.adapters.livekit import TaskGroup
+from taskchart.adapters.stores import RedisStore, SQLiteStore
 from taskchart.runtime import (
+    AsyncFlow,
     DtmfReceived,
     Interpreter,
     Rejected,
@@ -27,6 +31,7 @@ from taskchart.statecharts import (
     TaskFailure,
     compile_chart,
     declarative_task,
+    implicit_task,
 )
 from taskchart.statecharts.prebuilt.gallery import email
 
@@ -49,6 +54,33 @@ def test_interpreter_of_a_spec_says_to_compile_it(given: Any) -> None:
 def test_a_declarative_task_without_fields_is_refused(fields: Any) -> None:
     with pytest.raises(ValueError, match="declarative task 'empty' has no fields"):
         declarative_task("empty", fields=fields)
+
+
+MISSPELT: dict[str, tuple[Callable[[], object], str]] = {
+    "flowid": (
+        lambda: AsyncFlow(Interpreter(compile_chart(email())), flowid="room-7"),
+        "AsyncFlow",
+    ),
+    "lease_tll": (lambda: TaskGroup(lease_tll=30.0), "TaskGroup"),
+    "retian": (lambda: SQLiteStore("flows.db", retian=60.0), "SQLiteStore"),
+    "abandonn": (lambda: RedisStore("redis://localhost", abandonn=60.0), "RedisStore"),
+    "confirmaton": (
+        lambda: declarative_task("name", fields=[Field("name")], confirmaton=Confirmation.NEVER),
+        "declarative_task",
+    ),
+    "fields": (lambda: implicit_task("intro", fields=[Field("name")]), "implicit_task"),
+    "max_reprompts": (lambda: implicit_task("intro", max_reprompts=3), "implicit_task"),
+}
+
+
+@pytest.mark.parametrize("keyword", sorted(MISSPELT))
+def test_a_keyword_a_callable_does_not_take_is_refused_in_its_name(keyword: str) -> None:
+    """Keywords taken as one typed record are checked as named ones are: a misspelt flow_id
+    would leave a flow silently not durable, a hand-written task's fields would be dropped."""
+    make, where = MISSPELT[keyword]
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value) == f"{where}() got an unexpected keyword argument {keyword!r}"
 
 
 def test_results_hold_a_task_failure_for_a_task_that_ended_without_one() -> None:

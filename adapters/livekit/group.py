@@ -60,6 +60,7 @@ from taskchart.runtime.digest import chart_digest
 from taskchart.runtime.durable import Checkpointer, Durability, StaleWrite, StoreError
 from taskchart.runtime.logs import get_logger
 from taskchart.statecharts import Chart, TaskFailure, TaskSpec, compile_chart, implicit_task
+from taskchart.statecharts.keywords import check_keywords
 
 from . import typed_results  # noqa: F401  # the prebuilt results come back typed
 from .chart_task import ChartTask
@@ -130,6 +131,7 @@ class TaskGroup(AgentTask[TaskGroupResult]):
         | None = None,
         **durable: Unpack[Durability],
     ) -> None:
+        check_keywords("TaskGroup", durable, Durability)
         super().__init__(instructions="*empty*", chat_ctx=chat_ctx, llm=NOT_GIVEN)
         self._store = durable.get("store")
         self._flow_id = durable.get("flow_id")

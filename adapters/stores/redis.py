@@ -21,8 +21,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from taskchart.runtime.durable import Records
-from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
+from taskchart.runtime.store import RecordOptions, Row, Status, StoreBase, stored_row
 from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
+from taskchart.statecharts.keywords import check_keywords
 
 __all__ = ["RedisStore"]
 
@@ -62,7 +63,7 @@ return 0
 """
 
 
-class RedisStore(Store):
+class RedisStore(StoreBase):
     """Flows in the Redis database at ``url``, keys under ``prefix``.
 
     ``keys``, ``version``, ``migrations``, ``retain``, ``abandon`` shape the records
@@ -80,6 +81,7 @@ class RedisStore(Store):
         max_connections: int = 64,
         **records: Unpack[RecordOptions],
     ) -> None:
+        check_keywords("RedisStore", records, RecordOptions)
         self.url = url
         self.records = Records(**records)
         self.prefix = prefix

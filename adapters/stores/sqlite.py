@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TypeVar, Unpack
 
 from taskchart.runtime.durable import Records
-from taskchart.runtime.store import RecordOptions, Row, Status, Store, stored_row
+from taskchart.runtime.store import RecordOptions, Row, Status, StoreBase, stored_row
 from taskchart.runtime.store_errors import StaleWrite, StoreUnavailable
+from taskchart.statecharts.keywords import check_keywords
 
 __all__ = ["SQLiteStore"]
 
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS taskchart_leases (
 """
 
 
-class SQLiteStore(Store):
+class SQLiteStore(StoreBase):
     """Flows in the SQLite file ``path``; ``keys``, ``version``, ``migrations``, ``retain``,
     ``abandon`` shape the records (:class:`~taskchart.runtime.durable.Records`).
 
@@ -66,6 +67,7 @@ class SQLiteStore(Store):
         timeout: float = 30.0,
         **records: Unpack[RecordOptions],
     ) -> None:
+        check_keywords("SQLiteStore", records, RecordOptions)
         self.path = Path(path)
         self.records = Records(**records)
         self._synchronous = synchronous

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from taskchart.adapters.stores import (
     ChartChanged,
     CorruptRecord,
     Migrations,
+    SQLiteStore,
     StaleWrite,
     Store,
     VersionMismatch,
@@ -259,3 +262,46 @@ async def test_closing_lets_a_renewal_in_flight_finish(store: Store) -> None:
     await writer.close()
     assert renewals == ["started", "finished"]
     assert await store.acquire("room-7/ada", "next-worker", 5.0)  # the lease was given back
+
+
+#: The prebuilt charts' digests as stored by running calls (Python 3.11 bytecode).
+PREBUILT_DIGESTS = {
+    "get_address_task": "508e5616a61add09",
+    "get_credit_card_task": "7b95c415adbf36ef",
+    "get_dob_task": "cca5ba87de7d998f",
+    "get_dtmf_task": "b2da1ff4bd438a20",
+    "get_email_task": "739574e9dec26b03",
+    "get_name_task": "e4b21aadfecf2255",
+    "get_phone_number_task": "9a7c8fd188bc8525",
+    "menu_task": "59e7ca8feb72f6a4",
+}
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="digests hash Python 3.11 bytecode")
+@pytest.mark.parametrize("name", sorted(PREBUILT_DIGESTS))
+def test_a_prebuilt_chart_keeps_its_digest_so_running_calls_resume_after_a_deploy(
+    name: str,
+) -> None:
+    """Code that reads the same may not change a stored flow's digest: a changed digest
+    refuses every call in flight when the new version is deployed."""
+    chart = compile_chart(gallery.GALLERY[name]())
+    assert chart_digest(chart)["chart"] == PREBUILT_DIGESTS[name]
+
+
+def test_a_link_opened_again_under_a_new_event_loop_keeps_renewing_its_lease(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "flows.db")
+    writer = link(store, lease_ttl=0.3)
+
+    async def hold() -> bool:
+        """Open, outlive the lease's time (only renewals keep it), ask for it, close."""
+        await writer.open()
+        await asyncio.sleep(0.5)
+        taken = await store.acquire("room-7/ada", "next-worker", 5.0)
+        await writer.close()
+        return taken
+
+    assert asyncio.run(hold()) is False
+    assert asyncio.run(hold()) is False  # the application run again, with the same link
+    asyncio.run(store.aclose())
