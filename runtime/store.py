@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Literal, Protocol, Required, TypedDict, Unpack
 
 import attrs
 
@@ -20,7 +20,7 @@ from .store_errors import CorruptRecord, flow_ref
 if TYPE_CHECKING:
     from .durable import Migrations, Records
 
-__all__ = ["RecordOptions", "Row", "Status", "Store", "StoreBase", "stored_row"]
+__all__ = ["RecordOptions", "Row", "SaveOptions", "Status", "Store", "StoreBase", "stored_row"]
 
 Status = Literal["running", "finished"]
 
@@ -58,6 +58,14 @@ class RecordOptions(TypedDict, total=False):
     abandon: float | None
 
 
+class SaveOptions(TypedDict, total=False):
+    """The keywords of :meth:`Store.save`: ``expected`` (required), ``finished``, ``retain``."""
+
+    expected: Required[int]
+    finished: bool
+    retain: float | None
+
+
 class Store(Protocol):
     """What a durable flow needs from a backend (every method may raise :class:`StoreError`).
 
@@ -71,15 +79,7 @@ class Store(Protocol):
 
     async def load(self, flow_id: str) -> Row | None: ...
 
-    async def save(
-        self,
-        flow_id: str,
-        data: bytes,
-        *,
-        expected: int,
-        finished: bool = False,
-        retain: float | None = None,
-    ) -> int: ...
+    async def save(self, flow_id: str, data: bytes, **options: Unpack[SaveOptions]) -> int: ...
 
     async def acquire(self, flow_id: str, owner: str, ttl: float) -> bool: ...
 
