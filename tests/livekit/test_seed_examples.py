@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from types import SimpleNamespace
 from typing import Any
 
@@ -149,34 +150,16 @@ async def test_interview_group_with_a_regression(summarize: bool) -> None:
         offline.llm.assert_done()
 
 
-class NameTask(AgentTask[str]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask the caller's name.")
+class AskTask(AgentTask[str]):
+    """A hand-written task that asks for one thing and records it with one tool,
+    ``record_<what>``; the group tests below run three of them."""
 
-    @function_tool
-    async def record_name(self, name: str) -> None:
-        """Record the caller's name."""
-        self.complete(name)
+    def __init__(self, what: str) -> None:
+        async def record(value: str) -> None:
+            self.complete(value)
 
-
-class CityTask(AgentTask[str]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask the caller's city.")
-
-    @function_tool
-    async def record_city(self, city: str) -> None:
-        """Record the caller's city."""
-        self.complete(city)
-
-
-class EmailTask(AgentTask[str]):
-    def __init__(self) -> None:
-        super().__init__(instructions="Ask the caller's email.")
-
-    @function_tool
-    async def record_email(self, email: str) -> None:
-        """Record the caller's email."""
-        self.complete(email)
+        tool = function_tool(record, name=f"record_{what}", description=f"Record the {what}.")
+        super().__init__(instructions=f"Ask the caller's {what}.", tools=[tool])
 
 
 class GroupAgent(Agent):
@@ -199,9 +182,9 @@ class GroupAgent(Agent):
             return_exceptions=self.options.get("return_exceptions", False),
         )
         name, city, email = self.options.get("ids", ("name", "city", "email"))
-        group.add(NameTask, id=name, description="Collects the name")
-        group.add(CityTask, id=city, description="Collects the city")
-        group.add(EmailTask, id=email, description="Collects the email")
+        group.add(functools.partial(AskTask, "name"), id=name, description="Collects the name")
+        group.add(functools.partial(AskTask, "city"), id=city, description="Collects the city")
+        group.add(functools.partial(AskTask, "email"), id=email, description="Collects the email")
         try:
             result = await group
         except BaseException as exc:
@@ -215,15 +198,15 @@ class GroupAgent(Agent):
 async def test_repeated_and_chained_regressions_keep_untouched_results() -> None:
     agent = GroupAgent()
     plan = {
-        "Ada": Call("record_name", name="Ada"),
-        "Paris": Call("record_city", city="Paris"),
+        "Ada": Call("record_name", value="Ada"),
+        "Paris": Call("record_city", value="Paris"),
         "my city is wrong": Call("out_of_scope", task_ids=["city"]),  # from email to city
         "and my name too": Call("out_of_scope", task_ids=["name"]),  # chained: city to name
-        "Augusta": Call("record_name", name="Augusta"),
-        "Lyon": Call("record_city", city="Lyon"),
+        "Augusta": Call("record_name", value="Augusta"),
+        "Lyon": Call("record_city", value="Lyon"),
         "name again": Call("out_of_scope", task_ids=["name"]),  # repeated
-        "Ada King": Call("record_name", name="Ada King"),
-        "ada@example.com": Call("record_email", email="ada@example.com"),
+        "Ada King": Call("record_name", value="Ada King"),
+        "ada@example.com": Call("record_email", value="ada@example.com"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         for line in plan:
@@ -237,11 +220,11 @@ async def test_task_ids_the_chart_reserves_or_cannot_spell_work_as_given() -> No
     # them under chart-safe ids and speaks of them by the ids they were given
     agent = GroupAgent(ids=("update", "my city", "email"))
     plan = {
-        "Ada": Call("record_name", name="Ada"),
-        "Paris": Call("record_city", city="Paris"),
+        "Ada": Call("record_name", value="Ada"),
+        "Paris": Call("record_city", value="Paris"),
         "my name is wrong": Call("out_of_scope", task_ids=["update"]),
-        "Augusta": Call("record_name", name="Augusta"),
-        "ada@example.com": Call("record_email", email="ada@example.com"),
+        "Augusta": Call("record_name", value="Augusta"),
+        "ada@example.com": Call("record_email", value="ada@example.com"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         for line in plan:
@@ -268,11 +251,11 @@ async def test_bad_regression_targets_get_a_tool_error_and_change_nothing(
 ) -> None:
     agent = GroupAgent()
     plan = {
-        "Ada": Call("record_name", name="Ada"),
-        "Paris": Call("record_city", city="Paris"),
+        "Ada": Call("record_name", value="Ada"),
+        "Paris": Call("record_city", value="Paris"),
         "go back somewhere": Call("out_of_scope", task_ids=task_ids),
-        "ada@example.com": Call("record_email", email="ada@example.com"),
-        "Bea": Call("record_name", name="Bea"),
+        "ada@example.com": Call("record_email", value="ada@example.com"),
+        "Bea": Call("record_name", value="Bea"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         await offline.say("Ada")
@@ -306,9 +289,9 @@ async def test_an_exception_from_on_task_completed_is_the_tasks_as_in_livekit(
     group_cls = LiveKitTaskGroup if source == "livekit" else TaskGroup
     agent = GroupAgent(raise_after="name", group_cls=group_cls, return_exceptions=return_exceptions)
     plan = {
-        "Ada": Call("record_name", name="Ada"),
-        "Oslo": Call("record_city", city="Oslo"),
-        "a@b.co": Call("record_email", email="a@b.co"),
+        "Ada": Call("record_name", value="Ada"),
+        "Oslo": Call("record_city", value="Oslo"),
+        "a@b.co": Call("record_email", value="a@b.co"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         for line in plan if return_exceptions else ["Ada"]:
@@ -328,7 +311,10 @@ async def test_an_exception_from_on_task_completed_is_the_tasks_as_in_livekit(
             assert agent.results is None and agent.seen == ["name"]
 
 
-class FailingCity(CityTask):
+class FailingCity(AskTask):
+    def __init__(self) -> None:
+        super().__init__("city")
+
     @function_tool
     async def no_city(self) -> None:
         """The caller has no city."""
@@ -341,9 +327,9 @@ async def test_a_failing_task_propagates_or_is_returned(return_exceptions: bool)
 
     async def on_enter() -> None:  # GroupAgent's flow with a city task that fails
         group = TaskGroup(summarize_chat_ctx=False, return_exceptions=return_exceptions)
-        group.add(NameTask, id="name", description="Collects the name")
+        group.add(functools.partial(AskTask, "name"), id="name", description="Collects the name")
         group.add(FailingCity, id="city", description="Collects the city")
-        group.add(EmailTask, id="email", description="Collects the email")
+        group.add(functools.partial(AskTask, "email"), id="email", description="Collects the email")
         try:
             agent.results = (await group).task_results
         except ToolError as exc:
@@ -351,9 +337,9 @@ async def test_a_failing_task_propagates_or_is_returned(return_exceptions: bool)
 
     agent.on_enter = on_enter  # type: ignore[method-assign]
     plan = {
-        "Ada": Call("record_name", name="Ada"),
+        "Ada": Call("record_name", value="Ada"),
         "I have no city": Call("no_city"),
-        "a@b.co": Call("record_email", email="a@b.co"),
+        "a@b.co": Call("record_email", value="a@b.co"),
     }
     async with OfflineSession(agent=agent, llm=by_user_line(plan)) as offline:
         await offline.say("Ada")
@@ -372,7 +358,7 @@ async def test_a_failing_task_propagates_or_is_returned(return_exceptions: bool)
 
 async def test_closing_the_session_mid_task_ends_the_awaiting_code_cleanly() -> None:
     agent = GroupAgent()
-    script = ["Name?", Call("record_name", name="Ada"), "City?"]
+    script = ["Name?", Call("record_name", value="Ada"), "City?"]
     offline = OfflineSession(agent=agent, llm=script)
     await offline.start()
     await offline.say("Ada")
