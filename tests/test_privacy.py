@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,32 +39,39 @@ from taskchart.runtime import (
 from taskchart.runtime.private import dump_snapshot
 from taskchart.runtime.pytest_plugin import write_journals
 from taskchart.runtime.replay import dump_journal, read_log, replay
-from taskchart.statecharts import TaskSpec, compile_chart
-from taskchart.statecharts.prebuilt import (
-    address_spec,
-    card_number_spec,
-    dob_spec,
-    dtmf_spec,
-    email_spec,
-    expiration_date_spec,
-    name_spec,
-    phone_spec,
-    security_code_spec,
-)
+from taskchart.statecharts import TaskSpec, compile_chart, prebuilt
+from taskchart.statecharts.prebuilt import email_spec
 
 from .helpers import LOG_MODES, logs_captured
 
 
 @dataclass
 class Task:
-    """A prebuilt task's chart and what a caller gives it; its tools are read from the spec."""
+    """A prebuilt task's chart and what a caller gives it (``privacy_tasks.toml``); its tools
+    are read from the spec."""
 
     spec: TaskSpec
     update: list[Event]
     raw: tuple[str, ...]  # what must never be found
     said: str  # a raw value as the caller said it, echoed in free text
     invalid: Event
-    confirm_args: dict[str, Any] = field(default_factory=dict)  # a confirmation by repetition
+    confirm_args: dict[str, Any]  # a confirmation by repetition
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> Task:
+        factory = getattr(prebuilt, entry["spec"])
+        spec = factory(*entry.get("spec_args", ()), **entry.get("spec_options", {}))
+        update = _tool(spec, "update")
+        return cls(
+            spec,
+            [DtmfReceived(key) for key in entry["keys"]]
+            if "keys" in entry
+            else [ToolCalled(update, entry["update"])],
+            tuple(entry["raw"]),
+            entry["said"],
+            ToolCalled(update, entry["invalid"]),
+            entry.get("confirm", {}),
+        )
 
     def tool(self, event: str) -> str | None:
         """The spec's tool sending ``event`` (``confirm``, ``decline``, ``fail``), if any."""
@@ -71,9 +79,11 @@ class Task:
 
     @property
     def confirm(self) -> ToolCalled:
-        name = self.tool("confirm")
-        assert name is not None
-        return ToolCalled(name, self.confirm_args)
+        return ToolCalled(_tool(self.spec, "confirm"), self.confirm_args)
+
+
+def _tool(spec: TaskSpec, event: str) -> str:
+    return next(t.name for t in spec.tools if t.event == event)
 
 
 def _call(name: str, **args: Any) -> ToolCalled:
@@ -81,86 +91,10 @@ def _call(name: str, **args: Any) -> ToolCalled:
 
 
 TASKS: dict[str, Task] = {
-    "email": Task(
-        email_spec(),
-        [_call("update_email_address", email="ada.quill@example.com")],
-        ("ada.quill", "quill@example"),
-        "ada.quill@example.com",
-        _call("update_email_address", email="ada.quill@example"),
-    ),
-    "address": Task(
-        address_spec(),
-        [
-            _call(
-                "update_address",
-                street_address="450 Quillfeather Lane",
-                unit_number="floor 2",
-                locality="Salt Lake City UT 84101",
-                country="usa",
-            )
-        ],
-        ("Quillfeather", "84101"),
-        "450 Quillfeather Lane",
-        _call(
-            "update_address",
-            street_address=["Quillfeather Lane"],
-            locality="Salt Lake City",
-            country="usa",
-        ),
-    ),
-    "phone": Task(
-        phone_spec(),
-        [_call("update_phone_number", phone_number="+1 415 555 0132")],
-        ("5550132", "555 0132"),
-        "+1 415 555 0132",
-        _call("update_phone_number", phone_number="555 0132"),
-    ),
-    "name": Task(
-        name_spec(first_name=True, last_name=True),
-        [_call("update_name", first_name="Augusta", last_name="Quillfeather")],
-        ("Augusta", "Quillfeather"),
-        "Augusta Quillfeather",
-        _call("update_name", first_name=["Augusta"]),
-    ),
-    "date of birth": Task(
-        dob_spec(),
-        [_call("update_dob", year=1987, month=6, day=23)],
-        ("1987",),
-        "1987",
-        _call("update_dob", year="1987x", month=6, day=23),
-    ),
-    "dtmf": Task(
-        dtmf_spec(4, True),
-        [DtmfReceived(d) for d in "9876"],
-        ("9876", "9 8 7 6", "'9', '8'", '"9", "8"'),
-        "9876",
-        _call("record_inputs", inputs=[{"keys": "9876"}]),
-        {"inputs": ["9", "8", "7", "6"]},
-    ),
-    "card number": Task(
-        card_number_spec(True),
-        [_call("update_card_number", card_number="4111 1111 1111 1111")],
-        ("4111",),
-        "4111 1111 1111 1111",
-        _call("update_card_number", card_number=4111111111111111),
-        {"repeated_card_number": "4111111111111111"},
-    ),
-    "expiration date": Task(
-        expiration_date_spec(True),
-        [_call("update_expiration_date", expiration_month=4, expiration_year=2031)],
-        ("2031", "04/31"),
-        "2031",
-        _call("update_expiration_date", expiration_month="4x", expiration_year=2031),
-        {"repeated_expiration_month": 4, "repeated_expiration_year": 31},
-    ),
-    "security code": Task(
-        security_code_spec(True, "Visa"),
-        [_call("update_security_code", security_code="737")],
-        ("737",),
-        "737",
-        _call("update_security_code", security_code=737),
-        {"repeated_security_code": "737"},
-    ),
+    name: Task.of(entry)
+    for name, entry in tomllib.loads(
+        Path(__file__).with_name("privacy_tasks.toml").read_text(encoding="utf-8")
+    ).items()
 }
 
 
@@ -255,7 +189,11 @@ def test_a_snapshot_refused_on_restore_does_not_echo_the_value() -> None:
     assert "ada.quill" not in str(refused.value)
 
 
-GROUP = [name_spec(first_name=True, last_name=True), email_spec(), security_code_spec(True)]
+GROUP = [
+    prebuilt.name_spec(first_name=True, last_name=True),
+    email_spec(),
+    prebuilt.security_code_spec(True),
+]
 
 
 @pytest.mark.parametrize("mode", LOG_MODES)
