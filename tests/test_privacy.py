@@ -62,6 +62,7 @@ class Task:
         factory = getattr(prebuilt, entry["spec"])
         spec = factory(*entry.get("spec_args", ()), **entry.get("spec_options", {}))
         update = _tool(spec, "update")
+        assert update is not None
         return cls(
             spec,
             [DtmfReceived(key) for key in entry["keys"]]
@@ -75,15 +76,17 @@ class Task:
 
     def tool(self, event: str) -> str | None:
         """The spec's tool sending ``event`` (``confirm``, ``decline``, ``fail``), if any."""
-        return next((t.name for t in self.spec.tools if t.event == event), None)
+        return _tool(self.spec, event)
 
     @property
     def confirm(self) -> ToolCalled:
-        return ToolCalled(_tool(self.spec, "confirm"), self.confirm_args)
+        name = self.tool("confirm")
+        assert name is not None
+        return ToolCalled(name, self.confirm_args)
 
 
-def _tool(spec: TaskSpec, event: str) -> str:
-    return next(t.name for t in spec.tools if t.event == event)
+def _tool(spec: TaskSpec, event: str) -> str | None:
+    return next((t.name for t in spec.tools if t.event == event), None)
 
 
 def _call(name: str, **args: Any) -> ToolCalled:
