@@ -299,15 +299,9 @@ def checkpointer(durable: Durability, *, kind: str, digest: Mapping[str, str]) -
     store, flow_id = durable.get("store"), durable.get("flow_id")
     if store is None or flow_id is None:
         raise ValueError("a durable flow needs both a store and a flow_id")
-    return Checkpointer(
-        store,
-        flow_id,
-        kind=kind,
-        digest=digest,
-        secret=durable.get("secret", False),
-        lease_ttl=durable.get("lease_ttl", LEASE_TTL),
-        lease_wait=durable.get("lease_wait", 0.0),
-    )
+    # the link's own defaults stand for what was not given
+    given: dict[str, Any] = {k: v for k, v in durable.items() if k not in ("store", "flow_id")}
+    return Checkpointer(store, flow_id, kind=kind, digest=digest, **given)
 
 
 class Checkpointer:
