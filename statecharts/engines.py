@@ -194,7 +194,8 @@ class Table:
         r = self.transitions[row]
         target = r.target
         parent = self.parent
-        into = self.history_of.get(target) or parent.get(target)
+        task = self.history_of.get(target)  # a history target: its task compound
+        into = task or parent.get(target)
         domain = parent.get(r.source)
         if domain is None or domain != into:
             domain = None
@@ -207,7 +208,6 @@ class Table:
             exits.append((self.history_id.get(state), recorded, self.exit.get(state, ())))
             config.remove(state)
         entering: tuple[str, ...] | None
-        task = self.history_of.get(target)
         if task is not None:  # what a history state enters is read when it is entered
             entering = None
         elif target in self.initial_child:
